@@ -1,0 +1,246 @@
+"""The Strongroom App: it routes what the screens ask for to the controllers, and back.
+
+Screens post messages; the App runs the matching controller call in a thread worker (hashing and
+every database call stay off the UI thread) and decides which screen comes next. Worker failures
+all pass through one handler that turns them into a message the user can act on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Middle
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from app.backend import Backend
+from app.passwords import PasswordPolicy
+from app.screens.database_error import DatabaseErrorScreen
+from app.screens.form import FormScreen
+from app.screens.login import LoginScreen
+from app.screens.register import RegisterScreen
+from app.screens.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from app.controllers.accounts import ActiveSession, StartupState
+
+log = logging.getLogger("strongroom")
+
+
+def stylesheet_paths() -> list[Path]:
+    """The stylesheets: inside the package when installed from a wheel, else the repo's styles/."""
+    here = Path(__file__).resolve().parent
+    folder = here / "styles"
+    if not folder.is_dir():
+        folder = here.parent / "styles"
+    return [folder / "app.tcss"]
+
+
+class StrongroomApp(App[None]):
+    TITLE = "Strongroom"
+    CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    @dataclass
+    class Started(Message):
+        state: StartupState
+
+    @dataclass
+    class AccountCreated(Message):
+        username: str
+
+    @dataclass
+    class LoggedIn(Message):
+        session: ActiveSession
+
+    @dataclass
+    class LoggedOut(Message):
+        username: str
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
+        self.active: ActiveSession | None = None
+
+    def compose(self) -> ComposeResult:
+        with Middle(), Center():
+            yield LoadingIndicator(id="starting-indicator")
+            yield Static("Opening your vault database…", id="starting")
+
+    def on_mount(self) -> None:
+        self.start_up()
+
+    def on_unmount(self) -> None:
+        self.active = None
+        self.backend.close()
+
+    # -- workers: one user action each, off the UI thread -----------------------------------
+
+    @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
+    def start_up(self) -> None:
+        self.post_message(self.Started(self.backend.accounts().startup()))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def register(self, username: str, password: str, confirm: str) -> None:
+        result = self.backend.accounts().register(username, password, confirm)
+        self.post_message(self.AccountCreated(result.username))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def log_in(self, username: str, password: str, remember: bool) -> None:
+        session = self.backend.accounts().login(username, password, remember=remember)
+        self.post_message(self.LoggedIn(session))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def log_out(self, session: ActiveSession) -> None:
+        self.backend.accounts().logout(session)
+        self.post_message(self.LoggedOut(session.username))
+
+    # -- what the screens ask for --------------------------------------------------------------
+
+    @on(RegisterScreen.Submitted)
+    def _register_submitted(self, message: RegisterScreen.Submitted) -> None:
+        self.register(message.username, message.password, message.confirm)
+
+    @on(RegisterScreen.BackToLogin)
+    def _back_to_login(self) -> None:
+        self.switch_screen(LoginScreen())
+
+    @on(LoginScreen.Submitted)
+    def _login_submitted(self, message: LoginScreen.Submitted) -> None:
+        self.log_in(message.username, message.password, message.remember)
+
+    @on(LoginScreen.CreateAccount)
+    def _create_account(self) -> None:
+        self.switch_screen(RegisterScreen(self._policy(), can_go_back=True))
+
+    @on(WelcomeScreen.Logout)
+    def _logout_requested(self) -> None:
+        if self.active is not None:
+            self.log_out(self.active)
+
+    @on(DatabaseErrorScreen.Retry)
+    def _retry(self) -> None:
+        self.start_up()
+
+    # -- what the workers report -----------------------------------------------------------------
+
+    def _show(self, screen: Screen[None]) -> None:
+        """Replace the current screen (the start-up view stays at the bottom of the stack)."""
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    @on(Started)
+    def _started(self, message: Started) -> None:
+        state = message.state
+        if state.session is not None:
+            self.active = state.session
+            self._show(WelcomeScreen(state.session.username))
+        elif state.has_accounts:
+            self._show(LoginScreen(notice=state.notice))
+        else:
+            self._show(RegisterScreen(self._policy(), can_go_back=False))
+            if state.notice:
+                self.notify(state.notice, markup=False)
+
+    @on(AccountCreated)
+    def _account_created(self, message: AccountCreated) -> None:
+        text = f"Account {message.username} created. Log in with your new password."
+        self.notify(text, title="Account created", markup=False)
+        self._show(LoginScreen(username=message.username, notice=text))
+
+    @on(LoggedIn)
+    def _logged_in(self, message: LoggedIn) -> None:
+        self.active = message.session
+        self._show(WelcomeScreen(message.session.username, notice=message.session.notice))
+
+    @on(LoggedOut)
+    def _logged_out(self, message: LoggedOut) -> None:
+        self.active = None
+        self._show(
+            LoginScreen(username=message.username, notice="You are logged out of this device.")
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        from app.controllers.accounts import AccountDataError, LoginFailed, UsernameTaken
+        from app.db import DatabaseUnavailable
+        from app.passwords import ValidationError
+
+        screen = self.screen
+        if isinstance(error, DatabaseUnavailable):
+            if event.worker.group == "startup":
+                self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))
+                return
+            text = (
+                f"The database ({error.target}) cannot be reached: {error.reason} "
+                "What you typed is kept; try again when it is back."
+            )
+            if isinstance(screen, WelcomeScreen):
+                screen.set_busy(False)
+                self.notify(text, severity="error", markup=False)
+            elif isinstance(screen, FormScreen):
+                screen.show_error(text)
+            return
+        if isinstance(screen, LoginScreen) and isinstance(error, LoginFailed):
+            screen.refuse(error.message)
+        elif isinstance(screen, FormScreen) and isinstance(error, ValidationError):
+            if isinstance(error, UsernameTaken) or error.field == "confirm":
+                screen.clear_passwords()
+            screen.show_error(
+                error.message, "password" if error.field == "confirm" else error.field
+            )
+        elif isinstance(screen, FormScreen) and isinstance(error, AccountDataError):
+            screen.clear_passwords()
+            screen.show_error(error.message, "password")
+        else:
+            log.error(
+                "Unexpected %s in %s",
+                type(error).__name__,
+                event.worker.name,
+                exc_info=(type(error), error, error.__traceback__),
+            )
+            text = (
+                f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
+                f"details are in {self.backend.settings.log_path}."
+            )
+            if isinstance(screen, FormScreen):
+                screen.show_error(text)
+            else:
+                if isinstance(screen, WelcomeScreen):
+                    screen.set_busy(False)
+                self.notify(text, severity="error", markup=False)
+
+    def _policy(self) -> PasswordPolicy:
+        security = self.backend.settings.security
+        return PasswordPolicy(security.min_password_length, security.max_password_length)
+
+    def _fatal_error(self) -> None:
+        """Never print a traceback (Textual's shows local variables, which may hold secrets)."""
+        error = self._exception
+        if error is not None:
+            log.error(
+                "Fatal %s", type(error).__name__, exc_info=(type(error), error, error.__traceback__)
+            )
+        name = type(error).__name__ if error is not None else "error"
+        self.bell()
+        self._exit_renderables.append(
+            f"Strongroom stopped after an unexpected {name}. Your vault is unchanged; details "
+            f"are in {self.backend.settings.log_path}."
+        )
+        self._close_messages_no_wait()

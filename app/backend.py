@@ -1,0 +1,61 @@
+"""The app's way to its data: opened on first use, in a worker thread, off the first frame.
+
+Importing SQLAlchemy, Alembic and the crypto libraries costs more than drawing the first screen,
+so nothing here is imported until a worker calls :meth:`Backend.open`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from app.config import Settings
+
+if TYPE_CHECKING:
+    from app.controllers.accounts import AccountController
+    from app.db import Database
+
+
+class Backend:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        device_label: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._device_label = device_label
+        self._lock = threading.Lock()
+        self._database: Database | None = None
+        self._accounts: AccountController | None = None
+
+    def accounts(self) -> AccountController:
+        """The account controller, connecting and migrating the database the first time."""
+        with self._lock:
+            if self._accounts is None:
+                from app.controllers.accounts import AccountController, utc_now
+                from app.db import open_database
+                from app.tokens import TokenStore
+
+                database = open_database(self.settings.database_url)
+                self._database = database
+                self._accounts = AccountController(
+                    database.sessions,
+                    TokenStore(self.settings.token_path),
+                    self.settings.security,
+                    target=database.target,
+                    clock=self._clock or utc_now,
+                    device_label=self._device_label,
+                )
+            return self._accounts
+
+    def close(self) -> None:
+        with self._lock:
+            if self._database is not None:
+                self._database.dispose()
+            self._database = None
+            self._accounts = None

@@ -1,0 +1,171 @@
+"""Settings: where Strongroom keeps its files, which database it opens, how hard it hashes.
+
+Settings come from an optional TOML file in the user's config directory, with the database URL
+overridable by ``STRONGROOM_DATABASE_URL``. Nothing here imports SQLAlchemy or Textual, so reading
+the settings costs nothing on the way to the first frame.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+APP_NAME = "strongroom"
+CONFIG_FILENAME = "config.toml"
+TOKEN_FILENAME = "session.token"  # noqa: S105  (a file name, not a secret)
+DATABASE_URL_ENV = "STRONGROOM_DATABASE_URL"
+CONFIG_DIR_ENV = "STRONGROOM_CONFIG_DIR"
+
+# Floors that neither a config file nor a tampered database row may go below.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_ITERATIONS = 2
+BCRYPT_MIN_COST = 10
+BCRYPT_MAX_COST = 16
+MIN_PASSWORD_LENGTH_FLOOR = 8
+
+
+class ConfigError(Exception):
+    """The config file or an override is unusable; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Costs and limits for passwords, keys and remembered sessions."""
+
+    argon2_memory_kib: int = 64 * 1024
+    argon2_iterations: int = 3
+    argon2_parallelism: int = 4
+    bcrypt_cost: int = 12
+    min_password_length: int = 12
+    max_password_length: int = 1024
+    session_idle_limit: timedelta = timedelta(days=14)
+    session_absolute_limit: timedelta = timedelta(days=30)
+
+    def __post_init__(self) -> None:
+        if self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB:
+            raise ConfigError(f"argon2_memory_kib must be at least {ARGON2_MIN_MEMORY_KIB}.")
+        if self.argon2_iterations < ARGON2_MIN_ITERATIONS:
+            raise ConfigError(f"argon2_iterations must be at least {ARGON2_MIN_ITERATIONS}.")
+        if not 1 <= self.argon2_parallelism <= 64:
+            raise ConfigError("argon2_parallelism must be between 1 and 64.")
+        if not BCRYPT_MIN_COST <= self.bcrypt_cost <= BCRYPT_MAX_COST:
+            raise ConfigError(
+                f"bcrypt_cost must be between {BCRYPT_MIN_COST} and {BCRYPT_MAX_COST}."
+            )
+        if self.min_password_length < MIN_PASSWORD_LENGTH_FLOOR:
+            raise ConfigError(f"min_password_length must be at least {MIN_PASSWORD_LENGTH_FLOOR}.")
+        if self.max_password_length < max(128, self.min_password_length):
+            raise ConfigError("max_password_length must be at least 128.")
+        if self.session_idle_limit <= timedelta(0) or self.session_absolute_limit <= timedelta(0):
+            raise ConfigError("Session limits must be positive numbers of days.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the factory needs to build a Strongroom app."""
+
+    config_dir: Path
+    data_dir: Path
+    database_url: str
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+
+    @property
+    def token_path(self) -> Path:
+        return self.config_dir / TOKEN_FILENAME
+
+    @property
+    def config_path(self) -> Path:
+        return self.config_dir / CONFIG_FILENAME
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "strongroom.log"
+
+    def with_security(self, **changes: object) -> Settings:
+        return replace(self, security=replace(self.security, **changes))  # type: ignore[arg-type]
+
+
+def default_sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'strongroom.db'}"
+
+
+_SECURITY_KEYS: dict[str, type] = {
+    "argon2_memory_kib": int,
+    "argon2_iterations": int,
+    "argon2_parallelism": int,
+    "bcrypt_cost": int,
+    "min_password_length": int,
+    "max_password_length": int,
+    "session_idle_days": int,
+    "session_absolute_days": int,
+}
+
+
+def _security_from(table: object) -> SecuritySettings:
+    if not isinstance(table, dict):
+        raise ConfigError("[security] must be a table of settings.")
+    unknown = sorted(set(table) - set(_SECURITY_KEYS))
+    if unknown:
+        raise ConfigError(f"Unknown setting in [security]: {', '.join(unknown)}.")
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"[security] {key} must be a whole number.")
+        if key == "session_idle_days":
+            values["session_idle_limit"] = timedelta(days=value)
+        elif key == "session_absolute_days":
+            values["session_absolute_limit"] = timedelta(days=value)
+        else:
+            values[key] = value
+    return SecuritySettings(**values)  # type: ignore[arg-type]
+
+
+def load_settings(
+    config_dir: Path | None = None,
+    data_dir: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Read settings from the config file and the environment.
+
+    Directories default to the platform's own places (``platformdirs``).
+    """
+    env = os.environ if environ is None else environ
+    if config_dir is None or data_dir is None:
+        import platformdirs
+
+        if config_dir is None:
+            override = env.get(CONFIG_DIR_ENV)
+            config_dir = Path(override) if override else platformdirs.user_config_path(APP_NAME)
+        if data_dir is None:
+            data_dir = platformdirs.user_data_path(APP_NAME)
+
+    config_path = config_dir / CONFIG_FILENAME
+    document: dict[str, object] = {}
+    if config_path.exists():
+        try:
+            document = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{config_path} is not valid TOML: {error}") from None
+        except OSError as error:
+            raise ConfigError(f"{config_path} could not be read: {error.strerror}") from None
+
+    unknown = sorted(set(document) - {"database_url", "security"})
+    if unknown:
+        raise ConfigError(f"Unknown setting in {config_path}: {', '.join(unknown)}.")
+
+    url = env.get(DATABASE_URL_ENV) or document.get("database_url") or default_sqlite_url(data_dir)
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("database_url must be a non-empty string.")
+    if not url.startswith(("sqlite", "mariadb", "mysql")):
+        raise ConfigError(
+            "database_url must be a SQLite or MariaDB URL, for example "
+            "mariadb+mariadbconnector://user:password@host:3306/strongroom"
+        )
+
+    security = _security_from(document.get("security", {}))
+    return Settings(
+        config_dir=config_dir, data_dir=data_dir, database_url=url.strip(), security=security
+    )

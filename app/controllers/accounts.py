@@ -1,0 +1,355 @@
+"""Account actions: register, log in, resume a remembered session, log out.
+
+Plain Python, no Textual: each public method is one user action, runs in a worker thread, opens
+its own short-lived Session, and returns a plain dataclass (never an ORM object). Failures the user
+can act on are typed exceptions whose message is meant to be shown as it is.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import crypto
+from app.config import SecuritySettings
+from app.db import explain
+from app.models import LoginSession, User
+from app.passwords import (
+    PasswordPolicy,
+    ValidationError,
+    clean_username,
+    normalize_password,
+    username_key,
+)
+from app.tokens import TokenFileError, TokenStore
+
+LOGIN_FAILED = "Wrong username or password."
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UsernameTaken(ValidationError):
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"The username {username!r} is already taken. Please choose a different one.",
+            "username",
+        )
+
+
+class LoginFailed(Exception):
+    """Wrong username or password: one message for both, by design."""
+
+    def __init__(self) -> None:
+        super().__init__(LOGIN_FAILED)
+        self.message = LOGIN_FAILED
+
+
+class AccountDataError(Exception):
+    """The account's stored key material is damaged or weaker than allowed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """A logged-in user with an open vault. ``session_id`` is None for a not-remembered login."""
+
+    user_id: int
+    username: str
+    vault_key: bytes = field(repr=False)
+    session_id: int | None = None
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Registered:
+    username: str
+
+
+@dataclass(frozen=True)
+class StartupState:
+    """What the first screen should be: the vault, the login form, or registration."""
+
+    has_accounts: bool
+    session: ActiveSession | None = None
+    notice: str | None = None
+
+
+class AccountController:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tokens: TokenStore,
+        security: SecuritySettings,
+        *,
+        target: str = "",
+        clock: Clock = utc_now,
+        device_label: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._tokens = tokens
+        self._security = security
+        self._target = target
+        self._clock = clock
+        self._device_label = (device_label or socket.gethostname() or "this device")[:64]
+        self.policy = PasswordPolicy(security.min_password_length, security.max_password_length)
+        self._dummy_salt = crypto.new_salt()
+        self._dummy_verifier = crypto.dummy_verifier(security.bcrypt_cost)
+
+    def _kdf_params(self) -> crypto.KdfParams:
+        return crypto.KdfParams(
+            crypto.ARGON2ID,
+            self._security.argon2_memory_kib,
+            self._security.argon2_iterations,
+            self._security.argon2_parallelism,
+        )
+
+    def _database_error(self, error: DBAPIError) -> Exception:
+        return explain(error, self._target)
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def startup(self) -> StartupState:
+        """Decide the first screen: resume a remembered session, or ask who is there."""
+        try:
+            session, notice = self._resume()
+            with self._sessions() as db:
+                has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        return StartupState(has_accounts, session, notice)
+
+    def _resume(self) -> tuple[ActiveSession | None, str | None]:
+        try:
+            token = self._tokens.load()
+        except TokenFileError as error:
+            if error.exposed_token is not None:
+                self._delete_session_for(error.exposed_token)
+            self._tokens.clear()
+            return None, f"{error.message} Please log in."
+        if token is None:
+            return None, None
+
+        token_hash = crypto.hash_token(token)
+        now = self._clock()
+        with self._sessions.begin() as db:
+            row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
+            if row is None:
+                notice = "Your saved login has ended (logged out or revoked). Please log in."
+            elif now >= row.expires_at:
+                notice = "Your saved login reached its time limit. Please log in again."
+            elif now - row.last_used_at >= self._security.session_idle_limit:
+                days = self._security.session_idle_limit.days
+                notice = f"Your saved login expired after {days} days unused. Please log in."
+            else:
+                try:
+                    vault_key = crypto.unwrap_key(
+                        crypto.session_wrapping_key(token),
+                        row.vault_key_wrapped,
+                        crypto.session_key_aad(row.user_id, token_hash, row.key_format_version),
+                    )
+                except crypto.CryptoError:
+                    notice = "Your saved login is damaged. Please log in."
+                else:
+                    row.last_used_at = now
+                    return ActiveSession(row.user_id, row.user.username, vault_key, row.id), None
+            if row is not None:
+                db.delete(row)
+        self._tokens.clear()
+        return None, notice
+
+    def _delete_session_for(self, token: bytes) -> None:
+        with self._sessions.begin() as db:
+            db.execute(
+                delete(LoginSession).where(LoginSession.token_hash == crypto.hash_token(token))
+            )
+
+    # -- registration ---------------------------------------------------------------------
+
+    def register(self, username: str, password: str, confirm: str) -> Registered:
+        name = clean_username(username)
+        if password != confirm:
+            raise ValidationError(
+                "The two passwords do not match. Please type them again.", "confirm"
+            )
+        if not password:
+            raise ValidationError("Please enter a password.", "password")
+        assessment = self.policy.assess(password, name)
+        if not assessment.acceptable:
+            raise ValidationError(" ".join(assessment.problems), "password")
+        key = username_key(name)
+        try:
+            # A cheap early answer for the common case; the unique constraint decides races.
+            with self._sessions() as db:
+                if db.scalar(select(exists().where(User.username_key == key))):
+                    raise UsernameTaken(name)
+
+            params = self._kdf_params()
+            salt = crypto.new_salt()
+            keys = crypto.derive_keys(normalize_password(password), salt, params)
+            verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
+            vault_key = crypto.new_vault_key()
+            with self._sessions.begin() as db:
+                user = User(
+                    username=name,
+                    username_key=key,
+                    created_at=self._clock(),
+                    verifier=verifier,
+                    kdf_algorithm=params.algorithm,
+                    kdf_memory_kib=params.memory_kib,
+                    kdf_iterations=params.iterations,
+                    kdf_parallelism=params.parallelism,
+                    kdf_salt=salt,
+                    vault_key_wrapped=b"",
+                    vault_key_algorithm=crypto.AES_GCM,
+                    key_format_version=crypto.KEY_FORMAT_VERSION,
+                )
+                db.add(user)
+                db.flush()  # the id is part of the wrapped key's associated data
+                user.vault_key_wrapped = crypto.wrap_key(
+                    keys.wrapping_key, vault_key, crypto.account_key_aad(user.id)
+                )
+        except IntegrityError:
+            raise UsernameTaken(name) from None
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        return Registered(name)
+
+    # -- login and logout -----------------------------------------------------------------
+
+    def login(self, username: str, password: str, *, remember: bool) -> ActiveSession:
+        normalized = normalize_password(password)
+        try:
+            key = username_key(clean_username(username))
+        except ValidationError:
+            key = None
+        try:
+            user = None
+            if key is not None:
+                with self._sessions() as db:
+                    user = db.scalar(select(User).where(User.username_key == key))
+            if user is None:
+                self._spend_equal_work(normalized)
+                raise LoginFailed
+            keys = self._check_password(user, normalized)
+            vault_key = self._open_vault_key(user, keys)
+            if crypto.verifier_cost(user.verifier) < self._security.bcrypt_cost:
+                self._upgrade_verifier(user.id, keys.authentication_key)
+            session_id, notice = self._remember(user.id, vault_key) if remember else (None, None)
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        return ActiveSession(user.id, user.username, vault_key, session_id, notice)
+
+    def _spend_equal_work(self, password: str) -> None:
+        """Cost an unknown username the same Argon2id and bcrypt work as a wrong password."""
+        keys = crypto.derive_keys(password, self._dummy_salt, self._kdf_params())
+        crypto.check_verifier(keys.authentication_key, self._dummy_verifier)
+
+    def _check_password(self, user: User, password: str) -> crypto.DerivedKeys:
+        params = crypto.KdfParams(
+            user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
+        )
+        try:
+            params.check_floors()
+        except crypto.CryptoError as error:
+            raise AccountDataError(
+                f"This account's stored key settings were refused: {error} "
+                "The database may have been tampered with."
+            ) from None
+        if not crypto.verifier_is_acceptable(user.verifier):
+            raise AccountDataError(
+                "This account's stored password verifier is damaged or weaker than allowed."
+            )
+        keys = crypto.derive_keys(password, user.kdf_salt, params)
+        if not crypto.check_verifier(keys.authentication_key, user.verifier):
+            raise LoginFailed
+        return keys
+
+    def _open_vault_key(self, user: User, keys: crypto.DerivedKeys) -> bytes:
+        if user.key_format_version != crypto.KEY_FORMAT_VERSION:
+            raise AccountDataError(
+                f"This account's vault key uses format {user.key_format_version}, which this "
+                "version of Strongroom cannot read. Please upgrade Strongroom."
+            )
+        try:
+            return crypto.unwrap_key(
+                keys.wrapping_key, user.vault_key_wrapped, crypto.account_key_aad(user.id)
+            )
+        except crypto.CryptoError:
+            raise AccountDataError(
+                "This account's vault key is damaged and cannot be opened."
+            ) from None
+
+    def _upgrade_verifier(self, user_id: int, authentication_key: bytes) -> None:
+        verifier = crypto.make_verifier(authentication_key, self._security.bcrypt_cost)
+        with self._sessions.begin() as db:
+            user = db.get_one(User, user_id)
+            user.verifier = verifier
+
+    def _remember(self, user_id: int, vault_key: bytes) -> tuple[int | None, str | None]:
+        """Issue a fresh token for this device; the old one, if any, stops working."""
+        try:
+            previous = self._tokens.load()
+        except TokenFileError as error:
+            previous = error.exposed_token
+        token = crypto.new_session_token()
+        token_hash = crypto.hash_token(token)
+        now = self._clock()
+        with self._sessions.begin() as db:
+            if previous is not None:
+                db.execute(
+                    delete(LoginSession).where(
+                        LoginSession.token_hash == crypto.hash_token(previous)
+                    )
+                )
+            row = LoginSession(
+                user_id=user_id,
+                token_hash=token_hash,
+                device_label=self._device_label,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + self._security.session_absolute_limit,
+                vault_key_wrapped=crypto.wrap_key(
+                    crypto.session_wrapping_key(token),
+                    vault_key,
+                    crypto.session_key_aad(user_id, token_hash),
+                ),
+                vault_key_algorithm=crypto.AES_GCM,
+                key_format_version=crypto.KEY_FORMAT_VERSION,
+            )
+            db.add(row)
+            db.flush()
+            session_id = row.id
+        try:
+            self._tokens.save(token)
+        except OSError as error:
+            with self._sessions.begin() as db:
+                db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+            return None, (
+                f"Logged in, but this device could not remember you "
+                f"({error.strerror or 'cannot write'} at {self._tokens.path})."
+            )
+        return session_id, None
+
+    def logout(self, active: ActiveSession) -> None:
+        """End the session for real: the row goes, then the device's token file."""
+        try:
+            if active.session_id is not None:
+                with self._sessions.begin() as db:
+                    db.execute(delete(LoginSession).where(LoginSession.id == active.session_id))
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        finally:
+            # Even with the database away, the local token goes: this device is logged out.
+            self._tokens.clear()

@@ -1,0 +1,175 @@
+"""The key hierarchy, built only from vetted primitives.
+
+    master password --NFKC--> Argon2id(salt, params) --> master key (32 bytes)
+    master key --HKDF-SHA256--> authentication key  --> bcrypt verifier (stored)
+               --HKDF-SHA256--> key-wrapping key     --> AES-256-GCM(vault key) (stored)
+    session token (32 random bytes) --SHA-256--> token hash (stored)
+                                    --HKDF-SHA256--> session key --> AES-256-GCM(vault key) (stored)
+
+bcrypt only ever sees the 44-character base64 of the authentication key, so its 72-byte input
+limit never truncates a password and it never raises on a long one. The vault key is random and
+never derived from the password, so a password change re-wraps one key instead of re-encrypting
+the vault.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import bcrypt
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.config import ARGON2_MIN_ITERATIONS, ARGON2_MIN_MEMORY_KIB, BCRYPT_MIN_COST
+
+ARGON2ID = "argon2id"
+KEY_FORMAT_VERSION = 1
+AES_GCM = "aes-256-gcm"
+KEY_BYTES = 32
+SALT_BYTES = 16
+NONCE_BYTES = 12
+TOKEN_BYTES = 32
+WRAPPED_KEY_BYTES = NONCE_BYTES + KEY_BYTES + 16
+
+_AUTH_INFO = b"strongroom/v1/authentication"
+_WRAP_INFO = b"strongroom/v1/key-wrapping"
+_SESSION_INFO = b"strongroom/v1/session-wrapping"
+_BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+class CryptoError(Exception):
+    """Stored key material is damaged, tampered with, or in a format this version cannot read."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id parameters, stored beside every wrapped key."""
+
+    algorithm: str
+    memory_kib: int
+    iterations: int
+    parallelism: int
+
+    def check_floors(self) -> None:
+        """Refuse parameters weaker than Strongroom allows (a tampered row, say)."""
+        if self.algorithm != ARGON2ID:
+            raise CryptoError(f"Unknown key derivation algorithm {self.algorithm!r}.")
+        if (
+            self.memory_kib < ARGON2_MIN_MEMORY_KIB
+            or self.iterations < ARGON2_MIN_ITERATIONS
+            or not 1 <= self.parallelism <= 64
+        ):
+            raise CryptoError("The stored key derivation settings are weaker than allowed.")
+
+
+@dataclass(frozen=True)
+class DerivedKeys:
+    authentication_key: bytes
+    wrapping_key: bytes
+
+    def __repr__(self) -> str:
+        return "DerivedKeys(<redacted>)"
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_BYTES)
+
+
+def new_vault_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def new_session_token() -> bytes:
+    return secrets.token_bytes(TOKEN_BYTES)
+
+
+def _hkdf(secret: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(secret)
+
+
+def derive_keys(password: str, salt: bytes, params: KdfParams) -> DerivedKeys:
+    """Argon2id over the (already NFKC-normalised) password, split by HKDF."""
+    params.check_floors()
+    master = hash_secret_raw(
+        secret=password.encode("utf-8"),
+        salt=salt,
+        time_cost=params.iterations,
+        memory_cost=params.memory_kib,
+        parallelism=params.parallelism,
+        hash_len=KEY_BYTES,
+        type=Type.ID,
+    )
+    return DerivedKeys(_hkdf(master, _AUTH_INFO), _hkdf(master, _WRAP_INFO))
+
+
+def _bcrypt_input(authentication_key: bytes) -> bytes:
+    return base64.b64encode(authentication_key)
+
+
+def make_verifier(authentication_key: bytes, cost: int) -> str:
+    return bcrypt.hashpw(_bcrypt_input(authentication_key), bcrypt.gensalt(cost)).decode("ascii")
+
+
+def check_verifier(authentication_key: bytes, verifier: str) -> bool:
+    """True when the key matches; a malformed stored verifier is a mismatch, never an exception."""
+    try:
+        return bcrypt.checkpw(_bcrypt_input(authentication_key), verifier.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
+def verifier_cost(verifier: str) -> int:
+    """The bcrypt cost recorded in a ``$2b$NN$`` verifier (0 when unreadable)."""
+    parts = verifier.split("$")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return 0
+    return int(parts[2])
+
+
+def verifier_is_acceptable(verifier: str) -> bool:
+    return verifier.startswith("$2b$") and verifier_cost(verifier) >= BCRYPT_MIN_COST
+
+
+def dummy_verifier(cost: int) -> str:
+    """A well-formed verifier that matches nothing, for equal work on an unknown username."""
+    digest = "".join(secrets.choice(_BCRYPT_ALPHABET) for _ in range(31))
+    return bcrypt.gensalt(cost).decode("ascii") + digest
+
+
+def wrap_key(wrapping_key: bytes, key: bytes, associated_data: bytes) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return nonce + AESGCM(wrapping_key).encrypt(nonce, key, associated_data)
+
+
+def unwrap_key(wrapping_key: bytes, blob: bytes, associated_data: bytes) -> bytes:
+    if len(blob) != WRAPPED_KEY_BYTES:
+        raise CryptoError("The stored key is truncated or has the wrong size.")
+    try:
+        key = AESGCM(wrapping_key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], associated_data)
+    except InvalidTag:
+        raise CryptoError("The stored key does not match its password or owner.") from None
+    if len(key) != KEY_BYTES:
+        raise CryptoError("The stored key has the wrong size.")
+    return key
+
+
+def account_key_aad(user_id: int, version: int = KEY_FORMAT_VERSION) -> bytes:
+    return f"strongroom/vault-key/v{version}/user/{user_id}".encode()
+
+
+def session_key_aad(user_id: int, token_hash: str, version: int = KEY_FORMAT_VERSION) -> bytes:
+    return f"strongroom/session-key/v{version}/user/{user_id}/token/{token_hash}".encode()
+
+
+def session_wrapping_key(token: bytes) -> bytes:
+    return _hkdf(token, _SESSION_INFO)
+
+
+def hash_token(token: bytes) -> str:
+    return hashlib.sha256(token).hexdigest()

@@ -1,0 +1,143 @@
+"""Opening the database: the engine, the schema (Alembic), and errors a person can act on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+# The newest migration in app/migrations/versions. Start-up compares it with the database's
+# alembic_version and only imports Alembic when they differ (tests keep the two in step).
+SCHEMA_HEAD = "0001_accounts"
+MIGRATIONS_PACKAGE = "app:migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or used. ``target`` never contains a password."""
+
+    def __init__(self, target: str, reason: str, hint: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target = target
+        self.reason = reason
+        self.hint = hint
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown to a person: password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable database URL)"
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    target: str
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_database_engine(url: str) -> Engine:
+    target = describe_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            target,
+            "The database URL is not valid.",
+            "Use sqlite:///path/to/file.db or "
+            "mariadb+mariadbconnector://user:password@host:3306/database.",
+        ) from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                path = Path(parsed.database).expanduser()
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if not path.exists():
+                    # Created owner-only before SQLite opens it.
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            engine = create_engine(parsed, hide_parameters=True)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(
+            parsed,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+        )
+    except (NoSuchModuleError, ModuleNotFoundError):
+        raise DatabaseUnavailable(
+            target,
+            "The MariaDB driver is not installed.",
+            "Install Strongroom with its MariaDB extra: pip install 'strongroom[mariadb]' "
+            "(needs MariaDB Connector/C, Debian package libmariadb-dev).",
+        ) from None
+    except OSError as error:
+        raise DatabaseUnavailable(
+            target, f"The database file cannot be created: {error.strerror}.", _FILE_HINT
+        ) from None
+
+
+_FILE_HINT = "Check that the folder exists and that you may write to it."
+_SERVER_HINT = (
+    "Check that the MariaDB server is running and reachable, and that the user, password and "
+    "database name in database_url (config file or STRONGROOM_DATABASE_URL) are right."
+)
+
+
+def explain(error: DBAPIError, target: str) -> DatabaseUnavailable:
+    """Turn a driver error into a sentence. Parameters are hidden by the engine already."""
+    original = getattr(error, "orig", None)
+    reason = str(original or error).strip().splitlines()[0] if str(original or error) else ""
+    hint = _FILE_HINT if target.startswith("sqlite") else _SERVER_HINT
+    return DatabaseUnavailable(target, reason or type(error).__name__, hint)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration (first run creates it)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_PACKAGE)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_database(url: str) -> Database:
+    """Connect, migrate when needed, and hand back a session factory."""
+    target = describe_url(url)
+    engine = create_database_engine(url)
+    try:
+        if current_revision(engine) != SCHEMA_HEAD:
+            upgrade_schema(engine)
+    except DBAPIError as error:
+        engine.dispose()
+        raise explain(error, target) from None
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), target)

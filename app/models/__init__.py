@@ -1,0 +1,7 @@
+"""SQLAlchemy models: the tables Strongroom keeps, and nothing else."""
+
+from app.models.base import Base
+from app.models.session import LoginSession
+from app.models.user import User
+
+__all__ = ["Base", "LoginSession", "User"]

@@ -1,0 +1,41 @@
+"""An account: its name, its password verifier and its wrapped vault key."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, intpk, username_str, utc_timestamp, wrapped_key
+
+if TYPE_CHECKING:
+    from app.models.session import LoginSession
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    username: Mapped[username_str]
+    # Lower-cased name under a unique constraint: "Alice" and "alice" are one account on every
+    # backend, whatever the column collation, and two racing registrations cannot both win.
+    username_key: Mapped[username_str] = mapped_column(unique=True)
+    created_at: Mapped[utc_timestamp]
+
+    # bcrypt over base64(HKDF(Argon2id(password))): see app/crypto.py.
+    verifier: Mapped[str] = mapped_column(String(60))
+
+    kdf_algorithm: Mapped[str] = mapped_column(String(16))
+    kdf_memory_kib: Mapped[int] = mapped_column(Integer)
+    kdf_iterations: Mapped[int] = mapped_column(Integer)
+    kdf_parallelism: Mapped[int] = mapped_column(Integer)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    vault_key_wrapped: Mapped[wrapped_key]
+    vault_key_algorithm: Mapped[str] = mapped_column(String(16))
+    key_format_version: Mapped[int] = mapped_column(Integer)
+
+    sessions: Mapped[list[LoginSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )

@@ -1,0 +1,1 @@
+"""Strongroom's screens: Textual only; they post messages and the App decides what happens."""

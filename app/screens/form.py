@@ -1,0 +1,63 @@
+"""What the account forms share: an error line, a busy state, and Enter-to-submit."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Button, Input, Static
+
+
+class FormScreen(Screen[None]):
+    """A form that submits on Enter in any field and waits, visibly, while it is checked."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
+    ]
+
+    SUBMIT_BUTTON = "#submit"
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+    @on(Input.Submitted)
+    def _submit_from_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    @on(Button.Pressed, "#submit")
+    def _submit_from_button(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    @property
+    def busy(self) -> bool:
+        return self.query_one(self.SUBMIT_BUTTON, Button).loading
+
+    def set_busy(self, busy: bool) -> None:
+        """Lock the form while a worker checks it; the button shows a loading indicator."""
+        self.query_one(self.SUBMIT_BUTTON, Button).loading = busy
+        for field in self.query(Input):
+            field.disabled = busy
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show a message the user can act on and put the cursor where the fix goes."""
+        self.set_busy(False)
+        error = self.query_one("#error", Static)
+        error.update(message)
+        error.display = True
+        if field is not None:
+            self.query_one(f"#{field}", Input).focus()
+
+    def clear_error(self) -> None:
+        error = self.query_one("#error", Static)
+        error.update("")
+        error.display = False
+
+    def clear_passwords(self) -> None:
+        for field in self.query(".secret").results(Input):
+            field.clear()
+
+    def action_toggle_reveal(self) -> None:
+        for field in self.query(".secret").results(Input):
+            field.password = not field.password

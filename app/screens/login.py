@@ -1,0 +1,89 @@
+"""Log in: username, master password, and whether this device should remember the login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+
+from app.screens.form import FormScreen
+
+
+class LoginScreen(FormScreen):
+    BINDINGS = [
+        *FormScreen.BINDINGS,
+        Binding("ctrl+n", "create_account", "Create account"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        username: str
+        password: str
+        remember: bool
+
+    class CreateAccount(Message):
+        pass
+
+    def __init__(self, *, username: str = "", notice: str | None = None) -> None:
+        super().__init__()
+        self._initial_username = username
+        self._notice = notice
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form-card"):
+            yield Static("Strongroom", classes="brand")
+            yield Static("Log in to your vault", classes="form-title")
+            yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
+            yield Label("Please enter your username:", classes="field-label")
+            yield Input(self._initial_username, id="username", max_length=64)
+            yield Label("Please enter your password:", classes="field-label")
+            yield Input(password=True, id="password", classes="secret")
+            yield Checkbox("Remember me on this device", value=True, id="remember")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Log in", id="submit", variant="primary")
+                yield Button("Create account", id="create")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.clear_error()
+        self.query_one("#notice", Static).display = bool(self._notice)
+        first_empty = "#password" if self._initial_username else "#username"
+        self.query_one(first_empty, Input).focus()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        username = self.query_one("#username", Input)
+        password = self.query_one("#password", Input)
+        if not username.value.strip():
+            self.show_error("Please enter your username.", "username")
+            return
+        if not password.value:
+            self.show_error("Please enter your password.", "password")
+            return
+        self.clear_error()
+        self.set_busy(True)
+        self.post_message(
+            self.Submitted(
+                username.value, password.value, self.query_one("#remember", Checkbox).value
+            )
+        )
+
+    def refuse(self, message: str) -> None:
+        """A failed login: say so, clear the password, and put the cursor back in it."""
+        self.clear_passwords()
+        self.show_error(message, "password")
+
+    def action_create_account(self) -> None:
+        self.post_message(self.CreateAccount())
+
+    @on(Button.Pressed, "#create")
+    def _create_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_create_account()

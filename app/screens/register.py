@@ -1,0 +1,117 @@
+"""Registration: choose a username and a master password (typed twice)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from app.passwords import Assessment, PasswordPolicy
+from app.screens.form import FormScreen
+from app.widgets.strength import StrengthMeter
+
+
+class RegisterScreen(FormScreen):
+    BINDINGS = [
+        *FormScreen.BINDINGS,
+        Binding("escape", "back", "Back to log in"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        username: str
+        password: str
+        confirm: str
+
+    class BackToLogin(Message):
+        pass
+
+    @dataclass
+    class _Assessed(Message):
+        assessment: Assessment | None
+
+    def __init__(self, policy: PasswordPolicy, *, can_go_back: bool, username: str = "") -> None:
+        super().__init__()
+        self._policy = policy
+        self._can_go_back = can_go_back
+        self._initial_username = username
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form-card"):
+            yield Static("Strongroom", classes="brand")
+            yield Static("Create your account", classes="form-title")
+            yield Label("Please enter a username:", classes="field-label")
+            yield Input(
+                self._initial_username,
+                placeholder="3-32 letters, digits, . _ -",
+                id="username",
+                max_length=64,
+            )
+            yield Label("Please enter a password:", classes="field-label")
+            yield Input(
+                placeholder=f"at least {self._policy.min_length} characters",
+                password=True,
+                id="password",
+                classes="secret",
+            )
+            yield StrengthMeter(id="strength")
+            yield Label("Please confirm the password:", classes="field-label")
+            yield Input(password=True, id="confirm", classes="secret")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Create account", id="submit", variant="primary")
+                if self._can_go_back:
+                    yield Button("Back to log in", id="back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.clear_error()
+        first_empty = "#password" if self._initial_username else "#username"
+        self.query_one(first_empty, Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self._can_go_back
+        return True
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self.clear_error()
+        self.set_busy(True)
+        self.post_message(
+            self.Submitted(
+                self.query_one("#username", Input).value,
+                self.query_one("#password", Input).value,
+                self.query_one("#confirm", Input).value,
+            )
+        )
+
+    def action_back(self) -> None:
+        if self._can_go_back:
+            self.post_message(self.BackToLogin())
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_back()
+
+    @on(Input.Changed, "#password")
+    @on(Input.Changed, "#username")
+    def _password_changed(self, event: Input.Changed) -> None:
+        password = self.query_one("#password", Input).value
+        self._assess(password, self.query_one("#username", Input).value)
+
+    @work(thread=True, exclusive=True, group="strength", exit_on_error=False)
+    def _assess(self, password: str, username: str) -> None:
+        result = self._policy.assess(password, username) if password else None
+        self.post_message(self._Assessed(result))
+
+    @on(_Assessed)
+    def _show_assessment(self, message: _Assessed) -> None:
+        self.query_one(StrengthMeter).show(message.assessment)
