@@ -8,6 +8,7 @@ all pass through one handler that turns them into a message the user can act on.
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
     from app.controllers.accounts import ActiveSession, StartupState
 
 log = logging.getLogger("strongroom")
+
+
+def log_failure(where: str, error: BaseException) -> None:
+    """Log where an error happened and its stack, but not its message: it may quote a secret."""
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error("%s: unexpected %s\n%s", where, type(error).__name__, stack)
 
 
 def stylesheet_paths() -> list[Path]:
@@ -209,12 +216,7 @@ class StrongroomApp(App[None]):
             screen.clear_passwords()
             screen.show_error(error.message, "password")
         else:
-            log.error(
-                "Unexpected %s in %s",
-                type(error).__name__,
-                event.worker.name,
-                exc_info=(type(error), error, error.__traceback__),
-            )
+            log_failure(f"worker {event.worker.name}", error)
             text = (
                 f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
                 f"details are in {self.backend.settings.log_path}."
@@ -234,9 +236,7 @@ class StrongroomApp(App[None]):
         """Never print a traceback (Textual's shows local variables, which may hold secrets)."""
         error = self._exception
         if error is not None:
-            log.error(
-                "Fatal %s", type(error).__name__, exc_info=(type(error), error, error.__traceback__)
-            )
+            log_failure("fatal", error)
         name = type(error).__name__ if error is not None else "error"
         self.bell()
         self._exit_renderables.append(

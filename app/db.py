@@ -91,7 +91,9 @@ def create_database_engine(url: str) -> Engine:
         ) from None
     except OSError as error:
         raise DatabaseUnavailable(
-            target, f"The database file cannot be created: {error.strerror}.", _FILE_HINT
+            target,
+            f"The database file cannot be created ({error.filename}: {error.strerror}).",
+            _FILE_HINT,
         ) from None
 
 

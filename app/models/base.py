@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from sqlalchemy import DateTime, Dialect, Integer, LargeBinary, MetaData, String
+from sqlalchemy.dialects.mysql import VARBINARY
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -32,7 +33,14 @@ intpk = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=Tr
 utc_timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
 username_str = Annotated[str, mapped_column(String(32))]
 label_str = Annotated[str, mapped_column(String(64))]
-wrapped_key = Annotated[bytes, mapped_column(LargeBinary(255))]
+
+
+def short_binary(length: int) -> LargeBinary:
+    """Up to ``length`` bytes: BLOB on SQLite, VARBINARY (stored in the row) on MariaDB."""
+    return LargeBinary(length).with_variant(VARBINARY(length), "mysql", "mariadb")
+
+
+wrapped_key = Annotated[bytes, mapped_column(short_binary(255))]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

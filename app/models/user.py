@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, intpk, username_str, utc_timestamp, wrapped_key
+from app.models.base import (
+    Base,
+    intpk,
+    short_binary,
+    username_str,
+    utc_timestamp,
+    wrapped_key,
+)
 
 if TYPE_CHECKING:
     from app.models.session import LoginSession
@@ -30,7 +37,7 @@ class User(Base):
     kdf_memory_kib: Mapped[int] = mapped_column(Integer)
     kdf_iterations: Mapped[int] = mapped_column(Integer)
     kdf_parallelism: Mapped[int] = mapped_column(Integer)
-    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kdf_salt: Mapped[bytes] = mapped_column(short_binary(32))
 
     vault_key_wrapped: Mapped[wrapped_key]
     vault_key_algorithm: Mapped[str] = mapped_column(String(16))

@@ -26,7 +26,7 @@ class DatabaseErrorScreen(Screen[None]):
         self._hint = hint
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card error-card"):
+        with VerticalScroll(classes="form-card error-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static("The database could not be opened", classes="form-title")
             yield Static(f"Database: {self._target}", id="target", markup=False)

@@ -35,7 +35,7 @@ class LoginScreen(FormScreen):
         self._notice = notice
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card"):
+        with VerticalScroll(classes="form-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static("Log in to your vault", classes="form-title")
             yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)

@@ -34,15 +34,19 @@ class RegisterScreen(FormScreen):
     @dataclass
     class _Assessed(Message):
         assessment: Assessment | None
+        generation: int
 
     def __init__(self, policy: PasswordPolicy, *, can_go_back: bool, username: str = "") -> None:
         super().__init__()
         self._policy = policy
         self._can_go_back = can_go_back
         self._initial_username = username
+        # Thread workers cannot be stopped mid-way, so an older assessment may finish after a
+        # newer one: each carries the generation it was asked for, and only the newest is shown.
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card"):
+        with VerticalScroll(classes="form-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static("Create your account", classes="form-title")
             yield Label("Please enter a username:", classes="field-label")
@@ -104,14 +108,16 @@ class RegisterScreen(FormScreen):
     @on(Input.Changed, "#password")
     @on(Input.Changed, "#username")
     def _password_changed(self, event: Input.Changed) -> None:
+        self._generation += 1
         password = self.query_one("#password", Input).value
-        self._assess(password, self.query_one("#username", Input).value)
+        self._assess(password, self.query_one("#username", Input).value, self._generation)
 
     @work(thread=True, exclusive=True, group="strength", exit_on_error=False)
-    def _assess(self, password: str, username: str) -> None:
+    def _assess(self, password: str, username: str, generation: int) -> None:
         result = self._policy.assess(password, username) if password else None
-        self.post_message(self._Assessed(result))
+        self.post_message(self._Assessed(result, generation))
 
     @on(_Assessed)
     def _show_assessment(self, message: _Assessed) -> None:
-        self.query_one(StrengthMeter).show(message.assessment)
+        if message.generation == self._generation:
+            self.query_one(StrengthMeter).show(message.assessment)

@@ -25,7 +25,7 @@ class WelcomeScreen(Screen[None]):
         self._notice = notice
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card"):
+        with VerticalScroll(classes="form-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static(
                 f"Welcome, {self.username}!", id="welcome", classes="form-title", markup=False

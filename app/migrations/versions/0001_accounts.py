@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from app.models.base import UTCDateTime
+from app.models.base import UTCDateTime, short_binary
 
 revision = "0001_accounts"
 down_revision = None
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("kdf_memory_kib", sa.Integer(), nullable=False),
         sa.Column("kdf_iterations", sa.Integer(), nullable=False),
         sa.Column("kdf_parallelism", sa.Integer(), nullable=False),
-        sa.Column("kdf_salt", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("vault_key_wrapped", sa.LargeBinary(length=255), nullable=False),
+        sa.Column("kdf_salt", short_binary(32), nullable=False),
+        sa.Column("vault_key_wrapped", short_binary(255), nullable=False),
         sa.Column("vault_key_algorithm", sa.String(length=16), nullable=False),
         sa.Column("key_format_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("last_used_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
-        sa.Column("vault_key_wrapped", sa.LargeBinary(length=255), nullable=False),
+        sa.Column("vault_key_wrapped", short_binary(255), nullable=False),
         sa.Column("vault_key_algorithm", sa.String(length=16), nullable=False),
         sa.Column("key_format_version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,134 @@
+"""Shared fixtures: throwaway databases on both backends, isolated directories, a fake clock."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import SecuritySettings, Settings
+from app.controllers.accounts import AccountController
+from app.db import Database, open_database
+from app.tokens import TokenStore
+
+MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
+DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
+
+# The floors: real Argon2id and bcrypt, at the cheapest settings Strongroom accepts.
+FAST_SECURITY = SecuritySettings(
+    argon2_memory_kib=19 * 1024, argon2_iterations=2, argon2_parallelism=1, bcrypt_cost=10
+)
+STRONG_PASSWORD = "correct horse battery staple"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _isolate_user_files(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test may read or write the developer's own config, token file or database."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.delenv("STRONGROOM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("STRONGROOM_CONFIG_DIR", raising=False)
+
+
+def _mariadb_server_url() -> str:
+    return os.environ.get(MARIADB_URL_ENV, DEFAULT_MARIADB_URL)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """The server URL, or a skip outside CI; under CI=true a missing MariaDB fails the run."""
+    url = _mariadb_server_url()
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        reason = f"MariaDB is not reachable at {make_url(url).render_as_string()}: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI=true: the MariaDB tests must run)", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def mariadb_url(mariadb_server: str) -> Iterator[str]:
+    """A fresh, empty database on the MariaDB server, dropped afterwards."""
+    name = f"strongroom_test_{secrets.token_hex(6)}"
+    admin = create_engine(mariadb_server)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    try:
+        yield make_url(mariadb_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'strongroom.db'}"
+    return str(request.getfixturevalue("mariadb_url"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        security=FAST_SECURITY,
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = open_database(settings.database_url)
+    yield db
+    db.dispose()
+
+
+def make_controller(
+    database: Database, settings: Settings, clock: FakeClock, token_path: Path | None = None
+) -> AccountController:
+    return AccountController(
+        database.sessions,
+        TokenStore(token_path or settings.token_path),
+        settings.security,
+        target=database.target,
+        clock=clock,
+        device_label="test device",
+    )
+
+
+@pytest.fixture
+def accounts(database: Database, settings: Settings, clock: FakeClock) -> AccountController:
+    return make_controller(database, settings, clock)

@@ -1,0 +1,39 @@
+"""Helpers for driving the real app in Pilot tests."""
+
+from __future__ import annotations
+
+import contextlib
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from textual.worker import WorkerFailed
+
+from app.app import StrongroomApp
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until every worker has finished and the messages it posted are handled."""
+    app = pilot.app
+    for _ in range(50):
+        with contextlib.suppress(WorkerFailed):  # failures are the app's to report
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            await pilot.pause()
+            return
+    raise AssertionError("workers did not settle")
+
+
+async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
+    field = pilot.app.screen.query_one(selector, Input)
+    field.focus()
+    field.value = text
+    await pilot.pause()
+
+
+def text_of(app: StrongroomApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def screen_text(app: StrongroomApp) -> str:
+    return "\n".join(str(widget.render()) for widget in app.screen.query(Static))

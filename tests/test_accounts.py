@@ -1,0 +1,296 @@
+"""Account controller behaviour, on SQLite and on MariaDB."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import unicodedata
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app import crypto
+from app.config import Settings
+from app.controllers.accounts import (
+    LOGIN_FAILED,
+    AccountController,
+    AccountDataError,
+    LoginFailed,
+    UsernameTaken,
+)
+from app.db import Database
+from app.models import LoginSession, User
+from app.passwords import ValidationError
+from tests.conftest import STRONG_PASSWORD, FakeClock, make_controller
+
+
+def register(accounts: AccountController, name: str = "alice", pw: str = STRONG_PASSWORD) -> None:
+    accounts.register(name, pw, pw)
+
+
+def test_register_stores_no_readable_secret(
+    accounts: AccountController, database: Database
+) -> None:
+    result = accounts.register("  Alice  ", STRONG_PASSWORD, STRONG_PASSWORD)
+    assert result.username == "Alice"
+    with database.sessions() as db:
+        user = db.scalars(select(User)).one()
+    assert user.username_key == "alice"
+    assert user.verifier.startswith("$2b$10$")
+    assert STRONG_PASSWORD.encode() not in user.verifier.encode()
+    assert (user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism) == (19456, 2, 1)
+    assert len(user.kdf_salt) == crypto.SALT_BYTES
+    assert len(user.vault_key_wrapped) == crypto.WRAPPED_KEY_BYTES
+    assert user.key_format_version == crypto.KEY_FORMAT_VERSION
+
+
+def test_username_is_unique_case_insensitively(accounts: AccountController) -> None:
+    register(accounts, "alice")
+    with pytest.raises(UsernameTaken, match="already taken"):
+        register(accounts, "ALICE")
+
+
+def test_weak_password_refused_with_reason(accounts: AccountController) -> None:
+    with pytest.raises(ValidationError, match="very common password"):
+        accounts.register("alice", "password1234", "password1234")
+    with pytest.raises(ValidationError, match="at least 12 characters"):
+        accounts.register("alice", "sh0rt!", "sh0rt!")
+    with pytest.raises(ValidationError, match="must not contain your username"):
+        accounts.register("marmalade", "marmalade tiger lorry", "marmalade tiger lorry")
+
+
+def test_mismatched_confirmation_refused(accounts: AccountController) -> None:
+    with pytest.raises(ValidationError, match="do not match") as raised:
+        accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD + "x")
+    assert raised.value.field == "confirm"
+
+
+def test_login_opens_the_vault_key(accounts: AccountController) -> None:
+    register(accounts)
+    first = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    again = accounts.login("ALICE ", STRONG_PASSWORD, remember=False)
+    assert first.username == "alice"
+    assert len(first.vault_key) == crypto.KEY_BYTES
+    assert first.vault_key == again.vault_key
+    assert first.session_id is None
+
+
+def test_wrong_password_and_unknown_user_say_the_same(accounts: AccountController) -> None:
+    register(accounts)
+    with pytest.raises(LoginFailed) as wrong:
+        accounts.login("alice", STRONG_PASSWORD + "!", remember=False)
+    with pytest.raises(LoginFailed) as unknown:
+        accounts.login("bob", STRONG_PASSWORD, remember=False)
+    with pytest.raises(LoginFailed) as malformed:
+        accounts.login("not a valid name!", STRONG_PASSWORD, remember=False)
+    assert str(wrong.value) == str(unknown.value) == str(malformed.value) == LOGIN_FAILED
+
+
+def test_nfc_and_nfd_forms_are_one_password(accounts: AccountController) -> None:
+    password = "crème brûlée façade naïveté"
+    nfc = unicodedata.normalize("NFC", password)
+    nfd = unicodedata.normalize("NFD", password)
+    assert nfc != nfd
+    accounts.register("chef", nfc, nfc)
+    assert accounts.login("chef", nfd, remember=False).username == "chef"
+
+
+def test_long_password_is_not_truncated(accounts: AccountController) -> None:
+    password = "🔐🗝️ a long passphrase " * 8  # well over bcrypt's 72 bytes
+    assert len(password.encode()) > 72
+    accounts.register("longpass", password, password)
+    assert accounts.login("longpass", password, remember=False)
+    prefix = password.encode()[:72].decode(errors="ignore")
+    with pytest.raises(LoginFailed):
+        accounts.login("longpass", prefix, remember=False)
+
+
+def test_remembered_session_resumes_without_password(
+    accounts: AccountController, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    assert active.session_id is not None
+    token = settings.token_path.read_bytes()
+    with database.sessions() as db:
+        row = db.scalars(select(LoginSession)).one()
+    assert len(row.token_hash) == 64
+    assert row.token_hash.encode() not in token  # the file holds the token, not its hash
+    state = accounts.startup()
+    assert state.session is not None
+    assert state.session.username == "alice"
+    assert state.session.vault_key == active.vault_key
+
+
+def test_every_login_issues_a_new_token(accounts: AccountController, settings: Settings) -> None:
+    register(accounts)
+    accounts.login("alice", STRONG_PASSWORD, remember=True)
+    first = settings.token_path.read_bytes()
+    accounts.login("alice", STRONG_PASSWORD, remember=True)
+    assert settings.token_path.read_bytes() != first
+
+
+def test_logout_ends_the_session_and_old_copies_fail(
+    accounts: AccountController, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    stolen = settings.token_path.with_name("stolen.token")
+    shutil.copy2(settings.token_path, stolen)
+    accounts.logout(active)
+    assert not settings.token_path.exists()
+    with database.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(LoginSession)) == 0
+    shutil.copy2(stolen, settings.token_path)
+    state = accounts.startup()
+    assert state.session is None
+    assert state.notice is not None
+    assert "ended" in state.notice
+    assert not settings.token_path.exists()
+
+
+def test_not_remembered_login_leaves_nothing_behind(
+    accounts: AccountController, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    accounts.login("alice", STRONG_PASSWORD, remember=False)
+    assert not settings.token_path.exists()
+    with database.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(LoginSession)) == 0
+    assert accounts.startup().session is None
+
+
+def test_idle_session_expires(
+    accounts: AccountController, settings: Settings, clock: FakeClock
+) -> None:
+    register(accounts)
+    accounts.login("alice", STRONG_PASSWORD, remember=True)
+    clock.advance(days=13)
+    assert accounts.startup().session is not None  # use refreshes last_used_at
+    clock.advance(days=14)
+    state = accounts.startup()
+    assert state.session is None
+    assert state.notice is not None
+    assert "14 days unused" in state.notice
+    assert not settings.token_path.exists()
+
+
+def test_absolute_session_limit(accounts: AccountController, clock: FakeClock) -> None:
+    register(accounts)
+    accounts.login("alice", STRONG_PASSWORD, remember=True)
+    for _ in range(3):
+        clock.advance(days=9)
+        assert accounts.startup().session is not None  # in use, never idle
+    clock.advance(days=3)  # 30 days since login
+    state = accounts.startup()
+    assert state.session is None
+    assert state.notice is not None
+    assert "time limit" in state.notice
+
+
+def test_startup_reports_whether_accounts_exist(accounts: AccountController) -> None:
+    assert accounts.startup().has_accounts is False
+    register(accounts)
+    assert accounts.startup().has_accounts is True
+
+
+def test_verifier_below_target_cost_is_upgraded(
+    database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    make_controller(database, settings, clock).register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    stronger = settings.with_security(bcrypt_cost=11)
+    make_controller(database, stronger, clock).login("alice", STRONG_PASSWORD, remember=False)
+    with database.sessions() as db:
+        verifier = db.scalars(select(User.verifier)).one()
+    assert crypto.verifier_cost(verifier) == 11
+    make_controller(database, stronger, clock).login("alice", STRONG_PASSWORD, remember=False)
+
+
+def test_weakened_kdf_parameters_are_refused(
+    accounts: AccountController, database: Database
+) -> None:
+    register(accounts)
+    with database.sessions.begin() as db:
+        db.execute(update(User).values(kdf_memory_kib=1024, kdf_iterations=1))
+    with pytest.raises(AccountDataError, match="refused"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+
+
+def test_damaged_wrapped_key_is_refused(accounts: AccountController, database: Database) -> None:
+    register(accounts)
+    with database.sessions.begin() as db:
+        user = db.scalars(select(User)).one()
+        blob = bytearray(user.vault_key_wrapped)
+        blob[20] ^= 0x01
+        user.vault_key_wrapped = bytes(blob)
+    with pytest.raises(AccountDataError, match="damaged"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+
+
+def test_vault_key_moved_to_another_user_is_refused(
+    accounts: AccountController, database: Database
+) -> None:
+    register(accounts, "alice")
+    register(accounts, "mallory", "a different strong passphrase")
+    with database.sessions.begin() as db:
+        alice = db.scalars(select(User).where(User.username_key == "alice")).one()
+        mallory = db.scalars(select(User).where(User.username_key == "mallory")).one()
+        # Mallory copies Alice's whole key record onto her own row.
+        for column in ("verifier", "kdf_salt", "vault_key_wrapped"):
+            setattr(mallory, column, getattr(alice, column))
+    with pytest.raises(AccountDataError):
+        accounts.login("mallory", STRONG_PASSWORD, remember=False)
+
+
+@pytest.mark.mariadb
+def test_simultaneous_registrations_of_one_name(
+    mariadb_url: str, tmp_path: object, clock: FakeClock, settings: Settings
+) -> None:
+    from app.db import open_database
+
+    database = open_database(mariadb_url)
+    try:
+        controllers = [make_controller(database, settings, clock) for _ in range(6)]
+        barrier = threading.Barrier(len(controllers))
+        outcomes: list[str] = []
+
+        def attempt(controller: AccountController, index: int) -> None:
+            barrier.wait()
+            password = f"racing horses number {index} gallop"
+            try:
+                controller.register("racer", password, password)
+                outcomes.append("created")
+            except UsernameTaken:
+                outcomes.append("taken")
+
+        threads = [threading.Thread(target=attempt, args=(c, i)) for i, c in enumerate(controllers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["created"] + ["taken"] * 5
+        with database.sessions() as db:
+            assert db.scalar(select(func.count()).select_from(User)) == 1
+    finally:
+        database.dispose()
+
+
+def test_session_token_is_bound_to_its_row(
+    accounts: AccountController, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    accounts.login("alice", STRONG_PASSWORD, remember=True)
+    with database.sessions.begin() as db:
+        row = db.scalars(select(LoginSession)).one()
+        row.expires_at = row.expires_at + timedelta(days=1)  # unrelated edits keep it valid
+    assert accounts.startup().session is not None
+    with database.sessions.begin() as db:
+        row = db.scalars(select(LoginSession)).one()
+        blob = bytearray(row.vault_key_wrapped)
+        blob[-1] ^= 0x80
+        row.vault_key_wrapped = bytes(blob)
+    state = accounts.startup()
+    assert state.session is None
+    assert state.notice is not None
+    assert "damaged" in state.notice

@@ -1,0 +1,80 @@
+"""What people see: snapshots of each account screen (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from app.backend import Backend
+from app.config import Settings
+from app.factory import make_app
+from tests.conftest import FAST_SECURITY, STRONG_PASSWORD
+from tests.pilot import settle
+
+SIZE = (100, 36)
+
+
+@pytest.fixture
+def local_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'data' / 'strongroom.db'}",
+        security=FAST_SECURITY,
+    )
+
+
+def with_account(settings: Settings, *, remember: bool = False) -> None:
+    backend = Backend(settings, device_label="snapshot")
+    accounts = backend.accounts()
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    if remember:
+        accounts.login("alice", STRONG_PASSWORD, remember=True)
+    backend.close()
+
+
+async def settled(pilot: Pilot[None]) -> None:
+    """Settle, and hold the text cursor steady so a blink cannot change the picture."""
+    await settle(pilot)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
+
+
+def test_register_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    async def fill(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press(*"alice", "tab", *"password1234")
+        await settled(pilot)
+
+    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fill)
+
+
+def test_login_screen_after_wrong_password(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    with_account(local_settings)
+
+    async def fail(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press(*"alice", "tab", *"not my password", "enter")
+        await settled(pilot)
+
+    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fail)
+
+
+def test_welcome_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    with_account(local_settings, remember=True)
+    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=settled)
+
+
+@pytest.mark.mariadb
+def test_database_error_screen(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url="mariadb+mariadbconnector://strongroom:secret@127.0.0.1:1/strongroom",
+        security=FAST_SECURITY,
+    )
+    assert snap_compare(make_app(settings), terminal_size=SIZE, run_before=settled)
