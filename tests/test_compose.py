@@ -1,0 +1,50 @@
+"""compose.yaml and the Dockerfile cannot be started here (no Docker engine), so check what
+they would run: a pinned MariaDB with a healthcheck and a volume, and the app installed with its
+MariaDB extra, pointed at that server by the same URL form the MariaDB tests use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from app.config import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+
+
+def test_mariadb_service_is_pinned_healthy_and_persistent() -> None:
+    mariadb = load_compose()["services"]["mariadb"]
+    image, tag = mariadb["image"].split(":")
+    assert image == "mariadb"
+    assert tag.split(".")[0].isdigit()  # a pinned major version, never "latest"
+    assert "healthcheck.sh" in mariadb["healthcheck"]["test"]
+    assert any(volume.startswith("mariadb-data:") for volume in mariadb["volumes"])
+    assert mariadb["env_file"] == ".env"
+    assert "MARIADB_PASSWORD" in (ROOT / ".env.example").read_text()
+
+
+def test_app_service_waits_for_the_database_and_uses_its_url(tmp_path: Path) -> None:
+    app = load_compose()["services"]["strongroom"]
+    assert app["depends_on"]["mariadb"]["condition"] == "service_healthy"
+    assert app["stdin_open"] is True
+    assert app["tty"] is True
+    url = app["environment"]["STRONGROOM_DATABASE_URL"].replace(
+        "${MARIADB_PASSWORD:?set MARIADB_PASSWORD in .env}", "pw"
+    )
+    settings = load_settings(
+        tmp_path / "c", tmp_path / "d", environ={"STRONGROOM_DATABASE_URL": url}
+    )
+    assert settings.database_url == "mariadb+mariadbconnector://strongroom:pw@mariadb:3306/strongroom"
+
+
+def test_dockerfile_installs_the_mariadb_extra_and_runs_unprivileged() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "libmariadb-dev" in dockerfile
+    assert "pip install --no-cache-dir '.[mariadb]'" in dockerfile
+    assert "USER strongroom" in dockerfile
+    assert 'ENTRYPOINT ["strongroom"]' in dockerfile
