@@ -39,7 +39,9 @@ def test_app_service_waits_for_the_database_and_uses_its_url(tmp_path: Path) -> 
     settings = load_settings(
         tmp_path / "c", tmp_path / "d", environ={"STRONGROOM_DATABASE_URL": url}
     )
-    assert settings.database_url == "mariadb+mariadbconnector://strongroom:pw@mariadb:3306/strongroom"
+    assert (
+        settings.database_url == "mariadb+mariadbconnector://strongroom:pw@mariadb:3306/strongroom"
+    )
 
 
 def test_dockerfile_installs_the_mariadb_extra_and_runs_unprivileged() -> None:
