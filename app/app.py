@@ -86,7 +86,12 @@ class StrongroomApp(App[None]):
             yield Static("Opening your vault database…", id="starting")
 
     def on_mount(self) -> None:
-        self.start_up()
+        # A returning user without a saved login sees the login form as the very first frame;
+        # the database opens behind it (a login submitted meanwhile waits for it).
+        username = self.backend.login_hint()
+        if username is not None:
+            self.push_screen(LoginScreen(username=username))
+        self.call_after_refresh(self.start_up)
 
     def on_unmount(self) -> None:
         self.active = None
@@ -156,7 +161,9 @@ class StrongroomApp(App[None]):
             self.active = state.session
             self._show(WelcomeScreen(state.session.username))
         elif state.has_accounts:
-            self._show(LoginScreen(notice=state.notice))
+            if not isinstance(self.screen, LoginScreen):
+                username = self.backend.login_hint() or ""
+                self._show(LoginScreen(username=username, notice=state.notice))
         else:
             self._show(RegisterScreen(self._policy(), can_go_back=False))
             if state.notice:

@@ -33,13 +33,25 @@ class Backend:
         self._database: Database | None = None
         self._accounts: AccountController | None = None
 
+    def login_hint(self) -> str | None:
+        """The username to offer on an immediate login form, before the database is open.
+
+        None when there is no such name, or when a saved login exists: then the first screen
+        depends on what the database says of that session.
+        """
+        from app.tokens import LastUsername
+
+        if self.settings.token_path.exists():
+            return None
+        return LastUsername(self.settings.last_username_path).load()
+
     def accounts(self) -> AccountController:
         """The account controller, connecting and migrating the database the first time."""
         with self._lock:
             if self._accounts is None:
                 from app.controllers.accounts import AccountController, utc_now
                 from app.db import open_database
-                from app.tokens import TokenStore
+                from app.tokens import LastUsername, TokenStore
 
                 database = open_database(self.settings.database_url)
                 self._database = database
@@ -47,6 +59,7 @@ class Backend:
                     database.sessions,
                     TokenStore(self.settings.token_path),
                     self.settings.security,
+                    last_username=LastUsername(self.settings.last_username_path),
                     target=database.target,
                     clock=self._clock or utc_now,
                     device_label=self._device_label,

@@ -77,6 +77,10 @@ class Settings:
         return self.config_dir / TOKEN_FILENAME
 
     @property
+    def last_username_path(self) -> Path:
+        return self.config_dir / "last-user.json"
+
+    @property
     def config_path(self) -> Path:
         return self.config_dir / CONFIG_FILENAME
 

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.config import ARGON2_MIN_ITERATIONS, ARGON2_MIN_MEMORY_KIB, BCRYPT_MIN_COST
+from app.tokens import TOKEN_BYTES
 
 ARGON2ID = "argon2id"
 KEY_FORMAT_VERSION = 1
@@ -34,7 +35,6 @@ AES_GCM = "aes-256-gcm"
 KEY_BYTES = 32
 SALT_BYTES = 16
 NONCE_BYTES = 12
-TOKEN_BYTES = 32
 WRAPPED_KEY_BYTES = NONCE_BYTES + KEY_BYTES + 16
 
 _AUTH_INFO = b"strongroom/v1/authentication"

@@ -1,5 +1,7 @@
 """The device's remembered-session token: one small owner-only file in the config directory.
 
+Also the last username, which lets the login form be the very first frame.
+
 The file alone opens nothing (the database holds the wrapped vault key) and the database alone
 opens nothing (it holds only the token's SHA-256). A file that others could read, or that belongs
 to someone else, is refused rather than trusted.
@@ -14,8 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from app.crypto import TOKEN_BYTES
-
+TOKEN_BYTES = 32
 _FORMAT = 1
 
 
@@ -78,24 +79,50 @@ class TokenStore:
 
     def save(self, token: bytes) -> None:
         """Write the token atomically, 0600 inside a 0700 directory, whatever the umask."""
-        directory = self.path.parent
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
         document = {"format": _FORMAT, "token": base64.urlsafe_b64encode(token).decode("ascii")}
-        temporary = directory / f".{self.path.name}.{os.getpid()}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-        temporary.unlink(missing_ok=True)
-        fd = os.open(temporary, flags, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                json.dump(document, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        write_private_file(self.path, json.dumps(document).encode("ascii"))
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Replace ``path`` atomically with an owner-only (0600) file in an owner-only (0700) folder."""
+    directory = path.parent
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    temporary = directory / f".{path.name}.{os.getpid()}.tmp"
+    temporary.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class LastUsername:
+    """The name last logged in on this device, so the login form can open at once, pre-filled.
+
+    Not a secret (the database holds every username), but kept owner-only all the same.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> str | None:
+        try:
+            document = json.loads(self.path.read_bytes()[:1024])
+            name = document["username"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return name if isinstance(name, str) and name.isascii() and name.isprintable() else None
+
+    def save(self, username: str) -> None:
+        write_private_file(self.path, json.dumps({"username": username}).encode("ascii"))

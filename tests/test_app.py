@@ -345,3 +345,39 @@ async def test_unexpected_errors_never_print_a_traceback(settings: Settings) -> 
     logged = settings.log_path.read_text()
     assert "fatal: unexpected RuntimeError" in logged
     assert "secret-canary" not in logged
+
+
+async def test_returning_user_gets_the_login_form_before_the_database_opens(
+    settings: Settings,
+) -> None:
+    import threading
+
+    from app.backend import Backend
+
+    first = Backend(settings)
+    first.accounts().register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    first.close()
+
+    class SlowBackend(Backend):
+        """The database opens only when the test says so."""
+
+        opened = threading.Event()
+
+        def accounts(self):  # type: ignore[no-untyped-def]
+            self.opened.wait(10)
+            return super().accounts()
+
+    from app.app import StrongroomApp
+
+    app = StrongroomApp(SlowBackend(settings))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.query_one("#username", Input).value == "alice"
+        assert app.focused is app.screen.query_one("#password", Input)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")  # submitted while the database is still opening
+        assert app.screen.query_one("#submit", Button).loading
+        SlowBackend.opened.set()
+        await settle(pilot)
+        assert isinstance(app.screen, WelcomeScreen)

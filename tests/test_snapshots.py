@@ -58,7 +58,7 @@ def test_login_screen_after_wrong_password(snap_compare, local_settings: Setting
 
     async def fail(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        await pilot.press(*"alice", "tab", *"not my password", "enter")
+        await pilot.press(*"not my password", "enter")  # the username is remembered
         await settled(pilot)
 
     assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fail)

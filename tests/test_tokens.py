@@ -88,3 +88,16 @@ def test_clear_removes_the_file(tmp_path: Path) -> None:
     store.clear()
     store.clear()
     assert not store.path.exists()
+
+
+def test_last_username_is_private_and_tolerates_damage(tmp_path: Path, open_umask: None) -> None:
+    from app.tokens import LastUsername
+
+    hint = LastUsername(tmp_path / "cfg" / "last-user.json")
+    assert hint.load() is None
+    hint.save("alice")
+    assert hint.load() == "alice"
+    assert stat.S_IMODE(hint.path.stat().st_mode) == 0o600
+    for damage in (b"", b"{", b'{"username": 3}', b'{"username": "a\\u001b[31m"}', b"[1]"):
+        hint.path.write_bytes(damage)
+        assert hint.load() is None

@@ -7,6 +7,7 @@ can act on are typed exceptions whose message is meant to be shown as it is.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from app.passwords import (
     normalize_password,
     username_key,
 )
-from app.tokens import TokenFileError, TokenStore
+from app.tokens import LastUsername, TokenFileError, TokenStore
 
 LOGIN_FAILED = "Wrong username or password."
 Clock = Callable[[], datetime]
@@ -93,12 +94,14 @@ class AccountController:
         tokens: TokenStore,
         security: SecuritySettings,
         *,
+        last_username: LastUsername | None = None,
         target: str = "",
         clock: Clock = utc_now,
         device_label: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._tokens = tokens
+        self._last_username = last_username
         self._security = security
         self._target = target
         self._clock = clock
@@ -224,7 +227,14 @@ class AccountController:
             raise UsernameTaken(name) from None
         except DBAPIError as error:
             raise self._database_error(error) from None
+        self._note_username(name)
         return Registered(name)
+
+    def _note_username(self, name: str) -> None:
+        if self._last_username is None:
+            return
+        with contextlib.suppress(OSError):  # only a convenience for the next launch
+            self._last_username.save(name)
 
     # -- login and logout -----------------------------------------------------------------
 
@@ -249,6 +259,7 @@ class AccountController:
             session_id, notice = self._remember(user.id, vault_key) if remember else (None, None)
         except DBAPIError as error:
             raise self._database_error(error) from None
+        self._note_username(user.username)
         return ActiveSession(user.id, user.username, vault_key, session_id, notice)
 
     def _spend_equal_work(self, password: str) -> None:

@@ -1,0 +1,91 @@
+"""Launch to the login prompt in a real terminal (tmux), Strongroom next to a bare Textual app.
+
+    python -m bench.startup [--runs 15]
+
+Both programs are started alternately in the same run, so the ratio holds on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROMPT = "Please enter your username:"
+
+
+def time_to_text(command: str, text: str, timeout: float = 20.0) -> float:
+    session = f"bench{time.monotonic_ns()}"
+    start = time.perf_counter()
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True
+    )
+    try:
+        while time.perf_counter() - start < timeout:
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
+            if text in screen:
+                return time.perf_counter() - start
+            time.sleep(0.005)
+        raise TimeoutError(f"{text!r} did not appear within {timeout} s")
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def prepare_profile(root: Path) -> tuple[Path, Path]:
+    """A profile with one account, so Strongroom opens on the login screen."""
+    from app.backend import Backend
+    from app.config import load_settings
+
+    config_dir, data_dir = root / "config", root / "data"
+    settings = load_settings(config_dir, data_dir, environ={})
+    backend = Backend(settings)
+    backend.accounts().register(
+        "bench", "quiet orchard lantern mosaic", "quiet orchard lantern mosaic"
+    )
+    backend.close()
+    return config_dir, data_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    python = shlex.quote(sys.executable)
+    with tempfile.TemporaryDirectory() as folder:
+        config_dir, data_dir = prepare_profile(Path(folder))
+        commands = {
+            "bare Textual form": f"{python} -m bench.bare_form",
+            "strongroom": f"{python} -m app --config-dir {shlex.quote(str(config_dir))} "
+            f"--data-dir {shlex.quote(str(data_dir))}",
+        }
+        for command in commands.values():  # warm the file cache and .pyc files once
+            time_to_text(command, PROMPT)
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, command in commands.items():
+                samples[name].append(time_to_text(command, PROMPT))
+    print(f"launch to {PROMPT!r}, {args.runs} runs each, tmux 120x40")
+    print(f"{'program':<20} {'median ms':>10} {'p95 ms':>10}")
+    for name, values in samples.items():
+        median = statistics.median(values) * 1000
+        print(f"{name:<20} {median:>10.0f} {percentile(values, 0.95) * 1000:>10.0f}")
+    ratio = statistics.median(samples["strongroom"]) / statistics.median(
+        samples["bare Textual form"]
+    )
+    print(f"ratio strongroom / bare: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
