@@ -173,3 +173,39 @@ def session_wrapping_key(token: bytes) -> bytes:
 
 def hash_token(token: bytes) -> str:
     return hashlib.sha256(token).hexdigest()
+
+
+# -- vault fields ------------------------------------------------------------------------------
+# A stored field is  format byte || 96-bit nonce || AES-256-GCM(ciphertext || tag).  The format
+# byte names the algorithm and version; the associated data names the user, the item and the
+# field, so a ciphertext copied to another row, user or column is refused, never misread.
+
+FIELD_FORMAT_AES_GCM_V1 = 1
+
+
+def field_aad(user_id: int, item_id: int, field: str) -> bytes:
+    return f"strongroom/item/v1/user/{user_id}/item/{item_id}/field/{field}".encode()
+
+
+def encrypt_field(vault_key: bytes, plaintext: str, associated_data: bytes) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(vault_key).encrypt(nonce, plaintext.encode("utf-8"), associated_data)
+    return bytes([FIELD_FORMAT_AES_GCM_V1]) + nonce + sealed
+
+
+def decrypt_field(vault_key: bytes, blob: bytes, associated_data: bytes) -> str:
+    if not blob:
+        raise CryptoError("The stored field is empty.")
+    if blob[0] != FIELD_FORMAT_AES_GCM_V1:
+        raise CryptoError(
+            f"The stored field uses format {blob[0]}, which this version cannot read."
+        )
+    if len(blob) < 1 + NONCE_BYTES + 16:
+        raise CryptoError("The stored field is truncated.")
+    try:
+        plaintext = AESGCM(vault_key).decrypt(
+            blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], associated_data
+        )
+    except InvalidTag:
+        raise CryptoError("The stored field was altered or belongs elsewhere.") from None
+    return plaintext.decode("utf-8")

@@ -16,6 +16,7 @@ PLAIN_MODULES = [
     "app.backend",
     "app.models",
     "app.controllers.accounts",
+    "app.controllers.vault",
 ]
 
 

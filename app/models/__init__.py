@@ -1,7 +1,8 @@
 """SQLAlchemy models: the tables Strongroom keeps, and nothing else."""
 
 from app.models.base import Base
+from app.models.item import ITEM_FIELDS, PasswordHistory, VaultItem
 from app.models.session import LoginSession
 from app.models.user import User
 
-__all__ = ["Base", "LoginSession", "User"]
+__all__ = ["ITEM_FIELDS", "Base", "LoginSession", "PasswordHistory", "User", "VaultItem"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from sqlalchemy import DateTime, Dialect, Integer, LargeBinary, MetaData, String
-from sqlalchemy.dialects.mysql import VARBINARY
+from sqlalchemy.dialects.mysql import MEDIUMBLOB, VARBINARY
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -41,6 +41,11 @@ def short_binary(length: int) -> LargeBinary:
 
 
 wrapped_key = Annotated[bytes, mapped_column(short_binary(255))]
+
+# An encrypted vault field: up to 16 MiB on MariaDB (MEDIUMBLOB), BLOB on SQLite.
+sealed_field = Annotated[
+    bytes, mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"))
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -1,0 +1,58 @@
+"""Vault items: every field a person types is stored sealed (see app/crypto.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, intpk, sealed_field, utc_timestamp
+
+# The typed fields, in form order; each is a column named "<field>_sealed".
+ITEM_FIELDS = ("title", "username", "password", "urls", "notes", "tags", "totp")
+
+
+class VaultItem(Base):
+    __tablename__ = "items"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Optimistic concurrency: every UPDATE checks and bumps it, so two devices editing the same
+    # item cannot silently overwrite each other.
+    version: Mapped[int] = mapped_column(Integer)
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[utc_timestamp]
+    updated_at: Mapped[utc_timestamp]
+    # Set when the item is moved to the trash; purged 30 days later.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    title_sealed: Mapped[sealed_field]
+    username_sealed: Mapped[sealed_field]
+    password_sealed: Mapped[sealed_field]
+    urls_sealed: Mapped[sealed_field]
+    notes_sealed: Mapped[sealed_field]
+    tags_sealed: Mapped[sealed_field]
+    totp_sealed: Mapped[sealed_field]
+
+    history: Mapped[list[PasswordHistory]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="PasswordHistory.id.desc()",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PasswordHistory(Base):
+    """A password an item used to have, with the time it was replaced."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[intpk]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    replaced_at: Mapped[utc_timestamp]
+    password_sealed: Mapped[sealed_field]
+
+    item: Mapped[VaultItem] = relationship(back_populates="history")
