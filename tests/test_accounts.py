@@ -294,3 +294,76 @@ def test_session_token_is_bound_to_its_row(
     assert state.session is None
     assert state.notice is not None
     assert "damaged" in state.notice
+
+
+def test_unlock_needs_the_right_password(accounts: AccountController) -> None:
+    register(accounts)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    again = accounts.unlock(active.user_id, active.session_id, STRONG_PASSWORD)
+    assert again.vault_key == active.vault_key
+    assert again.session_id == active.session_id
+    with pytest.raises(LoginFailed):
+        accounts.unlock(active.user_id, active.session_id, "not it at all, sorry")
+
+
+def test_change_password_rewraps_and_ends_other_sessions(
+    accounts: AccountController, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    register(accounts)
+    other_device = make_controller(database, settings, clock, settings.config_dir / "other.token")
+    elsewhere = other_device.login("alice", STRONG_PASSWORD, remember=True)
+    here = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    with pytest.raises(ValidationError, match="current password is wrong"):
+        accounts.change_password(
+            here, "wrong current pw", "new pass phrase words", "new pass phrase words"
+        )
+    with pytest.raises(ValidationError, match="do not match"):
+        accounts.change_password(here, STRONG_PASSWORD, "new pass phrase words", "other")
+    accounts.change_password(
+        here, STRONG_PASSWORD, "new pass phrase words", "new pass phrase words"
+    )
+    with pytest.raises(LoginFailed):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+    after = accounts.login("alice", "new pass phrase words", remember=False)
+    assert after.vault_key == here.vault_key  # the same vault key, re-wrapped
+    assert [s.id for s in accounts.list_sessions(here)] == [here.session_id]
+    assert other_device.startup().session is None
+    assert accounts.startup().session is not None
+    assert elsewhere.session_id != here.session_id
+
+
+def test_list_and_revoke_sessions(
+    accounts: AccountController, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    register(accounts)
+    other_device = make_controller(database, settings, clock, settings.config_dir / "other.token")
+    theirs = other_device.login("alice", STRONG_PASSWORD, remember=True)
+    clock.advance(minutes=5)
+    mine = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    listed = accounts.list_sessions(mine)
+    assert [(s.id, s.current) for s in listed] == [
+        (mine.session_id, True),
+        (theirs.session_id, False),
+    ]
+    assert listed[0].device_label == "test device"
+    assert theirs.session_id is not None
+    accounts.revoke_session(mine, theirs.session_id)
+    assert other_device.startup().session is None
+    assert mine.session_id is not None
+    accounts.revoke_session(mine, mine.session_id)
+    assert not settings.token_path.exists()
+
+
+def test_delete_account_removes_everything(
+    accounts: AccountController, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    with pytest.raises(ValidationError, match="password is wrong"):
+        accounts.delete_account(active, "not the password!")
+    accounts.delete_account(active, STRONG_PASSWORD)
+    with database.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(User)) == 0
+        assert db.scalar(select(func.count()).select_from(LoginSession)) == 0
+    assert not settings.token_path.exists()
+    assert accounts.startup().has_accounts is False

@@ -24,6 +24,7 @@ def test_wheel_contains_the_stylesheets_and_migrations(tmp_path: Path) -> None:
     assert "app/migrations/env.py" in names
     assert "app/migrations/script.py.mako" in names
     assert "app/migrations/versions/0001_accounts.py" in names
+    assert "app/data/eff_large_wordlist.txt" in names
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))
     )

@@ -73,6 +73,26 @@ class ActiveSession:
     notice: str | None = None
 
 
+class AccountGone(Exception):
+    """The account was deleted (on another device, say) while this one had it open."""
+
+    def __init__(self) -> None:
+        super().__init__("This account no longer exists; it may have been deleted elsewhere.")
+        self.message = str(self)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A remembered session as the account owner sees it."""
+
+    id: int
+    device_label: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool = False
+
+
 @dataclass(frozen=True)
 class Registered:
     username: str
@@ -364,3 +384,121 @@ class AccountController:
         finally:
             # Even with the database away, the local token goes: this device is logged out.
             self._tokens.clear()
+
+    # -- the unlocked account --------------------------------------------------------------
+
+    def _user_for(self, db: Session, user_id: int) -> User:
+        user = db.get(User, user_id)
+        if user is None:
+            raise AccountGone
+        return user
+
+    def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
+        """Open a locked vault again with the master password; the session stays as it was."""
+        try:
+            with self._sessions() as db:
+                user = self._user_for(db, user_id)
+            keys = self._check_password(user, normalize_password(password))
+            vault_key = self._open_vault_key(user, keys)
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        return ActiveSession(user.id, user.username, vault_key, session_id)
+
+    def change_password(
+        self, active: ActiveSession, current: str, new: str, confirm: str
+    ) -> ActiveSession:
+        """Re-wrap the vault key under a new master password and end every other session.
+
+        Items are not re-encrypted: the vault key itself does not change.
+        """
+        if new != confirm:
+            raise ValidationError(
+                "The two new passwords do not match. Please type them again.", "confirm"
+            )
+        assessment = self.policy.assess(new, active.username)
+        if not assessment.acceptable:
+            raise ValidationError(" ".join(assessment.problems), "password")
+        try:
+            with self._sessions() as db:
+                user = self._user_for(db, active.user_id)
+            try:
+                self._check_password(user, normalize_password(current))
+            except LoginFailed:
+                raise ValidationError("The current password is wrong.", "current") from None
+            params = self._kdf_params()
+            salt = crypto.new_salt()
+            keys = crypto.derive_keys(normalize_password(new), salt, params)
+            verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
+            with self._sessions.begin() as db:
+                user = self._user_for(db, active.user_id)
+                user.verifier = verifier
+                user.kdf_algorithm = params.algorithm
+                user.kdf_memory_kib = params.memory_kib
+                user.kdf_iterations = params.iterations
+                user.kdf_parallelism = params.parallelism
+                user.kdf_salt = salt
+                user.vault_key_wrapped = crypto.wrap_key(
+                    keys.wrapping_key, active.vault_key, crypto.account_key_aad(user.id)
+                )
+                user.key_format_version = crypto.KEY_FORMAT_VERSION
+                others = delete(LoginSession).where(LoginSession.user_id == user.id)
+                if active.session_id is not None:
+                    others = others.where(LoginSession.id != active.session_id)
+                db.execute(others)
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        return active
+
+    def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
+        """This account's remembered sessions, most recently used first."""
+        try:
+            with self._sessions() as db:
+                rows = db.scalars(
+                    select(LoginSession)
+                    .where(LoginSession.user_id == active.user_id)
+                    .order_by(LoginSession.last_used_at.desc(), LoginSession.id.desc())
+                ).all()
+                return [
+                    SessionInfo(
+                        row.id,
+                        row.device_label,
+                        row.created_at,
+                        row.last_used_at,
+                        row.expires_at,
+                        current=row.id == active.session_id,
+                    )
+                    for row in rows
+                ]
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+
+    def revoke_session(self, active: ActiveSession, session_id: int) -> None:
+        """End one remembered session of this account (this device's too, if asked)."""
+        try:
+            with self._sessions.begin() as db:
+                db.execute(
+                    delete(LoginSession).where(
+                        LoginSession.id == session_id, LoginSession.user_id == active.user_id
+                    )
+                )
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        if session_id == active.session_id:
+            self._tokens.clear()
+
+    def delete_account(self, active: ActiveSession, password: str) -> None:
+        """Remove the account, its sessions and every item, after checking the password."""
+        try:
+            with self._sessions() as db:
+                user = self._user_for(db, active.user_id)
+            try:
+                self._check_password(user, normalize_password(password))
+            except LoginFailed:
+                raise ValidationError("The password is wrong.", "password") from None
+            with self._sessions.begin() as db:
+                db.delete(self._user_for(db, active.user_id))
+        except DBAPIError as error:
+            raise self._database_error(error) from None
+        self._tokens.clear()
+        if self._last_username is not None:
+            self._last_username.path.unlink(missing_ok=True)
