@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.message import Message
@@ -24,11 +24,15 @@ from textual.worker import Worker, WorkerState
 
 from app.backend import Backend
 from app.passwords import PasswordPolicy
+from app.screens.account import DialogForm
 from app.screens.database_error import DatabaseErrorScreen
 from app.screens.form import FormScreen
+from app.screens.item_form import ItemFormScreen
 from app.screens.login import LoginScreen
 from app.screens.register import RegisterScreen
-from app.screens.welcome import WelcomeScreen
+from app.screens.unlock import UnlockScreen
+from app.screens.vault import VaultScreen
+from app.vault_routes import VaultLocked, VaultRoutes
 
 if TYPE_CHECKING:
     from app.controllers.accounts import ActiveSession, StartupState
@@ -51,13 +55,15 @@ def stylesheet_paths() -> list[Path]:
     return [folder / "app.tcss"]
 
 
-class StrongroomApp(App[None]):
+class StrongroomApp(VaultRoutes):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    # Thread workers outlive nothing: no key or item is left with a worker at exit.
+    CLOSE_TIMEOUT = 5.0
 
     @dataclass
     class Started(Message):
@@ -79,6 +85,7 @@ class StrongroomApp(App[None]):
         super().__init__()
         self.backend = backend
         self.active: ActiveSession | None = None
+        self._init_vault_routes()
 
     def compose(self) -> ComposeResult:
         with Middle(), Center():
@@ -92,10 +99,15 @@ class StrongroomApp(App[None]):
         if username is not None:
             self.push_screen(LoginScreen(username=username))
         self.call_after_refresh(self.start_up)
+        self.start_vault_timers()
 
     def on_unmount(self) -> None:
         self.active = None
         self.backend.close()
+
+    async def action_quit(self) -> None:
+        self.clear_clipboard()  # while the terminal is still ours to write to
+        self.exit()
 
     # -- workers: one user action each, off the UI thread -----------------------------------
 
@@ -118,6 +130,11 @@ class StrongroomApp(App[None]):
         self.backend.accounts().logout(session)
         self.post_message(self.LoggedOut(session.username))
 
+    def after_account_deleted(self) -> None:
+        self.active = None
+        self.clear_clipboard()
+        self._show(RegisterScreen(self._policy(), can_go_back=False))
+
     # -- what the screens ask for --------------------------------------------------------------
 
     @on(RegisterScreen.Submitted)
@@ -136,9 +153,11 @@ class StrongroomApp(App[None]):
     def _create_account(self) -> None:
         self.switch_screen(RegisterScreen(self._policy(), can_go_back=True))
 
-    @on(WelcomeScreen.Logout)
+    @on(VaultScreen.Logout)
+    @on(UnlockScreen.Logout)
     def _logout_requested(self) -> None:
         if self.active is not None:
+            self.clear_clipboard()
             self.log_out(self.active)
 
     @on(DatabaseErrorScreen.Retry)
@@ -149,6 +168,8 @@ class StrongroomApp(App[None]):
 
     def _show(self, screen: Screen[None]) -> None:
         """Replace the current screen (the start-up view stays at the bottom of the stack)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()  # dialogs over the screen being replaced
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
@@ -158,8 +179,7 @@ class StrongroomApp(App[None]):
     def _started(self, message: Started) -> None:
         state = message.state
         if state.session is not None:
-            self.active = state.session
-            self._show(WelcomeScreen(state.session.username))
+            self.open_vault(state.session)
         elif state.has_accounts:
             if not isinstance(self.screen, LoginScreen):
                 username = self.backend.login_hint() or ""
@@ -177,8 +197,7 @@ class StrongroomApp(App[None]):
 
     @on(LoggedIn)
     def _logged_in(self, message: LoggedIn) -> None:
-        self.active = message.session
-        self._show(WelcomeScreen(message.session.username, notice=message.session.notice))
+        self.open_vault(message.session, message.session.notice)
 
     @on(LoggedOut)
     def _logged_out(self, message: LoggedOut) -> None:
@@ -189,51 +208,58 @@ class StrongroomApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure becomes a message on the screen that asked, never a crash."""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error
-        from app.controllers.accounts import AccountDataError, LoginFailed, UsernameTaken
+        from app.controllers.accounts import (
+            AccountDataError,
+            AccountGone,
+            LoginFailed,
+            UsernameTaken,
+        )
+        from app.controllers.vault import ItemNotFound
         from app.db import DatabaseUnavailable
         from app.passwords import ValidationError
 
-        screen = self.screen
+        if isinstance(error, DatabaseUnavailable) and event.worker.group == "startup":
+            self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))
+            return
+        if isinstance(error, AccountGone):
+            self.active = None
+            self._show(LoginScreen(notice=error.message))
+            return
+        field: str | None = None
         if isinstance(error, DatabaseUnavailable):
-            if event.worker.group == "startup":
-                self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))
-                return
             text = (
                 f"The database ({error.target}) cannot be reached: {error.reason} "
                 "What you typed is kept; try again when it is back."
             )
-            if isinstance(screen, WelcomeScreen):
-                screen.set_busy(False)
-                self.notify(text, severity="error", markup=False)
-            elif isinstance(screen, FormScreen):
-                screen.show_error(text)
-            return
-        if isinstance(screen, LoginScreen) and isinstance(error, LoginFailed):
-            screen.refuse(error.message)
-        elif isinstance(screen, FormScreen) and isinstance(error, ValidationError):
-            if isinstance(error, UsernameTaken) or error.field == "confirm":
-                screen.clear_passwords()
-            screen.show_error(
-                error.message, "password" if error.field == "confirm" else error.field
-            )
-        elif isinstance(screen, FormScreen) and isinstance(error, AccountDataError):
-            screen.clear_passwords()
-            screen.show_error(error.message, "password")
+        elif isinstance(error, ValidationError):
+            text, field = error.message, error.field or None
+        elif isinstance(error, LoginFailed | AccountDataError | ItemNotFound | VaultLocked):
+            text = error.message
         else:
             log_failure(f"worker {event.worker.name}", error)
             text = (
                 f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
                 f"details are in {self.backend.settings.log_path}."
             )
-            if isinstance(screen, FormScreen):
-                screen.show_error(text)
-            else:
-                if isinstance(screen, WelcomeScreen):
-                    screen.set_busy(False)
-                self.notify(text, severity="error", markup=False)
+
+        screen = self.screen
+        if isinstance(screen, LoginScreen | UnlockScreen) and isinstance(error, LoginFailed):
+            screen.refuse(text)
+            return
+        if isinstance(screen, FormScreen):
+            if isinstance(error, UsernameTaken | AccountDataError) or field == "confirm":
+                screen.clear_passwords()
+            screen.show_error(text, "password" if field == "confirm" else field)
+        elif isinstance(screen, ItemFormScreen | DialogForm):
+            screen.show_error(text, field)
+        else:
+            self.notify(text, severity="error", markup=False)
+            if isinstance(error, ItemNotFound):
+                self.refresh_vault()
 
     def _policy(self) -> PasswordPolicy:
         security = self.backend.settings.security

@@ -15,6 +15,7 @@ from app.config import Settings
 
 if TYPE_CHECKING:
     from app.controllers.accounts import AccountController
+    from app.controllers.vault import VaultController
     from app.db import Database
 
 
@@ -32,6 +33,7 @@ class Backend:
         self._lock = threading.Lock()
         self._database: Database | None = None
         self._accounts: AccountController | None = None
+        self._vault: VaultController | None = None
 
     def login_hint(self) -> str | None:
         """The username to offer on an immediate login form, before the database is open.
@@ -66,9 +68,26 @@ class Backend:
                 )
             return self._accounts
 
+    def vault(self) -> VaultController:
+        """The vault controller, on the same database as the accounts."""
+        self.accounts()
+        with self._lock:
+            if self._vault is None:
+                from app.controllers.accounts import utc_now
+                from app.controllers.vault import VaultController
+
+                assert self._database is not None
+                self._vault = VaultController(
+                    self._database.sessions,
+                    target=self._database.target,
+                    clock=self._clock or utc_now,
+                )
+            return self._vault
+
     def close(self) -> None:
         with self._lock:
             if self._database is not None:
                 self._database.dispose()
             self._database = None
             self._accounts = None
+            self._vault = None

@@ -43,6 +43,8 @@ class SecuritySettings:
     max_password_length: int = 1024
     session_idle_limit: timedelta = timedelta(days=14)
     session_absolute_limit: timedelta = timedelta(days=30)
+    auto_lock_minutes: int = 15
+    clipboard_clear_seconds: int = 30
 
     def __post_init__(self) -> None:
         if self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB:
@@ -59,6 +61,10 @@ class SecuritySettings:
             raise ConfigError(f"min_password_length must be at least {MIN_PASSWORD_LENGTH_FLOOR}.")
         if self.max_password_length < max(128, self.min_password_length):
             raise ConfigError("max_password_length must be at least 128.")
+        if not 1 <= self.auto_lock_minutes <= 24 * 60:
+            raise ConfigError("auto_lock_minutes must be between 1 and 1440.")
+        if not 5 <= self.clipboard_clear_seconds <= 600:
+            raise ConfigError("clipboard_clear_seconds must be between 5 and 600.")
         if self.session_idle_limit <= timedelta(0) or self.session_absolute_limit <= timedelta(0):
             raise ConfigError("Session limits must be positive numbers of days.")
 
@@ -105,6 +111,8 @@ _SECURITY_KEYS: dict[str, type] = {
     "max_password_length": int,
     "session_idle_days": int,
     "session_absolute_days": int,
+    "auto_lock_minutes": int,
+    "clipboard_clear_seconds": int,
 }
 
 

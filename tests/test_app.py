@@ -14,7 +14,7 @@ from app.factory import make_app
 from app.screens.database_error import DatabaseErrorScreen
 from app.screens.login import LoginScreen
 from app.screens.register import RegisterScreen
-from app.screens.welcome import WelcomeScreen
+from app.screens.vault import VaultScreen
 from tests.conftest import STRONG_PASSWORD, FakeClock
 from tests.pilot import screen_text, settle, text_of, type_into
 
@@ -57,7 +57,7 @@ async def test_first_run_registers_then_logs_in(settings: Settings) -> None:
         await type_into(pilot, "#password", STRONG_PASSWORD)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)
         assert text_of(app, "#welcome") == "Welcome, alice!"
 
 
@@ -132,7 +132,7 @@ async def test_remembered_session_logout_and_stale_token(settings: Settings) -> 
         assert app.screen.query_one("#remember", Checkbox).value is True
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)
     assert stat.S_IMODE(settings.token_path.stat().st_mode) == 0o600
     stolen = settings.token_path.with_name("copy.token")
     shutil.copy2(settings.token_path, stolen)
@@ -141,7 +141,7 @@ async def test_remembered_session_logout_and_stale_token(settings: Settings) -> 
     app = make_app(settings)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)
         assert text_of(app, "#welcome") == "Welcome, alice!"
         await pilot.click("#logout")
         await settle(pilot)
@@ -173,7 +173,7 @@ async def test_without_remember_me_the_next_launch_asks_again(settings: Settings
         app.screen.query_one("#remember", Checkbox).value = False
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
@@ -192,7 +192,7 @@ async def test_expired_session_says_why(settings: Settings, clock: FakeClock) ->
         await type_into(pilot, "#password", STRONG_PASSWORD)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)
     clock.advance(days=15)
     app = make_app(settings, clock=clock)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -380,4 +380,4 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
         assert app.screen.query_one("#submit", Button).loading
         SlowBackend.opened.set()
         await settle(pilot)
-        assert isinstance(app.screen, WelcomeScreen)
+        assert isinstance(app.screen, VaultScreen)

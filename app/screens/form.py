@@ -46,7 +46,7 @@ class FormScreen(Screen[None]):
         error = self.query_one("#error", Static)
         error.update(message)
         error.display = True
-        if field is not None:
+        if field is not None and self.query(f"#{field}"):
             self.query_one(f"#{field}", Input).focus()
 
     def clear_error(self) -> None:

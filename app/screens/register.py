@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from app.passwords import Assessment, PasswordPolicy
+from app.passwords import PasswordPolicy
 from app.screens.form import FormScreen
 from app.widgets.strength import StrengthMeter
 
@@ -31,19 +31,11 @@ class RegisterScreen(FormScreen):
     class BackToLogin(Message):
         pass
 
-    @dataclass
-    class _Assessed(Message):
-        assessment: Assessment | None
-        generation: int
-
     def __init__(self, policy: PasswordPolicy, *, can_go_back: bool, username: str = "") -> None:
         super().__init__()
         self._policy = policy
         self._can_go_back = can_go_back
         self._initial_username = username
-        # Thread workers cannot be stopped mid-way, so an older assessment may finish after a
-        # newer one: each carries the generation it was asked for, and only the newest is shown.
-        self._generation = 0
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="form-card", can_focus=False):
@@ -63,7 +55,7 @@ class RegisterScreen(FormScreen):
                 id="password",
                 classes="secret",
             )
-            yield StrengthMeter(id="strength")
+            yield StrengthMeter(self._policy, id="strength")
             yield Label("Please confirm the password:", classes="field-label")
             yield Input(password=True, id="confirm", classes="secret")
             yield Static("", id="error", classes="form-error", markup=False)
@@ -107,17 +99,7 @@ class RegisterScreen(FormScreen):
 
     @on(Input.Changed, "#password")
     @on(Input.Changed, "#username")
-    def _password_changed(self, event: Input.Changed) -> None:
-        self._generation += 1
-        password = self.query_one("#password", Input).value
-        self._assess(password, self.query_one("#username", Input).value, self._generation)
-
-    @work(thread=True, exclusive=True, group="strength", exit_on_error=False)
-    def _assess(self, password: str, username: str, generation: int) -> None:
-        result = self._policy.assess(password, username) if password else None
-        self.post_message(self._Assessed(result, generation))
-
-    @on(_Assessed)
-    def _show_assessment(self, message: _Assessed) -> None:
-        if message.generation == self._generation:
-            self.query_one(StrengthMeter).show(message.assessment)
+    def _password_changed(self) -> None:
+        self.query_one(StrengthMeter).assess(
+            self.query_one("#password", Input).value, self.query_one("#username", Input).value
+        )

@@ -1,0 +1,202 @@
+"""Account dialogs: remembered sessions, changing the master password, deleting the account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Static
+
+from app.controllers.accounts import SessionInfo
+from app.passwords import PasswordPolicy
+from app.widgets.item_list import visible_text
+from app.widgets.strength import StrengthMeter
+
+
+class DialogForm(ModalScreen[None]):
+    """A modal form whose outcome the App reports back with show_error() or dismiss()."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def set_busy(self, busy: bool) -> None:
+        if self.query("#submit"):
+            self.query_one("#submit", Button).loading = busy
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        self.set_busy(False)
+        error = self.query_one("#error", Static)
+        error.update(message)
+        error.display = True
+        for secret in self.query(Input):
+            secret.clear()
+        if self.query(Input):
+            self.query(Input).first().focus()
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    @on(Button.Pressed, "#submit")
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    @on(Button.Pressed, "#close")
+    def _close(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def submit(self) -> None:
+        raise NotImplementedError
+
+
+class ChangePasswordScreen(DialogForm):
+    @dataclass
+    class Submitted(Message):
+        form: ChangePasswordScreen
+        current: str
+        new: str
+        confirm: str
+
+    def __init__(self, username: str, policy: PasswordPolicy) -> None:
+        super().__init__()
+        self._username = username
+        self._policy = policy
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Change master password", classes="form-title")
+            yield Static(
+                "Your vault key is re-wrapped under the new password; every other device's "
+                "saved login ends.",
+                classes="form-text",
+            )
+            yield Label("Current password:", classes="field-label")
+            yield Input(password=True, id="current")
+            yield Label("New password:", classes="field-label")
+            yield Input(password=True, id="new")
+            yield StrengthMeter(self._policy, id="strength")
+            yield Label("Confirm the new password:", classes="field-label")
+            yield Input(password=True, id="confirm")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Change password", id="submit", variant="primary")
+                yield Button("Cancel", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#error", Static).display = False
+        self.query_one("#current", Input).focus()
+
+    @on(Input.Changed, "#new")
+    def _new_changed(self, event: Input.Changed) -> None:
+        self.query_one(StrengthMeter).assess(event.value, self._username)
+
+    def submit(self) -> None:
+        self.set_busy(True)
+        self.post_message(
+            self.Submitted(
+                self,
+                self.query_one("#current", Input).value,
+                self.query_one("#new", Input).value,
+                self.query_one("#confirm", Input).value,
+            )
+        )
+
+
+class DeleteAccountScreen(DialogForm):
+    @dataclass
+    class Submitted(Message):
+        form: DeleteAccountScreen
+        password: str
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog danger"):
+            yield Static("Delete account", classes="form-title")
+            yield Static(
+                "This removes your account, every saved login and every item in your vault, "
+                "for good. Enter your master password to confirm.",
+                classes="form-text",
+            )
+            yield Label("Please enter your password:", classes="field-label")
+            yield Input(password=True, id="password")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Delete everything", id="submit", variant="error")
+                yield Button("Cancel", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#error", Static).display = False
+        self.query_one("#password", Input).focus()
+
+    def submit(self) -> None:
+        self.set_busy(True)
+        self.post_message(self.Submitted(self, self.query_one("#password", Input).value))
+
+
+class SessionsScreen(DialogForm):
+    """This account's remembered sessions; Delete (or the button) revokes the selected one."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("delete", "revoke", "Revoke"),
+    ]
+
+    @dataclass
+    class Revoke(Message):
+        form: SessionsScreen
+        session_id: int
+
+    def __init__(self, sessions: list[SessionInfo]) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog sessions"):
+            yield Static("Remembered sessions", classes="form-title")
+            yield DataTable(id="table", cursor_type="row")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Revoke selected", id="submit", variant="error")
+                yield Button("Close", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#error", Static).display = False
+        self.show_sessions(self.sessions)
+        self.query_one(DataTable).focus()
+
+    def show_sessions(self, sessions: list[SessionInfo]) -> None:
+        self.set_busy(False)
+        self.sessions = sessions
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("Device", "Created", "Last used", "Expires", "")
+        for info in sessions:
+            table.add_row(
+                visible_text(info.device_label),
+                info.created_at.strftime("%Y-%m-%d %H:%M"),
+                info.last_used_at.strftime("%Y-%m-%d %H:%M"),
+                info.expires_at.strftime("%Y-%m-%d"),
+                "this device" if info.current else "",
+                key=str(info.id),
+            )
+        if not sessions:
+            error = self.query_one("#error", Static)
+            error.update("No remembered sessions: nothing is saved on any device.")
+            error.display = True
+
+    def action_revoke(self) -> None:
+        self.submit()
+
+    def submit(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.sessions:
+            return
+        info = self.sessions[table.cursor_row]
+        self.set_busy(True)
+        self.post_message(self.Revoke(self, info.id))

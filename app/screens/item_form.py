@@ -1,0 +1,166 @@
+"""Add or edit an item. Ctrl+S saves; Escape cancels, asking first if anything was typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+
+from app.controllers.vault import Item, ItemDraft
+from app.passwords import PasswordPolicy
+from app.screens.confirm import ConfirmScreen
+from app.screens.generator import GeneratorScreen
+from app.widgets.strength import StrengthMeter
+
+
+class ItemFormScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+g", "generate", "Generate password"),
+        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    @dataclass
+    class Save(Message):
+        form: ItemFormScreen
+        draft: ItemDraft
+        item_id: int | None
+        version: int | None
+
+    def __init__(self, item: Item | None = None, *, policy: PasswordPolicy | None = None) -> None:
+        super().__init__()
+        self.item = item
+        self._policy = policy or PasswordPolicy(min_length=8)
+        self._initial = item.draft() if item else ItemDraft(title="")
+
+    def compose(self) -> ComposeResult:
+        start = self._initial
+        with VerticalScroll(classes="dialog item-form", can_focus=False):
+            yield Static("Edit item" if self.item else "New item", classes="form-title")
+            yield Label("Title", classes="field-label")
+            yield Input(start.title, id="title", max_length=200)
+            yield Label("Username", classes="field-label")
+            yield Input(start.username, id="username", max_length=500)
+            yield Label("Password (Ctrl+G generates one)", classes="field-label")
+            with Horizontal(classes="password-row"):
+                yield Input(start.password, id="password", password=True, max_length=4096)
+                yield Button("Generate", id="generate", classes="inline-button")
+            yield StrengthMeter(self._policy, id="strength")
+            yield Label("URLs, one per line", classes="field-label")
+            yield TextArea(
+                "\n".join(start.urls), id="urls", tab_behavior="focus", classes="short-area"
+            )
+            yield Label("Notes", classes="field-label")
+            yield TextArea(start.notes, id="notes", tab_behavior="focus", classes="notes-area")
+            yield Label("Tags, separated by commas", classes="field-label")
+            yield Input(", ".join(start.tags), id="tags")
+            yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
+            yield Input(start.totp, id="totp", password=True)
+            yield Checkbox("Favourite", value=start.favourite, id="favourite")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#generate", Button).can_focus = False
+        self.query_one("#error", Static).display = False
+        self.query_one("#title", Input).focus()
+        if self._initial.password:
+            self.query_one(StrengthMeter).assess(self._initial.password)
+
+    def draft(self) -> ItemDraft:
+        urls = self.query_one("#urls", TextArea).text.splitlines()
+        tags = self.query_one("#tags", Input).value.split(",")
+        return ItemDraft(
+            title=self.query_one("#title", Input).value,
+            username=self.query_one("#username", Input).value,
+            password=self.query_one("#password", Input).value,
+            urls=tuple(u.strip() for u in urls if u.strip()),
+            notes=self.query_one("#notes", TextArea).text,
+            tags=tuple(t.strip() for t in tags if t.strip()),
+            totp=self.query_one("#totp", Input).value,
+            favourite=self.query_one("#favourite", Checkbox).value,
+        )
+
+    @property
+    def dirty(self) -> bool:
+        return self.draft() != self._initial
+
+    @property
+    def busy(self) -> bool:
+        return self.query_one("#save", Button).loading
+
+    def set_busy(self, busy: bool) -> None:
+        self.query_one("#save", Button).loading = busy
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        self.set_busy(False)
+        error = self.query_one("#error", Static)
+        error.update(message)
+        error.display = True
+        names = {"url": "urls", "tag": "tags"}
+        target = names.get(field or "", field or "")
+        if target and self.query(f"#{target}"):
+            self.query_one(f"#{target}").focus()
+
+    @on(Input.Changed, "#password")
+    def _password_changed(self, event: Input.Changed) -> None:
+        self.query_one(StrengthMeter).assess(event.value)
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if self.busy:
+            return
+        self.query_one("#error", Static).display = False
+        self.set_busy(True)
+        self.post_message(
+            self.Save(
+                self,
+                self.draft(),
+                self.item.id if self.item else None,
+                self.item.version if self.item else None,
+            )
+        )
+
+    def rebase(self, current: Item) -> None:
+        """Keep what was typed, but save it over the version now in the database."""
+        self.item = current
+
+    @on(Button.Pressed, "#generate")
+    def action_generate(self) -> None:
+        def use(password: str | None) -> None:
+            if password:
+                self.query_one("#password", Input).value = password
+
+        self.app.push_screen(GeneratorScreen(), use)
+
+    def action_toggle_reveal(self) -> None:
+        for field in (self.query_one("#password", Input), self.query_one("#totp", Input)):
+            field.password = not field.password
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.dismiss(None)
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen("Discard what you typed?", yes="Discard", no="Keep editing"), answer
+        )

@@ -1,0 +1,70 @@
+"""The locked vault: only the master password is asked for; the session stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from app.screens.form import FormScreen
+
+
+class UnlockScreen(FormScreen):
+    BINDINGS = [
+        *FormScreen.BINDINGS,
+        Binding("ctrl+o", "logout", "Log out"),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        password: str
+
+    class Logout(Message):
+        pass
+
+    def __init__(self, username: str, *, notice: str | None = None) -> None:
+        super().__init__()
+        self.username = username
+        self._notice = notice
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form-card", can_focus=False):
+            yield Static("Strongroom", classes="brand")
+            yield Static(f"Vault locked for {self.username}", classes="form-title", markup=False)
+            yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
+            yield Label("Please enter your password:", classes="field-label")
+            yield Input(password=True, id="password", classes="secret")
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Unlock", id="submit", variant="primary")
+                yield Button("Log out", id="logout")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.clear_error()
+        self.query_one("#notice", Static).display = bool(self._notice)
+        self.query_one("#password", Input).focus()
+
+    def submit(self) -> None:
+        password = self.query_one("#password", Input)
+        if self.busy:
+            return
+        if not password.value:
+            self.show_error("Please enter your password.", "password")
+            return
+        self.clear_error()
+        self.set_busy(True)
+        self.post_message(self.Submitted(password.value))
+
+    def refuse(self, message: str) -> None:
+        self.clear_passwords()
+        self.show_error(message, "password")
+
+    @on(Button.Pressed, "#logout")
+    def action_logout(self) -> None:
+        self.post_message(self.Logout())

@@ -1,0 +1,275 @@
+"""The unlocked vault: welcome line, search, the item list and the selected item's details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+from app.controllers.vault import HistoryEntry, Item
+from app.passwords import PasswordPolicy
+from app.screens.confirm import ConfirmScreen
+from app.screens.item_form import ItemFormScreen
+from app.search import Index
+from app.widgets.item_detail import ItemDetail
+from app.widgets.item_list import ItemList, visible_text
+
+ItemActionKind = Literal["trash", "restore", "purge", "history"]
+CopyKind = Literal["username", "password", "URL", "TOTP code"]
+
+
+class VaultScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+n", "add", "Add"),
+        Binding("enter,e", "edit", "Edit"),
+        Binding("delete", "delete", "Delete"),
+        Binding("slash,ctrl+f", "search", "Search", key_display="/"),
+        Binding("ctrl+b", "copy('username')", "Copy user"),
+        Binding("ctrl+c", "copy('password')", "Copy password"),
+        Binding("ctrl+u", "copy('URL')", "Copy URL"),
+        Binding("ctrl+t", "copy('TOTP code')", "Copy TOTP"),
+        Binding("ctrl+r", "reveal", "Show/hide"),
+        Binding("h", "history", "History"),
+        Binding("t", "toggle_trash", "Trash"),
+        Binding("u", "restore", "Restore"),
+        Binding("ctrl+g", "generator", "Generator"),
+        Binding("f5", "refresh", "Refresh"),
+        Binding("ctrl+l", "lock", "Lock"),
+        Binding("ctrl+o", "logout", "Log out"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("escape", "leave_search", "Back to list", show=False),
+    ]
+
+    class AddItem(Message):
+        pass
+
+    @dataclass
+    class ItemAction(Message):
+        kind: ItemActionKind
+        item: Item
+
+    @dataclass
+    class Copy(Message):
+        value: str
+        what: CopyKind
+
+    @dataclass
+    class Reload(Message):
+        trash: bool
+
+    class Lock(Message):
+        pass
+
+    class Logout(Message):
+        pass
+
+    def __init__(
+        self, username: str, *, notice: str | None = None, policy: PasswordPolicy | None = None
+    ) -> None:
+        super().__init__()
+        self.username = username
+        self._notice = notice
+        self._policy = policy
+        self._index = Index([])
+        self.showing_trash = False
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(f"Welcome, {self.username}!", id="welcome", markup=False)
+            yield Static("", id="counts", markup=False)
+            yield Button("Log out", id="logout", compact=True)
+        yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
+        yield Input(placeholder="Search title, username, URL, tags  ( / )", id="search")
+        with Horizontal(id="panes"):
+            yield ItemList(id="items")
+            with VerticalScroll(id="detail-pane", can_focus=False):
+                yield ItemDetail(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#notice", Static).display = bool(self._notice)
+        self.query_one("#logout", Button).can_focus = False
+        self.query_one(ItemList).focus()
+        self._show_counts()
+
+    # -- what the App hands down ------------------------------------------------------------
+
+    def set_items(self, items: list[Item], *, trash: bool) -> None:
+        """New contents (unlock, refresh, after a save); the selection stays where it was."""
+        self.loaded = True
+        self.showing_trash = trash
+        keep = self.highlighted.id if self.highlighted else None
+        self._index = Index(items)
+        self._apply_search(keep)
+        self._show_counts()
+
+    def select(self, item_id: int) -> None:
+        listing = self.query_one(ItemList)
+        listing.set_items(listing.items, keep_id=item_id)
+
+    def show_history(self, item_id: int, entries: list[HistoryEntry]) -> None:
+        detail = self.query_one(ItemDetail)
+        if detail.item is not None and detail.item.id == item_id:
+            detail.show_history(entries)
+
+    def clear_secrets(self) -> None:
+        """Forget every decrypted item (on lock)."""
+        self._index = Index([])
+        self.query_one(ItemList).set_items([])
+        self.query_one(ItemDetail).show(None)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @property
+    def highlighted(self) -> Item | None:
+        return self.query_one(ItemList).highlighted
+
+    def _apply_search(self, keep: int | None = None) -> None:
+        query = self.query_one("#search", Input).value
+        self.query_one(ItemList).set_items(self._index.search(query), keep_id=keep)
+
+    def _show_counts(self) -> None:
+        total = len(self._index.items)
+        shown = len(self.query_one(ItemList).items)
+        place = "in the trash (kept 30 days)" if self.showing_trash else "in your vault"
+        noun = "item" if total == 1 else "items"
+        text = f"{total} {noun} {place}" if shown == total else f"{shown} of {total} {noun} {place}"
+        self.query_one("#counts", Static).update(text if self.loaded else "Opening…")
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self._apply_search()
+        self._show_counts()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(ItemList).focus()
+
+    @on(ItemList.Highlighted)
+    def _highlighted(self, message: ItemList.Highlighted) -> None:
+        self.query_one(ItemDetail).show(message.item)
+
+    @on(Button.Pressed, "#logout")
+    def _logout_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_logout()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"restore"}:
+            return self.showing_trash
+        if action in {"add", "edit"}:
+            return not self.showing_trash
+        return True
+
+    def action_add(self) -> None:
+        self.app.push_screen(ItemFormScreen(policy=self._policy))
+
+    def action_edit(self) -> None:
+        item = self.highlighted
+        if item is None or self.showing_trash:
+            return
+        if item.error:
+            self.notify("This item is damaged and cannot be edited.", severity="warning")
+            return
+        self.app.push_screen(ItemFormScreen(item, policy=self._policy))
+
+    def action_delete(self) -> None:
+        item = self.highlighted
+        if item is None:
+            return
+        title = visible_text(item.title)
+        if self.showing_trash:
+            question = f"Delete {title!r} for good? This cannot be undone."
+            kind: ItemActionKind = "purge"
+        else:
+            question = f"Move {title!r} to the trash? You can restore it for 30 days."
+            kind = "trash"
+
+        def answer(confirmed: bool | None) -> None:
+            if confirmed:
+                self.post_message(self.ItemAction(kind, item))
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), answer)
+
+    def action_restore(self) -> None:
+        item = self.highlighted
+        if item is not None and self.showing_trash:
+            self.post_message(self.ItemAction("restore", item))
+
+    def action_history(self) -> None:
+        item = self.highlighted
+        if item is not None and not item.error:
+            self.post_message(self.ItemAction("history", item))
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus and search.value:
+            search.value = ""
+        self.query_one(ItemList).focus()
+
+    def action_copy(self, what: CopyKind) -> None:
+        item = self.highlighted
+        if item is None or item.error:
+            return
+        if what == "TOTP code":
+            if not item.totp:
+                self.notify("This item has no TOTP secret.", severity="warning")
+                return
+            import time
+
+            from app.widgets.item_detail import totp_now
+
+            value = totp_now(item.totp, time.time())[0]
+        else:
+            value = {
+                "username": item.username,
+                "password": item.password,
+                "URL": item.urls[0] if item.urls else "",
+            }[what]
+        if not value:
+            self.notify(f"This item has no {what}.", severity="warning")
+            return
+        self.post_message(self.Copy(value, what))
+
+    def action_reveal(self) -> None:
+        self.query_one(ItemDetail).reveal()
+
+    def action_toggle_trash(self) -> None:
+        self.post_message(self.Reload(trash=not self.showing_trash))
+
+    def action_refresh(self) -> None:
+        self.post_message(self.Reload(trash=self.showing_trash))
+
+    def action_generator(self) -> None:
+        from app.screens.generator import GeneratorScreen
+
+        def use(password: str | None) -> None:
+            if password:
+                self.post_message(self.Copy(password, "password"))
+
+        self.app.push_screen(GeneratorScreen(), use)
+
+    def action_lock(self) -> None:
+        self.post_message(self.Lock())
+
+    def action_logout(self) -> None:
+        self.post_message(self.Logout())
+
+    def action_help(self) -> None:
+        from app.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())

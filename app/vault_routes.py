@@ -1,0 +1,387 @@
+"""The App's vault half: item workers, the clipboard, lock and auto-lock, refresh, account dialogs.
+
+A mixin of StrongroomApp (app/app.py), kept apart so that neither file grows past one sitting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from textual import events, on, work
+from textual.app import App, SystemCommand
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+
+from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+from app.screens.conflict import Choice, ConflictScreen
+from app.screens.item_form import ItemFormScreen
+from app.screens.unlock import UnlockScreen
+from app.screens.vault import VaultScreen
+
+if TYPE_CHECKING:
+    from app.backend import Backend
+    from app.controllers.accounts import ActiveSession, SessionInfo
+    from app.controllers.vault import HistoryEntry, Item, ItemDraft
+
+REFRESH_SECONDS = 60.0
+
+
+class VaultRoutes(App[None]):
+    backend: Backend
+    active: ActiveSession | None
+    idle_clock: Callable[[], float] = time.monotonic
+
+    @dataclass
+    class ItemsLoaded(Message):
+        items: list[Item]
+        trash: bool
+        select: int | None = None
+
+    @dataclass
+    class ItemSaved(Message):
+        form: ItemFormScreen
+        item: Item
+
+    @dataclass
+    class SaveConflict(Message):
+        form: ItemFormScreen
+        draft: ItemDraft
+        current: Item | None
+
+    @dataclass
+    class HistoryLoaded(Message):
+        item_id: int
+        entries: list[HistoryEntry]
+
+    @dataclass
+    class Unlocked(Message):
+        session: ActiveSession
+
+    @dataclass
+    class SessionsLoaded(Message):
+        sessions: list[SessionInfo]
+        form: SessionsScreen | None = None
+
+    @dataclass
+    class DialogDone(Message):
+        form: ChangePasswordScreen | DeleteAccountScreen
+        text: str
+
+    def _init_vault_routes(self) -> None:
+        self._last_input = self.idle_clock()
+        self._clipboard_timer: Timer | None = None
+        self._clipboard_armed = False
+
+    @property
+    def unlocked(self) -> bool:
+        return self.active is not None and bool(self.active.vault_key)
+
+    def vault_screen(self) -> VaultScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, VaultScreen):
+                return screen
+        return None
+
+    def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
+        """Show the vault for an unlocked session and fill it in the background."""
+        self.active = session
+        self._last_input = self.idle_clock()
+        security = self.backend.settings.security
+        from app.passwords import PasswordPolicy
+
+        policy = PasswordPolicy(min_length=8, max_length=security.max_password_length)
+        self._show(VaultScreen(session.username, notice=notice, policy=policy))
+        self.load_items(trash=False, purge=True)
+
+    def _show(self, screen: Screen[None]) -> None:
+        raise NotImplementedError
+
+    # -- workers -----------------------------------------------------------------------------
+
+    def _session(self) -> ActiveSession:
+        if self.active is None or not self.active.vault_key:
+            raise VaultLocked
+        return self.active
+
+    @work(thread=True, exclusive=True, group="vault-load", exit_on_error=False)
+    def load_items(self, trash: bool, select: int | None = None, purge: bool = False) -> None:
+        session = self._session()
+        vault = self.backend.vault()
+        if purge:
+            vault.purge_expired(session)
+        self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash, select))
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def save_item(
+        self, form: ItemFormScreen, draft: ItemDraft, item_id: int | None, version: int | None
+    ) -> None:
+        from app.controllers.vault import EditConflict
+
+        session, vault = self._session(), self.backend.vault()
+        try:
+            if item_id is None or version is None:
+                item = vault.add(session, draft)
+            else:
+                item = vault.update(session, item_id, version, draft)
+        except EditConflict as conflict:
+            self.post_message(self.SaveConflict(form, draft, conflict.current))
+            return
+        self.post_message(self.ItemSaved(form, item))
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def item_action(self, kind: str, item: Item) -> None:
+        session, vault = self._session(), self.backend.vault()
+        if kind == "history":
+            self.post_message(self.HistoryLoaded(item.id, vault.history(session, item.id)))
+            return
+        if kind == "trash":
+            vault.trash(session, item.id)
+        elif kind == "restore":
+            vault.restore(session, item.id)
+        elif kind == "purge":
+            vault.purge(session, item.id)
+        trash = kind in ("restore", "purge")  # both happen in the trash view
+        self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def unlock_vault(self, password: str) -> None:
+        assert self.active is not None
+        session = self.backend.accounts().unlock(
+            self.active.user_id, self.active.session_id, password
+        )
+        self.post_message(self.Unlocked(session))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load_sessions(self, form: SessionsScreen | None = None, revoke: int | None = None) -> None:
+        session, accounts = self._session(), self.backend.accounts()
+        if revoke is not None:
+            accounts.revoke_session(session, revoke)
+            if revoke == session.session_id:
+                self.active = replace(session, session_id=None)
+        self.post_message(self.SessionsLoaded(accounts.list_sessions(session), form))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def change_password(
+        self, form: ChangePasswordScreen, current: str, new: str, confirm: str
+    ) -> None:
+        self.backend.accounts().change_password(self._session(), current, new, confirm)
+        self.post_message(
+            self.DialogDone(form, "Master password changed. Other devices must log in again.")
+        )
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def delete_account(self, form: DeleteAccountScreen, password: str) -> None:
+        self.backend.accounts().delete_account(self._session(), password)
+        self.post_message(self.DialogDone(form, "Your account and vault have been deleted."))
+
+    # -- what the vault screens ask for ------------------------------------------------------
+
+    @on(VaultScreen.Reload)
+    def _reload(self, message: VaultScreen.Reload) -> None:
+        self.load_items(trash=message.trash)
+
+    @on(VaultScreen.ItemAction)
+    def _item_action(self, message: VaultScreen.ItemAction) -> None:
+        self.item_action(message.kind, message.item)
+
+    @on(VaultScreen.Copy)
+    def _copy(self, message: VaultScreen.Copy) -> None:
+        self.copy_secret(message.value, message.what)
+
+    @on(VaultScreen.Lock)
+    def _lock_requested(self) -> None:
+        self.lock_vault()
+
+    @on(ItemFormScreen.Save)
+    def _save(self, message: ItemFormScreen.Save) -> None:
+        self.save_item(message.form, message.draft, message.item_id, message.version)
+
+    @on(UnlockScreen.Submitted)
+    def _unlock_submitted(self, message: UnlockScreen.Submitted) -> None:
+        self.unlock_vault(message.password)
+
+    @on(SessionsScreen.Revoke)
+    def _revoke(self, message: SessionsScreen.Revoke) -> None:
+        self.load_sessions(message.form, message.session_id)
+
+    @on(ChangePasswordScreen.Submitted)
+    def _change_password(self, message: ChangePasswordScreen.Submitted) -> None:
+        self.change_password(message.form, message.current, message.new, message.confirm)
+
+    @on(DeleteAccountScreen.Submitted)
+    def _delete_account(self, message: DeleteAccountScreen.Submitted) -> None:
+        self.delete_account(message.form, message.password)
+
+    # -- what the workers report -------------------------------------------------------------
+
+    @on(ItemsLoaded)
+    def _items_loaded(self, message: ItemsLoaded) -> None:
+        screen = self.vault_screen()
+        if screen is not None and self.unlocked:
+            screen.set_items(message.items, trash=message.trash)
+            if message.select is not None:
+                screen.select(message.select)
+
+    @on(ItemSaved)
+    def _item_saved(self, message: ItemSaved) -> None:
+        if message.form.is_attached:
+            message.form.dismiss(None)
+        self.notify(f"Saved {message.item.title!r}.", markup=False)
+        self.load_items(trash=False, select=message.item.id)
+
+    @on(SaveConflict)
+    def _save_conflict(self, message: SaveConflict) -> None:
+        form = message.form
+
+        def chosen(choice: Choice | None) -> None:
+            if choice == "mine":
+                if message.current is None:
+                    self.save_item(form, message.draft, None, None)
+                else:
+                    form.rebase(message.current)
+                    self.save_item(form, message.draft, message.current.id, message.current.version)
+            elif choice == "theirs":
+                form.dismiss(None)
+                self.load_items(trash=False, select=message.current.id if message.current else None)
+            else:
+                form.set_busy(False)
+
+        self.push_screen(ConflictScreen(message.draft, message.current), chosen)
+
+    @on(HistoryLoaded)
+    def _history_loaded(self, message: HistoryLoaded) -> None:
+        screen = self.vault_screen()
+        if screen is not None:
+            screen.show_history(message.item_id, message.entries)
+
+    @on(Unlocked)
+    def _unlocked(self, message: Unlocked) -> None:
+        self.open_vault(message.session)
+
+    @on(SessionsLoaded)
+    def _sessions_loaded(self, message: SessionsLoaded) -> None:
+        if message.form is not None and message.form.is_attached:
+            message.form.show_sessions(message.sessions)
+        else:
+            self.push_screen(SessionsScreen(message.sessions))
+
+    @on(DialogDone)
+    def _dialog_done(self, message: DialogDone) -> None:
+        if message.form.is_attached:
+            message.form.dismiss(None)
+        self.notify(message.text, markup=False)
+        if isinstance(message.form, DeleteAccountScreen):
+            self.after_account_deleted()
+
+    def after_account_deleted(self) -> None:
+        raise NotImplementedError
+
+    # -- clipboard ---------------------------------------------------------------------------
+
+    def copy_secret(self, value: str, what: str) -> None:
+        """Copy through the terminal (OSC 52, so it works over SSH) and clear it later."""
+        seconds = self.backend.settings.security.clipboard_clear_seconds
+        self.copy_to_clipboard(value)
+        self._clipboard_armed = True
+        if self._clipboard_timer is not None:
+            self._clipboard_timer.stop()
+        self._clipboard_timer = self.set_timer(seconds, self.clear_clipboard)
+        self.notify(f"Copied the {what}. The clipboard is cleared in {seconds} s.", markup=False)
+
+    def clear_clipboard(self) -> None:
+        if self._clipboard_armed:
+            self.copy_to_clipboard("")
+            self._clipboard_armed = False
+        if self._clipboard_timer is not None:
+            self._clipboard_timer.stop()
+            self._clipboard_timer = None
+
+    # -- lock, auto-lock, refresh --------------------------------------------------------------
+
+    def lock_vault(self, reason: str | None = None) -> None:
+        """Drop the vault key and every decrypted item; the session stays for unlocking."""
+        if not self.unlocked or self.active is None:
+            return
+        self.clear_clipboard()
+        self.active = replace(self.active, vault_key=b"")
+        screen = self.vault_screen()
+        if screen is not None:
+            screen.clear_secrets()
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
+            self.pop_screen()
+        self._show(UnlockScreen(self.active.username, notice=reason))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(
+            event,
+            events.Key
+            | events.MouseDown
+            | events.MouseScrollDown
+            | events.MouseScrollUp
+            | events.Paste,
+        ):
+            self._last_input = self.idle_clock()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        """Lock when nothing was typed or clicked for the configured time."""
+        limit = self.backend.settings.security.auto_lock_minutes * 60
+        if self.unlocked and self.idle_clock() - self._last_input >= limit:
+            minutes = self.backend.settings.security.auto_lock_minutes
+            self.lock_vault(f"Locked after {minutes} minutes without input.")
+
+    def refresh_vault(self) -> None:
+        """Pick up changes made on other devices, unless a dialog is open over the vault."""
+        screen = self.vault_screen()
+        if self.unlocked and screen is not None and self.screen is screen and screen.loaded:
+            self.load_items(trash=screen.showing_trash)
+
+    def on_app_focus(self, event: events.AppFocus) -> None:
+        self.refresh_vault()
+
+    def start_vault_timers(self) -> None:
+        self.set_interval(5.0, self.lock_if_idle)
+        self.set_interval(REFRESH_SECONDS, self.refresh_vault)
+
+    # -- the command palette --------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not self.unlocked:
+            return
+        yield SystemCommand(
+            "Lock the vault", "Forget the vault key until you unlock", self.lock_vault
+        )
+        yield SystemCommand(
+            "Remembered sessions",
+            "See and revoke the devices that stay logged in",
+            self.load_sessions,
+        )
+        yield SystemCommand(
+            "Change master password",
+            "Re-wrap the vault key under a new password",
+            self.show_change_password,
+        )
+        yield SystemCommand(
+            "Delete account",
+            "Remove the account and every item, for good",
+            lambda: self.push_screen(DeleteAccountScreen()),
+        )
+
+    def show_change_password(self) -> None:
+        from app.passwords import PasswordPolicy
+
+        if self.active is not None:
+            security = self.backend.settings.security
+            policy = PasswordPolicy(security.min_password_length, security.max_password_length)
+            self.push_screen(ChangePasswordScreen(self.active.username, policy))
+
+
+class VaultLocked(Exception):
+    def __init__(self) -> None:
+        super().__init__("The vault is locked. Unlock it and try again.")
+        self.message = str(self)

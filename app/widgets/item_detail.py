@@ -1,0 +1,132 @@
+"""The selected item: fields, the password masked until revealed, the live TOTP code, history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.timer import Timer
+from textual.widgets import Static
+
+from app.controllers.vault import HistoryEntry, Item
+from app.widgets.item_list import visible_text
+
+MASK = "••••••••••••"
+REVEAL_SECONDS = 20.0
+
+
+def totp_now(secret: str, now: float) -> tuple[str, int]:
+    """The current code and the seconds it stays valid."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    return totp.at(now), int(totp.interval - now % totp.interval)
+
+
+class ItemDetail(Static):
+    DEFAULT_CSS = """
+    ItemDetail {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
+        super().__init__("", id=id)
+        self._clock = clock
+        self.item: Item | None = None
+        self.revealed = False
+        self.history: list[HistoryEntry] | None = None
+        self._mask_timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self.show(None)
+
+    def _tick(self) -> None:
+        if self.item is not None and self.item.totp:
+            self._draw()
+
+    def show(self, item: Item | None) -> None:
+        if item is None or self.item is None or item.id != self.item.id:
+            self.mask()
+            self.history = None
+        self.item = item
+        self._draw()
+
+    def reveal(self) -> None:
+        """Show the password; it hides itself again after a short while."""
+        self.revealed = not self.revealed
+        if self._mask_timer is not None:
+            self._mask_timer.stop()
+        if self.revealed:
+            self._mask_timer = self.set_timer(REVEAL_SECONDS, self.mask)
+        self._draw()
+
+    def mask(self) -> None:
+        self.revealed = False
+        if self._mask_timer is not None:
+            self._mask_timer.stop()
+            self._mask_timer = None
+        if self.item is not None:
+            self._draw()
+
+    def show_history(self, entries: list[HistoryEntry] | None) -> None:
+        self.history = entries
+        self._draw()
+
+    def _draw(self) -> None:
+        item = self.item
+        if item is None:
+            self.update(Text("No item selected. Press Ctrl+N to add one.", style="dim"))
+            return
+        text = Text()
+        text.append(visible_text(item.title) + "\n", style="bold")
+        if item.error:
+            text.append(item.error + "\n", style="red")
+            text.append("Delete it, or restore the database from a backup.", style="dim")
+            self.update(text)
+            return
+
+        def field(label: str, value: str, style: str = "") -> None:
+            text.append(f"{label:<10}", style="dim")
+            text.append(visible_text(value) + "\n", style=style)
+
+        field("Username", item.username or "—")
+        if item.password:
+            shown = item.password if self.revealed else MASK
+            hint = "  (Ctrl+R hides)" if self.revealed else "  (Ctrl+R shows)"
+            text.append(f"{'Password':<10}", style="dim")
+            text.append(visible_text(shown), style="bold")
+            text.append(hint + "\n", style="dim")
+        else:
+            field("Password", "—")
+        for number, url in enumerate(item.urls or ("—",)):
+            field("URL" if number == 0 else "", url, "underline" if item.urls else "")
+        if item.totp:
+            try:
+                code, remaining = totp_now(item.totp, self._clock())
+                field("TOTP", f"{code[:3]} {code[3:]}  ({remaining:>2} s)", "bold")
+            except (ValueError, TypeError):
+                field("TOTP", "the stored secret is not valid base32", "red")
+        field("Tags", ", ".join(item.tags) if item.tags else "—")
+        if item.favourite:
+            field("Favourite", "★")
+        if item.updated_at is not None:
+            field("Modified", item.updated_at.strftime("%Y-%m-%d %H:%M UTC"), "dim")
+        if item.deleted_at is not None:
+            field("Trashed", item.deleted_at.strftime("%Y-%m-%d %H:%M UTC"), "yellow")
+        if item.notes:
+            text.append("\nNotes\n", style="dim")
+            for line in item.notes.splitlines():
+                text.append(visible_text(line) + "\n")
+        if self.history is not None:
+            text.append("\nPassword history (newest first)\n", style="dim")
+            if not self.history:
+                text.append("No earlier passwords.\n", style="dim")
+            for entry in self.history:
+                stamp = entry.replaced_at.strftime("%Y-%m-%d %H:%M")
+                shown = visible_text(entry.password) if self.revealed else MASK
+                text.append(f"{stamp}  {shown}\n")
+        self.update(text)
