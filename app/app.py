@@ -218,8 +218,8 @@ class StrongroomApp(VaultRoutes):
             LoginFailed,
             UsernameTaken,
         )
-        from app.controllers.vault import ItemNotFound
         from app.db import DatabaseUnavailable
+        from app.items import ItemNotFound
         from app.passwords import ValidationError
 
         if isinstance(error, DatabaseUnavailable) and event.worker.group == "startup":

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.controllers.vault import Item
+from app.items import Item
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from app.screens.vault import VaultScreen
 if TYPE_CHECKING:
     from app.backend import Backend
     from app.controllers.accounts import ActiveSession, SessionInfo
-    from app.controllers.vault import HistoryEntry, Item, ItemDraft
+    from app.items import HistoryEntry, Item, ItemDraft
 
 REFRESH_SECONDS = 60.0
 
@@ -119,7 +119,7 @@ class VaultRoutes(App[None]):
     def save_item(
         self, form: ItemFormScreen, draft: ItemDraft, item_id: int | None, version: int | None
     ) -> None:
-        from app.controllers.vault import EditConflict
+        from app.items import EditConflict
 
         session, vault = self._session(), self.backend.vault()
         try:

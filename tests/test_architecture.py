@@ -17,6 +17,9 @@ PLAIN_MODULES = [
     "app.models",
     "app.controllers.accounts",
     "app.controllers.vault",
+    "app.items",
+    "app.search",
+    "app.generator",
 ]
 
 

@@ -10,8 +10,9 @@ from textual.widgets import Input
 
 from app.backend import Backend
 from app.config import Settings
+from app.controllers.vault import ItemDraft
 from app.factory import make_app
-from tests.conftest import FAST_SECURITY, STRONG_PASSWORD
+from tests.conftest import FAST_SECURITY, STRONG_PASSWORD, FakeClock
 from tests.pilot import settle
 
 SIZE = (100, 36)
@@ -64,9 +65,69 @@ def test_login_screen_after_wrong_password(snap_compare, local_settings: Setting
     assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fail)
 
 
-def test_welcome_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    with_account(local_settings, remember=True)
-    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=settled)
+def seeded_vault(settings: Settings) -> None:
+    """alice, remembered on this device, with a few items made at a fixed time."""
+    clock = FakeClock()
+    backend = Backend(settings, device_label="snapshot", clock=clock)
+    accounts = backend.accounts()
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    for draft in (
+        ItemDraft(
+            "GitHub",
+            "alice",
+            "gh-secret",
+            ("https://github.com",),
+            "2FA codes in the safe",
+            ("work", "code"),
+            favourite=True,
+        ),
+        ItemDraft("Bank of Example", "alice.smith", "bank-secret", ("https://bank.example",)),
+        ItemDraft("Mail", "alice@mail.example", "mail-secret", ("https://mail.example",)),
+    ):
+        backend.vault().add(active, draft)
+    backend.close()
+
+
+def test_vault_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(local_settings)
+    assert snap_compare(make_app(local_settings), terminal_size=(120, 36), run_before=settled)
+
+
+def test_item_form(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(local_settings)
+
+    async def edit(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settled(pilot)
+
+    assert snap_compare(make_app(local_settings), terminal_size=(120, 48), run_before=edit)
+
+
+def test_generator_dialog(snap_compare, local_settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(local_settings)
+    monkeypatch.setattr(
+        "app.screens.generator.generate_password", lambda options: "x7-Qm!rV2#pL9@wZ4$kD"
+    )
+
+    async def generate(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settled(pilot)
+
+    assert snap_compare(make_app(local_settings), terminal_size=(120, 36), run_before=generate)
+
+
+def test_unlock_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(local_settings)
+
+    async def lock(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settled(pilot)
+
+    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=lock)
 
 
 @pytest.mark.mariadb

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,10 +13,12 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from app.controllers.accounts import SessionInfo
 from app.passwords import PasswordPolicy
 from app.widgets.item_list import visible_text
 from app.widgets.strength import StrengthMeter
+
+if TYPE_CHECKING:
+    from app.controllers.accounts import SessionInfo
 
 
 class DialogForm(ModalScreen[None]):

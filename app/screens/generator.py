@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from app.generator import (
     GeneratorError,
@@ -58,6 +58,7 @@ class GeneratorScreen(ModalScreen[str | None]):
                 yield Button("Use it", id="use", variant="primary")
                 yield Button("New", id="generate")
                 yield Button("Cancel", id="cancel")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False

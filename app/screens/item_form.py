@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
-from app.controllers.vault import Item, ItemDraft
+from app.items import Item, ItemDraft
 from app.passwords import PasswordPolicy
 from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
@@ -68,6 +68,7 @@ class ItemFormScreen(ModalScreen[None]):
             with Horizontal(classes="form-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#generate", Button).can_focus = False

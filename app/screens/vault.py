@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from app.controllers.vault import HistoryEntry, Item
+from app.items import HistoryEntry, Item
 from app.passwords import PasswordPolicy
 from app.screens.confirm import ConfirmScreen
 from app.screens.item_form import ItemFormScreen
@@ -26,21 +26,23 @@ CopyKind = Literal["username", "password", "URL", "TOTP code"]
 
 
 class VaultScreen(Screen[None]):
+    # The footer shows the everyday keys; every key is on the help page (? or F1) and in the
+    # command palette's key panel.
     BINDINGS = [
         Binding("ctrl+n", "add", "Add"),
         Binding("enter,e", "edit", "Edit"),
         Binding("delete", "delete", "Delete"),
         Binding("slash,ctrl+f", "search", "Search", key_display="/"),
         Binding("ctrl+b", "copy('username')", "Copy user"),
-        Binding("ctrl+c", "copy('password')", "Copy password"),
-        Binding("ctrl+u", "copy('URL')", "Copy URL"),
-        Binding("ctrl+t", "copy('TOTP code')", "Copy TOTP"),
-        Binding("ctrl+r", "reveal", "Show/hide"),
-        Binding("h", "history", "History"),
+        Binding("ctrl+c", "copy('password')", "Copy pass"),
+        Binding("ctrl+u", "copy('URL')", "Copy URL", show=False),
+        Binding("ctrl+t", "copy('TOTP code')", "Copy TOTP", show=False),
+        Binding("ctrl+r", "reveal", "Show/hide password", show=False),
+        Binding("h", "history", "Password history", show=False),
         Binding("t", "toggle_trash", "Trash"),
         Binding("u", "restore", "Restore"),
-        Binding("ctrl+g", "generator", "Generator"),
-        Binding("f5", "refresh", "Refresh"),
+        Binding("ctrl+g", "generator", "Generator", show=False),
+        Binding("f5", "refresh", "Refresh", show=False),
         Binding("ctrl+l", "lock", "Lock"),
         Binding("ctrl+o", "logout", "Log out"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
@@ -92,7 +94,7 @@ class VaultScreen(Screen[None]):
             yield ItemList(id="items")
             with VerticalScroll(id="detail-pane", can_focus=False):
                 yield ItemDetail(id="detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#notice", Static).display = bool(self._notice)

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
-from app.controllers.vault import HistoryEntry, Item
+from app.items import HistoryEntry, Item
 from app.widgets.item_list import visible_text
 
 MASK = "••••••••••••"

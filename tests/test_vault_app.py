@@ -1,0 +1,388 @@
+"""The vault as a person uses it, through the real app (Pilot), on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from app.app import StrongroomApp
+from app.backend import Backend
+from app.config import Settings
+from app.controllers.vault import ItemDraft
+from app.factory import make_app
+from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+from app.screens.confirm import ConfirmScreen
+from app.screens.conflict import ConflictScreen
+from app.screens.generator import GeneratorScreen
+from app.screens.item_form import ItemFormScreen
+from app.screens.register import RegisterScreen
+from app.screens.unlock import UnlockScreen
+from app.screens.vault import VaultScreen
+from app.widgets.item_detail import ItemDetail
+from app.widgets.item_list import ItemList
+from tests.conftest import STRONG_PASSWORD
+from tests.pilot import settle, type_into
+
+
+def seed(settings: Settings, *drafts: ItemDraft) -> None:
+    """An account with a remembered session on this device, and some items."""
+    backend = Backend(settings, device_label="seed")
+    accounts = backend.accounts()
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    for draft in drafts:
+        backend.vault().add(active, draft)
+    backend.close()
+
+
+@asynccontextmanager
+async def vault_app(settings: Settings) -> AsyncIterator[tuple[StrongroomApp, Pilot[None]]]:
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        yield app, pilot
+
+
+def titles(app: StrongroomApp) -> list[str]:
+    return [item.title for item in app.screen.query_one(ItemList).items]
+
+
+def detail(app: StrongroomApp) -> str:
+    return str(app.screen.query_one(ItemDetail).render())
+
+
+async def test_add_an_item_with_the_keyboard(settings: Settings) -> None:
+    seed(settings)
+    async with vault_app(settings) as (app, pilot):
+        assert "Welcome, alice!" in str(app.screen.query_one("#welcome").render())
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ItemFormScreen)
+        order = []
+        for _ in range(5):
+            order.append(app.focused.id if app.focused else None)
+            await pilot.press("tab")
+        assert order == ["title", "username", "password", "urls", "notes"]
+        await type_into(pilot, "#title", "GitHub")
+        await type_into(pilot, "#username", "alice@example.org")
+        await type_into(pilot, "#password", "s3cret-github-pw")
+        form.query_one("#urls", TextArea).text = "https://github.com\nhttps://gist.github.com"
+        form.query_one("#notes", TextArea).text = "recovery codes in the safe"
+        await type_into(pilot, "#tags", "work, code")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert titles(app) == ["GitHub"]
+        shown = detail(app)
+        assert "alice@example.org" in shown
+        assert "https://gist.github.com" in shown
+        assert "recovery codes in the safe" in shown
+        assert "s3cret-github-pw" not in shown  # masked until revealed
+        await pilot.press("ctrl+r")
+        assert "s3cret-github-pw" in detail(app)
+        await pilot.press("ctrl+r")
+        assert "s3cret-github-pw" not in detail(app)
+
+
+async def test_form_refuses_bad_input_and_keeps_it(settings: Settings) -> None:
+    seed(settings)
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await type_into(pilot, "#username", "someone")
+        await type_into(pilot, "#totp", "not base32!")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ItemFormScreen)
+        assert "Please give the item a title." in str(form.query_one("#error").render())
+        assert app.focused is form.query_one("#title", Input)
+        await type_into(pilot, "#title", "Thing")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "base32" in str(form.query_one("#error").render())
+        assert form.query_one("#username", Input).value == "someone"
+
+
+async def test_cancel_asks_first_when_something_was_typed(settings: Settings) -> None:
+    seed(settings)
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("escape")  # nothing typed: closes at once
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await type_into(pilot, "#title", "half-typed")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemFormScreen)
+        assert app.screen.query_one("#title", Input).value == "half-typed"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert titles(app) == []
+
+
+async def test_edit_keeps_password_history(settings: Settings) -> None:
+    seed(settings, ItemDraft("Mail", password="first-password"))
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemFormScreen)
+        await type_into(pilot, "#password", "second-password")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        assert "Password history" in detail(app)
+        await pilot.press("ctrl+r")
+        assert "first-password" in detail(app)
+
+
+async def test_trash_restore_and_purge(settings: Settings) -> None:
+    seed(settings, ItemDraft("Keep me"), ItemDraft("Old thing"))
+    async with vault_app(settings) as (app, pilot):
+        assert titles(app) == ["Keep me", "Old thing"]
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert titles(app) == ["Old thing"]
+        await pilot.press("t")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VaultScreen)
+        assert screen.showing_trash
+        assert titles(app) == ["Keep me"]
+        assert "in the trash" in str(screen.query_one("#counts").render())
+        await pilot.press("u")
+        await settle(pilot)
+        assert titles(app) == []
+        await pilot.press("t")
+        await settle(pilot)
+        assert titles(app) == ["Keep me", "Old thing"]
+        await pilot.press("down", "delete", "y")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert "for good" in str(app.screen.query_one("#question").render())
+        await pilot.press("y")
+        await settle(pilot)
+        assert titles(app) == []
+
+
+async def test_search_as_you_type(settings: Settings) -> None:
+    seed(
+        settings,
+        ItemDraft("GitHub", username="alice"),
+        ItemDraft("Bank", urls=("https://bank.example",)),
+        ItemDraft("Gitea"),
+    )
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("slash")
+        assert app.focused is app.screen.query_one("#search", Input)
+        await pilot.press("g", "i", "t")
+        assert titles(app) == ["Gitea", "GitHub"]
+        await pilot.press("h")
+        assert titles(app) == ["GitHub"]
+        await pilot.press("enter")  # back to the list, the match highlighted
+        assert app.focused is app.screen.query_one(ItemList)
+        await pilot.press("slash", *"bank.example")  # focusing selects the old query
+        assert titles(app) == ["Bank"]
+        await pilot.press("escape")
+        assert titles(app) == ["Bank", "Gitea", "GitHub"]
+
+
+async def test_copy_keys_and_clipboard_clearing(settings: Settings) -> None:
+    seed(
+        settings,
+        ItemDraft(
+            "Site",
+            username="user1",
+            password="pw-to-copy",
+            urls=("https://site.example",),
+            totp="JBSWY3DPEHPK3PXPJBSWY3DP",
+        ),
+    )
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("ctrl+b")
+        assert app.clipboard == "user1"
+        await pilot.press("ctrl+u")
+        assert app.clipboard == "https://site.example"
+        await pilot.press("ctrl+t")
+        assert app.clipboard.isdigit()
+        assert len(app.clipboard) == 6
+        await pilot.press("ctrl+c")
+        assert app.clipboard == "pw-to-copy"
+        timer = app._clipboard_timer
+        assert timer is not None
+        assert timer._interval == settings.security.clipboard_clear_seconds
+        await pilot.press("ctrl+l")  # locking clears it at once
+        await settle(pilot)
+        assert app.clipboard == ""
+
+
+async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
+    seed(settings, ItemDraft("Secret thing", password="locked-away"))
+    now = [1000.0]
+    app = make_app(settings)
+    app.idle_clock = lambda: now[0]  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert app.active is not None
+        assert app.active.vault_key == b""
+        assert app.vault_screen() is None  # the decrypted items went with it
+        await type_into(pilot, "#password", "not the password")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert "Wrong username or password." in str(app.screen.query_one("#error").render())
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert titles(app) == ["Secret thing"]
+
+        now[0] += 14 * 60
+        app.lock_if_idle()
+        assert isinstance(app.screen, VaultScreen)
+        await pilot.press("down")  # input resets the idle time
+        now[0] += 14 * 60
+        app.lock_if_idle()
+        assert isinstance(app.screen, VaultScreen)
+        now[0] += 60
+        app.lock_if_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert "15 minutes" in str(app.screen.query_one("#notice").render())
+    # Locking kept the remembered session: a relaunch opens the vault.
+    async with vault_app(settings) as (app, _pilot):
+        assert titles(app) == ["Secret thing"]
+
+
+async def test_generator_fills_the_password(settings: Settings) -> None:
+    seed(settings)
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        generator = app.screen
+        assert isinstance(generator, GeneratorScreen)
+        first = generator.value
+        assert len(first) == 20
+        await pilot.press("ctrl+g")
+        assert generator.value != first
+        await pilot.click("#mode-passphrase")
+        await pilot.pause()
+        assert generator.value.count("-") == 4
+        phrase = generator.value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemFormScreen)
+        assert app.screen.query_one("#password", Input).value == phrase
+
+
+async def test_edit_conflict_shows_both_versions(settings: Settings) -> None:
+    seed(settings, ItemDraft("Shared", password="original"))
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("enter")
+        await settle(pilot)
+        # Meanwhile another device saves a change.
+        other = Backend(settings, device_label="other")
+        active = other.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        (item,) = other.vault().list_items(active)
+        other.vault().update(active, item.id, item.version, ItemDraft("Shared", password="theirs"))
+        other.close()
+        await type_into(pilot, "#password", "mine")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictScreen)
+        await pilot.click("#mine")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        await pilot.press("ctrl+c")
+        assert app.clipboard == "mine"
+
+
+async def test_refresh_picks_up_other_devices(settings: Settings) -> None:
+    seed(settings, ItemDraft("First"))
+    async with vault_app(settings) as (app, pilot):
+        other = Backend(settings, device_label="other")
+        active = other.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        other.vault().add(active, ItemDraft("From the desktop"))
+        other.close()
+        await pilot.press("f5")
+        await settle(pilot)
+        assert titles(app) == ["First", "From the desktop"]
+
+
+async def test_sessions_password_change_and_account_deletion(settings: Settings) -> None:
+    seed(settings, ItemDraft("Thing"))
+    async with vault_app(settings) as (app, pilot):
+        app.load_sessions()
+        await settle(pilot)
+        sessions = app.screen
+        assert isinstance(sessions, SessionsScreen)
+        assert [s.current for s in sessions.sessions] == [True]
+        await pilot.press("escape")
+
+        app.show_change_password()
+        await settle(pilot)
+        assert isinstance(app.screen, ChangePasswordScreen)
+        await type_into(pilot, "#current", STRONG_PASSWORD)
+        await type_into(pilot, "#new", "a brand new master passphrase")
+        await type_into(pilot, "#confirm", "a brand new master passphrase")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await type_into(pilot, "#password", "a brand new master passphrase")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert titles(app) == ["Thing"]
+
+        app.push_screen(DeleteAccountScreen())
+        await settle(pilot)
+        await type_into(pilot, "#password", "wrong one")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "password is wrong" in str(app.screen.query_one("#error").render())
+        await type_into(pilot, "#password", "a brand new master passphrase")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+    assert not settings.token_path.exists()
+
+
+@pytest.mark.parametrize("hostile", ["[bold]x[/bold] [@click=app.quit]q[/]", "\u202eevil\u202c 🙂"])
+async def test_hostile_titles_are_shown_as_text(settings: Settings, hostile: str) -> None:
+    seed(settings, ItemDraft(hostile, username=hostile))
+    async with vault_app(settings) as (app, pilot):
+        assert titles(app) == [hostile]
+        shown = detail(app)
+        assert "\u202e" not in shown
+        if "[bold]" in hostile:
+            assert "[bold]x[/bold]" in shown
+        await pilot.press("ctrl+b")
+        assert app.clipboard == hostile
