@@ -187,25 +187,30 @@ def field_aad(user_id: int, item_id: int, field: str) -> bytes:
     return f"strongroom/item/v1/user/{user_id}/item/{item_id}/field/{field}".encode()
 
 
-def encrypt_field(vault_key: bytes, plaintext: str, associated_data: bytes) -> bytes:
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(vault_key).encrypt(nonce, plaintext.encode("utf-8"), associated_data)
-    return bytes([FIELD_FORMAT_AES_GCM_V1]) + nonce + sealed
+class FieldCipher:
+    """Seals and opens vault fields under one vault key (one AES-GCM context for many fields)."""
 
+    def __init__(self, vault_key: bytes) -> None:
+        self._aead = AESGCM(vault_key)
 
-def decrypt_field(vault_key: bytes, blob: bytes, associated_data: bytes) -> str:
-    if not blob:
-        raise CryptoError("The stored field is empty.")
-    if blob[0] != FIELD_FORMAT_AES_GCM_V1:
-        raise CryptoError(
-            f"The stored field uses format {blob[0]}, which this version cannot read."
-        )
-    if len(blob) < 1 + NONCE_BYTES + 16:
-        raise CryptoError("The stored field is truncated.")
-    try:
-        plaintext = AESGCM(vault_key).decrypt(
-            blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], associated_data
-        )
-    except InvalidTag:
-        raise CryptoError("The stored field was altered or belongs elsewhere.") from None
-    return plaintext.decode("utf-8")
+    def seal(self, plaintext: str, associated_data: bytes) -> bytes:
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), associated_data)
+        return bytes([FIELD_FORMAT_AES_GCM_V1]) + nonce + sealed
+
+    def open(self, blob: bytes, associated_data: bytes) -> str:
+        if not blob:
+            raise CryptoError("The stored field is empty.")
+        if blob[0] != FIELD_FORMAT_AES_GCM_V1:
+            raise CryptoError(
+                f"The stored field uses format {blob[0]}, which this version cannot read."
+            )
+        if len(blob) < 1 + NONCE_BYTES + 16:
+            raise CryptoError("The stored field is truncated.")
+        try:
+            plaintext = self._aead.decrypt(
+                blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], associated_data
+            )
+        except InvalidTag:
+            raise CryptoError("The stored field was altered or belongs elsewhere.") from None
+        return plaintext.decode("utf-8")

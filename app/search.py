@@ -32,39 +32,46 @@ class Index:
             )
             for item in self.items
         ]
+        # Typing forward only ever narrows the matches (every term and every subsequence of
+        # a longer query matches wherever it did for the shorter one), so each keystroke
+        # searches the previous keystroke's candidates instead of the whole vault.
+        self._last_needle = ""
+        self._last_candidates: list[_Entry] = self._entries
 
     def search(self, query: str) -> list[Item]:
         """Matching items, best first; the whole list (in its order) for an empty query."""
         needle = query.strip().casefold()
         if not needle:
+            self._last_needle, self._last_candidates = "", self._entries
             return self.items
+        pool = self._entries
+        if self._last_needle and needle.startswith(self._last_needle):
+            pool = self._last_candidates
         terms = needle.split()
-        scored: list[tuple[int, int, Item]] = []
-        fuzzy = re.compile(".*?".join(re.escape(c) for c in needle.replace(" ", "")))
-        for position, entry in enumerate(self._entries):
-            score = _score(entry, terms, fuzzy)
+        compact = needle.replace(" ", "")
+        # A one-character subsequence is a substring: no pattern needed.
+        fuzzy = re.compile(".*?".join(map(re.escape, compact))) if len(compact) > 1 else None
+        scored: list[tuple[int, int, _Entry]] = []
+        append = scored.append
+        for position, entry in enumerate(pool):
+            # Inlined scoring: this loop is the whole cost of a keystroke.
+            title, rest = entry.title, entry.rest
+            score = 0
+            for term in terms:
+                if title.startswith(term):
+                    score += 100
+                elif term in title:
+                    score += 60
+                elif term in rest:
+                    score += 30
+                else:
+                    score = 0
+                    break
+            if not score and fuzzy is not None:
+                score = 10 if fuzzy.search(title) else 5 if fuzzy.search(rest) else 0
             if score:
-                scored.append((-score, position, entry.item))
+                append((-score, position, entry))
+        self._last_needle = needle
+        self._last_candidates = [row[2] for row in scored]
         scored.sort(key=lambda row: (row[0], row[1]))
-        return [row[2] for row in scored]
-
-
-def _score(entry: _Entry, terms: list[str], fuzzy: re.Pattern[str]) -> int:
-    total = 0
-    for term in terms:
-        if entry.title.startswith(term):
-            total += 100
-        elif term in entry.title:
-            total += 60
-        elif term in entry.rest:
-            total += 30
-        else:
-            total = 0
-            break
-    if total:
-        return total
-    if fuzzy.search(entry.title):
-        return 10
-    if fuzzy.search(entry.rest):
-        return 5
-    return 0
+        return [row[2].item for row in scored]

@@ -5,6 +5,7 @@ A mixin of StrongroomApp (app/app.py), kept apart so that neither file grows pas
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -225,6 +226,10 @@ class VaultRoutes(App[None]):
             screen.set_items(message.items, trash=message.trash)
             if message.select is not None:
                 screen.select(message.select)
+            # Thousands of long-lived items make every full garbage collection walk them all,
+            # a 100 ms pause in the middle of a keystroke. They hold no reference cycles, so
+            # take them out of the collector's view; reference counting still frees them.
+            gc.freeze()
 
     @on(ItemSaved)
     def _item_saved(self, message: ItemSaved) -> None:

@@ -50,3 +50,17 @@ def test_regex_characters_are_literal() -> None:
     assert Index([item(1, "a.*b"), item(2, "axxb")]).search(".*") == [
         Index([item(1, "a.*b")]).items[0]
     ]
+
+
+def test_typing_forward_gives_the_same_results_as_a_fresh_search() -> None:
+    import random
+
+    rng = random.Random(7)
+    words = ["git", "hub", "bank", "mail", "work", "home", "gitea", "alice", "bob", "shop"]
+    items = [
+        item(n, " ".join(rng.sample(words, 2)), rng.choice(words), tags=(rng.choice(words),))
+        for n in range(300)
+    ]
+    typed = Index(items)
+    for query in ("g", "gi", "git", "git ", "git w", "git wo", "gi", "b", "bo", "bob s", ""):
+        assert typed.search(query) == Index(items).search(query), query

@@ -279,3 +279,14 @@ def test_deleting_the_account_removes_its_items(
         db.delete(db.get_one(User, alice.user_id))
     with database.sessions() as db:
         assert db.scalars(select(VaultItem)).all() == []
+
+
+def test_add_many_seals_like_add(vault: VaultController, alice: ActiveSession) -> None:
+    drafts = [draft(f"Item {n:03}", username=f"user{n}", password=f"pw{n}") for n in range(50)]
+    assert vault.add_many(alice, drafts) == 50
+    items = vault.list_items(alice)
+    assert [i.title for i in items] == [f"Item {n:03}" for n in range(50)]
+    assert all(i.error is None and i.password == f"pw{n}" for n, i in enumerate(items))
+    with pytest.raises(ValidationError):
+        vault.add_many(alice, [draft("fine"), draft("  ")])
+    assert len(vault.list_items(alice)) == 50  # all or nothing
