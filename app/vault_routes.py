@@ -30,6 +30,26 @@ if TYPE_CHECKING:
 
 REFRESH_SECONDS = 60.0
 
+# Every vault action is in the command palette too (title, help, VaultScreen method).
+VAULT_COMMANDS = [
+    ("Add item", "Open the form for a new item (Ctrl+N)", "action_add"),
+    ("Edit item", "Edit the selected item (Enter)", "action_edit"),
+    ("Delete item", "Move the selected item to the trash (Delete)", "action_delete"),
+    ("Search", "Search titles, usernames, URLs and tags (/)", "action_search"),
+    ("Copy username", "Copy the selected item's username (Ctrl+B)", "action_copy_username"),
+    ("Copy password", "Copy the selected item's password (Ctrl+C)", "action_copy_password"),
+    ("Copy URL", "Copy the selected item's URL (Ctrl+U)", "action_copy_url"),
+    ("Copy TOTP code", "Copy the selected item's current code (Ctrl+T)", "action_copy_totp"),
+    ("Show or hide password", "Reveal the password for 20 seconds (Ctrl+R)", "action_reveal"),
+    ("Password history", "Show the item's earlier passwords (H)", "action_history"),
+    ("Trash", "Switch between the vault and the trash (T)", "action_toggle_trash"),
+    ("Restore item", "Restore the selected item from the trash (U)", "action_restore"),
+    ("Password generator", "Generate a password and copy it (Ctrl+G)", "action_generator"),
+    ("Refresh", "Load changes made on other devices (F5)", "action_refresh"),
+    ("Log out", "End this device's session (Ctrl+O)", "action_logout"),
+    ("Keys", "Every key on one page (? or F1)", "action_help"),
+]
+
 
 class VaultRoutes(App[None]):
     backend: Backend
@@ -358,6 +378,9 @@ class VaultRoutes(App[None]):
         yield from super().get_system_commands(screen)
         if not self.unlocked:
             return
+        if isinstance(screen, VaultScreen):
+            for title, help_text, action in VAULT_COMMANDS:
+                yield SystemCommand(title, help_text, getattr(screen, action))
         yield SystemCommand(
             "Lock the vault", "Forget the vault key until you unlock", self.lock_vault
         )

@@ -386,3 +386,74 @@ async def test_hostile_titles_are_shown_as_text(settings: Settings, hostile: str
             assert "[bold]x[/bold]" in shown
         await pilot.press("ctrl+b")
         assert app.clipboard == hostile
+
+
+async def test_every_vault_action_is_in_the_command_palette(settings: Settings) -> None:
+    seed(settings, ItemDraft("Palette item", password="from-the-palette"))
+    async with vault_app(settings) as (app, pilot):
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        for title in (
+            "Add item",
+            "Copy password",
+            "Trash",
+            "Lock the vault",
+            "Remembered sessions",
+            "Change master password",
+            "Delete account",
+        ):
+            assert title in commands
+        commands["Copy password"].callback()
+        await pilot.pause()
+        assert app.clipboard == "from-the-palette"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"copy user")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+
+
+@pytest.mark.mariadb
+async def test_two_devices_on_one_mariadb(mariadb_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import FAST_SECURITY
+
+    def device(name: str) -> Settings:
+        return Settings(
+            config_dir=tmp_path / name / "config",
+            data_dir=tmp_path / name / "data",
+            database_url=mariadb_url,
+            security=FAST_SECURITY,
+        )
+
+    laptop, desktop = device("laptop"), device("desktop")
+    seed(laptop, ItemDraft("Shared login", password="v1"))
+    login = Backend(desktop, device_label="desktop")
+    login.accounts().login("alice", STRONG_PASSWORD, remember=True)
+    login.close()
+
+    async with vault_app(laptop) as (app1, pilot1), vault_app(desktop) as (app2, pilot2):
+        assert titles(app1) == titles(app2) == ["Shared login"]
+        # Both open the same item for editing.
+        await pilot1.press("enter")
+        await settle(pilot1)
+        await pilot2.press("enter")
+        await settle(pilot2)
+        await type_into(pilot1, "#password", "laptop-edit")
+        await pilot1.press("ctrl+s")
+        await settle(pilot1)
+        await type_into(pilot2, "#password", "desktop-edit")
+        await pilot2.press("ctrl+s")
+        await settle(pilot2)
+        assert isinstance(app2.screen, ConflictScreen)  # never a silent overwrite
+        await pilot2.click("#theirs")
+        await settle(pilot2)
+        await pilot2.press("ctrl+c")
+        assert app2.clipboard == "laptop-edit"
+        # A new item on one shows up on the other after a refresh.
+        await pilot2.press("ctrl+n")
+        await settle(pilot2)
+        await type_into(pilot2, "#title", "Added on the desktop")
+        await pilot2.press("ctrl+s")
+        await settle(pilot2)
+        await pilot1.press("f5")
+        await settle(pilot1)
+        assert titles(app1) == ["Added on the desktop", "Shared login"]

@@ -247,6 +247,18 @@ class VaultScreen(Screen[None]):
             return
         self.post_message(self.Copy(value, what))
 
+    def action_copy_username(self) -> None:
+        self.action_copy("username")
+
+    def action_copy_password(self) -> None:
+        self.action_copy("password")
+
+    def action_copy_url(self) -> None:
+        self.action_copy("URL")
+
+    def action_copy_totp(self) -> None:
+        self.action_copy("TOTP code")
+
     def action_reveal(self) -> None:
         self.query_one(ItemDetail).reveal()
 
