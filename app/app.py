@@ -24,14 +24,10 @@ from textual.worker import Worker, WorkerState
 
 from app.backend import Backend
 from app.passwords import PasswordPolicy
-from app.screens.account import DialogForm
 from app.screens.database_error import DatabaseErrorScreen
 from app.screens.form import FormScreen
-from app.screens.item_form import ItemFormScreen
 from app.screens.login import LoginScreen
 from app.screens.register import RegisterScreen
-from app.screens.unlock import UnlockScreen
-from app.screens.vault import VaultScreen
 from app.vault_routes import VaultLocked, VaultRoutes
 
 if TYPE_CHECKING:
@@ -153,8 +149,12 @@ class StrongroomApp(VaultRoutes):
     def _create_account(self) -> None:
         self.switch_screen(RegisterScreen(self._policy(), can_go_back=True))
 
-    @on(VaultScreen.Logout)
-    @on(UnlockScreen.Logout)
+    def on_vault_screen_logout(self) -> None:
+        self._logout_requested()
+
+    def on_unlock_screen_logout(self) -> None:
+        self._logout_requested()
+
     def _logout_requested(self) -> None:
         if self.active is not None:
             self.clear_clipboard()
@@ -221,6 +221,9 @@ class StrongroomApp(VaultRoutes):
         from app.db import DatabaseUnavailable
         from app.items import ItemNotFound
         from app.passwords import ValidationError
+        from app.screens.account import DialogForm
+        from app.screens.item_form import ItemFormScreen
+        from app.screens.unlock import UnlockScreen
 
         if isinstance(error, DatabaseUnavailable) and event.worker.group == "startup":
             self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))

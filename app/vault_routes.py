@@ -17,16 +17,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
-from app.screens.conflict import Choice, ConflictScreen
-from app.screens.item_form import ItemFormScreen
-from app.screens.unlock import UnlockScreen
-from app.screens.vault import VaultScreen
-
 if TYPE_CHECKING:
+    # The vault's screens load on first use, not on the way to the login form's first frame;
+    # their messages reach the handlers below by name (on_vault_screen_reload, ...).
     from app.backend import Backend
     from app.controllers.accounts import ActiveSession, SessionInfo
     from app.items import HistoryEntry, Item, ItemDraft
+    from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+    from app.screens.conflict import Choice
+    from app.screens.item_form import ItemFormScreen
+    from app.screens.unlock import UnlockScreen
+    from app.screens.vault import VaultScreen
 
 REFRESH_SECONDS = 60.0
 
@@ -102,6 +103,8 @@ class VaultRoutes(App[None]):
         return self.active is not None and bool(self.active.vault_key)
 
     def vault_screen(self) -> VaultScreen | None:
+        from app.screens.vault import VaultScreen
+
         for screen in reversed(self.screen_stack):
             if isinstance(screen, VaultScreen):
                 return screen
@@ -109,10 +112,12 @@ class VaultRoutes(App[None]):
 
     def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
         """Show the vault for an unlocked session and fill it in the background."""
+        from app.passwords import PasswordPolicy
+        from app.screens.vault import VaultScreen
+
         self.active = session
         self._last_input = self.idle_clock()
         security = self.backend.settings.security
-        from app.passwords import PasswordPolicy
 
         policy = PasswordPolicy(min_length=8, max_length=security.max_password_length)
         self._show(VaultScreen(session.username, notice=notice, policy=policy))
@@ -201,40 +206,31 @@ class VaultRoutes(App[None]):
 
     # -- what the vault screens ask for ------------------------------------------------------
 
-    @on(VaultScreen.Reload)
-    def _reload(self, message: VaultScreen.Reload) -> None:
+    def on_vault_screen_reload(self, message: VaultScreen.Reload) -> None:
         self.load_items(trash=message.trash)
 
-    @on(VaultScreen.ItemAction)
-    def _item_action(self, message: VaultScreen.ItemAction) -> None:
+    def on_vault_screen_item_action(self, message: VaultScreen.ItemAction) -> None:
         self.item_action(message.kind, message.item)
 
-    @on(VaultScreen.Copy)
-    def _copy(self, message: VaultScreen.Copy) -> None:
+    def on_vault_screen_copy(self, message: VaultScreen.Copy) -> None:
         self.copy_secret(message.value, message.what)
 
-    @on(VaultScreen.Lock)
-    def _lock_requested(self) -> None:
+    def on_vault_screen_lock(self, message: VaultScreen.Lock) -> None:
         self.lock_vault()
 
-    @on(ItemFormScreen.Save)
-    def _save(self, message: ItemFormScreen.Save) -> None:
+    def on_item_form_screen_save(self, message: ItemFormScreen.Save) -> None:
         self.save_item(message.form, message.draft, message.item_id, message.version)
 
-    @on(UnlockScreen.Submitted)
-    def _unlock_submitted(self, message: UnlockScreen.Submitted) -> None:
+    def on_unlock_screen_submitted(self, message: UnlockScreen.Submitted) -> None:
         self.unlock_vault(message.password)
 
-    @on(SessionsScreen.Revoke)
-    def _revoke(self, message: SessionsScreen.Revoke) -> None:
+    def on_sessions_screen_revoke(self, message: SessionsScreen.Revoke) -> None:
         self.load_sessions(message.form, message.session_id)
 
-    @on(ChangePasswordScreen.Submitted)
-    def _change_password(self, message: ChangePasswordScreen.Submitted) -> None:
+    def on_change_password_screen_submitted(self, message: ChangePasswordScreen.Submitted) -> None:
         self.change_password(message.form, message.current, message.new, message.confirm)
 
-    @on(DeleteAccountScreen.Submitted)
-    def _delete_account(self, message: DeleteAccountScreen.Submitted) -> None:
+    def on_delete_account_screen_submitted(self, message: DeleteAccountScreen.Submitted) -> None:
         self.delete_account(message.form, message.password)
 
     # -- what the workers report -------------------------------------------------------------
@@ -260,6 +256,8 @@ class VaultRoutes(App[None]):
 
     @on(SaveConflict)
     def _save_conflict(self, message: SaveConflict) -> None:
+        from app.screens.conflict import ConflictScreen
+
         form = message.form
 
         def chosen(choice: Choice | None) -> None:
@@ -289,6 +287,8 @@ class VaultRoutes(App[None]):
 
     @on(SessionsLoaded)
     def _sessions_loaded(self, message: SessionsLoaded) -> None:
+        from app.screens.account import SessionsScreen
+
         if message.form is not None and message.form.is_attached:
             message.form.show_sessions(message.sessions)
         else:
@@ -296,6 +296,8 @@ class VaultRoutes(App[None]):
 
     @on(DialogDone)
     def _dialog_done(self, message: DialogDone) -> None:
+        from app.screens.account import DeleteAccountScreen
+
         if message.form.is_attached:
             message.form.dismiss(None)
         self.notify(message.text, markup=False)
@@ -329,6 +331,9 @@ class VaultRoutes(App[None]):
 
     def lock_vault(self, reason: str | None = None) -> None:
         """Drop the vault key and every decrypted item; the session stays for unlocking."""
+        from app.screens.unlock import UnlockScreen
+        from app.screens.vault import VaultScreen
+
         if not self.unlocked or self.active is None:
             return
         self.clear_clipboard()
@@ -375,6 +380,9 @@ class VaultRoutes(App[None]):
     # -- the command palette --------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from app.screens.account import DeleteAccountScreen
+        from app.screens.vault import VaultScreen
+
         yield from super().get_system_commands(screen)
         if not self.unlocked:
             return
@@ -402,6 +410,7 @@ class VaultRoutes(App[None]):
 
     def show_change_password(self) -> None:
         from app.passwords import PasswordPolicy
+        from app.screens.account import ChangePasswordScreen
 
         if self.active is not None:
             security = self.backend.settings.security

@@ -19,23 +19,34 @@ from pathlib import Path
 PROMPT = "Please enter your username:"
 
 
+# A private tmux server, kept alive by an idle session so that it does not exit (and race the
+# next launch) every time a measured program's session ends.
+TMUX = ["tmux", "-L", "strongroom-bench"]
+
+
+def _ensure_server() -> None:
+    if subprocess.run([*TMUX, "has-session", "-t", "keepalive"], capture_output=True).returncode:
+        subprocess.run([*TMUX, "new-session", "-d", "-s", "keepalive", "sleep 3600"], check=True)
+
+
 def time_to_text(command: str, text: str, timeout: float = 20.0) -> float:
+    _ensure_server()
     session = f"bench{time.monotonic_ns()}"
     start = time.perf_counter()
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True
+        [*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True
     )
     try:
         while time.perf_counter() - start < timeout:
             screen = subprocess.run(
-                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+                [*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True
             ).stdout
             if text in screen:
                 return time.perf_counter() - start
             time.sleep(0.005)
         raise TimeoutError(f"{text!r} did not appear within {timeout} s")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
 
 def percentile(values: list[float], fraction: float) -> float:
