@@ -51,6 +51,7 @@ class Backend:
         """The account controller, connecting and migrating the database the first time."""
         with self._lock:
             if self._accounts is None:
+                from app.audit import SecurityLog
                 from app.controllers.accounts import AccountController, utc_now
                 from app.db import open_database
                 from app.tokens import LastUsername, TokenStore
@@ -62,6 +63,7 @@ class Backend:
                     TokenStore(self.settings.token_path),
                     self.settings.security,
                     last_username=LastUsername(self.settings.last_username_path),
+                    audit=SecurityLog(self.settings.security_log_path, self._clock),
                     target=database.target,
                     clock=self._clock or utc_now,
                     device_label=self._device_label,

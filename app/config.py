@@ -94,6 +94,10 @@ class Settings:
     def log_path(self) -> Path:
         return self.data_dir / "strongroom.log"
 
+    @property
+    def security_log_path(self) -> Path:
+        return self.data_dir / "security.log"
+
     def with_security(self, **changes: object) -> Settings:
         return replace(self, security=replace(self.security, **changes))  # type: ignore[arg-type]
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
-SCHEMA_HEAD = "0002_vault"
+SCHEMA_HEAD = "0003_login_throttle"
 MIGRATIONS_PACKAGE = "app:migrations"
 
 

@@ -17,11 +17,13 @@ from app.controllers.accounts import (
     AccountController,
     AccountDataError,
     LoginFailed,
+    LoginThrottled,
     UsernameTaken,
 )
 from app.db import Database
-from app.models import LoginSession, User
+from app.models import LoginSession, LoginThrottle, User
 from app.passwords import ValidationError
+from app.tokens import TokenStore
 from tests.conftest import STRONG_PASSWORD, FakeClock, make_controller
 
 
@@ -367,3 +369,101 @@ def test_delete_account_removes_everything(
         assert db.scalar(select(func.count()).select_from(LoginSession)) == 0
     assert not settings.token_path.exists()
     assert accounts.startup().has_accounts is False
+
+
+def test_failed_logins_are_throttled_per_username(
+    accounts: AccountController, clock: FakeClock, database: Database, settings: Settings
+) -> None:
+    register(accounts)
+    messages = {}
+    for name in ("alice", "nobody"):  # an account and a name that is none: the same treatment
+        for _ in range(5):
+            with pytest.raises(LoginFailed) as raised:
+                accounts.login(name, "wrong password here", remember=False)
+            assert not isinstance(raised.value, LoginThrottled)
+        messages[name] = raised.value.message
+        with pytest.raises(LoginThrottled) as throttled:
+            accounts.login(name, STRONG_PASSWORD, remember=False)  # refused unchecked
+        assert "Try again in 30 seconds" in throttled.value.message
+    assert messages["alice"] == messages["nobody"]
+    assert "Too many failed attempts: Try again in 30 seconds" in messages["alice"]
+
+    # The wait doubles with each further failure, up to 15 minutes.
+    clock.advance(seconds=31)
+    with pytest.raises(LoginFailed, match="Try again in 60 seconds"):
+        accounts.login("alice", "still wrong password", remember=False)
+    for _ in range(8):
+        clock.advance(minutes=16)
+        with pytest.raises(LoginFailed):
+            accounts.login("alice", "still wrong password", remember=False)
+    with pytest.raises(LoginThrottled, match="Try again in 15 minutes"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+
+    # A restart (a new controller on the same database) does not reset it; success does.
+    fresh = make_controller(database, settings, clock)
+    with pytest.raises(LoginThrottled):
+        fresh.login("alice", STRONG_PASSWORD, remember=False)
+    clock.advance(minutes=16)
+    assert fresh.login("alice", STRONG_PASSWORD, remember=False).username == "alice"
+    with pytest.raises(LoginFailed) as raised:
+        fresh.login("alice", "wrong again", remember=False)
+    assert raised.value.message == LOGIN_FAILED
+
+
+@pytest.mark.mariadb
+def test_concurrent_failures_all_count_on_mariadb(
+    mariadb_url: str, settings: Settings, clock: FakeClock
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.db import open_database
+
+    database = open_database(mariadb_url)
+    try:
+        controllers = [make_controller(database, settings, clock) for _ in range(20)]
+        controllers[0].register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+
+        def attempt(controller: AccountController) -> None:
+            with pytest.raises(LoginFailed):
+                controller.login("alice", "a wrong password", remember=False)
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            list(pool.map(attempt, controllers))
+        with database.sessions() as db:
+            assert db.get_one(LoginThrottle, "alice").failures == 20
+    finally:
+        database.dispose()
+
+
+def test_security_log_records_events_without_secrets(
+    database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    import json
+
+    from app.audit import SecurityLog
+
+    log = SecurityLog(settings.security_log_path, clock)
+    controller = AccountController(
+        database.sessions,
+        TokenStore(settings.token_path),
+        settings.security,
+        audit=log,
+        clock=clock,
+        device_label="test",
+    )
+    canary = "canary master passphrase 7e1f"
+    controller.register("alice", canary, canary)
+    with pytest.raises(LoginFailed):
+        controller.login("alice", canary + " wrong", remember=False)
+    active = controller.login("alice", canary, remember=True)
+    token = settings.token_path.read_text()
+    controller.change_password(active, canary, canary + " new", canary + " new")
+    controller.logout(active)
+    text = settings.security_log_path.read_text()
+    assert settings.security_log_path.stat().st_mode & 0o777 == 0o600
+    events = [json.loads(line)["event"] for line in text.splitlines()]
+    assert events == ["registered", "login_failed", "login_succeeded", "password_changed", "logout"]
+    assert all(json.loads(line)["time"].endswith("+00:00") for line in text.splitlines())
+    assert "canary" not in text
+    assert json.loads(token)["token"] not in text
+    assert active.vault_key.hex() not in text

@@ -381,3 +381,16 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
         SlowBackend.opened.set()
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
+
+
+async def test_throttled_login_says_when_to_try_again(settings: Settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await register_through_ui(pilot)
+        for _ in range(5):
+            await login_through_ui(pilot, "alice", "not the password at all")
+        assert "Too many failed attempts: Try again in 30 seconds" in text_of(app, "#error")
+        await login_through_ui(pilot, "alice", STRONG_PASSWORD)
+        assert isinstance(app.screen, LoginScreen)
+        assert "Too many failed attempts for this username" in text_of(app, "#error")

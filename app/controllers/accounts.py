@@ -11,16 +11,18 @@ import contextlib
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from app import crypto
+from app.audit import SecurityLog
 from app.config import SecuritySettings
 from app.db import explain
-from app.models import LoginSession, User
+from app.models import LoginSession, LoginThrottle, User
 from app.passwords import (
     PasswordPolicy,
     ValidationError,
@@ -49,9 +51,56 @@ class UsernameTaken(ValidationError):
 class LoginFailed(Exception):
     """Wrong username or password: one message for both, by design."""
 
-    def __init__(self) -> None:
-        super().__init__(LOGIN_FAILED)
-        self.message = LOGIN_FAILED
+    def __init__(self, retry_at: datetime | None = None, now: datetime | None = None) -> None:
+        message = LOGIN_FAILED
+        if retry_at is not None and now is not None:
+            message += f" Too many failed attempts: {_wait_text(retry_at, now)}"
+        super().__init__(message)
+        self.message = message
+
+
+class LoginThrottled(LoginFailed):
+    """Too many failures for this username: no attempt is checked until ``retry_at``."""
+
+    def __init__(self, retry_at: datetime, now: datetime) -> None:
+        Exception.__init__(self)
+        self.retry_at = retry_at
+        self.message = f"Too many failed attempts for this username. {_wait_text(retry_at, now)}"
+        self.args = (self.message,)
+
+
+def _wait_text(retry_at: datetime, now: datetime) -> str:
+    seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    return f"Try again in {wait} (at {retry_at:%H:%M:%S} UTC)."
+
+
+# After this many failures in a row, each attempt waits: 30 s, 1 min, 2 min, ... up to 15 min.
+FREE_FAILURES = 5
+FIRST_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(minutes=15)
+
+
+def _count_failure(dialect: str, key: str) -> Executable:
+    """INSERT the first failure for ``key`` or add one to its count, in one statement."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(LoginThrottle).values(username_key=key, failures=1)
+        return statement.on_conflict_do_update(
+            index_elements=[LoginThrottle.username_key],
+            set_={"failures": LoginThrottle.failures + 1},
+        )
+    from sqlalchemy.dialects.mysql import insert as mysql_insert
+
+    upsert = mysql_insert(LoginThrottle).values(username_key=key, failures=1)
+    return upsert.on_duplicate_key_update(failures=LoginThrottle.failures + 1)
+
+
+def throttle_delay(failures: int) -> timedelta | None:
+    if failures < FREE_FAILURES:
+        return None
+    return min(MAX_DELAY, FIRST_DELAY * (1 << min(failures - FREE_FAILURES, 10)))
 
 
 class AccountDataError(Exception):
@@ -115,6 +164,7 @@ class AccountController:
         security: SecuritySettings,
         *,
         last_username: LastUsername | None = None,
+        audit: SecurityLog | None = None,
         target: str = "",
         clock: Clock = utc_now,
         device_label: str | None = None,
@@ -122,6 +172,7 @@ class AccountController:
         self._sessions = sessions
         self._tokens = tokens
         self._last_username = last_username
+        self._audit = audit
         self._security = security
         self._target = target
         self._clock = clock
@@ -160,6 +211,7 @@ class AccountController:
             if error.exposed_token is not None:
                 self._delete_session_for(error.exposed_token)
             self._tokens.clear()
+            self._record("saved_login_refused", None, type(error).__name__)
             return None, f"{error.message} Please log in."
         if token is None:
             return None, None
@@ -248,6 +300,7 @@ class AccountController:
         except DBAPIError as error:
             raise self._database_error(error) from None
         self._note_username(name)
+        self._record("registered", name)
         return Registered(name)
 
     def _note_username(self, name: str) -> None:
@@ -265,22 +318,72 @@ class AccountController:
         except ValidationError:
             key = None
         try:
+            if key is not None:
+                self._check_throttle(key)
             user = None
             if key is not None:
                 with self._sessions() as db:
                     user = db.scalar(select(User).where(User.username_key == key))
-            if user is None:
-                self._spend_equal_work(normalized)
-                raise LoginFailed
-            keys = self._check_password(user, normalized)
+            try:
+                if user is None:
+                    self._spend_equal_work(normalized)
+                    raise LoginFailed
+                keys = self._check_password(user, normalized)
+            except LoginFailed:
+                raise self._failed(key, "login_failed") from None
             vault_key = self._open_vault_key(user, keys)
+            self._clear_failures(user.username_key)
             if crypto.verifier_cost(user.verifier) < self._security.bcrypt_cost:
                 self._upgrade_verifier(user.id, keys.authentication_key)
             session_id, notice = self._remember(user.id, vault_key) if remember else (None, None)
         except DBAPIError as error:
             raise self._database_error(error) from None
         self._note_username(user.username)
+        self._record("login_succeeded", user.username, "remembered" if remember else None)
         return ActiveSession(user.id, user.username, vault_key, session_id, notice)
+
+    # -- throttling and the security log ---------------------------------------------------
+
+    def _record(self, event: str, username: str | None = None, detail: str | None = None) -> None:
+        if self._audit is not None:
+            self._audit.record(event, username, detail)
+
+    def _check_throttle(self, key: str) -> None:
+        now = self._clock()
+        with self._sessions() as db:
+            retry_at = db.scalar(
+                select(LoginThrottle.next_attempt_at).where(LoginThrottle.username_key == key)
+            )
+        if retry_at is not None and retry_at > now:
+            self._record("login_throttled", key)
+            raise LoginThrottled(retry_at, now)
+
+    def _failed(self, key: str | None, event: str) -> LoginFailed:
+        """Count a failure for this name (atomically) and say when the next try is allowed."""
+        self._record(event, key)
+        if key is None:
+            return LoginFailed()
+        now = self._clock()
+        with self._sessions.begin() as db:
+            # One atomic upsert: concurrent failures (two laptops, twenty threads) all count.
+            db.execute(_count_failure(db.get_bind().dialect.name, key))
+            failures = db.scalar(
+                select(LoginThrottle.failures).where(LoginThrottle.username_key == key)
+            )
+            delay = throttle_delay(int(failures or 0))
+            if delay is None:
+                return LoginFailed()
+            retry_at = now + delay
+            db.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.username_key == key)
+                .values(next_attempt_at=retry_at)
+            )
+        return LoginFailed(retry_at, now)
+
+    def _clear_failures(self, key: str) -> None:
+        with self._sessions.begin() as db:
+            db.execute(delete(LoginThrottle).where(LoginThrottle.username_key == key))
 
     def _spend_equal_work(self, password: str) -> None:
         """Cost an unknown username the same Argon2id and bcrypt work as a wrong password."""
@@ -384,6 +487,7 @@ class AccountController:
         finally:
             # Even with the database away, the local token goes: this device is logged out.
             self._tokens.clear()
+            self._record("logout", active.username)
 
     # -- the unlocked account --------------------------------------------------------------
 
@@ -398,8 +502,13 @@ class AccountController:
         try:
             with self._sessions() as db:
                 user = self._user_for(db, user_id)
-            keys = self._check_password(user, normalize_password(password))
+            self._check_throttle(user.username_key)
+            try:
+                keys = self._check_password(user, normalize_password(password))
+            except LoginFailed:
+                raise self._failed(user.username_key, "unlock_failed") from None
             vault_key = self._open_vault_key(user, keys)
+            self._clear_failures(user.username_key)
         except DBAPIError as error:
             raise self._database_error(error) from None
         return ActiveSession(user.id, user.username, vault_key, session_id)
@@ -447,6 +556,7 @@ class AccountController:
                 db.execute(others)
         except DBAPIError as error:
             raise self._database_error(error) from None
+        self._record("password_changed", active.username)
         return active
 
     def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
@@ -485,6 +595,7 @@ class AccountController:
             raise self._database_error(error) from None
         if session_id == active.session_id:
             self._tokens.clear()
+        self._record("session_revoked", active.username, f"session {session_id}")
 
     def delete_account(self, active: ActiveSession, password: str) -> None:
         """Remove the account, its sessions and every item, after checking the password."""
@@ -502,3 +613,4 @@ class AccountController:
         self._tokens.clear()
         if self._last_username is not None:
             self._last_username.path.unlink(missing_ok=True)
+        self._record("account_deleted", active.username)

@@ -3,6 +3,15 @@
 from app.models.base import Base
 from app.models.item import ITEM_FIELDS, PasswordHistory, VaultItem
 from app.models.session import LoginSession
+from app.models.throttle import LoginThrottle
 from app.models.user import User
 
-__all__ = ["ITEM_FIELDS", "Base", "LoginSession", "PasswordHistory", "User", "VaultItem"]
+__all__ = [
+    "ITEM_FIELDS",
+    "Base",
+    "LoginSession",
+    "LoginThrottle",
+    "PasswordHistory",
+    "User",
+    "VaultItem",
+]
