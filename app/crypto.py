@@ -97,7 +97,9 @@ def derive_keys(password: str, salt: bytes, params: KdfParams) -> DerivedKeys:
     """Argon2id over the (already NFKC-normalised) password, split by HKDF."""
     params.check_floors()
     master = hash_secret_raw(
-        secret=password.encode("utf-8"),
+        # Registration refuses lone surrogates; "surrogatepass" lets a login that types one fail
+        # as a wrong password (after the same work) instead of as an encoding error.
+        secret=password.encode("utf-8", "surrogatepass"),
         salt=salt,
         time_cost=params.iterations,
         memory_cost=params.memory_kib,

@@ -1,0 +1,126 @@
+"""Attempts to break the account layer: equal work for unknown names, core dumps, any input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app import crypto
+from app.controllers.accounts import AccountController, LoginFailed
+from app.items import ItemDraft, validate
+from app.passwords import PasswordPolicy, ValidationError, clean_username
+from tests.conftest import STRONG_PASSWORD
+
+
+def test_unknown_username_costs_the_same_work_as_a_wrong_password(
+    accounts: AccountController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: both paths run one Argon2id with the same parameters and one bcrypt
+    check at the same cost, so their time differs only by noise (see bench/ for seconds)."""
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    calls: list[tuple[str, object]] = []
+    derive, check = crypto.derive_keys, crypto.check_verifier
+
+    def counted_derive(password: str, salt: bytes, params: crypto.KdfParams) -> crypto.DerivedKeys:
+        calls.append(("argon2id", (params.memory_kib, params.iterations, params.parallelism)))
+        return derive(password, salt, params)
+
+    def counted_check(key: bytes, verifier: str) -> bool:
+        calls.append(("bcrypt", crypto.verifier_cost(verifier)))
+        return check(key, verifier)
+
+    monkeypatch.setattr(crypto, "derive_keys", counted_derive)
+    monkeypatch.setattr(crypto, "check_verifier", counted_check)
+    work = {}
+    for name in ("alice", "nobody", "not a valid name!"):
+        calls.clear()
+        with pytest.raises(LoginFailed):
+            accounts.login(name, "a wrong password", remember=False)
+        work[name] = list(calls)
+    assert work["alice"] == work["nobody"] == work["not a valid name!"]
+    assert [kind for kind, _ in work["alice"]] == ["argon2id", "bcrypt"]
+
+
+def test_core_dumps_are_disabled() -> None:
+    code = (
+        "import resource, ctypes; from app.__main__ import disable_core_dumps; "
+        "disable_core_dumps(); "
+        "print(resource.getrlimit(resource.RLIMIT_CORE), ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["(0,", "0)", "0"]  # no core file, not dumpable
+
+
+HOSTILE = st.one_of(
+    st.text(),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "\x1b[31mred",
+            "\u202eevil",
+            "e\u0301",
+            "' OR '1'='1' --",
+            "[bold]x[/bold]",
+            "[@click=app.quit]q[/]",
+            "🙂" * 64,
+            "\ud800",
+            "x" * 10_000,
+        ]
+    ),
+)
+
+
+@given(username=HOSTILE)
+def test_any_username_is_a_name_or_a_clear_refusal(username: str) -> None:
+    try:
+        name = clean_username(username)
+    except ValidationError as error:
+        assert error.message
+        assert error.field == "username"
+    else:
+        assert 3 <= len(name) <= 32
+        assert name.isascii()
+        assert name.isprintable()
+
+
+@given(password=HOSTILE, username=HOSTILE)
+@settings(max_examples=200)
+def test_any_password_gets_a_verdict(password: str, username: str) -> None:
+    assessment = PasswordPolicy().assess(password, username)
+    assert 0 <= assessment.score <= 4
+    assert all(isinstance(problem, str) and problem for problem in assessment.problems)
+
+
+@given(title=HOSTILE, username=HOSTILE, notes=HOSTILE, totp=HOSTILE, url=HOSTILE)
+@settings(max_examples=300)
+def test_any_item_input_is_stored_or_refused_clearly(
+    title: str, username: str, notes: str, totp: str, url: str
+) -> None:
+    try:
+        clean = validate(ItemDraft(title, username, "pw", (url,), notes, (), totp))
+    except ValidationError as error:
+        assert error.message
+    else:
+        assert clean.title == clean.title.strip()
+        assert clean.title
+
+
+@given(username=HOSTILE, password=HOSTILE)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_login_input_fails_cleanly(
+    accounts: AccountController, username: str, password: str
+) -> None:
+    try:
+        accounts.login(username, password, remember=False)
+    except LoginFailed as error:
+        assert error.message.startswith("Wrong username or password.")
