@@ -9,7 +9,8 @@ current item, so the caller can show both and let the person choose.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +139,20 @@ class VaultController:
             deleted_at,
         )
 
+    @contextmanager
+    def _translate_errors(
+        self, active: ActiveSession | None = None, item_id: int | None = None
+    ) -> Iterator[None]:
+        """Turn what the database says into errors a person can act on."""
+        try:
+            yield
+        except StaleDataError:
+            # Another device saved this item after it was read here.
+            current = self._current(active, item_id) if active and item_id is not None else None
+            raise EditConflict(current) from None
+        except DBAPIError as error:
+            raise explain(error, self._target) from None
+
     def _load(self, db: Session, active: ActiveSession, item_id: int) -> VaultItem:
         row = db.get(VaultItem, item_id)
         if row is None or row.user_id != active.user_id:
@@ -148,58 +163,49 @@ class VaultController:
 
     def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
         """Every live item (or every trashed one), decrypted: favourites first, then by title."""
-        try:
-            with self._sessions() as db:
-                # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
-                columns = [getattr(VaultItem, name) for name in _LIST_COLUMNS]
-                query = select(*columns).where(VaultItem.user_id == active.user_id)
-                query = query.where(
-                    VaultItem.deleted_at.is_not(None) if trash else VaultItem.deleted_at.is_(None)
-                )
-                cipher = crypto.FieldCipher(active.vault_key)
-                rows = db.connection().execute(query)
-                items = [self._decrypt(active.user_id, cipher, tuple(row)) for row in rows]
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(), self._sessions() as db:
+            # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
+            columns = [getattr(VaultItem, name) for name in _LIST_COLUMNS]
+            query = select(*columns).where(VaultItem.user_id == active.user_id)
+            query = query.where(
+                VaultItem.deleted_at.is_not(None) if trash else VaultItem.deleted_at.is_(None)
+            )
+            cipher = crypto.FieldCipher(active.vault_key)
+            rows = db.connection().execute(query)
+            items = [self._decrypt(active.user_id, cipher, tuple(row)) for row in rows]
         items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
         return items
 
     def add(self, active: ActiveSession, draft: ItemDraft) -> Item:
         clean = validate(draft)
         now = self._clock()
-        try:
-            with self._sessions.begin() as db:
-                row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
-                for name in ITEM_FIELDS:
-                    setattr(row, f"{name}_sealed", b"")
-                row.favourite = clean.favourite
-                db.add(row)
-                db.flush()  # the id is part of every field's associated data
-                self._seal(row, active, clean)
-                db.flush()
-                return self._open(row, active)
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(), self._sessions.begin() as db:
+            row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
+            for name in ITEM_FIELDS:
+                setattr(row, f"{name}_sealed", b"")
+            row.favourite = clean.favourite
+            db.add(row)
+            db.flush()  # the id is part of every field's associated data
+            self._seal(row, active, clean)
+            db.flush()
+            return self._open(row, active)
 
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
         """Add many items in one transaction (an import), sealed exactly as :meth:`add` does."""
         cleaned = [validate(draft) for draft in drafts]
         now = self._clock()
-        try:
-            with self._sessions.begin() as db:
-                rows = []
-                for clean in cleaned:
-                    row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
-                    for name in ITEM_FIELDS:
-                        setattr(row, f"{name}_sealed", b"")
-                    row.favourite = clean.favourite
-                    rows.append(row)
-                db.add_all(rows)
-                db.flush()
-                for row, clean in zip(rows, cleaned, strict=True):
-                    self._seal(row, active, clean)
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(), self._sessions.begin() as db:
+            rows = []
+            for clean in cleaned:
+                row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
+                for name in ITEM_FIELDS:
+                    setattr(row, f"{name}_sealed", b"")
+                row.favourite = clean.favourite
+                rows.append(row)
+            db.add_all(rows)
+            db.flush()
+            for row, clean in zip(rows, cleaned, strict=True):
+                self._seal(row, active, clean)
         return len(cleaned)
 
     def update(
@@ -208,33 +214,24 @@ class VaultController:
         """Save an edit made to version ``expected_version``; EditConflict if it moved on."""
         clean = validate(draft)
         now = self._clock()
-        try:
-            with self._sessions.begin() as db:
-                row = self._load(db, active, item_id)
-                current = self._open(row, active)
-                if row.version != expected_version:
-                    raise EditConflict(current)
-                if (
-                    current.error is None
-                    and current.password
-                    and (current.password != clean.password)
-                ):
-                    entry = PasswordHistory(item_id=row.id, replaced_at=now, password_sealed=b"")
-                    db.add(entry)
-                    db.flush()
-                    entry.password_sealed = crypto.FieldCipher(active.vault_key).seal(
-                        current.password,
-                        crypto.field_aad(active.user_id, row.id, f"history/{entry.id}"),
-                    )
-                    self._trim_history(db, row.id)
-                self._seal(row, active, clean)
-                row.updated_at = now
+        with self._translate_errors(active, item_id), self._sessions.begin() as db:
+            row = self._load(db, active, item_id)
+            current = self._open(row, active)
+            if row.version != expected_version:
+                raise EditConflict(current)
+            if current.error is None and current.password and (current.password != clean.password):
+                entry = PasswordHistory(item_id=row.id, replaced_at=now, password_sealed=b"")
+                db.add(entry)
                 db.flush()
-                return self._open(row, active)
-        except StaleDataError:
-            raise EditConflict(self._current(active, item_id)) from None
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+                entry.password_sealed = crypto.FieldCipher(active.vault_key).seal(
+                    current.password,
+                    crypto.field_aad(active.user_id, row.id, f"history/{entry.id}"),
+                )
+                self._trim_history(db, row.id)
+            self._seal(row, active, clean)
+            row.updated_at = now
+            db.flush()
+            return self._open(row, active)
 
     @staticmethod
     def _trim_history(db: Session, item_id: int) -> None:
@@ -255,35 +252,27 @@ class VaultController:
 
     def history(self, active: ActiveSession, item_id: int) -> list[HistoryEntry]:
         """The item's previous passwords, newest first (at most 10)."""
-        try:
-            with self._sessions() as db:
-                row = self._load(db, active, item_id)
-                entries = []
-                for entry in row.history:
-                    try:
-                        password = crypto.FieldCipher(active.vault_key).open(
-                            entry.password_sealed,
-                            crypto.field_aad(active.user_id, item_id, f"history/{entry.id}"),
-                        )
-                    except crypto.CryptoError:
-                        continue
-                    entries.append(HistoryEntry(password, entry.replaced_at))
-                return entries
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(), self._sessions() as db:
+            row = self._load(db, active, item_id)
+            entries = []
+            for entry in row.history:
+                try:
+                    password = crypto.FieldCipher(active.vault_key).open(
+                        entry.password_sealed,
+                        crypto.field_aad(active.user_id, item_id, f"history/{entry.id}"),
+                    )
+                except crypto.CryptoError:
+                    continue
+                entries.append(HistoryEntry(password, entry.replaced_at))
+            return entries
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
-        try:
-            with self._sessions.begin() as db:
-                row = self._load(db, active, item_id)
-                row.deleted_at = when
-                row.updated_at = self._clock()
-                db.flush()
-                return self._open(row, active)
-        except StaleDataError:
-            raise EditConflict(self._current(active, item_id)) from None
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(active, item_id), self._sessions.begin() as db:
+            row = self._load(db, active, item_id)
+            row.deleted_at = when
+            row.updated_at = self._clock()
+            db.flush()
+            return self._open(row, active)
 
     def trash(self, active: ActiveSession, item_id: int) -> Item:
         """Move to the trash, where it stays restorable for 30 days."""
@@ -294,27 +283,21 @@ class VaultController:
 
     def purge(self, active: ActiveSession, item_id: int) -> None:
         """Delete a trashed item for good."""
-        try:
-            with self._sessions.begin() as db:
-                row = self._load(db, active, item_id)
-                if row.deleted_at is None:
-                    raise ValidationError("Only items in the trash can be deleted for good.", "")
-                db.delete(row)
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with self._translate_errors(), self._sessions.begin() as db:
+            row = self._load(db, active, item_id)
+            if row.deleted_at is None:
+                raise ValidationError("Only items in the trash can be deleted for good.", "")
+            db.delete(row)
 
     def purge_expired(self, active: ActiveSession) -> int:
         """Delete items that have been in the trash for longer than 30 days; returns how many."""
         cutoff = self._clock() - TRASH_RETENTION
-        try:
-            with self._sessions.begin() as db:
-                result = db.execute(
-                    delete(VaultItem).where(
-                        VaultItem.user_id == active.user_id,
-                        VaultItem.deleted_at.is_not(None),
-                        VaultItem.deleted_at <= cutoff,
-                    )
+        with self._translate_errors(), self._sessions.begin() as db:
+            result = db.execute(
+                delete(VaultItem).where(
+                    VaultItem.user_id == active.user_id,
+                    VaultItem.deleted_at.is_not(None),
+                    VaultItem.deleted_at <= cutoff,
                 )
-                return int(result.rowcount or 0)  # type: ignore[attr-defined]
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
