@@ -18,12 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from app.backend import Backend
-from app.passwords import PasswordPolicy
 from app.screens.database_error import DatabaseErrorScreen
 from app.screens.form import FormScreen
 from app.screens.login import LoginScreen
@@ -126,11 +124,6 @@ class StrongroomApp(VaultRoutes):
         self.backend.accounts().logout(session)
         self.post_message(self.LoggedOut(session.username))
 
-    def after_account_deleted(self) -> None:
-        self.active = None
-        self.clear_clipboard()
-        self._show(RegisterScreen(self._policy(), can_go_back=False))
-
     # -- what the screens ask for --------------------------------------------------------------
 
     @on(RegisterScreen.Submitted)
@@ -147,7 +140,7 @@ class StrongroomApp(VaultRoutes):
 
     @on(LoginScreen.CreateAccount)
     def _create_account(self) -> None:
-        self.switch_screen(RegisterScreen(self._policy(), can_go_back=True))
+        self.switch_screen(RegisterScreen(self.account_policy(), can_go_back=True))
 
     def on_vault_screen_logout(self) -> None:
         self._logout_requested()
@@ -166,15 +159,6 @@ class StrongroomApp(VaultRoutes):
 
     # -- what the workers report -----------------------------------------------------------------
 
-    def _show(self, screen: Screen[None]) -> None:
-        """Replace the current screen (the start-up view stays at the bottom of the stack)."""
-        while len(self.screen_stack) > 2:
-            self.pop_screen()  # dialogs over the screen being replaced
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
-
     @on(Started)
     def _started(self, message: Started) -> None:
         state = message.state
@@ -185,7 +169,7 @@ class StrongroomApp(VaultRoutes):
                 username = self.backend.login_hint() or ""
                 self._show(LoginScreen(username=username, notice=state.notice))
         else:
-            self._show(RegisterScreen(self._policy(), can_go_back=False))
+            self._show(RegisterScreen(self.account_policy(), can_go_back=False))
             if state.notice:
                 self.notify(state.notice, markup=False)
 
@@ -263,10 +247,6 @@ class StrongroomApp(VaultRoutes):
             self.notify(text, severity="error", markup=False)
             if isinstance(error, ItemNotFound):
                 self.refresh_vault()
-
-    def _policy(self) -> PasswordPolicy:
-        security = self.backend.settings.security
-        return PasswordPolicy(security.min_password_length, security.max_password_length)
 
     def _fatal_error(self) -> None:
         """Never print a traceback (Textual's shows local variables, which may hold secrets)."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.backend import Backend
     from app.controllers.accounts import ActiveSession, SessionInfo
     from app.items import HistoryEntry, Item, ItemDraft
+    from app.passwords import PasswordPolicy
     from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
     from app.screens.conflict import Choice
     from app.screens.item_form import ItemFormScreen
@@ -124,7 +125,20 @@ class VaultRoutes(App[None]):
         self.load_items(trash=False, purge=True)
 
     def _show(self, screen: Screen[None]) -> None:
-        raise NotImplementedError
+        """Replace the current screen (the start-up view stays at the bottom of the stack)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()  # dialogs over the screen being replaced
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def account_policy(self) -> PasswordPolicy:
+        """The master-password rules from the settings."""
+        from app.passwords import PasswordPolicy
+
+        security = self.backend.settings.security
+        return PasswordPolicy(security.min_password_length, security.max_password_length)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -305,7 +319,11 @@ class VaultRoutes(App[None]):
             self.after_account_deleted()
 
     def after_account_deleted(self) -> None:
-        raise NotImplementedError
+        from app.screens.register import RegisterScreen
+
+        self.active = None
+        self.clear_clipboard()
+        self._show(RegisterScreen(self.account_policy(), can_go_back=False))
 
     # -- clipboard ---------------------------------------------------------------------------
 
@@ -409,13 +427,10 @@ class VaultRoutes(App[None]):
         )
 
     def show_change_password(self) -> None:
-        from app.passwords import PasswordPolicy
         from app.screens.account import ChangePasswordScreen
 
         if self.active is not None:
-            security = self.backend.settings.security
-            policy = PasswordPolicy(security.min_password_length, security.max_password_length)
-            self.push_screen(ChangePasswordScreen(self.active.username, policy))
+            self.push_screen(ChangePasswordScreen(self.active.username, self.account_policy()))
 
 
 class VaultLocked(Exception):
