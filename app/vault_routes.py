@@ -98,6 +98,7 @@ class VaultRoutes(App[None]):
         self._last_input = self.idle_clock()
         self._clipboard_timer: Timer | None = None
         self._clipboard_armed = False
+        self._fingerprint: tuple[int, int, int] | None = None
 
     @property
     def unlocked(self) -> bool:
@@ -148,11 +149,18 @@ class VaultRoutes(App[None]):
         return self.active
 
     @work(thread=True, exclusive=True, group="vault-load", exit_on_error=False)
-    def load_items(self, trash: bool, select: int | None = None, purge: bool = False) -> None:
+    def load_items(
+        self, trash: bool, select: int | None = None, purge: bool = False, poll: bool = False
+    ) -> None:
+        """Read the vault (or the trash); with ``poll``, only if it changed since the last read."""
         session = self._session()
         vault = self.backend.vault()
         if purge:
             vault.purge_expired(session)
+        fingerprint = vault.fingerprint(session)
+        if poll and fingerprint == self._fingerprint:
+            return
+        self._fingerprint = fingerprint
         self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash, select))
 
     @work(thread=True, group="vault", exit_on_error=False)
@@ -386,7 +394,7 @@ class VaultRoutes(App[None]):
         """Pick up changes made on other devices, unless a dialog is open over the vault."""
         screen = self.vault_screen()
         if self.unlocked and screen is not None and self.screen is screen and screen.loaded:
-            self.load_items(trash=screen.showing_trash)
+            self.load_items(trash=screen.showing_trash, poll=True)
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         self.refresh_vault()

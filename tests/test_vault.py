@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,21 @@ def test_add_many_seals_like_add(vault: VaultController, alice: ActiveSession) -
     with pytest.raises(ValidationError):
         vault.add_many(alice, [draft("fine"), draft("  ")])
     assert len(vault.list_items(alice)) == 50  # all or nothing
+
+
+def test_fingerprint_moves_with_every_change(vault: VaultController, alice: ActiveSession) -> None:
+    seen = [vault.fingerprint(alice)]
+    item = vault.add(alice, draft("One"))
+    seen.append(vault.fingerprint(alice))
+    item = vault.update(alice, item.id, item.version, draft("One", password="changed"))
+    seen.append(vault.fingerprint(alice))
+    vault.trash(alice, item.id)
+    seen.append(vault.fingerprint(alice))
+    vault.restore(alice, item.id)
+    seen.append(vault.fingerprint(alice))
+    vault.trash(alice, item.id)
+    vault.purge(alice, item.id)
+    seen.append(vault.fingerprint(alice))
+    # Each change moves it away from what the device saw last.
+    assert all(before != after for before, after in itertools.pairwise(seen))
+    assert vault.fingerprint(alice) == seen[-1]  # and it stays put when nothing changes

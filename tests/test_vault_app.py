@@ -457,3 +457,32 @@ async def test_two_devices_on_one_mariadb(mariadb_url: str, tmp_path) -> None:  
         await pilot1.press("f5")
         await settle(pilot1)
         assert titles(app1) == ["Added on the desktop", "Shared login"]
+
+
+async def test_polling_rereads_the_vault_only_when_it_changed(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.controllers.vault import VaultController
+
+    seed(settings, ItemDraft("First"))
+    reads: list[bool] = []
+    original = VaultController.list_items
+
+    def counting(self, active, *, trash=False):  # type: ignore[no-untyped-def]
+        reads.append(trash)
+        return original(self, active, trash=trash)
+
+    monkeypatch.setattr(VaultController, "list_items", counting)
+    async with vault_app(settings) as (app, pilot):
+        assert reads == [False]
+        app.refresh_vault()  # as the minute timer and regaining focus do
+        await settle(pilot)
+        assert reads == [False]
+        other = Backend(settings, device_label="other")
+        active = other.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        other.vault().add(active, ItemDraft("Second"))
+        other.close()
+        app.refresh_vault()
+        await settle(pilot)
+        assert reads == [False, False]
+        assert titles(app) == ["First", "Second"]

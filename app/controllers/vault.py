@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -175,6 +175,23 @@ class VaultController:
             items = [self._decrypt(active.user_id, cipher, tuple(row)) for row in rows]
         items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
         return items
+
+    def fingerprint(self, active: ActiveSession) -> tuple[int, int, int]:
+        """A cheap summary of the account's items that changes whenever any item does.
+
+        Every add raises the count or the highest id, every edit, trash or restore raises the
+        sum of versions, every purge lowers the count: so a device polls this one-row query and
+        re-reads the vault only when it moved.
+        """
+        with self._translate_errors(), self._sessions() as db:
+            row = db.execute(
+                select(
+                    func.count(VaultItem.id),
+                    func.coalesce(func.sum(VaultItem.version), 0),
+                    func.coalesce(func.max(VaultItem.id), 0),
+                ).where(VaultItem.user_id == active.user_id)
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def add(self, active: ActiveSession, draft: ItemDraft) -> Item:
         clean = validate(draft)
