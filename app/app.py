@@ -56,8 +56,6 @@ class StrongroomApp(VaultRoutes):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
-    # Thread workers outlive nothing: no key or item is left with a worker at exit.
-    CLOSE_TIMEOUT = 5.0
 
     @dataclass
     class Started(Message):
