@@ -215,6 +215,9 @@ class StrongroomApp(VaultRoutes):
             self._show(LoginScreen(notice=error.message))
             return
         field: str | None = None
+        if isinstance(error, DatabaseUnavailable) and event.worker.group == "vault-load":
+            self.database_lost(f"The database ({error.target}) cannot be reached: {error.reason}")
+            return
         if isinstance(error, DatabaseUnavailable):
             text = (
                 f"The database ({error.target}) cannot be reached: {error.reason} "

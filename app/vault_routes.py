@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from app.screens.vault import VaultScreen
 
 REFRESH_SECONDS = 60.0
+OFFLINE_RETRY_SECONDS = 5.0
 
 # Every vault action is in the command palette too (title, help, VaultScreen method).
 VAULT_COMMANDS = [
@@ -99,6 +100,7 @@ class VaultRoutes(App[None]):
         self._clipboard_timer: Timer | None = None
         self._clipboard_armed = False
         self._fingerprint: tuple[int, int, int] | None = None
+        self.database_offline = False
 
     @property
     def unlocked(self) -> bool:
@@ -158,7 +160,7 @@ class VaultRoutes(App[None]):
         if purge:
             vault.purge_expired(session)
         fingerprint = vault.fingerprint(session)
-        if poll and fingerprint == self._fingerprint:
+        if poll and fingerprint == self._fingerprint and not self.database_offline:
             return
         self._fingerprint = fingerprint
         self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash, select))
@@ -259,6 +261,7 @@ class VaultRoutes(App[None]):
 
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
+        self.database_offline = False
         screen = self.vault_screen()
         if screen is not None and self.unlocked:
             screen.set_items(message.items, trash=message.trash)
@@ -395,6 +398,16 @@ class VaultRoutes(App[None]):
         screen = self.vault_screen()
         if self.unlocked and screen is not None and self.screen is screen and screen.loaded:
             self.load_items(trash=screen.showing_trash, poll=True)
+
+    def database_lost(self, text: str) -> None:
+        """A background read failed: say so on the vault screen and keep retrying."""
+        screen = self.vault_screen()
+        if screen is not None:
+            screen.show_offline(f"{text} Retrying every {OFFLINE_RETRY_SECONDS:.0f} seconds.")
+        if not self.database_offline:
+            self.notify(text, severity="error", markup=False)
+        self.database_offline = True
+        self.set_timer(OFFLINE_RETRY_SECONDS, self.refresh_vault)
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         self.refresh_vault()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,3 +136,80 @@ def make_controller(
 @pytest.fixture
 def accounts(database: Database, settings: Settings, clock: FakeClock) -> AccountController:
     return make_controller(database, settings, clock)
+
+
+class ThrowawayMariaDB:
+    """A private mariadbd on a temporary data directory, which a test may stop and restart."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.url = f"mariadb+mariadbconnector://root@127.0.0.1:{port}/strongroom"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def install(self) -> None:
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.root / 'mariadb.sock'}",
+                "--user=root",
+                "--skip-log-bin",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the throwaway MariaDB server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+            self._process = None
+
+
+@pytest.fixture
+def throwaway_mariadb(tmp_path: Path) -> Iterator[ThrowawayMariaDB]:
+    """Its own server process (never the shared one), so stopping it harms nothing else."""
+    if not Path("/usr/sbin/mariadbd").exists() or shutil.which("mariadb-install-db") is None:
+        message = "the MariaDB server binaries (mariadbd, mariadb-install-db) are not installed"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI=true: the database fault tests must run)", pytrace=False)
+        pytest.skip(message)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    server = ThrowawayMariaDB(tmp_path / "mariadb", port)
+    server.install()
+    server.start()
+    engine = create_engine(server.url.rsplit("/", 1)[0] + "/mysql")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE DATABASE strongroom CHARACTER SET utf8mb4"))
+    engine.dispose()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -122,6 +122,10 @@ class VaultScreen(Screen[None]):
         if detail.item is not None and detail.item.id == item_id:
             detail.show_history(entries)
 
+    def show_offline(self, text: str) -> None:
+        """The database is away: what is on screen stays, and the counts line says why."""
+        self.query_one("#counts", Static).update(text)
+
     def clear_secrets(self) -> None:
         """Forget every decrypted item (on lock)."""
         self._index = Index([])
