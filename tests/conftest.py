@@ -146,6 +146,7 @@ class ThrowawayMariaDB:
         self.port = port
         self.url = f"mariadb+mariadbconnector://root@127.0.0.1:{port}/strongroom"
         self._process: subprocess.Popen[bytes] | None = None
+        self.extra_args: list[str] = []
 
     def install(self) -> None:
         subprocess.run(
@@ -162,6 +163,8 @@ class ThrowawayMariaDB:
         )
 
     def start(self) -> None:
+        # The server's own log, to read when a test fails.
+        log = os.open(self.root / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._process = subprocess.Popen(
             [
                 "/usr/sbin/mariadbd",
@@ -172,10 +175,12 @@ class ThrowawayMariaDB:
                 f"--socket={self.root / 'mariadb.sock'}",
                 "--user=root",
                 "--skip-log-bin",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
+        os.close(log)  # the server keeps its own copy
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with socket.socket() as probe:
