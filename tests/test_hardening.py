@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app import crypto
 from app.controllers.accounts import AccountController, LoginFailed
-from app.items import ItemDraft, validate
+from app.items import EditConflict, ItemDraft, validate
 from app.passwords import PasswordPolicy, ValidationError, clean_username
 from tests.conftest import STRONG_PASSWORD
 
@@ -124,3 +124,68 @@ def test_any_login_input_fails_cleanly(
         accounts.login(username, password, remember=False)
     except LoginFailed as error:
         assert error.message.startswith("Wrong username or password.")
+
+
+def test_sixty_four_emoji_work_as_a_master_password(accounts: AccountController) -> None:
+    emoji = "".join(chr(0x1F400 + (n * 7) % 200) for n in range(64))
+    assert len(emoji) == 64
+    assert len(emoji.encode()) > 72 * 3
+    accounts.register("emoji", emoji, emoji)
+    assert accounts.login("emoji", emoji, remember=False).username == "emoji"
+    with pytest.raises(LoginFailed):
+        accounts.login("emoji", emoji[:-1], remember=False)
+
+
+@pytest.mark.mariadb
+def test_twenty_threads_on_one_account(mariadb_url: str, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """20 devices at once: log in, read and write the same account; no error, no lost write."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.config import Settings
+    from app.controllers.vault import VaultController
+    from app.db import open_database
+    from tests.conftest import FAST_SECURITY, make_controller
+
+    settings = Settings(tmp_path / "c", tmp_path / "d", mariadb_url, FAST_SECURITY)
+    database = open_database(mariadb_url)
+    try:
+        make_controller(database, settings, clock).register(
+            "alice", STRONG_PASSWORD, STRONG_PASSWORD
+        )
+        shared = VaultController(database.sessions, clock=clock)
+        first = make_controller(database, settings, clock).login(
+            "alice", STRONG_PASSWORD, remember=False
+        )
+        counter = shared.add(first, ItemDraft("Counter", password="0"))
+
+        def device(number: int) -> int:
+            accounts = make_controller(database, settings, clock, tmp_path / f"{number}.token")
+            active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+            vault = VaultController(database.sessions, clock=clock)
+            conflicts = 0
+            for round_ in range(5):
+                vault.add(active, ItemDraft(f"device {number} item {round_}"))
+                vault.list_items(active)
+                while True:  # a read-modify-write that must never lose an increment
+                    current = next(i for i in vault.list_items(active) if i.id == counter.id)
+                    try:
+                        vault.update(
+                            active,
+                            current.id,
+                            current.version,
+                            ItemDraft("Counter", password=str(int(current.password) + 1)),
+                        )
+                        break
+                    except EditConflict:
+                        conflicts += 1
+            return conflicts
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            conflicts = sum(pool.map(device, range(20)))
+        items = shared.list_items(first)
+        assert len(items) == 1 + 20 * 5
+        final = next(i for i in items if i.id == counter.id)
+        assert final.password == str(20 * 5)  # every increment counted
+        assert conflicts > 0  # the version check really was exercised
+    finally:
+        database.dispose()

@@ -153,8 +153,13 @@ class VaultController:
         except DBAPIError as error:
             raise explain(error, self._target) from None
 
-    def _load(self, db: Session, active: ActiveSession, item_id: int) -> VaultItem:
-        row = db.get(VaultItem, item_id)
+    def _load(
+        self, db: Session, active: ActiveSession, item_id: int, *, for_update: bool = False
+    ) -> VaultItem:
+        # Writers lock the row first (SELECT ... FOR UPDATE): otherwise two devices saving one
+        # item on MariaDB both take the shared lock that the history row's foreign key check
+        # needs, then both wait for the exclusive one, and InnoDB kills one as a deadlock.
+        row = db.get(VaultItem, item_id, with_for_update=for_update)
         if row is None or row.user_id != active.user_id:
             raise ItemNotFound
         return row
@@ -232,7 +237,7 @@ class VaultController:
         clean = validate(draft)
         now = self._clock()
         with self._translate_errors(active, item_id), self._sessions.begin() as db:
-            row = self._load(db, active, item_id)
+            row = self._load(db, active, item_id, for_update=True)
             current = self._open(row, active)
             if row.version != expected_version:
                 raise EditConflict(current)
@@ -285,7 +290,7 @@ class VaultController:
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
         with self._translate_errors(active, item_id), self._sessions.begin() as db:
-            row = self._load(db, active, item_id)
+            row = self._load(db, active, item_id, for_update=True)
             row.deleted_at = when
             row.updated_at = self._clock()
             db.flush()
@@ -301,7 +306,7 @@ class VaultController:
     def purge(self, active: ActiveSession, item_id: int) -> None:
         """Delete a trashed item for good."""
         with self._translate_errors(), self._sessions.begin() as db:
-            row = self._load(db, active, item_id)
+            row = self._load(db, active, item_id, for_update=True)
             if row.deleted_at is None:
                 raise ValidationError("Only items in the trash can be deleted for good.", "")
             db.delete(row)
