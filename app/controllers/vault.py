@@ -8,7 +8,6 @@ current item, so the caller can show both and let the person choose.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -27,8 +26,10 @@ from app.items import (
     Item,
     ItemDraft,
     ItemNotFound,
+    SecretFields,
     normalize_totp,
     plain_values,
+    split_lines,
     validate,
 )
 from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
@@ -103,16 +104,22 @@ class VaultController:
 
     @staticmethod
     def _decrypt(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) -> Item:
-        """One item from a row of _LIST_COLUMNS; a damaged one comes back with ``error`` set."""
+        """One item from a row of _LIST_COLUMNS; a damaged one comes back with ``error`` set.
+
+        Title, username, URLs and tags are opened now (the list and search need them); the
+        password, notes and TOTP secret when first read (see SecretFields).
+        """
         item_id, version, favourite, created_at, updated_at, deleted_at = row[:6]
+        sealed = dict(zip(ITEM_FIELDS, row[6:], strict=True))
+
+        def open_field(name: str) -> str:
+            return cipher.open(sealed[name], crypto.field_aad(user_id, item_id, name))
+
         try:
-            title, username, password, urls, notes, tags, totp = (
-                cipher.open(blob, crypto.field_aad(user_id, item_id, name))
-                for name, blob in zip(ITEM_FIELDS, row[6:], strict=True)
-            )
-            url_list = tuple(str(u) for u in json.loads(urls))
-            tag_list = tuple(str(t) for t in json.loads(tags))
-        except (crypto.CryptoError, ValueError, TypeError) as error:
+            title, username = open_field("title"), open_field("username")
+            url_list = split_lines(open_field("urls"))
+            tag_list = split_lines(open_field("tags"))
+        except (crypto.CryptoError, UnicodeDecodeError) as error:
             message = error.args[0] if isinstance(error, crypto.CryptoError) else "unreadable"
             return Item(
                 item_id,
@@ -121,22 +128,28 @@ class VaultController:
                 created_at=created_at,
                 updated_at=updated_at,
                 deleted_at=deleted_at,
-                error=f"This item cannot be opened: {message}",
+                damage=f"This item cannot be opened: {message}",
             )
+
+        def open_secrets() -> tuple[tuple[str, str, str], str | None]:
+            try:
+                return (open_field("password"), open_field("notes"), open_field("totp")), None
+            except (crypto.CryptoError, UnicodeDecodeError) as error:
+                message = error.args[0] if isinstance(error, crypto.CryptoError) else "unreadable"
+                return ("", "", ""), f"This item cannot be opened: {message}"
+
         return Item(
             item_id,
             version,
             title,
             username,
-            password,
             url_list,
-            notes,
             tag_list,
-            totp,
             bool(favourite),
             created_at,
             updated_at,
             deleted_at,
+            secrets=SecretFields(opener=open_secrets),
         )
 
     @contextmanager
