@@ -54,6 +54,11 @@ class FormScreen(Screen[None]):
         error.update("")
         error.display = False
 
+    def refuse(self, message: str) -> None:
+        """A refused password: say so, clear it, and put the cursor back in it."""
+        self.clear_passwords()
+        self.show_error(message, "password")
+
     def clear_passwords(self) -> None:
         for field in self.query(".secret").results(Input):
             field.clear()

@@ -75,11 +75,6 @@ class LoginScreen(FormScreen):
             )
         )
 
-    def refuse(self, message: str) -> None:
-        """A failed login: say so, clear the password, and put the cursor back in it."""
-        self.clear_passwords()
-        self.show_error(message, "password")
-
     def action_create_account(self) -> None:
         self.post_message(self.CreateAccount())
 

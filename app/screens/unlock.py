@@ -61,10 +61,6 @@ class UnlockScreen(FormScreen):
         self.set_busy(True)
         self.post_message(self.Submitted(password.value))
 
-    def refuse(self, message: str) -> None:
-        self.clear_passwords()
-        self.show_error(message, "password")
-
     @on(Button.Pressed, "#logout")
     def action_logout(self) -> None:
         self.post_message(self.Logout())
