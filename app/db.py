@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,15 @@ def explain(error: DBAPIError, target: str) -> DatabaseUnavailable:
     reason = str(original or error).strip().splitlines()[0] if str(original or error) else ""
     hint = _FILE_HINT if target.startswith("sqlite") else _SERVER_HINT
     return DatabaseUnavailable(target, reason or type(error).__name__, hint)
+
+
+@contextmanager
+def database_errors(target: str) -> Iterator[None]:
+    """Turn a driver error inside the block into DatabaseUnavailable for ``target``."""
+    try:
+        yield
+    except DBAPIError as error:
+        raise explain(error, target) from None
 
 
 def current_revision(engine: Engine) -> str | None:

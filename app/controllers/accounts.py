@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
 from app import crypto
 from app.audit import SecurityLog
 from app.config import SecuritySettings
-from app.db import explain
+from app.db import database_errors
 from app.models import LoginSession, LoginThrottle, User
 from app.passwords import (
     PasswordPolicy,
@@ -143,6 +143,32 @@ class SessionInfo:
 
 
 @dataclass(frozen=True)
+class _Credentials:
+    """What a master password puts in its users row (registration and password change)."""
+
+    params: crypto.KdfParams
+    salt: bytes
+    verifier: str
+    wrapping_key: bytes = field(repr=False)
+
+    def apply(self, user: User) -> None:
+        user.verifier = self.verifier
+        user.kdf_algorithm = self.params.algorithm
+        user.kdf_memory_kib = self.params.memory_kib
+        user.kdf_iterations = self.params.iterations
+        user.kdf_parallelism = self.params.parallelism
+        user.kdf_salt = self.salt
+        user.vault_key_algorithm = crypto.AES_GCM
+        user.key_format_version = crypto.KEY_FORMAT_VERSION
+        user.vault_key_wrapped = b""  # until wrap(): the user's id is part of the wrapping
+
+    def wrap(self, user: User, vault_key: bytes) -> None:
+        user.vault_key_wrapped = crypto.wrap_key(
+            self.wrapping_key, vault_key, crypto.account_key_aad(user.id)
+        )
+
+
+@dataclass(frozen=True)
 class Registered:
     username: str
 
@@ -189,19 +215,22 @@ class AccountController:
             self._security.argon2_parallelism,
         )
 
-    def _database_error(self, error: DBAPIError) -> Exception:
-        return explain(error, self._target)
+    def _derive_credentials(self, password: str) -> _Credentials:
+        """The slow part of setting a master password, done before any transaction opens."""
+        params = self._kdf_params()
+        salt = crypto.new_salt()
+        keys = crypto.derive_keys(normalize_password(password), salt, params)
+        verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
+        return _Credentials(params, salt, verifier, keys.wrapping_key)
 
     # -- start-up -------------------------------------------------------------------------
 
     def startup(self) -> StartupState:
         """Decide the first screen: resume a remembered session, or ask who is there."""
-        try:
+        with database_errors(self._target):
             session, notice = self._resume()
             with self._sessions() as db:
                 has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         return StartupState(has_accounts, session, notice)
 
     def _resume(self) -> tuple[ActiveSession | None, str | None]:
@@ -264,41 +293,22 @@ class AccountController:
         if not assessment.acceptable:
             raise ValidationError(" ".join(assessment.problems), "password")
         key = username_key(name)
-        try:
-            # A cheap early answer for the common case; the unique constraint decides races.
-            with self._sessions() as db:
-                if db.scalar(select(exists().where(User.username_key == key))):
-                    raise UsernameTaken(name)
+        with database_errors(self._target):
+            try:
+                # A cheap early answer for the common case; the unique constraint decides races.
+                with self._sessions() as db:
+                    if db.scalar(select(exists().where(User.username_key == key))):
+                        raise UsernameTaken(name)
 
-            params = self._kdf_params()
-            salt = crypto.new_salt()
-            keys = crypto.derive_keys(normalize_password(password), salt, params)
-            verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
-            vault_key = crypto.new_vault_key()
-            with self._sessions.begin() as db:
-                user = User(
-                    username=name,
-                    username_key=key,
-                    created_at=self._clock(),
-                    verifier=verifier,
-                    kdf_algorithm=params.algorithm,
-                    kdf_memory_kib=params.memory_kib,
-                    kdf_iterations=params.iterations,
-                    kdf_parallelism=params.parallelism,
-                    kdf_salt=salt,
-                    vault_key_wrapped=b"",
-                    vault_key_algorithm=crypto.AES_GCM,
-                    key_format_version=crypto.KEY_FORMAT_VERSION,
-                )
-                db.add(user)
-                db.flush()  # the id is part of the wrapped key's associated data
-                user.vault_key_wrapped = crypto.wrap_key(
-                    keys.wrapping_key, vault_key, crypto.account_key_aad(user.id)
-                )
-        except IntegrityError:
-            raise UsernameTaken(name) from None
-        except DBAPIError as error:
-            raise self._database_error(error) from None
+                credentials = self._derive_credentials(password)
+                with self._sessions.begin() as db:
+                    user = User(username=name, username_key=key, created_at=self._clock())
+                    credentials.apply(user)
+                    db.add(user)
+                    db.flush()  # the id is part of the wrapped key's associated data
+                    credentials.wrap(user, crypto.new_vault_key())
+            except IntegrityError:
+                raise UsernameTaken(name) from None
         self._note_username(name)
         self._record("registered", name)
         return Registered(name)
@@ -317,7 +327,7 @@ class AccountController:
             key = username_key(clean_username(username))
         except ValidationError:
             key = None
-        try:
+        with database_errors(self._target):
             if key is not None:
                 self._check_throttle(key)
             user = None
@@ -336,8 +346,6 @@ class AccountController:
             if crypto.verifier_cost(user.verifier) < self._security.bcrypt_cost:
                 self._upgrade_verifier(user.id, keys.authentication_key)
             session_id, notice = self._remember(user.id, vault_key) if remember else (None, None)
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         self._note_username(user.username)
         self._record("login_succeeded", user.username, "remembered" if remember else None)
         return ActiveSession(user.id, user.username, vault_key, session_id, notice)
@@ -480,10 +488,8 @@ class AccountController:
         """End the session for real: the row goes, then the device's token file."""
         try:
             if active.session_id is not None:
-                with self._sessions.begin() as db:
+                with database_errors(self._target), self._sessions.begin() as db:
                     db.execute(delete(LoginSession).where(LoginSession.id == active.session_id))
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         finally:
             # Even with the database away, the local token goes: this device is logged out.
             self._tokens.clear()
@@ -499,7 +505,7 @@ class AccountController:
 
     def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
         """Open a locked vault again with the master password; the session stays as it was."""
-        try:
+        with database_errors(self._target):
             with self._sessions() as db:
                 user = self._user_for(db, user_id)
             self._check_throttle(user.username_key)
@@ -509,8 +515,6 @@ class AccountController:
                 raise self._failed(user.username_key, "unlock_failed") from None
             vault_key = self._open_vault_key(user, keys)
             self._clear_failures(user.username_key)
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         return ActiveSession(user.id, user.username, vault_key, session_id)
 
     def change_password(
@@ -527,79 +531,60 @@ class AccountController:
         assessment = self.policy.assess(new, active.username)
         if not assessment.acceptable:
             raise ValidationError(" ".join(assessment.problems), "password")
-        try:
+        with database_errors(self._target):
             with self._sessions() as db:
                 user = self._user_for(db, active.user_id)
             try:
                 self._check_password(user, normalize_password(current))
             except LoginFailed:
                 raise ValidationError("The current password is wrong.", "current") from None
-            params = self._kdf_params()
-            salt = crypto.new_salt()
-            keys = crypto.derive_keys(normalize_password(new), salt, params)
-            verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
+            credentials = self._derive_credentials(new)
             with self._sessions.begin() as db:
                 user = self._user_for(db, active.user_id)
-                user.verifier = verifier
-                user.kdf_algorithm = params.algorithm
-                user.kdf_memory_kib = params.memory_kib
-                user.kdf_iterations = params.iterations
-                user.kdf_parallelism = params.parallelism
-                user.kdf_salt = salt
-                user.vault_key_wrapped = crypto.wrap_key(
-                    keys.wrapping_key, active.vault_key, crypto.account_key_aad(user.id)
-                )
-                user.key_format_version = crypto.KEY_FORMAT_VERSION
+                credentials.apply(user)
+                credentials.wrap(user, active.vault_key)  # the same key: no item re-encrypted
                 others = delete(LoginSession).where(LoginSession.user_id == user.id)
                 if active.session_id is not None:
                     others = others.where(LoginSession.id != active.session_id)
                 db.execute(others)
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         self._record("password_changed", active.username)
         return active
 
     def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
         """This account's remembered sessions, most recently used first."""
-        try:
-            with self._sessions() as db:
-                rows = db.scalars(
-                    select(LoginSession)
-                    .where(LoginSession.user_id == active.user_id)
-                    .order_by(LoginSession.last_used_at.desc(), LoginSession.id.desc())
-                ).all()
-                return [
-                    SessionInfo(
-                        row.id,
-                        row.device_label,
-                        row.created_at,
-                        row.last_used_at,
-                        row.expires_at,
-                        current=row.id == active.session_id,
-                    )
-                    for row in rows
-                ]
-        except DBAPIError as error:
-            raise self._database_error(error) from None
+        with database_errors(self._target), self._sessions() as db:
+            rows = db.scalars(
+                select(LoginSession)
+                .where(LoginSession.user_id == active.user_id)
+                .order_by(LoginSession.last_used_at.desc(), LoginSession.id.desc())
+            ).all()
+            return [
+                SessionInfo(
+                    row.id,
+                    row.device_label,
+                    row.created_at,
+                    row.last_used_at,
+                    row.expires_at,
+                    current=row.id == active.session_id,
+                )
+                for row in rows
+            ]
 
     def revoke_session(self, active: ActiveSession, session_id: int) -> None:
         """End one remembered session of this account (this device's too, if asked)."""
-        try:
-            with self._sessions.begin() as db:
-                db.execute(
-                    delete(LoginSession).where(
-                        LoginSession.id == session_id, LoginSession.user_id == active.user_id
-                    )
+        with database_errors(self._target), self._sessions.begin() as db:
+            db.execute(
+                delete(LoginSession).where(
+                    LoginSession.id == session_id, LoginSession.user_id == active.user_id
                 )
-        except DBAPIError as error:
-            raise self._database_error(error) from None
+            )
         if session_id == active.session_id:
             self._tokens.clear()
         self._record("session_revoked", active.username, f"session {session_id}")
 
     def delete_account(self, active: ActiveSession, password: str) -> None:
         """Remove the account, its sessions and every item, after checking the password."""
-        try:
+        with database_errors(self._target):
             with self._sessions() as db:
                 user = self._user_for(db, active.user_id)
             try:
@@ -608,8 +593,6 @@ class AccountController:
                 raise ValidationError("The password is wrong.", "password") from None
             with self._sessions.begin() as db:
                 db.delete(self._user_for(db, active.user_id))
-        except DBAPIError as error:
-            raise self._database_error(error) from None
         self._tokens.clear()
         if self._last_username is not None:
             self._last_username.path.unlink(missing_ok=True)

@@ -14,12 +14,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import crypto
 from app.controllers.accounts import utc_now
-from app.db import explain
+from app.db import database_errors
 from app.items import (
     EditConflict,
     HistoryEntry,
@@ -157,14 +156,13 @@ class VaultController:
         self, active: ActiveSession | None = None, item_id: int | None = None
     ) -> Iterator[None]:
         """Turn what the database says into errors a person can act on."""
-        try:
-            yield
-        except StaleDataError:
-            # Another device saved this item after it was read here.
-            current = self._current(active, item_id) if active and item_id is not None else None
-            raise EditConflict(current) from None
-        except DBAPIError as error:
-            raise explain(error, self._target) from None
+        with database_errors(self._target):
+            try:
+                yield
+            except StaleDataError:
+                # Another device saved this item after it was read here.
+                current = self._current(active, item_id) if active and item_id is not None else None
+                raise EditConflict(current) from None
 
     def _load(
         self, db: Session, active: ActiveSession, item_id: int, *, for_update: bool = False
