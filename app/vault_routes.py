@@ -264,9 +264,7 @@ class VaultRoutes(App[None]):
         self.database_offline = False
         screen = self.vault_screen()
         if screen is not None and self.unlocked:
-            screen.set_items(message.items, trash=message.trash)
-            if message.select is not None:
-                screen.select(message.select)
+            screen.set_items(message.items, trash=message.trash, select=message.select)
             # Thousands of long-lived items make every full garbage collection walk them all,
             # a 100 ms pause in the middle of a keystroke. They hold no reference cycles, so
             # take them out of the collector's view; reference counting still frees them.

@@ -104,18 +104,15 @@ class VaultScreen(Screen[None]):
 
     # -- what the App hands down ------------------------------------------------------------
 
-    def set_items(self, items: list[Item], *, trash: bool) -> None:
-        """New contents (unlock, refresh, after a save); the selection stays where it was."""
+    def set_items(self, items: list[Item], *, trash: bool, select: int | None = None) -> None:
+        """New contents (unlock, refresh, after a save); the cursor goes to ``select``, or
+        stays on the item it was on."""
         self.loaded = True
         self.showing_trash = trash
-        keep = self.highlighted.id if self.highlighted else None
+        keep = select if select is not None else self.highlighted.id if self.highlighted else None
         self._index = Index(items)
         self._apply_search(keep)
         self._show_counts()
-
-    def select(self, item_id: int) -> None:
-        listing = self.query_one(ItemList)
-        listing.set_items(listing.items, keep_id=item_id)
 
     def show_history(self, item_id: int, entries: list[HistoryEntry]) -> None:
         detail = self.query_one(ItemDetail)
