@@ -15,8 +15,6 @@ from textual.widgets import Button, Footer, Input, Static
 
 from app.items import HistoryEntry, Item
 from app.passwords import PasswordPolicy
-from app.screens.confirm import ConfirmScreen
-from app.screens.item_form import ItemFormScreen
 from app.search import Index
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList, visible_text
@@ -176,6 +174,8 @@ class VaultScreen(Screen[None]):
         return True
 
     def action_add(self) -> None:
+        from app.screens.item_form import ItemFormScreen
+
         self.app.push_screen(ItemFormScreen(policy=self._policy))
 
     def action_edit(self) -> None:
@@ -185,6 +185,8 @@ class VaultScreen(Screen[None]):
         if item.error:
             self.notify("This item is damaged and cannot be edited.", severity="warning")
             return
+        from app.screens.item_form import ItemFormScreen
+
         self.app.push_screen(ItemFormScreen(item, policy=self._policy))
 
     def action_delete(self) -> None:
@@ -202,6 +204,8 @@ class VaultScreen(Screen[None]):
         def answer(confirmed: bool | None) -> None:
             if confirmed:
                 self.post_message(self.ItemAction(kind, item))
+
+        from app.screens.confirm import ConfirmScreen
 
         self.app.push_screen(ConfirmScreen(question, yes="Delete"), answer)
 
