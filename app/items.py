@@ -102,7 +102,7 @@ class SecretFields:
         return self._error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """A vault item as the screens see it. ``error`` is set when it could not be opened."""
 
@@ -113,7 +113,6 @@ class Item:
     urls: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     favourite: bool = False
-    created_at: datetime | None = None
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
     damage: str | None = None

@@ -157,13 +157,15 @@ class VaultRoutes(App[None]):
         """Read the vault (or the trash); with ``poll``, only if it changed since the last read."""
         session = self._session()
         vault = self.backend.vault()
-        if purge:
-            vault.purge_expired(session)
         fingerprint = vault.fingerprint(session)
         if poll and fingerprint == self._fingerprint and not self.database_offline:
             return
         self._fingerprint = fingerprint
         self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash, select))
+        if purge and vault.purge_expired(session):
+            # After the list is on its way: only items 30 days in the trash go, which the
+            # vault view does not show.
+            self._fingerprint = vault.fingerprint(session)
 
     @work(thread=True, group="vault", exit_on_error=False)
     def save_item(
