@@ -1,77 +1,111 @@
 """Search as you type: case-insensitive, fuzzy, over title, username, URLs and tags.
 
-Built for a keystroke budget of one frame at 10,000 items: each item's searchable text is
-lower-cased once (an Index), and a query is a substring test per item, falling back to one
-compiled subsequence pattern, so the work per keystroke is a few C-level string scans.
+Built for a keystroke budget of one frame at 10,000 items. Each item's searchable text is
+lower-cased once (an Index). A query is first a substring test per item; the items that fail it
+are then tried as a subsequence ("gthb" finds "GitHub") in one regular-expression scan over their
+texts joined into a single string, so the slow part runs in C and costs Python time only per hit.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from app.items import Item
 
+# Scores: a term at the start of the title, inside it, in another field; then a subsequence
+# of the whole query in the title or in another field. Ties keep the vault's order.
+TITLE_PREFIX, TITLE_SUBSTRING, OTHER_FIELD, TITLE_FUZZY, OTHER_FUZZY = 100, 60, 30, 10, 5
 
-@dataclass(frozen=True)
-class _Entry:
-    item: Item
-    title: str
-    rest: str
+
+def _searchable(*fields: str) -> str:
+    """The fields, lower-cased, on one line, split by a separator no field can hold."""
+    return "\x1f".join(f.casefold().replace("\n", " ").replace("\x1f", " ") for f in fields)
+
+
+def _subsequence_pattern(needle: str) -> re.Pattern[str]:
+    """Finds ``needle``'s characters in order inside one field, without backtracking.
+
+    Taking each character at its first occurrence after the previous one finds a subsequence
+    whenever there is one, so each step is a possessive run up to the next character (linear
+    in the field's length), and a try starts only at an occurrence of the first character,
+    which the regular-expression engine finds by a fast literal scan.
+    """
+    first, rest = re.escape(needle[0]), needle[1:]
+    steps = "".join(f"[^{re.escape(c)}\n\x1f]*+{re.escape(c)}" for c in rest)
+    return re.compile(first + steps)
+
+
+def _lines_matching(pattern: re.Pattern[str], texts: list[str]) -> list[int]:
+    """The indexes of ``texts`` in which ``pattern`` matches, found in one scan of their join."""
+    joined = "\n".join(texts)
+    hits: list[int] = []
+    line, scanned, position = 0, 0, 0
+    search, count, find = pattern.search, joined.count, joined.find
+    while (match := search(joined, position)) is not None:
+        start = match.start()
+        line += count("\n", scanned, start)
+        hits.append(line)
+        # Go on from the next line: one hit per item is all that counts.
+        scanned = find("\n", match.end())
+        if scanned < 0:
+            break
+        position = scanned + 1
+    return hits
 
 
 class Index:
     def __init__(self, items: Sequence[Item]) -> None:
         self.items = list(items)
-        self._entries = [
-            _Entry(
-                item,
-                item.title.casefold(),
-                "\n".join((item.username, *item.urls, *item.tags)).casefold(),
-            )
-            for item in self.items
-        ]
+        self._titles = [_searchable(item.title) for item in self.items]
+        self._others = [_searchable(item.username, *item.urls, *item.tags) for item in self.items]
         # Typing forward only ever narrows the matches (every term and every subsequence of
         # a longer query matches wherever it did for the shorter one), so each keystroke
-        # searches the previous keystroke's candidates instead of the whole vault.
+        # searches the previous keystroke's matches instead of the whole vault.
         self._last_needle = ""
-        self._last_candidates: list[_Entry] = self._entries
+        self._last_matches: Iterable[int] = range(len(self.items))
 
     def search(self, query: str) -> list[Item]:
         """Matching items, best first; the whole list (in its order) for an empty query."""
         needle = query.strip().casefold()
+        everything = range(len(self.items))
         if not needle:
-            self._last_needle, self._last_candidates = "", self._entries
+            self._last_needle, self._last_matches = "", everything
             return self.items
-        pool = self._entries
+        pool: Iterable[int] = everything
         if self._last_needle and needle.startswith(self._last_needle):
-            pool = self._last_candidates
+            pool = self._last_matches
         terms = needle.split()
-        compact = needle.replace(" ", "")
-        # A one-character subsequence is a substring: no pattern needed.
-        fuzzy = re.compile(".*?".join(map(re.escape, compact))) if len(compact) > 1 else None
-        scored: list[tuple[int, int, _Entry]] = []
-        append = scored.append
-        for position, entry in enumerate(pool):
-            # Inlined scoring: this loop is the whole cost of a keystroke.
-            title, rest = entry.title, entry.rest
+        titles, others = self._titles, self._others
+        scored: list[tuple[int, int]] = []
+        missed: list[int] = []
+        for position in pool:
+            # Inlined scoring: this loop is the per-item cost of a keystroke.
+            title, other = titles[position], others[position]
             score = 0
             for term in terms:
                 if title.startswith(term):
-                    score += 100
+                    score += TITLE_PREFIX
                 elif term in title:
-                    score += 60
-                elif term in rest:
-                    score += 30
+                    score += TITLE_SUBSTRING
+                elif term in other:
+                    score += OTHER_FIELD
                 else:
                     score = 0
                     break
-            if not score and fuzzy is not None:
-                score = 10 if fuzzy.search(title) else 5 if fuzzy.search(rest) else 0
             if score:
-                append((-score, position, entry))
+                scored.append((-score, position))
+            else:
+                missed.append(position)
+        compact = "".join(terms)
+        if missed and len(compact) > 1:  # one character is a substring, already tried
+            subsequence = _subsequence_pattern(compact)
+            in_title = set(_lines_matching(subsequence, [titles[p] for p in missed]))
+            scored += ((-TITLE_FUZZY, missed[i]) for i in in_title)
+            rest = [p for i, p in enumerate(missed) if i not in in_title]
+            in_other = _lines_matching(subsequence, [others[p] for p in rest])
+            scored += ((-OTHER_FUZZY, rest[i]) for i in in_other)
+        scored.sort()
         self._last_needle = needle
-        self._last_candidates = [row[2] for row in scored]
-        scored.sort(key=lambda row: (row[0], row[1]))
-        return [row[2].item for row in scored]
+        self._last_matches = sorted(position for _, position in scored)
+        return [self.items[position] for _, position in scored]

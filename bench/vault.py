@@ -127,7 +127,7 @@ async def in_app(root: Path, url: str) -> dict[str, float]:
     app = make_app(settings)
     started = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
-        while not (isinstance(app.screen, VaultScreen) and app.screen.query_one(ItemList).items):
+        while not (isinstance(app.screen, VaultScreen) and app.screen.loaded):
             await pilot.pause(0.002)
         filled = time.perf_counter() - started
         screen = app.screen

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.controllers.vault import Item
 from app.search import Index
 
@@ -64,3 +67,67 @@ def test_typing_forward_gives_the_same_results_as_a_fresh_search() -> None:
     typed = Index(items)
     for query in ("g", "gi", "git", "git ", "git w", "git wo", "gi", "b", "bo", "bob s", ""):
         assert typed.search(query) == Index(items).search(query), query
+
+
+def _is_subsequence(needle: str, text: str) -> bool:
+    remaining = iter(text)
+    return all(character in remaining for character in needle)
+
+
+def _reference(items: list[Item], query: str) -> list[Item]:
+    """The ranking rules spelled out one item at a time, to check the fast Index against."""
+    terms = query.casefold().split()
+    if not terms:
+        return items
+    compact = "".join(terms)
+    scored = []
+    for position, entry in enumerate(items):
+        title, *fields = (
+            f.casefold().replace("\n", " ").replace("\x1f", " ")
+            for f in (entry.title, entry.username, *entry.urls, *entry.tags)
+        )
+        score = 0
+        for term in terms:
+            if title.startswith(term):
+                score += 100
+            elif term in title:
+                score += 60
+            elif any(term in f for f in fields):
+                score += 30
+            else:
+                score = 0
+                break
+        if not score and len(compact) > 1:
+            if _is_subsequence(compact, title):
+                score = 10
+            elif any(_is_subsequence(compact, f) for f in fields):
+                score = 5
+        if score:
+            scored.append((-score, position, entry))
+    scored.sort(key=lambda row: (row[0], row[1]))
+    return [row[2] for row in scored]
+
+
+# Few letters, so that subsequences that are not substrings are common, plus the characters
+# that could break the single-string scan (line breaks, the field separator, case folding).
+_text = st.text(alphabet="abcab .\n\x1fÄß", max_size=10)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_text, _text, st.lists(_text, max_size=2), st.lists(_text, max_size=2)),
+        max_size=30,
+    ),
+    st.lists(st.text(alphabet="abcabẞ. ", min_size=1, max_size=4), min_size=1, max_size=4),
+)
+def test_fast_search_agrees_with_the_rules_one_item_at_a_time(
+    rows: list[tuple[str, str, list[str], list[str]]], queries: list[str]
+) -> None:
+    items = [item(n, t, u, tuple(urls), tuple(tags)) for n, (t, u, urls, tags) in enumerate(rows)]
+    index = Index(items)
+    typed = ""
+    for query in queries:
+        typed += query  # typing forward, as in the search box, and fresh searches
+        assert index.search(typed) == _reference(items, typed), typed
+        assert Index(items).search(query) == _reference(items, query), query
