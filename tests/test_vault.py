@@ -77,6 +77,28 @@ def test_favourites_first_then_by_title(vault: VaultController, alice: ActiveSes
     assert [i.title for i in vault.list_items(alice)] == ["mango", "Apple", "banana", "zebra"]
 
 
+def test_the_first_screenful_comes_first_in_the_final_order(
+    vault: VaultController, alice: ActiveSession, database: Database
+) -> None:
+    titles = ["kiwi", "Apple", "fig", "banana", "Cherry", "date", "elder", "grape"]
+    for number, title in enumerate(titles):
+        vault.add(alice, draft(title, favourite=number == 5))
+    damaged = vault.add(alice, draft("zzz"))
+    with database.sessions.begin() as db:  # a title that no longer opens sorts as "Damaged"
+        row = db.get_one(VaultItem, damaged.id)
+        row.title_sealed = row.title_sealed[:-1] + bytes([row.title_sealed[-1] ^ 1])
+    steps = list(vault.open_items(alice, first=3))
+    assert [(len(items), total) for items, total in steps] == [(3, 9), (9, 9)]
+    head, (everything, _) = steps[0][0], steps[1]
+    expected = ["date", "Apple", "banana", "Cherry", f"Damaged item #{damaged.id}", "elder"]
+    assert [i.title for i in everything] == [*expected, "fig", "grape", "kiwi"]
+    assert head == everything[:3]
+    assert everything[4].error is not None
+    assert [i.title for i in vault.list_items(alice)] == [i.title for i in everything]
+    # A vault no longer than the first screenful comes in one step.
+    assert [len(items) for items, _ in vault.open_items(alice, first=9)] == [9]
+
+
 def _dump(database: Database) -> bytes:
     """Every byte of every row of every table, as the database hands them out."""
     chunks: list[bytes] = []
