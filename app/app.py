@@ -141,6 +141,16 @@ class StrongroomApp(VaultRoutes):
     @on(LoginScreen.Submitted)
     def _login_submitted(self, message: LoginScreen.Submitted) -> None:
         self.log_in(message.username, message.password, message.remember)
+        self.load_vault_code()
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
+    def load_vault_code(self) -> None:
+        """Import the vault's screens while the login's key derivation runs.
+
+        Argon2id and bcrypt release the GIL, so on a second core this import is free, instead of
+        holding up the first paint of the vault after the password is accepted.
+        """
+        import app.screens.vault  # noqa: F401
 
     @on(LoginScreen.CreateAccount)
     def _create_account(self) -> None:

@@ -6,6 +6,7 @@ A mixin of StrongroomApp (app/app.py), kept apart so that neither file grows pas
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -16,6 +17,7 @@ from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import get_current_worker
 
 if TYPE_CHECKING:
     # The vault's screens load on first use, not on the way to the login form's first frame;
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from app.screens.vault import VaultScreen
 
 REFRESH_SECONDS = 60.0
+VAULT_SHOW_WAIT = 0.3  # longest wait for the first screenful before the vault screen goes up
+FIRST_PAINT_WAIT = 0.3  # longest wait for the first screenful to be drawn
 OFFLINE_RETRY_SECONDS = 5.0
 
 # Every vault action is in the command palette too (title, help, VaultScreen method).
@@ -64,6 +68,7 @@ class VaultRoutes(App[None]):
         items: list[Item]
         trash: bool
         select: int | None = None
+        total: int | None = None  # more than len(items) while the rest is still being opened
 
     @dataclass
     class ItemSaved(Message):
@@ -100,6 +105,8 @@ class VaultRoutes(App[None]):
         self._clipboard_timer: Timer | None = None
         self._clipboard_armed = False
         self._fingerprint: tuple[int, int, int] | None = None
+        self._vault_to_show: VaultScreen | None = None
+        self._first_paint = threading.Event()  # set when a new list has been drawn
         self.database_offline = False
 
     @property
@@ -115,7 +122,13 @@ class VaultRoutes(App[None]):
         return None
 
     def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
-        """Show the vault for an unlocked session and fill it in the background."""
+        """Show the vault for an unlocked session, filled by a worker.
+
+        The screen goes up with the first screenful of items, or after VAULT_SHOW_WAIT if that
+        takes longer. Drawing it while the rows are still being read would only slow both:
+        SQLite hands back the GIL at every row, and the UI thread, busy laying out the new
+        screen, then keeps it for a whole switch interval each time.
+        """
         from app.passwords import PasswordPolicy
         from app.screens.vault import VaultScreen
 
@@ -124,8 +137,15 @@ class VaultRoutes(App[None]):
         security = self.backend.settings.security
 
         policy = PasswordPolicy(min_length=8, max_length=security.max_password_length)
-        self._show(VaultScreen(session.username, notice=notice, policy=policy))
+        self._vault_to_show = VaultScreen(session.username, notice=notice, policy=policy)
+        self.set_timer(VAULT_SHOW_WAIT, self._show_vault)
         self.load_items(trash=False, purge=True)
+
+    def _show_vault(self) -> None:
+        """Put up the vault screen that open_vault prepared, once."""
+        screen, self._vault_to_show = self._vault_to_show, None
+        if screen is not None and self.unlocked:
+            self._show(screen)
 
     def _show(self, screen: Screen[None]) -> None:
         """Replace the current screen (the start-up view stays at the bottom of the stack)."""
@@ -161,7 +181,16 @@ class VaultRoutes(App[None]):
         if poll and fingerprint == self._fingerprint and not self.database_offline:
             return
         self._fingerprint = fingerprint
-        self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash, select))
+        for items, total in vault.open_items(session, trash=trash):
+            # The first screenful, then the whole list; nothing more once a newer load began.
+            if get_current_worker().is_cancelled:
+                return
+            self._first_paint.clear()
+            self.post_message(self.ItemsLoaded(items, trash, select, total))
+            if len(items) < total:
+                # Let the UI thread draw the first screenful before opening the rest: the two
+                # would otherwise take turns at the GIL and both finish later.
+                self._first_paint.wait(FIRST_PAINT_WAIT)
         if purge and vault.purge_expired(session):
             # After the list is on its way: only items 30 days in the trash go, which the
             # vault view does not show.
@@ -264,9 +293,13 @@ class VaultRoutes(App[None]):
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
         self.database_offline = False
+        self._show_vault()
         screen = self.vault_screen()
         if screen is not None and self.unlocked:
-            screen.set_items(message.items, trash=message.trash, select=message.select)
+            screen.set_items(
+                message.items, trash=message.trash, select=message.select, total=message.total
+            )
+            self.call_after_refresh(self._first_paint.set)
             # Thousands of long-lived items make every full garbage collection walk them all,
             # a 100 ms pause in the middle of a keystroke. They hold no reference cycles, so
             # take them out of the collector's view; reference counting still frees them.
@@ -401,6 +434,7 @@ class VaultRoutes(App[None]):
 
     def database_lost(self, text: str) -> None:
         """A background read failed: say so on the vault screen and keep retrying."""
+        self._show_vault()
         screen = self.vault_screen()
         if screen is not None:
             screen.show_offline(f"{text} Retrying every {OFFLINE_RETRY_SECONDS:.0f} seconds.")

@@ -466,13 +466,13 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
 
     seed(settings, ItemDraft("First"))
     reads: list[bool] = []
-    original = VaultController.list_items
+    original = VaultController.open_items
 
     def counting(self, active, *, trash=False):  # type: ignore[no-untyped-def]
         reads.append(trash)
         return original(self, active, trash=trash)
 
-    monkeypatch.setattr(VaultController, "list_items", counting)
+    monkeypatch.setattr(VaultController, "open_items", counting)
     async with vault_app(settings) as (app, pilot):
         assert reads == [False]
         app.refresh_vault()  # as the minute timer and regaining focus do
@@ -486,3 +486,25 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
         await settle(pilot)
         assert reads == [False, False]
         assert titles(app) == ["First", "Second"]
+
+
+async def test_the_list_shows_its_first_screenful_then_the_rest(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.controllers.vault as vault_module
+
+    monkeypatch.setattr(vault_module, "FIRST_SCREENFUL", 2)
+    seed(settings, *(ItemDraft(f"Item {n}") for n in range(5)))
+    seen: list[tuple[int, str, bool]] = []  # items shown, the counts line, loaded
+    original = VaultScreen.set_items
+
+    def recording(self, items, *, trash, select=None, total=None):  # type: ignore[no-untyped-def]
+        original(self, items, trash=trash, select=select, total=total)
+        if self._composed:  # else kept until the screen's on_mount applies it
+            counts = str(self.query_one("#counts").render())
+            seen.append((len(self._index.items), counts, self.loaded))
+
+    monkeypatch.setattr(VaultScreen, "set_items", recording)
+    async with vault_app(settings) as (app, _pilot):
+        assert seen == [(2, "Opening 5 items…", False), (5, "5 items in your vault", True)]
+        assert titles(app) == [f"Item {n}" for n in range(5)]

@@ -80,6 +80,9 @@ class VaultScreen(Screen[None]):
         self._index = Index([])
         self.showing_trash = False
         self.loaded = False
+        self._opening = 0  # how many items are being opened, once the first have arrived
+        self._arrived: tuple[list[Item], bool, int | None, int | None] | None = None
+        self._composed = False  # its widgets exist (on_mount has begun)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -98,14 +101,31 @@ class VaultScreen(Screen[None]):
         self.query_one("#notice", Static).display = bool(self._notice)
         self.query_one("#logout", Button).can_focus = False
         self.query_one(ItemList).focus()
+        self._composed = True
+        if self._arrived is not None:
+            items, trash, select, total = self._arrived
+            self._arrived = None
+            self.set_items(items, trash=trash, select=select, total=total)
         self._show_counts()
 
     # -- what the App hands down ------------------------------------------------------------
 
-    def set_items(self, items: list[Item], *, trash: bool, select: int | None = None) -> None:
+    def set_items(
+        self,
+        items: list[Item],
+        *,
+        trash: bool,
+        select: int | None = None,
+        total: int | None = None,
+    ) -> None:
         """New contents (unlock, refresh, after a save); the cursor goes to ``select``, or
-        stays on the item it was on."""
-        self.loaded = True
+        stays on the item it was on. With a ``total`` above ``len(items)`` these are the first
+        of a list still being opened, and the counts line says so until the rest arrives."""
+        if not self._composed:  # handed over before the screen was up: applied on mount
+            self._arrived = (items, trash, select, total)
+            return
+        self.loaded = total is None or total <= len(items)
+        self._opening = 0 if self.loaded else total or 0
         self.showing_trash = trash
         keep = select if select is not None else self.highlighted.id if self.highlighted else None
         self._index = Index(items)
@@ -143,7 +163,9 @@ class VaultScreen(Screen[None]):
         place = "in the trash (kept 30 days)" if self.showing_trash else "in your vault"
         noun = "item" if total == 1 else "items"
         text = f"{total} {noun} {place}" if shown == total else f"{shown} of {total} {noun} {place}"
-        self.query_one("#counts", Static).update(text if self.loaded else "Opening…")
+        if not self.loaded:
+            text = f"Opening {self._opening} items…" if self._opening else "Opening…"
+        self.query_one("#counts", Static).update(text)
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
