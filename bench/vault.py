@@ -1,9 +1,10 @@
-"""The vault at 10,000 items: unlock, remembered launch, search keystrokes, memory.
+"""The vault at 10,000 items: login split, unlock and remembered launch, search keystrokes, memory.
 
-    python -m bench.vault [--items 10000] [--backend sqlite|mariadb|both] [--json FILE]
+    python -m bench.vault [--items 10000] [--runs 5] [--backend sqlite|mariadb|both]
 
 Items come from a fixed seed and go in through VaultController.add_many, sealed exactly as the
 app seals them. The account uses Strongroom's default (production) Argon2id and bcrypt costs.
+Every function returns raw samples in milliseconds; ``python -m bench`` turns them into the table.
 """
 
 from __future__ import annotations
@@ -13,25 +14,33 @@ import asyncio
 import json
 import os
 import random
-import shlex
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bench.startup import percentile, time_to_text
+from bench.startup import PASSWORD, strongroom_command, time_to_texts
 
-PASSWORD = "quiet orchard lantern mosaic"
+if TYPE_CHECKING:
+    from app.items import ItemDraft
+
 WORDS = "amber birch cedar delta ember fjord grove harbor island juniper kestrel lumen meadow "
 WORDS += "nectar orbit pepper quartz raven sierra tundra umber violet willow xenon yarrow zephyr"
+SEED = 20261130
 MARIADB_URL = os.environ.get(
     "STRONGROOM_BENCH_MARIADB_URL", "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
 )
+SEARCH_WORDS = ("orchard", "juniper", "willow.zephyr", "xyzzy")
+Samples = dict[str, list[float]]
 
 
-def drafts(count: int, seed: int = 20261130) -> list[object]:
+def drafts(count: int, seed: int = SEED) -> list[ItemDraft]:
+    """``count`` realistic items, the same ones on every run."""
     from app.items import ItemDraft
 
     rng = random.Random(seed)  # benchmark data, not secrets
@@ -62,80 +71,125 @@ def rss_mib() -> float:
     return float("nan")
 
 
-def prepare(url: str, root: Path, count: int) -> dict[str, float]:
-    """Register, remember this device, import the items; return the login split (ms)."""
-    from app import crypto
-    from app.backend import Backend
+def fresh_database(backend: str, root: Path, name: str = "strongroom_bench") -> str:
+    """An empty database for one run: a file under ``root``, or a new MariaDB database."""
+    if backend == "sqlite":
+        return f"sqlite:///{root / 'data' / 'strongroom.db'}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(MARIADB_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+    admin.dispose()
+    return make_url(MARIADB_URL).set(database=name).render_as_string(False)
+
+
+def settings_for(root: Path, url: str, config: str = "config") -> object:
     from app.config import load_settings
-    from app.models import User
-    from app.passwords import normalize_password
 
-    settings = load_settings(
-        root / "config", root / "data", environ={"STRONGROOM_DATABASE_URL": url}
-    )
-    backend = Backend(settings, device_label="bench")
+    return load_settings(root / config, root / "data", environ={"STRONGROOM_DATABASE_URL": url})
+
+
+def prepare(url: str, root: Path, count: int, username: str = "bench") -> float:
+    """Register, remember this device (root/config), import the items; returns import ms."""
+    from app.backend import Backend
+
+    backend = Backend(settings_for(root, url), device_label="bench")  # type: ignore[arg-type]
     accounts = backend.accounts()
-    accounts.register("bench", PASSWORD, PASSWORD)
-    active = accounts.login("bench", PASSWORD, remember=True)
+    accounts.register(username, PASSWORD, PASSWORD)
+    active = accounts.login(username, PASSWORD, remember=True)
     started = time.perf_counter()
-    backend.vault().add_many(active, drafts(count))  # type: ignore[arg-type]
+    backend.vault().add_many(active, drafts(count))
     imported = time.perf_counter() - started
+    backend.close()
+    return imported * 1000
 
-    timings: dict[str, list[float]] = {
+
+def login_split(url: str, root: Path, runs: int, username: str = "bench") -> Samples:
+    """Password login split into Argon2id, bcrypt and the rest; then listing the vault."""
+    from app.backend import Backend
+    from app.search import Index
+
+    backend = Backend(settings_for(root, url), device_label="bench")  # type: ignore[arg-type]
+    accounts = backend.accounts()
+    samples: Samples = {
         "argon2id": [],
         "bcrypt": [],
-        "login total": [],
+        "login other": [],
         "list + decrypt": [],
+        "unlock + list beyond KDF (controller)": [],
+        "search index build": [],
     }
-    with backend._database.sessions() as db:  # type: ignore[union-attr]
-        user = db.query(User).one()
-        params = crypto.KdfParams(
-            user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
-        )
-        salt, verifier = user.kdf_salt, user.verifier
-    for _ in range(5):
-        t0 = time.perf_counter()
-        keys = crypto.derive_keys(normalize_password(PASSWORD), salt, params)
-        t1 = time.perf_counter()
-        crypto.check_verifier(keys.authentication_key, verifier)
+    for _ in range(runs):
+        with timed_kdf() as kdf:
+            t0 = time.perf_counter()
+            session = accounts.login(username, PASSWORD, remember=False)
+            t1 = time.perf_counter()
+        items = backend.vault().list_items(session)
         t2 = time.perf_counter()
-        session = accounts.login("bench", PASSWORD, remember=False)
+        Index(items)
         t3 = time.perf_counter()
-        backend.vault().list_items(session)
-        t4 = time.perf_counter()
-        timings["argon2id"].append(t1 - t0)
-        timings["bcrypt"].append(t2 - t1)
-        timings["login total"].append(t3 - t2)
-        timings["list + decrypt"].append(t4 - t3)
+        argon2id, bcrypt = kdf["argon2id"], kdf["bcrypt"]
+        samples["argon2id"].append(argon2id)
+        samples["bcrypt"].append(bcrypt)
+        samples["login other"].append((t1 - t0) * 1000 - argon2id - bcrypt)
+        samples["list + decrypt"].append((t2 - t1) * 1000)
+        samples["unlock + list beyond KDF (controller)"].append(
+            (t2 - t0) * 1000 - argon2id - bcrypt
+        )
+        samples["search index build"].append((t3 - t2) * 1000)
     backend.close()
-    result = {name: statistics.median(values) * 1000 for name, values in timings.items()}
-    result["login other"] = result["login total"] - result["argon2id"] - result["bcrypt"]
-    result["import"] = imported * 1000
-    return result
+    return samples
 
 
-async def in_app(root: Path, url: str) -> dict[str, float]:
+@contextmanager
+def timed_kdf() -> Iterator[dict[str, float]]:
+    """Milliseconds spent in the Argon2id and bcrypt calls made inside the ``with`` block."""
+    from app import crypto
+
+    spent = {"argon2id": 0.0, "bcrypt": 0.0}
+    originals = crypto.derive_keys, crypto.check_verifier
+
+    def timing(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args)
+            finally:
+                spent[name] += (time.perf_counter() - started) * 1000
+
+        return timed
+
+    crypto.derive_keys = timing("argon2id", originals[0])  # type: ignore[assignment]
+    crypto.check_verifier = timing("bcrypt", originals[1])  # type: ignore[assignment]
+    try:
+        yield spent
+    finally:
+        crypto.derive_keys, crypto.check_verifier = originals
+
+
+# -- probes: each runs in a fresh process, so one measure's imports and memory do not count
+# towards another's -----------------------------------------------------------------------
+
+
+async def probe_remembered(root: Path, url: str) -> dict[str, object]:
     """Remembered launch to a filled list, search keystrokes and memory, in a headless app."""
-    from app.config import load_settings
     from app.factory import make_app
     from app.screens.vault import VaultScreen
     from app.widgets.item_list import ItemList
 
-    settings = load_settings(
-        root / "config", root / "data", environ={"STRONGROOM_DATABASE_URL": url}
-    )
-    app = make_app(settings)
-    started = time.perf_counter()
+    app = make_app(settings_for(root, url))  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
         while not (isinstance(app.screen, VaultScreen) and app.screen.loaded):
             await pilot.pause(0.002)
-        filled = time.perf_counter() - started
         screen = app.screen
         listing = screen.query_one(ItemList)
         search = screen.query_one("#search")
         search.focus()
         keystrokes: list[float] = []
-        for word in ("orchard", "juniper", "willow.zephyr", "xyzzy"):
+        for word in SEARCH_WORDS:
             search.value = ""  # type: ignore[attr-defined]
             await pilot.pause()
             for character in word:
@@ -144,75 +198,126 @@ async def in_app(root: Path, url: str) -> dict[str, float]:
                 screen._search_changed()
                 for y in range(listing.size.height):  # the repaint: every visible row
                     listing.render_line(y)
-                keystrokes.append(time.perf_counter() - t0)
+                keystrokes.append((time.perf_counter() - t0) * 1000)
                 await pilot.pause()
         memory = rss_mib()
+    return {"keystroke": keystrokes, "memory": memory}
+
+
+async def probe_unlock(root: Path, url: str) -> dict[str, object]:
+    """Submitting the login form to the filled vault list, in a headless app (ms)."""
+    from textual.widgets import Checkbox, Input
+
+    from app.factory import make_app
+    from app.screens.login import LoginScreen
+    from app.screens.vault import VaultScreen
+
+    app = make_app(settings_for(root, url, config="login-config"))  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 40)) as pilot:
+        # A person types for longer than the database takes to open: wait for it.
+        while not isinstance(app.screen, LoginScreen) or any(
+            worker.group == "startup" for worker in app.workers
+        ):
+            await pilot.pause(0.01)
+        await pilot.pause(0.2)
+        app.screen.query_one("#username", Input).value = "bench"
+        app.screen.query_one("#password", Input).value = PASSWORD
+        app.screen.query_one("#remember", Checkbox).value = False
+        await pilot.pause()
+        painted = asyncio.Event()
+        first: float | None = None
+        with timed_kdf() as kdf:
+            started = time.perf_counter()
+            app.screen.submit()  # what Enter in the password field does
+            while not (isinstance(app.screen, VaultScreen) and app.screen.loaded):
+                screen = app.screen
+                if first is None and isinstance(screen, VaultScreen) and screen.is_mounted:
+                    app.call_after_refresh(painted.set)
+                    await painted.wait()
+                    first = (time.perf_counter() - started) * 1000
+                await asyncio.sleep(0.002)
+            painted.clear()
+            app.call_after_refresh(painted.set)
+            await painted.wait()
+            whole = (time.perf_counter() - started) * 1000
     return {
-        "remembered launch to filled list (headless)": filled * 1000,
-        "keystroke p50": statistics.median(keystrokes) * 1000,
-        "keystroke p95": percentile(keystrokes, 0.95) * 1000,
-        "resident memory MiB": memory,
+        "first screenful": first if first is not None else whole,
+        "whole list": whole,
+        "kdf": kdf["argon2id"] + kdf["bcrypt"],
     }
 
 
-def run_backend(name: str, count: int) -> dict[str, float]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+def run_probe(kind: str, root: Path, url: str) -> dict[str, object]:
+    probe = subprocess.run(
+        [sys.executable, "-m", "bench.vault", "--probe", kind, "--root", str(root), "--url", url],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        raise RuntimeError(f"the {kind} probe failed:\n{probe.stderr[-2000:]}")
+    result: dict[str, object] = json.loads(probe.stdout.strip().splitlines()[-1])
+    return result
 
+
+def measure_backend(backend: str, count: int, runs: int) -> Samples:
+    """Every vault measure for one database backend, as samples in ms (memory in MiB)."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        if name == "sqlite":
-            url = f"sqlite:///{root / 'data' / 'strongroom.db'}"
-        else:
-            database = "strongroom_bench"
-            admin = create_engine(MARIADB_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {database}"))
-                connection.execute(text(f"CREATE DATABASE {database} CHARACTER SET utf8mb4"))
-            admin.dispose()
-            url = make_url(MARIADB_URL).set(database=database).render_as_string(False)
-        result = prepare(url, root, count)
-        # Memory and search in a fresh process, so the import above does not count.
-        probe = subprocess.run(
-            [sys.executable, "-m", "bench.vault", "--probe", str(root), "--url", url],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result.update(json.loads(probe.stdout))
-        command = (
-            f"{shlex.quote(sys.executable)} -m app --config-dir {shlex.quote(str(root / 'config'))}"
-            f" --data-dir {shlex.quote(str(root / 'data'))}"
-        )
-        env_prefix = f"STRONGROOM_DATABASE_URL={shlex.quote(url)} "
-        launches = [time_to_text(env_prefix + command, "items in your vault") for _ in range(5)]
-        result["remembered launch to filled list (tmux)"] = statistics.median(launches) * 1000
-    return result
+        url = fresh_database(backend, root)
+        samples: Samples = {"import (add_many)": [prepare(url, root, count)]}
+        samples.update(login_split(url, root, runs))
+        (root / "login-config").mkdir(mode=0o700)
+        shutil.copy(root / "config" / "last-user.json", root / "login-config")
+        keystrokes, memory = [], []
+        for _ in range(runs):
+            probe = run_probe("unlock", root, url)
+            kdf = float(probe["kdf"])  # type: ignore[arg-type]
+            for mark in ("first screenful", "whole list"):
+                total = float(probe[mark])  # type: ignore[arg-type]
+                samples.setdefault(f"unlock to {mark} (in app)", []).append(total)
+                samples.setdefault(f"unlock to {mark} beyond KDF (in app)", []).append(total - kdf)
+        for _ in range(max(1, runs // 2)):
+            probe = run_probe("remembered", root, url)
+            keystrokes += probe["keystroke"]  # type: ignore[operator]
+            memory.append(float(probe["memory"]))  # type: ignore[arg-type]
+        samples["search keystroke"] = keystrokes
+        samples["resident memory (MiB)"] = memory
+        command = strongroom_command(root / "config", root / "data", url)
+        marks = {
+            # Rows on screen: the counts line shows while the rest is opened, or when done.
+            "first screenful": (f"Opening {count} items", "items in your vault"),
+            "whole list": ("items in your vault",),
+        }
+        time_to_texts(command, marks)  # warm the file cache once
+        launches = [time_to_texts(command, marks) for _ in range(runs)]
+        samples["remembered launch to first screenful (tmux)"] = [
+            launch["first screenful"] * 1000 for launch in launches
+        ]
+        samples["remembered launch to whole list (tmux)"] = [
+            launch["whole list"] * 1000 for launch in launches
+        ]
+    return samples
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backend", choices=["sqlite", "mariadb", "both"], default="both")
-    parser.add_argument("--json", type=Path)
-    parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--probe", choices=["remembered", "unlock"], help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.probe:
-        print(json.dumps(asyncio.run(in_app(args.probe, args.url))))
+        probe = probe_remembered if args.probe == "remembered" else probe_unlock
+        print(json.dumps(asyncio.run(probe(args.root, args.url))))
         return
+    from bench.report import summary
+
     backends = ["sqlite", "mariadb"] if args.backend == "both" else [args.backend]
-    results = {name: run_backend(name, args.items) for name in backends}
-    rows = sorted({key for values in results.values() for key in values})
-    print(f"vault benchmark, {args.items} items ({os.cpu_count()} cores)")
-    print(f"{'measure (ms unless stated)':<46}" + "".join(f"{name:>12}" for name in backends))
-    for row in rows:
-        print(
-            f"{row:<46}"
-            + "".join(f"{results[name].get(row, float('nan')):>12.1f}" for name in backends)
-        )
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    for name in backends:
+        for measure, values in measure_backend(name, args.items, args.runs).items():
+            print(f"{name:<8} {measure:<46} {summary(values)}")
 
 
 if __name__ == "__main__":

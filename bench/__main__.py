@@ -1,0 +1,217 @@
+"""Every Strongroom benchmark in one run: one table on the terminal, every sample in a JSON file.
+
+    python -m bench [--items 10000] [--runs 5] [--json bench-results.json] [--smoke]
+
+1. launch to the login prompt in tmux, next to a bare Textual app drawing the same form;
+2. password login split into Argon2id, bcrypt and the rest, and unlock to the filled list;
+3. a remembered session's launch to the filled list (tmux);
+4. per-keystroke filter and repaint while typing in the search box;
+5. resident memory with the vault unlocked;
+6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
+7. KeePassXC's command line on the same items (skipped with a note when it is not installed).
+
+All measures of one kind run alternately in the same run, so their ratios hold on a noisy
+machine. ``--smoke`` runs everything on a tiny data set, to check that the benchmark works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from bench import keepass
+from bench.report import Row, Target, row, table
+from bench.scale import measure_scale
+from bench.startup import measure_launch, stop_server
+from bench.vault import MARIADB_URL, measure_backend
+
+LAUNCH_RATIO = Target("<= 1.25x bare Textual", lambda r: r.median <= 1.25)
+REMEMBERED = Target("< 1000 ms", lambda r: r.median < 1000)
+UNLOCK_BEYOND_KDF = Target("<= 300 ms", lambda r: r.median <= 300)
+KEYSTROKE = Target("p95 <= 16 ms", lambda r: r.p95 <= 16)
+MEMORY = Target("< 150 MiB", lambda r: r.median < 150)
+SCALE_RATIO = Target("<= 1.2x empty database", lambda r: r.median <= 1.2)
+
+
+def machine() -> dict[str, object]:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for package in ("textual", "sqlalchemy", "mariadb", "cryptography", "argon2-cffi", "bcrypt"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "mariadb_server": _mariadb_version(),
+        "keepassxc": keepass.version() if keepass.available() else "not installed",
+    }
+
+
+def _mariadb_version() -> str:
+    try:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(MARIADB_URL)
+        with engine.connect() as connection:
+            value = str(connection.execute(text("SELECT VERSION()")).scalar_one())
+        engine.dispose()
+        return value
+    except Exception as error:  # the table says why MariaDB rows are missing
+        return f"unreachable ({type(error).__name__})"
+
+
+def ratio(values: list[float], floor: list[float]) -> list[float]:
+    return [statistics.median(values) / statistics.median(floor)]
+
+
+def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
+    rows: list[Row] = []
+    raw: dict[str, object] = {}
+
+    print("1/5 launch to the login prompt", file=sys.stderr)
+    launch = {
+        name: [v * 1000 for v in values]
+        for name, values in measure_launch(args.launch_runs).items()
+    }
+    raw["launch"] = launch
+    group = "launch to login prompt (tmux 120x40)"
+    rows.append(row(group, "bare Textual form", "-", launch["bare Textual form"]))
+    rows.append(row(group, "Strongroom", "sqlite", launch["strongroom"]))
+    rows.append(
+        row(
+            group,
+            "Strongroom / bare",
+            "sqlite",
+            ratio(launch["strongroom"], launch["bare Textual form"]),
+            unit="x",
+            target=LAUNCH_RATIO,
+        )
+    )
+
+    backends = ["sqlite", "mariadb"] if args.backend == "both" else [args.backend]
+    kdf: list[float] = []
+    for number, backend in enumerate(backends, 1):
+        print(
+            f"2/5 vault at {args.items} items on {backend} ({number}/{len(backends)})",
+            file=sys.stderr,
+        )
+        samples = measure_backend(backend, args.items, args.runs)
+        raw[f"vault {backend}"] = samples
+        kdf = kdf or [a + b for a, b in zip(samples["argon2id"], samples["bcrypt"], strict=True)]
+        group = f"vault, {args.items} items"
+        for measure, target in (
+            ("argon2id", None),
+            ("bcrypt", None),
+            ("login other", None),
+            ("list + decrypt", None),
+            ("search index build", None),
+            ("unlock to first screenful (in app)", None),
+            ("unlock to first screenful beyond KDF (in app)", UNLOCK_BEYOND_KDF),
+            ("unlock to whole list beyond KDF (in app)", UNLOCK_BEYOND_KDF),
+            ("remembered launch to first screenful (tmux)", REMEMBERED),
+            ("remembered launch to whole list (tmux)", REMEMBERED),
+            ("search keystroke", KEYSTROKE),
+        ):
+            rows.append(row(group, measure, backend, samples[measure], target=target))
+        rows.append(
+            row(
+                group,
+                "resident memory",
+                backend,
+                samples["resident memory (MiB)"],
+                unit="MiB",
+                target=MEMORY,
+            )
+        )
+
+    if args.scale_users and "mariadb" in backends:
+        print(
+            f"3/5 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
+            file=sys.stderr,
+        )
+        scale = measure_scale(args.items, args.runs, args.scale_users, args.scale_items)
+        raw["scale"] = scale
+        group = f"MariaDB with {args.scale_users * args.scale_items:,} other item rows"
+        for measure in ("list + decrypt", "unlock + list beyond KDF (controller)"):
+            rows.append(
+                row(group, f"{measure}, empty database", "mariadb", scale["empty"][measure])
+            )
+            rows.append(
+                row(group, f"{measure}, full database", "mariadb", scale["million"][measure])
+            )
+            rows.append(
+                row(
+                    group,
+                    f"{measure}: full / empty",
+                    "mariadb",
+                    ratio(scale["million"][measure], scale["empty"][measure]),
+                    unit="x",
+                    target=SCALE_RATIO,
+                )
+            )
+
+    if args.peer and keepass.available():
+        kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
+        print(f"4/5 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
+        peer = keepass.measure_keepass(args.items, args.runs, kdf_ms)
+        raw["keepassxc"] = {"kdf_ms": kdf_ms, **peer}
+        group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
+        for measure, values in peer.items():
+            rows.append(row(group, measure, "kdbx", values))
+    elif args.peer:
+        print("4/5 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
+    stop_server()
+    print("5/5 done", file=sys.stderr)
+    return rows, raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5, help="repeats of each vault measure")
+    parser.add_argument("--launch-runs", type=int, default=15)
+    parser.add_argument("--backend", choices=["sqlite", "mariadb", "both"], default="both")
+    parser.add_argument("--scale-users", type=int, default=1000)
+    parser.add_argument("--scale-items", type=int, default=1000, help="items per other user")
+    parser.add_argument("--no-peer", dest="peer", action="store_false")
+    parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the benchmark")
+    args = parser.parse_args()
+    if args.smoke:
+        args.items, args.runs, args.launch_runs = 60, 2, 2
+        args.scale_users, args.scale_items = 4, 30
+    rows, raw = run(args)
+    print(f"Strongroom benchmark: {args.items} items, {os.cpu_count()} cores")
+    print(table(rows))
+    document = {
+        "machine": machine(),
+        "settings": {key: value for key, value in vars(args).items() if key != "json"}
+        | {"json": str(args.json)},
+        "rows": [item.as_dict() for item in rows],
+        "samples": raw,
+    }
+    args.json.write_text(json.dumps(document, indent=2))
+    print(f"samples and machine details: {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The benchmark runs end to end on a tiny data set (its numbers are not checked: see bench/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.mariadb
+def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_path: Path) -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed (CI=true: scripts/setup installs it)")
+        pytest.skip("tmux is not installed")
+    results = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--json", str(results)],
+        cwd=ROOT,
+        env={**os.environ, "STRONGROOM_BENCH_MARIADB_URL": mariadb_server},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    document = json.loads(results.read_text())
+    rows = {(row["measure"], row["backend"]): row for row in document["rows"]}
+    for backend in ("sqlite", "mariadb"):
+        for measure, targeted in (
+            ("argon2id", False),
+            ("bcrypt", False),
+            ("unlock to first screenful beyond KDF (in app)", True),
+            ("remembered launch to whole list (tmux)", True),
+            ("search keystroke", True),
+            ("resident memory", True),
+        ):
+            row = rows[(measure, backend)]
+            assert row["runs"] >= 1
+            assert row["median"] > 0, (measure, backend)
+            assert bool(row["target"]) == targeted
+            assert row["met"] in ((True, False) if targeted else (None,))
+    assert rows[("Strongroom / bare", "sqlite")]["unit"] == "x"
+    assert any(measure.endswith("full / empty") for measure, _ in rows)
+    if shutil.which("keepassxc-cli"):
+        assert rows[("keepassxc-cli open: one search", "kdbx")]["median"] > 0
+    assert document["machine"]["cpus"] == os.cpu_count()
+    assert "Strongroom / bare" in done.stdout  # the table
