@@ -17,6 +17,7 @@ APP_NAME = "strongroom"
 CONFIG_FILENAME = "config.toml"
 TOKEN_FILENAME = "session.token"  # noqa: S105  (a file name, not a secret)
 DATABASE_URL_ENV = "STRONGROOM_DATABASE_URL"
+DATABASE_PASSWORD_FILE_ENV = "STRONGROOM_DATABASE_PASSWORD_FILE"  # noqa: S105  (a path's name)
 CONFIG_DIR_ENV = "STRONGROOM_CONFIG_DIR"
 
 # Floors that neither a config file nor a tampered database row may go below.
@@ -75,7 +76,7 @@ class Settings:
 
     config_dir: Path
     data_dir: Path
-    database_url: str
+    database_url: str = field(repr=False)  # may hold the database password
     security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @property
@@ -168,20 +169,98 @@ def load_settings(
         except OSError as error:
             raise ConfigError(f"{config_path} could not be read: {error.strerror}") from None
 
-    unknown = sorted(set(document) - {"database_url", "security"})
+    unknown = sorted(set(document) - {"database_url", "database_password_file", "security"})
     if unknown:
         raise ConfigError(f"Unknown setting in {config_path}: {', '.join(unknown)}.")
 
-    url = env.get(DATABASE_URL_ENV) or document.get("database_url") or default_sqlite_url(data_dir)
+    from_env = env.get(DATABASE_URL_ENV)
+    url = from_env or document.get("database_url") or default_sqlite_url(data_dir)
     if not isinstance(url, str) or not url.strip():
         raise ConfigError("database_url must be a non-empty string.")
     if not url.startswith(("sqlite", "mariadb", "mysql")):
         raise ConfigError(
             "database_url must be a SQLite or MariaDB URL, for example "
-            "mariadb+mariadbconnector://user:password@host:3306/strongroom"
+            "mariadb+mariadbconnector://user@host:3306/strongroom"
         )
+    if _has_password(url):
+        if from_env:
+            raise ConfigError(
+                f"{DATABASE_URL_ENV} contains a password. Environment variables can be read by "
+                "other programs you run and end up in logs: put the password in a file named "
+                f"by database_password_file or {DATABASE_PASSWORD_FILE_ENV} (owner-only), or "
+                f"the whole URL in {config_path} (owner-only)."
+            )
+        _require_owner_only(config_path, "holds the database password")
+    password_file = env.get(DATABASE_PASSWORD_FILE_ENV) or document.get("database_password_file")
+    if password_file:
+        if not isinstance(password_file, str):
+            raise ConfigError("database_password_file must be the path of a file.")
+        url = _with_password(url, _read_password_file(Path(password_file).expanduser()))
 
     security = _security_from(document.get("security", {}))
     return Settings(
         config_dir=config_dir, data_dir=data_dir, database_url=url.strip(), security=security
     )
+
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).password is not None
+
+
+def _require_owner_only(path: Path, why: str) -> None:
+    """A file that holds a secret must be yours and readable by you alone (like ~/.ssh)."""
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise ConfigError(f"{path} could not be read: {error.strerror}") from None
+    if status.st_mode & 0o077 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
+        raise ConfigError(
+            f"{path} {why} but other users can read it or it is not yours "
+            f"(mode {status.st_mode & 0o777:o}); fix it with: chmod 600 {path}"
+        )
+
+
+def _read_password_file(path: Path) -> str:
+    """The database password from a file: yours and owner-only, or a container secret.
+
+    Docker and Kubernetes mount secrets as root-owned files nobody else can write; for an app
+    not running as root those are accepted as they are, since only root could have put them
+    there.
+    """
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise ConfigError(f"{path} could not be read: {error.strerror}") from None
+    mounted_secret = status.st_uid == 0 and not status.st_mode & 0o022
+    if not (mounted_secret and hasattr(os, "getuid") and os.getuid() != 0):
+        _require_owner_only(path, "is the database password file")
+    try:
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise ConfigError(f"{path} could not be read: {reason}") from None
+    if not password:
+        raise ConfigError(f"{path} is empty; it should hold the database password.")
+    return password
+
+
+def _with_password(url: str, password: str) -> str:
+    """The URL with this password for its user (the URL itself must name the user only)."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is not None:
+        raise ConfigError(
+            "database_url already contains a password; with database_password_file, "
+            "leave it out of the URL."
+        )
+    if not parts.username or not parts.hostname:
+        raise ConfigError(
+            "With database_password_file, database_url must name the user and the server, "
+            "for example mariadb+mariadbconnector://strongroom@db.example:3306/strongroom"
+        )
+    host = parts.netloc.rsplit("@", 1)[1]
+    netloc = f"{parts.username}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))

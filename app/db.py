@@ -65,7 +65,8 @@ def create_database_engine(url: str) -> Engine:
             target,
             "The database URL is not valid.",
             "Use sqlite:///path/to/file.db or "
-            "mariadb+mariadbconnector://user:password@host:3306/database.",
+            "mariadb+mariadbconnector://user@host:3306/database (the password in an owner-only "
+            "config file or database_password_file).",
         ) from None
     try:
         if parsed.get_backend_name() == "sqlite":

@@ -28,19 +28,33 @@ def test_mariadb_service_is_pinned_healthy_and_persistent() -> None:
     assert "MARIADB_PASSWORD" in (ROOT / ".env.example").read_text()
 
 
-def test_app_service_waits_for_the_database_and_uses_its_url(tmp_path: Path) -> None:
-    app = load_compose()["services"]["strongroom"]
+def test_app_service_waits_for_the_database_and_reads_the_password_from_a_file(
+    tmp_path: Path,
+) -> None:
+    compose = load_compose()
+    app = compose["services"]["strongroom"]
     assert app["depends_on"]["mariadb"]["condition"] == "service_healthy"
     assert app["stdin_open"] is True
     assert app["tty"] is True
-    url = app["environment"]["STRONGROOM_DATABASE_URL"].replace(
-        "${MARIADB_PASSWORD:?set MARIADB_PASSWORD in .env}", "pw"
-    )
+    # The password is a compose secret made from .env's MARIADB_PASSWORD, mounted as a file.
+    assert app["secrets"] == ["db_password"]
+    assert compose["secrets"]["db_password"] == {"environment": "MARIADB_PASSWORD"}
+    environment = app["environment"]
+    assert not any("PASSWORD}" in str(value) for value in environment.values())
+    secret = tmp_path / "db_password"
+    secret.write_text("s3cret pw\n")
+    secret.chmod(0o600)
     settings = load_settings(
-        tmp_path / "c", tmp_path / "d", environ={"STRONGROOM_DATABASE_URL": url}
+        tmp_path / "c",
+        tmp_path / "d",
+        environ={
+            "STRONGROOM_DATABASE_URL": environment["STRONGROOM_DATABASE_URL"],
+            "STRONGROOM_DATABASE_PASSWORD_FILE": str(secret),
+        },
     )
-    assert (
-        settings.database_url == "mariadb+mariadbconnector://strongroom:pw@mariadb:3306/strongroom"
+    assert environment["STRONGROOM_DATABASE_PASSWORD_FILE"] == "/run/secrets/db_password"
+    assert settings.database_url == (
+        "mariadb+mariadbconnector://strongroom:s3cret%20pw@mariadb:3306/strongroom"
     )
 
 

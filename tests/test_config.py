@@ -36,6 +36,7 @@ def test_file_and_environment(tmp_path: Path) -> None:
         'database_url = "mariadb+mariadbconnector://u:p@db:3306/strongroom"\n'
         "[security]\nbcrypt_cost = 13\nsession_idle_days = 7\n",
     )
+    (config_dir / "config.toml").chmod(0o600)  # it holds a password
     settings = load_settings(config_dir, tmp_path / "d", environ={})
     assert settings.database_url.endswith("@db:3306/strongroom")
     assert settings.security.bcrypt_cost == 13
@@ -61,3 +62,68 @@ def test_file_and_environment(tmp_path: Path) -> None:
 def test_bad_settings_give_clear_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(write(tmp_path, text), tmp_path / "d", environ={})
+
+
+PASSWORD_URL = 'database_url = "mariadb+mariadbconnector://u:hunter2-canary@db:3306/strongroom"\n'
+
+
+def test_a_database_password_in_the_environment_is_refused(tmp_path: Path) -> None:
+    env = {"STRONGROOM_DATABASE_URL": "mariadb+mariadbconnector://u:hunter2-canary@db/s"}
+    with pytest.raises(ConfigError, match="contains a password") as refused:
+        load_settings(tmp_path / "c", tmp_path / "d", environ=env)
+    assert "hunter2-canary" not in str(refused.value)
+
+
+def test_a_config_file_with_a_password_must_be_owner_only(tmp_path: Path) -> None:
+    config_dir = write(tmp_path, PASSWORD_URL)
+    (config_dir / "config.toml").chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600") as refused:
+        load_settings(config_dir, tmp_path / "d", environ={})
+    assert "hunter2-canary" not in str(refused.value)
+    (config_dir / "config.toml").chmod(0o600)
+    assert "hunter2-canary" in load_settings(config_dir, tmp_path / "d", environ={}).database_url
+    # The settings never show the URL (and so the password) in their repr.
+    assert "hunter2-canary" not in repr(load_settings(config_dir, tmp_path / "d", environ={}))
+
+
+def test_the_database_password_can_come_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_text("pa ss@word:/%\n")
+    secret.chmod(0o600)
+    config_dir = write(
+        tmp_path,
+        'database_url = "mariadb+mariadbconnector://strongroom@db:3306/strongroom"\n'
+        f"database_password_file = '{secret}'\n",
+    )
+    settings = load_settings(config_dir, tmp_path / "d", environ={})
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    assert (url.username, url.password, url.host) == ("strongroom", "pa ss@word:/%", "db")
+    secret.chmod(0o640)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_settings(config_dir, tmp_path / "d", environ={})
+
+
+@pytest.mark.parametrize(
+    ("url", "content", "message"),
+    [
+        ("mariadb+mariadbconnector://strongroom@db/s", "", "is empty"),
+        ("mariadb+mariadbconnector://db/s", "pw", "must name the user"),
+        ("mariadb+mariadbconnector://u:pw@db/s", "pw", "already contains a password"),
+    ],
+)
+def test_password_file_mistakes_are_explained(
+    tmp_path: Path, url: str, content: str, message: str
+) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_text(content)
+    secret.chmod(0o600)
+    config_dir = write(tmp_path, f'database_url = "{url}"\n')
+    (config_dir / "config.toml").chmod(0o600)
+    env = {"STRONGROOM_DATABASE_PASSWORD_FILE": str(secret)}
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_dir, tmp_path / "d", environ=env)
+    missing = {"STRONGROOM_DATABASE_PASSWORD_FILE": str(tmp_path / "missing")}
+    with pytest.raises(ConfigError, match="could not be read"):
+        load_settings(config_dir, tmp_path / "d", environ=missing)
