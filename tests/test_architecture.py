@@ -41,3 +41,34 @@ def test_the_app_and_its_screens_load_without_the_database_stack() -> None:
     loaded = _modules_after_import("app.factory")
     heavy = {"sqlalchemy", "alembic", "argon2", "bcrypt", "zxcvbn", "cryptography", "mariadb"}
     assert heavy.isdisjoint(loaded), heavy & loaded
+
+
+def _imported_modules() -> dict[str, set[str]]:
+    """Every top-level module each file of the app package imports."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "app"
+    found: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(package))] = names
+    return found
+
+
+def test_only_vetted_libraries_do_cryptography() -> None:
+    """Randomness from `secrets`; ciphers, KDFs and hashes from cryptography, argon2-cffi,
+    bcrypt and hashlib (the token's SHA-256) only: no `random`, no other crypto package."""
+    forbidden = {"random", "Crypto", "Cryptodome", "nacl", "pyaes", "simplecrypt", "hmac"}
+    crypto_users = {"cryptography", "argon2", "bcrypt", "hashlib"}
+    modules = _imported_modules()
+    for path, names in modules.items():
+        assert not names & forbidden, (path, names & forbidden)
+        if names & crypto_users:
+            assert path == "crypto.py", (path, names & crypto_users)
+    assert {"cryptography", "argon2", "bcrypt", "secrets"} <= modules["crypto.py"]
