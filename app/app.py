@@ -23,14 +23,13 @@ from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from app.backend import Backend
-from app.screens.database_error import DatabaseErrorScreen
 from app.screens.form import FormScreen
 from app.screens.login import LoginScreen
-from app.screens.register import RegisterScreen
 from app.vault_routes import VaultLocked, VaultRoutes
 
 if TYPE_CHECKING:
     from app.controllers.accounts import ActiveSession, StartupState
+    from app.screens.register import RegisterScreen
 
 log = logging.getLogger("strongroom")
 
@@ -78,19 +77,22 @@ class StrongroomApp(VaultRoutes):
         super().__init__()
         self.backend = backend
         self.active: ActiveSession | None = None
+        self._login_hint: str | None = None
         self._init_vault_routes()
 
     def compose(self) -> ComposeResult:
-        with Middle(), Center():
-            yield LoadingIndicator(id="starting-indicator")
-            yield Static("Opening your vault database…", id="starting")
+        # A returning user without a saved login sees the login form as the very first frame;
+        # the database opens behind it (a login submitted meanwhile waits for it). Everyone
+        # else sees that the database is opening.
+        self._login_hint = self.backend.login_hint()
+        if self._login_hint is None:
+            with Middle(), Center():
+                yield LoadingIndicator(id="starting-indicator")
+                yield Static("Opening your vault database…", id="starting")
 
     def on_mount(self) -> None:
-        # A returning user without a saved login sees the login form as the very first frame;
-        # the database opens behind it (a login submitted meanwhile waits for it).
-        username = self.backend.login_hint()
-        if username is not None:
-            self.push_screen(LoginScreen(username=username))
+        if self._login_hint is not None:
+            self.push_screen(LoginScreen(username=self._login_hint))
         self.call_after_refresh(self.start_up)
         self.start_vault_timers()
 
@@ -130,12 +132,12 @@ class StrongroomApp(VaultRoutes):
 
     # -- what the screens ask for --------------------------------------------------------------
 
-    @on(RegisterScreen.Submitted)
-    def _register_submitted(self, message: RegisterScreen.Submitted) -> None:
+    # The registration and database-error screens load on first use (most launches show
+    # neither); their messages reach these handlers by name.
+    def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
         self.register(message.username, message.password, message.confirm)
 
-    @on(RegisterScreen.BackToLogin)
-    def _back_to_login(self) -> None:
+    def on_register_screen_back_to_login(self) -> None:
         self.switch_screen(LoginScreen())
 
     @on(LoginScreen.Submitted)
@@ -154,6 +156,8 @@ class StrongroomApp(VaultRoutes):
 
     @on(LoginScreen.CreateAccount)
     def _create_account(self) -> None:
+        from app.screens.register import RegisterScreen
+
         self.switch_screen(RegisterScreen(self.account_policy(), can_go_back=True))
 
     def on_vault_screen_logout(self) -> None:
@@ -167,8 +171,7 @@ class StrongroomApp(VaultRoutes):
             self.clear_clipboard()
             self.log_out(self.active)
 
-    @on(DatabaseErrorScreen.Retry)
-    def _retry(self) -> None:
+    def on_database_error_screen_retry(self) -> None:
         self.start_up()
 
     # -- what the workers report -----------------------------------------------------------------
@@ -183,6 +186,8 @@ class StrongroomApp(VaultRoutes):
                 username = self.backend.login_hint() or ""
                 self._show(LoginScreen(username=username, notice=state.notice))
         else:
+            from app.screens.register import RegisterScreen
+
             self._show(RegisterScreen(self.account_policy(), can_go_back=False))
             if state.notice:
                 self.notify(state.notice, markup=False)
@@ -224,6 +229,8 @@ class StrongroomApp(VaultRoutes):
         from app.screens.unlock import UnlockScreen
 
         if isinstance(error, DatabaseUnavailable) and event.worker.group == "startup":
+            from app.screens.database_error import DatabaseErrorScreen
+
             self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))
             return
         if isinstance(error, AccountGone):
