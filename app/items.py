@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from app.passwords import ValidationError
 
@@ -57,32 +58,92 @@ class ItemDraft:
     favourite: bool = False
 
 
-Opener = Callable[[], tuple[tuple[str, str, str], str | None]]
+Values = TypeVar("Values")
+Opener = Callable[[], tuple[Values, str | None]]
 
 
-class SecretFields:
-    """An item's password, notes and TOTP secret, decrypted on first use.
+class _Sealed(Generic[Values]):
+    """Some of an item's fields, decrypted on first use (then the opener is dropped).
 
-    Listing 10,000 items decrypts only what the list and search need (title, username, URLs,
-    tags); these three wait until the item is drawn, shown, copied or edited. A damaged one is
-    found then, and reads as empty with ``error`` set.
+    An opener returns the values and None, or empty values and the reason they could not be
+    opened; a damaged field is found when it is first read, and leaves the rest readable.
     """
 
     __slots__ = ("_error", "_opener", "_values")
 
-    def __init__(
-        self, password: str = "", notes: str = "", totp: str = "", *, opener: Opener | None = None
-    ) -> None:
+    def __init__(self, values: Values, opener: Opener[Values] | None) -> None:
         self._opener = opener
-        self._values: tuple[str, str, str] | None = None if opener else (password, notes, totp)
+        self._values: Values | None = None if opener else values
         self._error: str | None = None
 
-    def _open(self) -> tuple[str, str, str]:
-        if self._values is None:
-            assert self._opener is not None
-            self._values, self._error = self._opener()
+    def _open(self) -> Values:
+        # The UI thread (drawing a row) and a worker (building the search index) may both get
+        # here first: either opens, and the values are the same.
+        values = self._values
+        if values is None:
+            opener = self._opener
+            if opener is None:  # the other one has just finished
+                values = self._values
+                assert values is not None
+                return values
+            values, self._error = opener()
+            self._values = values
             self._opener = None  # nothing left that could open them again
-        return self._values
+        return values
+
+    @property
+    def error(self) -> str | None:
+        self._open()
+        return self._error
+
+
+class ShownFields(_Sealed[tuple[str, tuple[str, ...], tuple[str, ...]]]):
+    """An item's username, URLs and tags: opened when the item is drawn, shown or searched.
+
+    Unlocking 10,000 items opens only their titles (the list's order needs them); the list
+    draws a few dozen rows, and the search index opens the rest in the background.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        username: str = "",
+        urls: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        *,
+        opener: Opener[tuple[str, tuple[str, ...], tuple[str, ...]]] | None = None,
+    ) -> None:
+        super().__init__((username, urls, tags), opener)
+
+    @property
+    def username(self) -> str:
+        return self._open()[0]
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self._open()[1]
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._open()[2]
+
+
+class SecretFields(_Sealed[tuple[str, str, str]]):
+    """An item's password, notes and TOTP secret: opened when the item is drawn, shown,
+    copied or edited."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        password: str = "",
+        notes: str = "",
+        totp: str = "",
+        *,
+        opener: Opener[tuple[str, str, str]] | None = None,
+    ) -> None:
+        super().__init__((password, notes, totp), opener)
 
     @property
     def password(self) -> str:
@@ -96,27 +157,59 @@ class SecretFields:
     def totp(self) -> str:
         return self._open()[2]
 
-    @property
-    def error(self) -> str | None:
-        self._open()
-        return self._error
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Item:
     """A vault item as the screens see it. ``error`` is set when it could not be opened."""
 
     id: int
     version: int
     title: str
-    username: str = ""
-    urls: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    favourite: bool = False
-    updated_at: datetime | None = None
-    deleted_at: datetime | None = None
-    damage: str | None = None
-    secrets: SecretFields = field(default_factory=SecretFields, repr=False, compare=False)
+    favourite: bool
+    updated_at: datetime | None
+    deleted_at: datetime | None
+    damage: str | None
+    shown: ShownFields = field(repr=False, compare=False)
+    secrets: SecretFields = field(repr=False, compare=False)
+
+    def __init__(
+        self,
+        id: int,
+        version: int,
+        title: str,
+        username: str = "",
+        urls: tuple[str, ...] = (),
+        tags: tuple[str, ...] = (),
+        favourite: bool = False,
+        updated_at: datetime | None = None,
+        deleted_at: datetime | None = None,
+        damage: str | None = None,
+        *,
+        shown: ShownFields | None = None,
+        secrets: SecretFields | None = None,
+    ) -> None:
+        put = object.__setattr__  # frozen: set once, here
+        put(self, "id", id)
+        put(self, "version", version)
+        put(self, "title", title)
+        put(self, "favourite", favourite)
+        put(self, "updated_at", updated_at)
+        put(self, "deleted_at", deleted_at)
+        put(self, "damage", damage)
+        put(self, "shown", shown if shown is not None else ShownFields(username, urls, tags))
+        put(self, "secrets", secrets if secrets is not None else SecretFields())
+
+    @property
+    def username(self) -> str:
+        return self.shown.username
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return self.shown.urls
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.shown.tags
 
     @property
     def password(self) -> str:
@@ -132,7 +225,7 @@ class Item:
 
     @property
     def error(self) -> str | None:
-        return self.damage or self.secrets.error
+        return self.damage or self.shown.error or self.secrets.error
 
     def draft(self) -> ItemDraft:
         return ItemDraft(

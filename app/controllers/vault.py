@@ -29,6 +29,7 @@ from app.items import (
     ItemDraft,
     ItemNotFound,
     SecretFields,
+    ShownFields,
     normalize_totp,
     plain_values,
     split_lines,
@@ -55,10 +56,9 @@ if TYPE_CHECKING:
 
 TRASH_RETENTION = timedelta(days=30)
 HISTORY_LIMIT = 10
-# Items opened before the list is first handed over: more rows than any terminal shows.
-FIRST_SCREENFUL = 200
 # What the list and search show, opened on unlock; then what waits until an item is used.
 _SHOWN_FIELDS = ("title", "username", "urls", "tags")
+_SHOWN_LATER = _SHOWN_FIELDS[1:]  # all but the title, which the list's order needs at once
 _SECRET_FIELDS = ("password", "notes", "totp")
 _ROW_FIELDS = _SHOWN_FIELDS + _SECRET_FIELDS
 _LIST_COLUMNS = (
@@ -96,34 +96,40 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def _damaged(item_id: int) -> str:
-    return f"Damaged item #{item_id}"
-
-
-def _open_title(cipher: crypto.FieldCipher, user_id: int, row: tuple[Any, ...]) -> str | None:
-    """The title of a row of _LIST_COLUMNS, or None when it cannot be opened."""
-    try:
-        return cipher.open(row[5], crypto.field_aad(user_id, row[0], "title"))
-    except (crypto.CryptoError, UnicodeDecodeError):
-        return None
-
-
 def _reason(error: Exception) -> str:
     return error.args[0] if isinstance(error, crypto.CryptoError) else "unreadable"
+
+
+def _open_fields(
+    names: tuple[str, ...],
+    cipher: crypto.FieldCipher,
+    user_id: int,
+    item_id: int,
+    *sealed: bytes,
+) -> tuple[tuple[str, ...], str | None]:
+    try:
+        return tuple(
+            cipher.open(blob, crypto.field_aad(user_id, item_id, name))
+            for name, blob in zip(names, sealed, strict=True)
+        ), None
+    except (crypto.CryptoError, UnicodeDecodeError) as error:
+        return ("",) * len(names), f"This item cannot be opened: {_reason(error)}"
+
+
+def _open_shown(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
+) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], str | None]:
+    """An item's username, URLs and tags, opened when first read (see ShownFields)."""
+    (username, urls, tags), error = _open_fields(_SHOWN_LATER, cipher, user_id, item_id, *sealed)
+    return (username, split_lines(urls), split_lines(tags)), error
 
 
 def _open_secrets(
     cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
 ) -> tuple[tuple[str, str, str], str | None]:
     """An item's password, notes and TOTP secret, opened when first read (see SecretFields)."""
-    try:
-        password, notes, totp = (
-            cipher.open(blob, crypto.field_aad(user_id, item_id, name))
-            for name, blob in zip(_SECRET_FIELDS, sealed, strict=True)
-        )
-    except (crypto.CryptoError, UnicodeDecodeError) as error:
-        return ("", "", ""), f"This item cannot be opened: {_reason(error)}"
-    return (password, notes, totp), None
+    (password, notes, totp), error = _open_fields(_SECRET_FIELDS, cipher, user_id, item_id, *sealed)
+    return (password, notes, totp), error
 
 
 class VaultController:
@@ -164,45 +170,38 @@ class VaultController:
         )
 
     @staticmethod
-    def _decrypt(
-        user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...], title: str | None = None
-    ) -> Item:
+    def _decrypt(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) -> Item:
         """One item from a row of _LIST_COLUMNS; a damaged one comes back with ``error`` set.
 
-        Title, username, URLs and tags are opened now (the list and search need them); the
-        password, notes and TOTP secret when first read (see SecretFields). This runs once per
-        item on every unlock, so it stays a straight line: no per-item closures or dicts.
+        Only the title is opened now; the other fields when first read (see ShownFields and
+        SecretFields). This runs for every item on every unlock, so it stays a straight line.
         """
         item_id, version, favourite, updated_at, deleted_at = row[:5]
         sealed_title, username, urls, tags, password, notes, totp = row[5:]
-        aad, open_field = crypto.field_aad, cipher.open
         try:
-            if title is None:
-                title = open_field(sealed_title, aad(user_id, item_id, "title"))
-            username = open_field(username, aad(user_id, item_id, "username"))
-            urls = open_field(urls, aad(user_id, item_id, "urls"))
-            tags = open_field(tags, aad(user_id, item_id, "tags"))
+            title = cipher.open(sealed_title, crypto.field_aad(user_id, item_id, "title"))
         except (crypto.CryptoError, UnicodeDecodeError) as error:
             return Item(
                 item_id,
                 version,
-                _damaged(item_id),
+                f"Damaged item #{item_id}",
                 updated_at=updated_at,
                 deleted_at=deleted_at,
                 damage=f"This item cannot be opened: {_reason(error)}",
             )
-        opener = partial(_open_secrets, cipher, user_id, item_id, password, notes, totp)
         return Item(
             item_id,
             version,
             title,
-            username,
-            split_lines(urls),
-            split_lines(tags),
-            bool(favourite),
-            updated_at,
-            deleted_at,
-            secrets=SecretFields(opener=opener),
+            favourite=bool(favourite),
+            updated_at=updated_at,
+            deleted_at=deleted_at,
+            shown=ShownFields(
+                opener=partial(_open_shown, cipher, user_id, item_id, username, urls, tags)
+            ),
+            secrets=SecretFields(
+                opener=partial(_open_secrets, cipher, user_id, item_id, password, notes, totp)
+            ),
         )
 
     @contextmanager
@@ -232,18 +231,10 @@ class VaultController:
     # -- actions ----------------------------------------------------------------------------
 
     def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
-        """Every live item (or every trashed one), decrypted: favourites first, then by title."""
-        *_, (items, _total) = self.open_items(active, trash=trash)
-        return items
+        """Every live item (or every trashed one): favourites first, then by title.
 
-    def open_items(
-        self, active: ActiveSession, *, trash: bool = False, first: int | None = None
-    ) -> Iterator[tuple[list[Item], int]]:
-        """The list in two steps: its first ``first`` items as soon as they are known, then all
-        of them; each step comes with the total count, so a caller can tell which is which.
-
-        The order needs every title (one decryption per item), but the usernames, URLs and tags
-        of the items past the first screenful can wait until that screenful has been handed on.
+        Only the titles are decrypted here, one per item, since the order needs them; every
+        other field opens when it is first read (a row drawn, an item shown, the search index).
         """
         with self._translate_errors(), self._sessions() as db:
             # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
@@ -257,25 +248,11 @@ class VaultController:
             )
             with collector_paused():
                 rows = [tuple(row) for row in db.connection().execute(query)]
-        first = FIRST_SCREENFUL if first is None else first
-        user_id, cipher, total = active.user_id, crypto.FieldCipher(active.vault_key), len(rows)
+        user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
         with collector_paused():
-            titles = [_open_title(cipher, user_id, row) for row in rows]
-            order = sorted(
-                range(total),
-                key=lambda i: (
-                    not rows[i][2],
-                    (titles[i] or _damaged(rows[i][0])).casefold(),
-                    rows[i][0],
-                ),
-            )
-            head = [self._decrypt(user_id, cipher, rows[i], titles[i]) for i in order[:first]]
-        if total > first:
-            yield head, total
-            with collector_paused():
-                rest = [self._decrypt(user_id, cipher, rows[i], titles[i]) for i in order[first:]]
-            head = head + rest  # a new list: the first one is in the caller's hands
-        yield head, total
+            items = [self._decrypt(user_id, cipher, row) for row in rows]
+        items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
+        return items
 
     def fingerprint(self, active: ActiveSession) -> tuple[int, int, int]:
         """A cheap summary of the account's items that changes whenever any item does.
