@@ -31,10 +31,11 @@ if TYPE_CHECKING:
     from app.screens.item_form import ItemFormScreen
     from app.screens.unlock import UnlockScreen
     from app.screens.vault import VaultScreen
+    from app.search import Index
 
 REFRESH_SECONDS = 60.0
 VAULT_SHOW_WAIT = 0.3  # longest wait for the first screenful before the vault screen goes up
-FIRST_PAINT_WAIT = 0.3  # longest wait for the first screenful to be drawn
+FIRST_PAINT_WAIT = 0.3  # longest wait for a new list to be drawn before indexing it
 OFFLINE_RETRY_SECONDS = 5.0
 
 # Every vault action is in the command palette too (title, help, VaultScreen method).
@@ -68,7 +69,11 @@ class VaultRoutes(App[None]):
         items: list[Item]
         trash: bool
         select: int | None = None
-        total: int | None = None  # more than len(items) while the rest is still being opened
+
+    @dataclass
+    class SearchIndexed(Message):
+        items: list[Item]
+        index: Index
 
     @dataclass
     class ItemSaved(Message):
@@ -181,16 +186,7 @@ class VaultRoutes(App[None]):
         if poll and fingerprint == self._fingerprint and not self.database_offline:
             return
         self._fingerprint = fingerprint
-        for items, total in vault.open_items(session, trash=trash):
-            # The first screenful, then the whole list; nothing more once a newer load began.
-            if get_current_worker().is_cancelled:
-                return
-            self._first_paint.clear()
-            self.post_message(self.ItemsLoaded(items, trash, select, total))
-            if len(items) < total:
-                # Let the UI thread draw the first screenful before opening the rest: the two
-                # would otherwise take turns at the GIL and both finish later.
-                self._first_paint.wait(FIRST_PAINT_WAIT)
+        self._hand_over(vault.list_items(session, trash=trash), trash, select)
         if purge and vault.purge_expired(session):
             # After the list is on its way: only items 30 days in the trash go, which the
             # vault view does not show.
@@ -226,7 +222,22 @@ class VaultRoutes(App[None]):
         elif kind == "purge":
             vault.purge(session, item.id)
         trash = kind in ("restore", "purge")  # both happen in the trash view
-        self.post_message(self.ItemsLoaded(vault.list_items(session, trash=trash), trash))
+        self._hand_over(vault.list_items(session, trash=trash), trash)
+
+    def _hand_over(self, items: list[Item], trash: bool, select: int | None = None) -> None:
+        """From a worker: give the screen the list, then build its search index.
+
+        The list goes first and is drawn at once (its rows open their own fields); the index,
+        which opens every item's username, URLs and tags, is built here afterwards, once the UI
+        thread has drawn the list: the two would otherwise take turns at the GIL.
+        """
+        from app.search import Index
+
+        self._first_paint.clear()
+        self.post_message(self.ItemsLoaded(items, trash, select))
+        self._first_paint.wait(FIRST_PAINT_WAIT)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.SearchIndexed(items, Index(items)))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def unlock_vault(self, password: str) -> None:
@@ -296,14 +307,21 @@ class VaultRoutes(App[None]):
         self._show_vault()
         screen = self.vault_screen()
         if screen is not None and self.unlocked:
-            screen.set_items(
-                message.items, trash=message.trash, select=message.select, total=message.total
-            )
+            screen.set_items(message.items, trash=message.trash, select=message.select)
             self.call_after_refresh(self._first_paint.set)
+        else:
+            self._first_paint.set()
             # Thousands of long-lived items make every full garbage collection walk them all,
             # a 100 ms pause in the middle of a keystroke. They hold no reference cycles, so
             # take them out of the collector's view; reference counting still frees them.
             gc.freeze()
+
+    @on(SearchIndexed)
+    def _search_indexed(self, message: SearchIndexed) -> None:
+        screen = self.vault_screen()
+        if screen is not None and self.unlocked:
+            screen.set_index(message.items, message.index)
+            gc.freeze()  # the fields the index opened are long-lived too
 
     @on(ItemSaved)
     def _item_saved(self, message: ItemSaved) -> None:

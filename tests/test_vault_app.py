@@ -466,13 +466,13 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
 
     seed(settings, ItemDraft("First"))
     reads: list[bool] = []
-    original = VaultController.open_items
+    original = VaultController.list_items
 
     def counting(self, active, *, trash=False):  # type: ignore[no-untyped-def]
         reads.append(trash)
         return original(self, active, trash=trash)
 
-    monkeypatch.setattr(VaultController, "open_items", counting)
+    monkeypatch.setattr(VaultController, "list_items", counting)
     async with vault_app(settings) as (app, pilot):
         assert reads == [False]
         app.refresh_vault()  # as the minute timer and regaining focus do
@@ -488,23 +488,34 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
         assert titles(app) == ["First", "Second"]
 
 
-async def test_the_list_shows_its_first_screenful_then_the_rest(
+async def test_the_list_comes_first_and_its_search_index_after(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.controllers.vault as vault_module
+    from app.search import Index
 
-    monkeypatch.setattr(vault_module, "FIRST_SCREENFUL", 2)
-    seed(settings, *(ItemDraft(f"Item {n}") for n in range(5)))
-    seen: list[tuple[int, str, bool]] = []  # items shown, the counts line, loaded
-    original = VaultScreen.set_items
+    seed(settings, *(ItemDraft(f"Item {n}", username=f"user{n}") for n in range(5)))
+    events: list[str] = []
+    original_items, original_index = VaultScreen.set_items, VaultScreen.set_index
 
-    def recording(self, items, *, trash, select=None, total=None):  # type: ignore[no-untyped-def]
-        original(self, items, trash=trash, select=select, total=total)
-        if self._composed:  # else kept until the screen's on_mount applies it
-            counts = str(self.query_one("#counts").render())
-            seen.append((len(self._index.items), counts, self.loaded))
+    def set_items(self, items, *, trash, select=None):  # type: ignore[no-untyped-def]
+        original_items(self, items, trash=trash, select=select)
+        if self._composed:
+            events.append(f"items:{len(items)}:{self._index is None}")
 
-    monkeypatch.setattr(VaultScreen, "set_items", recording)
-    async with vault_app(settings) as (app, _pilot):
-        assert seen == [(2, "Opening 5 items…", False), (5, "5 items in your vault", True)]
-        assert titles(app) == [f"Item {n}" for n in range(5)]
+    def set_index(self, items, index):  # type: ignore[no-untyped-def]
+        original_index(self, items, index)
+        events.append(f"index:{len(index.items)}")
+
+    monkeypatch.setattr(VaultScreen, "set_items", set_items)
+    monkeypatch.setattr(VaultScreen, "set_index", set_index)
+    async with vault_app(settings) as (app, pilot):
+        assert events == ["items:5:True", "index:5"]
+        screen = app.screen
+        assert isinstance(screen, VaultScreen)
+        assert isinstance(screen._index, Index)
+        assert str(screen.query_one("#counts").render()) == "5 items in your vault"
+        # A search before the index arrives builds it there and then.
+        screen._index = None
+        await type_into(pilot, "#search", "user3")
+        await settle(pilot)
+        assert titles(app) == ["Item 3"]

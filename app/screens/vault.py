@@ -77,11 +77,11 @@ class VaultScreen(Screen[None]):
         self.username = username
         self._notice = notice
         self._policy = policy
-        self._index = Index([])
+        self._items: list[Item] = []
+        self._index: Index | None = None  # built in the background, or at the first search
         self.showing_trash = False
         self.loaded = False
-        self._opening = 0  # how many items are being opened, once the first have arrived
-        self._arrived: tuple[list[Item], bool, int | None, int | None] | None = None
+        self._arrived: tuple[list[Item], bool, int | None] | None = None
         self._composed = False  # its widgets exist (on_mount has begun)
 
     def compose(self) -> ComposeResult:
@@ -103,34 +103,30 @@ class VaultScreen(Screen[None]):
         self.query_one(ItemList).focus()
         self._composed = True
         if self._arrived is not None:
-            items, trash, select, total = self._arrived
+            items, trash, select = self._arrived
             self._arrived = None
-            self.set_items(items, trash=trash, select=select, total=total)
+            self.set_items(items, trash=trash, select=select)
         self._show_counts()
 
     # -- what the App hands down ------------------------------------------------------------
 
-    def set_items(
-        self,
-        items: list[Item],
-        *,
-        trash: bool,
-        select: int | None = None,
-        total: int | None = None,
-    ) -> None:
+    def set_items(self, items: list[Item], *, trash: bool, select: int | None = None) -> None:
         """New contents (unlock, refresh, after a save); the cursor goes to ``select``, or
-        stays on the item it was on. With a ``total`` above ``len(items)`` these are the first
-        of a list still being opened, and the counts line says so until the rest arrives."""
+        stays on the item it was on. Its search index follows (see :meth:`set_index`)."""
         if not self._composed:  # handed over before the screen was up: applied on mount
-            self._arrived = (items, trash, select, total)
+            self._arrived = (items, trash, select)
             return
-        self.loaded = total is None or total <= len(items)
-        self._opening = 0 if self.loaded else total or 0
+        self.loaded = True
         self.showing_trash = trash
         keep = select if select is not None else self.highlighted.id if self.highlighted else None
-        self._index = Index(items)
+        self._items, self._index = items, None
         self._apply_search(keep)
         self._show_counts()
+
+    def set_index(self, items: list[Item], index: Index) -> None:
+        """The search index of ``items``, built off the UI thread; kept if they are still shown."""
+        if items is self._items:
+            self._index = index
 
     def show_history(self, item_id: int, entries: list[HistoryEntry]) -> None:
         detail = self.query_one(ItemDetail)
@@ -143,7 +139,7 @@ class VaultScreen(Screen[None]):
 
     def clear_secrets(self) -> None:
         """Forget every decrypted item (on lock)."""
-        self._index = Index([])
+        self._items, self._index = [], None
         self.query_one(ItemList).set_items([])
         self.query_one(ItemDetail).show(None)
 
@@ -155,17 +151,21 @@ class VaultScreen(Screen[None]):
 
     def _apply_search(self, keep: int | None = None) -> None:
         query = self.query_one("#search", Input).value
-        self.query_one(ItemList).set_items(self._index.search(query), keep_id=keep)
+        if query.strip():
+            if self._index is None:  # a search before the background index arrived
+                self._index = Index(self._items)
+            shown = self._index.search(query)
+        else:
+            shown = self._items
+        self.query_one(ItemList).set_items(shown, keep_id=keep)
 
     def _show_counts(self) -> None:
-        total = len(self._index.items)
+        total = len(self._items)
         shown = len(self.query_one(ItemList).items)
         place = "in the trash (kept 30 days)" if self.showing_trash else "in your vault"
         noun = "item" if total == 1 else "items"
         text = f"{total} {noun} {place}" if shown == total else f"{shown} of {total} {noun} {place}"
-        if not self.loaded:
-            text = f"Opening {self._opening} items…" if self._opening else "Opening…"
-        self.query_one("#counts", Static).update(text)
+        self.query_one("#counts", Static).update(text if self.loaded else "Opening…")
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
