@@ -122,11 +122,10 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             ("login other", None),
             ("list + decrypt", None),
             ("search index build", None),
-            ("unlock to first screenful (in app)", None),
-            ("unlock to first screenful beyond KDF (in app)", UNLOCK_BEYOND_KDF),
-            ("unlock to whole list beyond KDF (in app)", UNLOCK_BEYOND_KDF),
-            ("remembered launch to first screenful (tmux)", REMEMBERED),
-            ("remembered launch to whole list (tmux)", REMEMBERED),
+            ("unlock to filled list (in app)", None),
+            ("unlock to filled list beyond KDF (in app)", UNLOCK_BEYOND_KDF),
+            ("unlock to search ready beyond KDF (in app)", None),
+            ("remembered launch to filled list (tmux)", REMEMBERED),
             ("search keystroke", KEYSTROKE),
         ):
             rows.append(row(group, measure, backend, samples[measure], target=target))
