@@ -9,6 +9,23 @@ from textual.widgets import Input, Static
 from textual.worker import WorkerFailed
 
 from app.app import StrongroomApp
+from app.backend import Backend
+from app.config import Settings
+from app.items import ItemDraft
+from tests.conftest import STRONG_PASSWORD
+
+
+def seed(settings: Settings, *drafts: ItemDraft, remember: bool = True) -> None:
+    """The account "alice" with these items; remembered on this device unless told not to."""
+    backend = Backend(settings, device_label="seed")
+    accounts = backend.accounts()
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=remember)
+    for draft in drafts:
+        backend.vault().add(active, draft)
+    if not remember:
+        accounts.logout(active)
+    backend.close()
 
 
 async def settle(pilot: Pilot[None]) -> None:

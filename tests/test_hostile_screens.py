@@ -22,8 +22,9 @@ from app.screens.register import RegisterScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
 from tests.conftest import STRONG_PASSWORD
-from tests.pilot import settle
+from tests.pilot import seed, settle
 
+KEEP = ItemDraft("Keep", username="kept", password="kept-password")
 SAMPLES = [
     "",
     "   ",
@@ -39,17 +40,6 @@ SAMPLES = [
     "x" * 10_000,
     "lone \ud800 surrogate",
 ]
-
-
-def seed(settings: Settings, remember: bool) -> None:
-    backend = Backend(settings, device_label="seed")
-    accounts = backend.accounts()
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    active = accounts.login("alice", STRONG_PASSWORD, remember=remember)
-    backend.vault().add(active, ItemDraft("Keep", username="kept", password="kept-password"))
-    if not remember:
-        accounts.logout(active)
-    backend.close()
 
 
 def stored_titles(settings: Settings) -> list[str]:
@@ -102,7 +92,7 @@ async def test_registration_form(settings: Settings) -> None:
 
 
 async def test_login_form(settings: Settings) -> None:
-    seed(settings, remember=False)
+    seed(settings, KEEP, remember=False)
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -118,7 +108,7 @@ async def test_login_form(settings: Settings) -> None:
 
 
 async def test_vault_forms_search_and_unlock(settings: Settings) -> None:
-    seed(settings, remember=True)
+    seed(settings, KEEP)
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

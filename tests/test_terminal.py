@@ -19,27 +19,13 @@ from textual import events
 from textual.widgets import Input
 
 from app.__main__ import parse_args
-from app.backend import Backend
 from app.config import Settings
 from app.factory import make_app
 from app.items import ItemDraft
 from app.screens.login import LoginScreen
-from tests.conftest import STRONG_PASSWORD
-from tests.pilot import settle
+from tests.pilot import seed, settle
 
 CANARY = "Canary-Secret-7fq2"
-
-
-def seed(settings: Settings, *drafts: ItemDraft, remember: bool = True) -> None:
-    backend = Backend(settings, device_label="seed")
-    accounts = backend.accounts()
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    active = accounts.login("alice", STRONG_PASSWORD, remember=remember)
-    for draft in drafts:
-        backend.vault().add(active, draft)
-    if not remember:
-        accounts.logout(active)
-    backend.close()
 
 
 async def test_password_fields_are_masked_take_a_paste_and_can_be_revealed(

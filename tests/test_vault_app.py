@@ -25,18 +25,7 @@ from app.screens.vault import VaultScreen
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList
 from tests.conftest import STRONG_PASSWORD
-from tests.pilot import settle, type_into
-
-
-def seed(settings: Settings, *drafts: ItemDraft) -> None:
-    """An account with a remembered session on this device, and some items."""
-    backend = Backend(settings, device_label="seed")
-    accounts = backend.accounts()
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
-    for draft in drafts:
-        backend.vault().add(active, draft)
-    backend.close()
+from tests.pilot import seed, settle, type_into
 
 
 @asynccontextmanager
