@@ -77,10 +77,58 @@ class Index:
             pool = self._last_matches
         terms = needle.split()
         titles, others = self._titles, self._others
+        if len(terms) == 1:
+            scored, missed = self._one_term(terms[0], pool)
+        else:
+            scored, missed = self._many_terms(terms, pool)
+        compact = "".join(terms)
+        if missed and len(compact) > 1:  # one character is a substring, already tried
+            subsequence = _subsequence_pattern(compact)
+            in_title = set(_lines_matching(subsequence, [titles[p] for p in missed]))
+            scored += ((-TITLE_FUZZY, missed[i]) for i in sorted(in_title))
+            rest = [p for i, p in enumerate(missed) if i not in in_title]
+            in_other = _lines_matching(subsequence, [others[p] for p in rest])
+            scored += ((-OTHER_FUZZY, rest[i]) for i in in_other)
+        scored.sort()  # stable, and mostly in order already: a few merges of sorted runs
+        self._last_needle = needle
+        self._last_matches = sorted(position for _, position in scored)
+        items = self.items
+        return [items[position] for _, position in scored]
+
+    def _one_term(self, term: str, pool: Iterable[int]) -> tuple[list[tuple[int, int]], list[int]]:
+        """What one term (the usual case while typing) matches, by score, in vault order.
+
+        The same scores as :meth:`_many_terms`, found without a score per item: the matches
+        come out grouped, so the final sort only merges a few sorted runs.
+        """
+        titles, others = self._titles, self._others
+        prefix: list[int] = []
+        inside: list[int] = []
+        other: list[int] = []
+        missed: list[int] = []
+        for position in pool:  # this loop is the per-item cost of a keystroke
+            title = titles[position]
+            if title.startswith(term):
+                prefix.append(position)
+            elif term in title:
+                inside.append(position)
+            elif term in others[position]:
+                other.append(position)
+            else:
+                missed.append(position)
+        scored = [(-TITLE_PREFIX, p) for p in prefix]
+        scored += [(-TITLE_SUBSTRING, p) for p in inside]
+        scored += [(-OTHER_FIELD, p) for p in other]
+        return scored, missed
+
+    def _many_terms(
+        self, terms: list[str], pool: Iterable[int]
+    ) -> tuple[list[tuple[int, int]], list[int]]:
+        """Every term must match somewhere; each adds its own score."""
+        titles, others = self._titles, self._others
         scored: list[tuple[int, int]] = []
         missed: list[int] = []
         for position in pool:
-            # Inlined scoring: this loop is the per-item cost of a keystroke.
             title, other = titles[position], others[position]
             score = 0
             for term in terms:
@@ -97,15 +145,4 @@ class Index:
                 scored.append((-score, position))
             else:
                 missed.append(position)
-        compact = "".join(terms)
-        if missed and len(compact) > 1:  # one character is a substring, already tried
-            subsequence = _subsequence_pattern(compact)
-            in_title = set(_lines_matching(subsequence, [titles[p] for p in missed]))
-            scored += ((-TITLE_FUZZY, missed[i]) for i in in_title)
-            rest = [p for i, p in enumerate(missed) if i not in in_title]
-            in_other = _lines_matching(subsequence, [others[p] for p in rest])
-            scored += ((-OTHER_FUZZY, rest[i]) for i in in_other)
-        scored.sort()
-        self._last_needle = needle
-        self._last_matches = sorted(position for _, position in scored)
-        return [self.items[position] for _, position in scored]
+        return scored, missed
