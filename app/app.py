@@ -113,7 +113,10 @@ class StrongroomApp(VaultRoutes):
         # their objects out of the collector's view, so that the collections set off while the
         # vault list is built do not walk them again and again (a third of a 10,000-item unlock).
         gc.freeze()
-        self.post_message(self.Started(accounts.startup()))
+        state = accounts.startup()
+        self.post_message(self.Started(state))
+        if state.session is None and state.has_accounts:
+            self.backend.warm_up()  # while the login form waits for the password
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def register(self, username: str, password: str, confirm: str) -> None:

@@ -86,6 +86,11 @@ class Backend:
                 )
             return self._vault
 
+    def warm_up(self) -> None:
+        """Compile the login's and the unlock's statements ahead of the first login."""
+        self.accounts().warm_up()
+        self.vault().warm_up()
+
     def close(self) -> None:
         with self._lock:
             if self._database is not None:

@@ -346,3 +346,14 @@ def test_fingerprint_moves_with_every_change(vault: VaultController, alice: Acti
     # Each change moves it away from what the device saw last.
     assert all(before != after for before, after in itertools.pairwise(seen))
     assert vault.fingerprint(alice) == seen[-1]  # and it stays put when nothing changes
+
+
+def test_warming_up_reads_nothing_and_writes_nothing(
+    vault: VaultController, alice: ActiveSession, accounts: AccountController, database: Database
+) -> None:
+    vault.add(alice, draft("Untouched"))
+    before = _dump(database)
+    accounts.warm_up()
+    vault.warm_up()
+    assert _dump(database) == before
+    assert [i.title for i in vault.list_items(alice)] == ["Untouched"]

@@ -321,6 +321,16 @@ class AccountController:
 
     # -- login and logout -----------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Run the login's reads once for a name nobody can have, while the user types.
+
+        SQLAlchemy compiles a statement the first time it runs; doing it here takes that off
+        the first login (about 25 ms).
+        """
+        with database_errors(self._target), self._sessions() as db:
+            self._check_throttle("", db)
+            db.scalar(select(User).where(User.username_key == ""))
+
     def login(self, username: str, password: str, *, remember: bool) -> ActiveSession:
         normalized = normalize_password(password)
         try:
@@ -328,11 +338,10 @@ class AccountController:
         except ValidationError:
             key = None
         with database_errors(self._target):
-            if key is not None:
-                self._check_throttle(key)
             user = None
             if key is not None:
-                with self._sessions() as db:
+                with self._sessions() as db:  # one connection for both reads
+                    self._check_throttle(key, db)
                     user = db.scalar(select(User).where(User.username_key == key))
             try:
                 if user is None:
@@ -356,12 +365,11 @@ class AccountController:
         if self._audit is not None:
             self._audit.record(event, username, detail)
 
-    def _check_throttle(self, key: str) -> None:
+    def _check_throttle(self, key: str, db: Session) -> None:
         now = self._clock()
-        with self._sessions() as db:
-            retry_at = db.scalar(
-                select(LoginThrottle.next_attempt_at).where(LoginThrottle.username_key == key)
-            )
+        retry_at = db.scalar(
+            select(LoginThrottle.next_attempt_at).where(LoginThrottle.username_key == key)
+        )
         if retry_at is not None and retry_at > now:
             self._record("login_throttled", key)
             raise LoginThrottled(retry_at, now)
@@ -508,7 +516,7 @@ class AccountController:
         with database_errors(self._target):
             with self._sessions() as db:
                 user = self._user_for(db, user_id)
-            self._check_throttle(user.username_key)
+                self._check_throttle(user.username_key, db)
             try:
                 keys = self._check_password(user, normalize_password(password))
             except LoginFailed:
