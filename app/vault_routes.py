@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from app.search import Index
 
 REFRESH_SECONDS = 60.0
-VAULT_SHOW_WAIT = 0.3  # longest wait for the first screenful before the vault screen goes up
+VAULT_SHOW_WAIT = 0.3  # longest wait for the list before the vault screen goes up without it
 FIRST_PAINT_WAIT = 0.3  # longest wait for a new list to be drawn before indexing it
 OFFLINE_RETRY_SECONDS = 5.0
 
@@ -129,8 +129,8 @@ class VaultRoutes(App[None]):
     def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
         """Show the vault for an unlocked session, filled by a worker.
 
-        The screen goes up with the first screenful of items, or after VAULT_SHOW_WAIT if that
-        takes longer. Drawing it while the rows are still being read would only slow both:
+        The screen goes up with its list, or after VAULT_SHOW_WAIT if reading takes longer.
+        Drawing it while the rows are still being read would only slow both:
         SQLite hands back the GIL at every row, and the UI thread, busy laying out the new
         screen, then keeps it for a whole switch interval each time.
         """
