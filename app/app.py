@@ -110,8 +110,8 @@ class StrongroomApp(VaultRoutes):
     def start_up(self) -> None:
         accounts = self.backend.accounts()
         # SQLAlchemy and the crypto libraries are loaded now, for the life of the process: take
-        # their objects out of the collector's view, so that the collections set off while the
-        # vault list is built do not walk them again and again (a third of a 10,000-item unlock).
+        # their objects out of the collector's view, so that the collections set off by the
+        # login and the vault screen's layout do not walk them again and again.
         gc.freeze()
         state = accounts.startup()
         self.post_message(self.Started(state))

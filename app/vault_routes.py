@@ -5,7 +5,6 @@ A mixin of StrongroomApp (app/app.py), kept apart so that neither file grows pas
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -231,13 +230,16 @@ class VaultRoutes(App[None]):
         which opens every item's username, URLs and tags, is built here afterwards, once the UI
         thread has drawn the list: the two would otherwise take turns at the GIL.
         """
+        from app.memory import collector_paused
         from app.search import Index
 
         self._first_paint.clear()
         self.post_message(self.ItemsLoaded(items, trash, select))
         self._first_paint.wait(FIRST_PAINT_WAIT)
         if not get_current_worker().is_cancelled:
-            self.post_message(self.SearchIndexed(items, Index(items)))
+            with collector_paused():  # the fields the index opens are long-lived too
+                index = Index(items)
+            self.post_message(self.SearchIndexed(items, index))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def unlock_vault(self, password: str) -> None:
@@ -311,17 +313,12 @@ class VaultRoutes(App[None]):
             self.call_after_refresh(self._first_paint.set)
         else:
             self._first_paint.set()
-            # Thousands of long-lived items make every full garbage collection walk them all,
-            # a 100 ms pause in the middle of a keystroke. They hold no reference cycles, so
-            # take them out of the collector's view; reference counting still frees them.
-            gc.freeze()
 
     @on(SearchIndexed)
     def _search_indexed(self, message: SearchIndexed) -> None:
         screen = self.vault_screen()
         if screen is not None and self.unlocked:
             screen.set_index(message.items, message.index)
-            gc.freeze()  # the fields the index opened are long-lived too
 
     @on(ItemSaved)
     def _item_saved(self, message: ItemSaved) -> None:

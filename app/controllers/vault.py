@@ -8,8 +8,6 @@ current item, so the caller can show both and let the person choose.
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,6 +33,7 @@ from app.items import (
     split_lines,
     validate,
 )
+from app.memory import collector_paused
 from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
 from app.passwords import ValidationError
 
@@ -69,35 +68,6 @@ _LIST_COLUMNS = (
     "deleted_at",
     *(f"{name}_sealed" for name in _ROW_FIELDS),
 )
-
-
-_paused = 0
-_paused_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the block runs (reference counting goes on).
-
-    Opening 10,000 items allocates some 100,000 objects, none of them in a reference cycle, and
-    every few thousand allocations the collector would walk every object in the process: in the
-    app that was up to half the time of an unlock. On the way out, what the block made (and
-    everything else alive) is frozen out of the collector's view, or the first allocation after
-    it would set off the one big collection that was put off. Frozen objects are still freed
-    by reference counting when dropped. Nested and concurrent uses are counted.
-    """
-    global _paused
-    with _paused_lock:
-        _paused += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _paused_lock:
-            _paused -= 1
-            if not _paused:
-                gc.freeze()
-                gc.enable()
 
 
 def _reason(error: Exception) -> str:
