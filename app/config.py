@@ -190,7 +190,7 @@ def load_settings(
                 f"by database_password_file or {DATABASE_PASSWORD_FILE_ENV} (owner-only), or "
                 f"the whole URL in {config_path} (owner-only)."
             )
-        _require_owner_only(config_path, "holds the database password")
+        _require_owner_only(config_path, _stat(config_path), "holds the database password")
     password_file = env.get(DATABASE_PASSWORD_FILE_ENV) or document.get("database_password_file")
     if password_file:
         if not isinstance(password_file, str):
@@ -209,16 +209,21 @@ def _has_password(url: str) -> bool:
     return urlsplit(url).password is not None
 
 
-def _require_owner_only(path: Path, why: str) -> None:
-    """A file that holds a secret must be yours and readable by you alone (like ~/.ssh)."""
+def _stat(path: Path) -> os.stat_result:
     try:
-        status = path.stat()
+        return path.stat()
     except OSError as error:
         raise ConfigError(f"{path} could not be read: {error.strerror}") from None
-    if status.st_mode & 0o077 or (hasattr(os, "getuid") and status.st_uid != os.getuid()):
+
+
+def _require_owner_only(path: Path, status: os.stat_result, why: str) -> None:
+    """A file that holds a secret must be yours and readable by you alone."""
+    from app.tokens import privacy_problem
+
+    problem = privacy_problem(status)
+    if problem is not None:
         raise ConfigError(
-            f"{path} {why} but other users can read it or it is not yours "
-            f"(mode {status.st_mode & 0o777:o}); fix it with: chmod 600 {path}"
+            f"{path} {why} but {problem}; make it yours and owner-only: chmod 600 {path}"
         )
 
 
@@ -229,13 +234,10 @@ def _read_password_file(path: Path) -> str:
     not running as root those are accepted as they are, since only root could have put them
     there.
     """
-    try:
-        status = path.stat()
-    except OSError as error:
-        raise ConfigError(f"{path} could not be read: {error.strerror}") from None
+    status = _stat(path)
     mounted_secret = status.st_uid == 0 and not status.st_mode & 0o022
-    if not (mounted_secret and hasattr(os, "getuid") and os.getuid() != 0):
-        _require_owner_only(path, "is the database password file")
+    if not (mounted_secret and hasattr(os, "geteuid") and os.geteuid() != 0):
+        _require_owner_only(path, status, "is the database password file")
     try:
         password = path.read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as error:

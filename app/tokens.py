@@ -50,16 +50,11 @@ class TokenStore:
                 raise TokenFileError(f"The saved login at {self.path} is not a regular file.")
             raw = handle.read(4096)
         token = self._parse(raw)
-        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        problem = privacy_problem(info)
+        if problem is not None:
             raise TokenFileError(
-                f"The saved login at {self.path} belongs to another user, so it was not used "
-                "and has been revoked.",
-                exposed_token=token,
-            )
-        if info.st_mode & 0o077:
-            raise TokenFileError(
-                f"The saved login at {self.path} could be read by other users "
-                f"(mode {stat.S_IMODE(info.st_mode):o}), so it was not used and has been revoked.",
+                f"The saved login at {self.path} {problem}, so it was not used and has been "
+                "revoked.",
                 exposed_token=token,
             )
         if token is None:
@@ -84,6 +79,16 @@ class TokenStore:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def privacy_problem(info: os.stat_result) -> str | None:
+    """Why a file that holds a secret cannot be trusted, or None: it must be the user's own and
+    readable by nobody else (as ssh asks of its keys)."""
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "belongs to another user"
+    if info.st_mode & 0o077:
+        return f"could be read by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
 
 
 def write_private_file(path: Path, content: bytes) -> None:
