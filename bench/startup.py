@@ -36,16 +36,8 @@ def stop_server() -> None:
 
 def time_to_text(command: str, text: str, timeout: float = 30.0) -> float:
     """Seconds from starting ``command`` in a 120x40 tmux window until ``text`` is on screen."""
-    return time_to_texts(command, {"": (text,)}, timeout)[""]
-
-
-def time_to_texts(
-    command: str, marks: dict[str, tuple[str, ...]], timeout: float = 30.0
-) -> dict[str, float]:
-    """Seconds until each mark is first on screen: when any one of its texts is visible."""
     _ensure_server()
     session = f"bench{time.monotonic_ns()}"
-    seen: dict[str, float] = {}
     start = time.perf_counter()
     subprocess.run(
         [*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True
@@ -55,15 +47,10 @@ def time_to_texts(
             screen = subprocess.run(
                 [*TMUX, "capture-pane", "-p", "-t", session], capture_output=True, text=True
             ).stdout
-            now = time.perf_counter() - start
-            for name, texts in marks.items():
-                if name not in seen and any(text in screen for text in texts):
-                    seen[name] = now
-            if len(seen) == len(marks):
-                return seen
+            if text in screen:
+                return time.perf_counter() - start
             time.sleep(0.005)
-        missing = [texts for name, texts in marks.items() if name not in seen]
-        raise TimeoutError(f"{missing} did not appear within {timeout} s")
+        raise TimeoutError(f"{text!r} did not appear within {timeout} s")
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
