@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app import __version__
-from app.config import ConfigError, Settings, load_settings
+from app.core.config import ConfigError, Settings, load_settings
 
 
 def disable_core_dumps() -> None:

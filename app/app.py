@@ -1,43 +1,35 @@
-"""The Strongroom App: it routes what the screens ask for to the controllers, and back.
+"""The Strongroom App: it routes what the screens ask for to the services, and back.
 
-Screens post messages; the App runs the matching controller call in a thread worker (hashing and
-every database call stay off the UI thread) and decides which screen comes next. Worker failures
-all pass through one handler that turns them into a message the user can act on.
+Screens post messages (:mod:`app.screens.messages`); the App's flows (:mod:`app.flows`) run the
+matching service call in a thread worker (hashing and every database call stay off the UI
+thread) and decide which screen comes next. Every worker failure passes through one handler:
+:func:`app.flows.failures.explain` says what it means, and the handler shows it on the screen
+that asked.
 """
 
 from __future__ import annotations
 
-import gc
-import logging
-import traceback
-from dataclasses import dataclass
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
-from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-from app.backend import Backend
-from app.screens.form import FormScreen
+from app.flows.accounts import AccountFlow
+from app.flows.clipboard import ClipboardGuard
+from app.flows.failures import Failure, explain, log_failure
+from app.flows.vault import VaultFlow
+from app.screens.form import ShowsErrors
+from app.screens.keys import VAULT_KEYS, commands
 from app.screens.login import LoginScreen
-from app.vault_routes import VaultLocked, VaultRoutes
-
-if TYPE_CHECKING:
-    from app.controllers.accounts import ActiveSession, StartupState
-    from app.screens.register import RegisterScreen
-
-log = logging.getLogger("strongroom")
-
-
-def log_failure(where: str, error: BaseException) -> None:
-    """Log where an error happened and its stack, but not its message: it may quote a secret."""
-    stack = "".join(traceback.format_tb(error.__traceback__))
-    log.error("%s: unexpected %s\n%s", where, type(error).__name__, stack)
+from app.services.backend import Backend
 
 
 def stylesheet_paths() -> list[Path]:
@@ -49,7 +41,7 @@ def stylesheet_paths() -> list[Path]:
     return [folder / "app.tcss"]
 
 
-class StrongroomApp(VaultRoutes):
+class StrongroomApp(AccountFlow, VaultFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -57,28 +49,16 @@ class StrongroomApp(VaultRoutes):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    @dataclass
-    class Started(Message):
-        state: StartupState
-
-    @dataclass
-    class AccountCreated(Message):
-        username: str
-
-    @dataclass
-    class LoggedIn(Message):
-        session: ActiveSession
-
-    @dataclass
-    class LoggedOut(Message):
-        username: str
-
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
-        self.active: ActiveSession | None = None
+        self.active = None
+        self.clipboard_guard = ClipboardGuard(
+            self, backend.settings.security.clipboard_clear_seconds
+        )
+        self._asked_by = {}
         self._login_hint: str | None = None
-        self._init_vault_routes()
+        self.init_vault_flow()
 
     def compose(self) -> ComposeResult:
         # A returning user without a saved login sees the login form as the very first frame;
@@ -101,178 +81,43 @@ class StrongroomApp(VaultRoutes):
         self.backend.close()
 
     async def action_quit(self) -> None:
-        self.clear_clipboard()  # while the terminal is still ours to write to
+        self.clipboard_guard.clear()  # while the terminal is still ours to write to
         self.exit()
 
-    # -- workers: one user action each, off the UI thread -----------------------------------
-
-    @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
-    def start_up(self) -> None:
-        accounts = self.backend.accounts()
-        # SQLAlchemy and the crypto libraries are loaded now, for the life of the process: take
-        # their objects out of the collector's view, so that the collections set off by the
-        # login and the vault screen's layout do not walk them again and again.
-        gc.freeze()
-        state = accounts.startup()
-        self.post_message(self.Started(state))
-        if state.session is None and state.has_accounts:
-            self.backend.warm_up()  # while the login form waits for the password
-
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
-    def register(self, username: str, password: str, confirm: str) -> None:
-        result = self.backend.accounts().register(username, password, confirm)
-        self.post_message(self.AccountCreated(result.username))
-
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
-    def log_in(self, username: str, password: str, remember: bool) -> None:
-        session = self.backend.accounts().login(username, password, remember=remember)
-        self.post_message(self.LoggedIn(session))
-
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
-    def log_out(self, session: ActiveSession) -> None:
-        self.backend.accounts().logout(session)
-        self.post_message(self.LoggedOut(session.username))
-
-    # -- what the screens ask for --------------------------------------------------------------
-
-    # The registration and database-error screens load on first use (most launches show
-    # neither); their messages reach these handlers by name.
-    def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
-        self.register(message.username, message.password, message.confirm)
-
-    def on_register_screen_back_to_login(self) -> None:
-        self.switch_screen(LoginScreen())
-
-    @on(LoginScreen.Submitted)
-    def _login_submitted(self, message: LoginScreen.Submitted) -> None:
-        self.log_in(message.username, message.password, message.remember)
-        self.load_vault_code()
-
-    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
-    def load_vault_code(self) -> None:
-        """Import the vault's screens while the login's key derivation runs.
-
-        Argon2id and bcrypt release the GIL, so on a second core this import is free, instead of
-        holding up the first paint of the vault after the password is accepted.
-        """
-        import app.screens.vault  # noqa: F401
-
-    @on(LoginScreen.CreateAccount)
-    def _create_account(self) -> None:
-        from app.screens.register import RegisterScreen
-
-        self.switch_screen(RegisterScreen(self.account_policy(), can_go_back=True))
-
-    def on_vault_screen_logout(self) -> None:
-        self._logout_requested()
-
-    def on_unlock_screen_logout(self) -> None:
-        self._logout_requested()
-
-    def _logout_requested(self) -> None:
-        if self.active is not None:
-            self.clear_clipboard()
-            self.log_out(self.active)
-
-    def on_database_error_screen_retry(self) -> None:
-        self.start_up()
-
-    # -- what the workers report -----------------------------------------------------------------
-
-    @on(Started)
-    def _started(self, message: Started) -> None:
-        state = message.state
-        if state.session is not None:
-            self.open_vault(state.session)
-        elif state.has_accounts:
-            if not isinstance(self.screen, LoginScreen):
-                username = self.backend.login_hint() or ""
-                self._show(LoginScreen(username=username, notice=state.notice))
-        else:
-            from app.screens.register import RegisterScreen
-
-            self._show(RegisterScreen(self.account_policy(), can_go_back=False))
-            if state.notice:
-                self.notify(state.notice, markup=False)
-
-    @on(AccountCreated)
-    def _account_created(self, message: AccountCreated) -> None:
-        text = f"Account {message.username} created. Log in with your new password."
-        self.notify(text, title="Account created", markup=False)
-        self._show(LoginScreen(username=message.username, notice=text))
-
-    @on(LoggedIn)
-    def _logged_in(self, message: LoggedIn) -> None:
-        self.open_vault(message.session, message.session.notice)
-
-    @on(LoggedOut)
-    def _logged_out(self, message: LoggedOut) -> None:
-        self.active = None
-        self._show(
-            LoginScreen(username=message.username, notice="You are logged out of this device.")
-        )
+    # -- failures ------------------------------------------------------------------------------
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """Every worker failure becomes a message on the screen that asked, never a crash."""
-        if event.state != WorkerState.ERROR or event.worker.error is None:
+        if event.state not in (WorkerState.ERROR, WorkerState.SUCCESS, WorkerState.CANCELLED):
             return
+        asked_by = self._asked_by.pop(event.worker, None)
         error = event.worker.error
-        from app.controllers.accounts import (
-            AccountDataError,
-            AccountGone,
-            LoginFailed,
-            UsernameTaken,
-        )
-        from app.db import DatabaseUnavailable
-        from app.items import ItemNotFound
-        from app.passwords import ValidationError
-        from app.screens.account import DialogForm
-        from app.screens.item_form import ItemFormScreen
-        from app.screens.unlock import UnlockScreen
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        failure = explain(error, event.worker.group, self.backend.settings.log_path)
+        if failure.unexpected:
+            log_failure(f"worker {event.worker.name}", error)
+        self.show_failure(failure, asked_by)
 
-        if isinstance(error, DatabaseUnavailable) and event.worker.group == "startup":
+    def show_failure(self, failure: Failure, asked_by: Screen[Any] | None) -> None:
+        if failure.route == "database_error" and failure.database is not None:
             from app.screens.database_error import DatabaseErrorScreen
 
-            self._show(DatabaseErrorScreen(error.target, error.reason, error.hint))
-            return
-        if isinstance(error, AccountGone):
+            database = failure.database
+            self.show(DatabaseErrorScreen(database.target, database.reason, database.hint))
+        elif failure.route == "logged_out":
             self.active = None
-            self._show(LoginScreen(notice=error.message))
-            return
-        field: str | None = None
-        if isinstance(error, DatabaseUnavailable) and event.worker.group == "vault-load":
-            self.database_lost(f"The database ({error.target}) cannot be reached: {error.reason}")
-            return
-        if isinstance(error, DatabaseUnavailable):
-            text = (
-                f"The database ({error.target}) cannot be reached: {error.reason} "
-                "What you typed is kept; try again when it is back."
-            )
-        elif isinstance(error, ValidationError):
-            text, field = error.message, error.field or None
-        elif isinstance(error, LoginFailed | AccountDataError | ItemNotFound | VaultLocked):
-            text = error.message
+            self.show(LoginScreen(notice=failure.text))
+        elif failure.route == "offline":
+            self.database_lost(failure.text)
+        elif isinstance(asked_by, ShowsErrors) and asked_by.is_attached:
+            if failure.clear_passwords:
+                asked_by.clear_passwords()
+            asked_by.show_error(failure.text, failure.field)
         else:
-            log_failure(f"worker {event.worker.name}", error)
-            text = (
-                f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
-                f"details are in {self.backend.settings.log_path}."
-            )
-
-        screen = self.screen
-        if isinstance(screen, LoginScreen | UnlockScreen) and isinstance(error, LoginFailed):
-            screen.refuse(text)
-            return
-        if isinstance(screen, FormScreen):
-            if isinstance(error, UsernameTaken | AccountDataError) or field == "confirm":
-                screen.clear_passwords()
-            screen.show_error(text, "password" if field == "confirm" else field)
-        elif isinstance(screen, ItemFormScreen | DialogForm):
-            screen.show_error(text, field)
-        else:
-            self.notify(text, severity="error", markup=False)
-            if isinstance(error, ItemNotFound):
+            self.notify(failure.text, severity="error", markup=False)
+            if failure.refresh:
                 self.refresh_vault()
 
     def _fatal_error(self) -> None:
@@ -287,3 +132,35 @@ class StrongroomApp(VaultRoutes):
             f"are in {self.backend.settings.log_path}."
         )
         self._close_messages_no_wait()
+
+    # -- the command palette ---------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from app.screens.vault import VaultScreen
+
+        yield from super().get_system_commands(screen)
+        if not self.unlocked:
+            return
+        if isinstance(screen, VaultScreen):
+            for key in commands(VAULT_KEYS):
+                help_text = f"{key.does[0].upper()}{key.does[1:]} ({key.display})"
+                run = partial(screen.call_next, screen.run_action, key.action)
+                yield SystemCommand(key.command, help_text, run)
+        yield SystemCommand(
+            "Lock the vault", "Forget the vault key until you unlock", self.lock_vault
+        )
+        yield SystemCommand(
+            "Remembered sessions",
+            "See and revoke the devices that stay logged in",
+            self.show_sessions,
+        )
+        yield SystemCommand(
+            "Change master password",
+            "Re-wrap the vault key under a new password",
+            self.show_change_password,
+        )
+        yield SystemCommand(
+            "Delete account",
+            "Remove the account and every item, for good",
+            self.show_delete_account,
+        )

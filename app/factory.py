@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from app.app import StrongroomApp
-from app.backend import Backend
-from app.config import Settings
+from app.core.accounts import Clock
+from app.core.config import Settings
+from app.services.backend import Backend
 
 
 def make_app(
     settings: Settings,
     *,
-    clock: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     device_label: str | None = None,
 ) -> StrongroomApp:
     return StrongroomApp(Backend(settings, clock=clock, device_label=device_label))

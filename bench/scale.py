@@ -81,7 +81,9 @@ def _fill(url: str, first: int, last: int, items_per_user: int) -> None:
                     key_format_version=1,
                 )
             )
-            user_id = result.inserted_primary_key[0]
+            primary_key = result.inserted_primary_key
+            assert primary_key is not None
+            user_id = primary_key[0]
             rows: list[dict[str, Any]] = [
                 {
                     "user_id": user_id,
@@ -107,7 +109,7 @@ def scale_database(root: Path, users: int, items_per_user: int, count: int) -> s
     if _counts(url) == expected:
         return url
     url = fresh_database("mariadb", root, name)
-    from app.db import open_database
+    from app.services.database import open_database
 
     open_database(url).engine.dispose()  # the schema, through the app's own migrations
     started = time.perf_counter()

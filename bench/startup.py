@@ -62,8 +62,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def prepare_profile(root: Path) -> tuple[Path, Path]:
     """A profile with one account, so Strongroom opens on the login screen."""
-    from app.backend import Backend
-    from app.config import load_settings
+    from app.core.config import load_settings
+    from app.services.backend import Backend
 
     config_dir, data_dir = root / "config", root / "data"
     settings = load_settings(config_dir, data_dir, environ={})

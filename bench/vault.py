@@ -2,7 +2,7 @@
 
     python -m bench.vault [--items 10000] [--runs 5] [--backend sqlite|mariadb|both]
 
-Items come from a fixed seed and go in through VaultController.add_many, sealed exactly as the
+Items come from a fixed seed and go in through VaultService.add_many, sealed exactly as the
 app seals them. The account uses Strongroom's default (production) Argon2id and bcrypt costs.
 Every function returns raw samples in milliseconds; ``python -m bench`` turns them into the table.
 """
@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bench.startup import PASSWORD, strongroom_command, time_to_text
 
 if TYPE_CHECKING:
-    from app.items import ItemDraft
+    from app.core.items import ItemDraft
 
 WORDS = "amber birch cedar delta ember fjord grove harbor island juniper kestrel lumen meadow "
 WORDS += "nectar orbit pepper quartz raven sierra tundra umber violet willow xenon yarrow zephyr"
@@ -41,7 +41,7 @@ Samples = dict[str, list[float]]
 
 def drafts(count: int, seed: int = SEED) -> list[ItemDraft]:
     """``count`` realistic items, the same ones on every run."""
-    from app.items import ItemDraft
+    from app.core.items import ItemDraft
 
     rng = random.Random(seed)  # benchmark data, not secrets
     words = WORDS.split()
@@ -87,14 +87,14 @@ def fresh_database(backend: str, root: Path, name: str = "strongroom_bench") -> 
 
 
 def settings_for(root: Path, url: str, config: str = "config") -> object:
-    from app.config import load_settings
+    from app.core.config import load_settings
 
     return load_settings(root / config, root / "data", environ={"STRONGROOM_DATABASE_URL": url})
 
 
 def prepare(url: str, root: Path, count: int, username: str = "bench") -> float:
     """Register, remember this device (root/config), import the items; returns import ms."""
-    from app.backend import Backend
+    from app.services.backend import Backend
 
     backend = Backend(settings_for(root, url), device_label="bench")  # type: ignore[arg-type]
     accounts = backend.accounts()
@@ -109,8 +109,8 @@ def prepare(url: str, root: Path, count: int, username: str = "bench") -> float:
 
 def login_split(url: str, root: Path, runs: int, username: str = "bench") -> Samples:
     """Password login split into Argon2id, bcrypt and the rest; then listing the vault."""
-    from app.backend import Backend
-    from app.search import Index
+    from app.core.search import Index
+    from app.services.backend import Backend
 
     backend = Backend(settings_for(root, url), device_label="bench")  # type: ignore[arg-type]
     accounts = backend.accounts()
@@ -147,7 +147,7 @@ def login_split(url: str, root: Path, runs: int, username: str = "bench") -> Sam
 @contextmanager
 def timed_kdf() -> Iterator[dict[str, float]]:
     """Milliseconds spent in the Argon2id and bcrypt calls made inside the ``with`` block."""
-    from app import crypto
+    from app.core import crypto
 
     spent = {"argon2id": 0.0, "bcrypt": 0.0}
     originals = crypto.derive_keys, crypto.check_verifier
@@ -162,8 +162,8 @@ def timed_kdf() -> Iterator[dict[str, float]]:
 
         return timed
 
-    crypto.derive_keys = timing("argon2id", originals[0])  # type: ignore[assignment]
-    crypto.check_verifier = timing("bcrypt", originals[1])  # type: ignore[assignment]
+    crypto.derive_keys = timing("argon2id", originals[0])
+    crypto.check_verifier = timing("bcrypt", originals[1])
     try:
         yield spent
     finally:
@@ -235,7 +235,7 @@ async def probe_unlock(root: Path, url: str) -> dict[str, object]:
             app.call_after_refresh(painted.set)
             await painted.wait()
             filled = (time.perf_counter() - started) * 1000
-            while app.screen._index is None:  # type: ignore[attr-defined]
+            while app.screen._index is None:
                 await asyncio.sleep(0.002)
             searchable = (time.perf_counter() - started) * 1000
     return {
@@ -266,7 +266,8 @@ def measure_backend(backend: str, count: int, runs: int) -> Samples:
         samples.update(login_split(url, root, runs))
         (root / "login-config").mkdir(mode=0o700)
         shutil.copy(root / "config" / "last-user.json", root / "login-config")
-        keystrokes, memory = [], []
+        keystrokes: list[float] = []
+        memory: list[float] = []
         for _ in range(runs):
             probe = run_probe("unlock", root, url)
             kdf = float(probe["kdf"])  # type: ignore[arg-type]
@@ -276,7 +277,7 @@ def measure_backend(backend: str, count: int, runs: int) -> Samples:
                 samples.setdefault(f"unlock to {mark} beyond KDF (in app)", []).append(total - kdf)
         for _ in range(max(1, runs // 2)):
             probe = run_probe("remembered", root, url)
-            keystrokes += probe["keystroke"]  # type: ignore[operator]
+            keystrokes += cast(list[float], probe["keystroke"])
             memory.append(float(probe["memory"]))  # type: ignore[arg-type]
         samples["search keystroke"] = keystrokes
         samples["resident memory (MiB)"] = memory

@@ -9,15 +9,18 @@ from textual.widgets import Input, Static
 from textual.worker import WorkerFailed
 
 from app.app import StrongroomApp
-from app.backend import Backend
-from app.config import Settings
-from app.items import ItemDraft
+from app.core.accounts import Clock
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from app.services.backend import Backend
 from tests.conftest import STRONG_PASSWORD
 
 
-def seed(settings: Settings, *drafts: ItemDraft, remember: bool = True) -> None:
+def seed(
+    settings: Settings, *drafts: ItemDraft, remember: bool = True, clock: Clock | None = None
+) -> None:
     """The account "alice" with these items; remembered on this device unless told not to."""
-    backend = Backend(settings, device_label="seed")
+    backend = Backend(settings, device_label="seed", clock=clock)
     accounts = backend.accounts()
     accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
     active = accounts.login("alice", STRONG_PASSWORD, remember=remember)

@@ -10,30 +10,28 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app import crypto
-from app.config import Settings
-from app.controllers.accounts import (
+from app.core import crypto
+from app.core.config import Settings
+from app.core.errors import (
     LOGIN_FAILED,
-    AccountController,
     AccountDataError,
     LoginFailed,
     LoginThrottled,
     UsernameTaken,
+    ValidationError,
 )
-from app.db import Database
 from app.models import LoginSession, LoginThrottle, User
-from app.passwords import ValidationError
-from app.tokens import TokenStore
+from app.services.accounts import AccountService
+from app.services.database import Database
+from app.services.tokens import TokenStore
 from tests.conftest import STRONG_PASSWORD, FakeClock, make_controller
 
 
-def register(accounts: AccountController, name: str = "alice", pw: str = STRONG_PASSWORD) -> None:
+def register(accounts: AccountService, name: str = "alice", pw: str = STRONG_PASSWORD) -> None:
     accounts.register(name, pw, pw)
 
 
-def test_register_stores_no_readable_secret(
-    accounts: AccountController, database: Database
-) -> None:
+def test_register_stores_no_readable_secret(accounts: AccountService, database: Database) -> None:
     result = accounts.register("  Alice  ", STRONG_PASSWORD, STRONG_PASSWORD)
     assert result.username == "Alice"
     with database.sessions() as db:
@@ -47,13 +45,13 @@ def test_register_stores_no_readable_secret(
     assert user.key_format_version == crypto.KEY_FORMAT_VERSION
 
 
-def test_username_is_unique_case_insensitively(accounts: AccountController) -> None:
+def test_username_is_unique_case_insensitively(accounts: AccountService) -> None:
     register(accounts, "alice")
     with pytest.raises(UsernameTaken, match="already taken"):
         register(accounts, "ALICE")
 
 
-def test_weak_password_refused_with_reason(accounts: AccountController) -> None:
+def test_weak_password_refused_with_reason(accounts: AccountService) -> None:
     with pytest.raises(ValidationError, match="very common password"):
         accounts.register("alice", "password1234", "password1234")
     with pytest.raises(ValidationError, match="at least 12 characters"):
@@ -62,13 +60,13 @@ def test_weak_password_refused_with_reason(accounts: AccountController) -> None:
         accounts.register("marmalade", "marmalade tiger lorry", "marmalade tiger lorry")
 
 
-def test_mismatched_confirmation_refused(accounts: AccountController) -> None:
+def test_mismatched_confirmation_refused(accounts: AccountService) -> None:
     with pytest.raises(ValidationError, match="do not match") as raised:
         accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD + "x")
     assert raised.value.field == "confirm"
 
 
-def test_login_opens_the_vault_key(accounts: AccountController) -> None:
+def test_login_opens_the_vault_key(accounts: AccountService) -> None:
     register(accounts)
     first = accounts.login("alice", STRONG_PASSWORD, remember=False)
     again = accounts.login("ALICE ", STRONG_PASSWORD, remember=False)
@@ -78,7 +76,7 @@ def test_login_opens_the_vault_key(accounts: AccountController) -> None:
     assert first.session_id is None
 
 
-def test_wrong_password_and_unknown_user_say_the_same(accounts: AccountController) -> None:
+def test_wrong_password_and_unknown_user_say_the_same(accounts: AccountService) -> None:
     register(accounts)
     with pytest.raises(LoginFailed) as wrong:
         accounts.login("alice", STRONG_PASSWORD + "!", remember=False)
@@ -89,7 +87,7 @@ def test_wrong_password_and_unknown_user_say_the_same(accounts: AccountControlle
     assert str(wrong.value) == str(unknown.value) == str(malformed.value) == LOGIN_FAILED
 
 
-def test_nfc_and_nfd_forms_are_one_password(accounts: AccountController) -> None:
+def test_nfc_and_nfd_forms_are_one_password(accounts: AccountService) -> None:
     password = "crème brûlée façade naïveté"
     nfc = unicodedata.normalize("NFC", password)
     nfd = unicodedata.normalize("NFD", password)
@@ -98,7 +96,7 @@ def test_nfc_and_nfd_forms_are_one_password(accounts: AccountController) -> None
     assert accounts.login("chef", nfd, remember=False).username == "chef"
 
 
-def test_long_password_is_not_truncated(accounts: AccountController) -> None:
+def test_long_password_is_not_truncated(accounts: AccountService) -> None:
     password = "🔐🗝️ a long passphrase " * 8  # well over bcrypt's 72 bytes
     assert len(password.encode()) > 72
     accounts.register("longpass", password, password)
@@ -109,7 +107,7 @@ def test_long_password_is_not_truncated(accounts: AccountController) -> None:
 
 
 def test_remembered_session_resumes_without_password(
-    accounts: AccountController, database: Database, settings: Settings
+    accounts: AccountService, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     active = accounts.login("alice", STRONG_PASSWORD, remember=True)
@@ -125,7 +123,7 @@ def test_remembered_session_resumes_without_password(
     assert state.session.vault_key == active.vault_key
 
 
-def test_every_login_issues_a_new_token(accounts: AccountController, settings: Settings) -> None:
+def test_every_login_issues_a_new_token(accounts: AccountService, settings: Settings) -> None:
     register(accounts)
     accounts.login("alice", STRONG_PASSWORD, remember=True)
     first = settings.token_path.read_bytes()
@@ -134,7 +132,7 @@ def test_every_login_issues_a_new_token(accounts: AccountController, settings: S
 
 
 def test_logout_ends_the_session_and_old_copies_fail(
-    accounts: AccountController, database: Database, settings: Settings
+    accounts: AccountService, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     active = accounts.login("alice", STRONG_PASSWORD, remember=True)
@@ -153,7 +151,7 @@ def test_logout_ends_the_session_and_old_copies_fail(
 
 
 def test_not_remembered_login_leaves_nothing_behind(
-    accounts: AccountController, database: Database, settings: Settings
+    accounts: AccountService, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     accounts.login("alice", STRONG_PASSWORD, remember=False)
@@ -164,7 +162,7 @@ def test_not_remembered_login_leaves_nothing_behind(
 
 
 def test_idle_session_expires(
-    accounts: AccountController, settings: Settings, clock: FakeClock
+    accounts: AccountService, settings: Settings, clock: FakeClock
 ) -> None:
     register(accounts)
     accounts.login("alice", STRONG_PASSWORD, remember=True)
@@ -178,7 +176,7 @@ def test_idle_session_expires(
     assert not settings.token_path.exists()
 
 
-def test_absolute_session_limit(accounts: AccountController, clock: FakeClock) -> None:
+def test_absolute_session_limit(accounts: AccountService, clock: FakeClock) -> None:
     register(accounts)
     accounts.login("alice", STRONG_PASSWORD, remember=True)
     for _ in range(3):
@@ -191,7 +189,7 @@ def test_absolute_session_limit(accounts: AccountController, clock: FakeClock) -
     assert "time limit" in state.notice
 
 
-def test_startup_reports_whether_accounts_exist(accounts: AccountController) -> None:
+def test_startup_reports_whether_accounts_exist(accounts: AccountService) -> None:
     assert accounts.startup().has_accounts is False
     register(accounts)
     assert accounts.startup().has_accounts is True
@@ -209,9 +207,7 @@ def test_verifier_below_target_cost_is_upgraded(
     make_controller(database, stronger, clock).login("alice", STRONG_PASSWORD, remember=False)
 
 
-def test_weakened_kdf_parameters_are_refused(
-    accounts: AccountController, database: Database
-) -> None:
+def test_weakened_kdf_parameters_are_refused(accounts: AccountService, database: Database) -> None:
     register(accounts)
     with database.sessions.begin() as db:
         db.execute(update(User).values(kdf_memory_kib=1024, kdf_iterations=1))
@@ -219,7 +215,7 @@ def test_weakened_kdf_parameters_are_refused(
         accounts.login("alice", STRONG_PASSWORD, remember=False)
 
 
-def test_damaged_wrapped_key_is_refused(accounts: AccountController, database: Database) -> None:
+def test_damaged_wrapped_key_is_refused(accounts: AccountService, database: Database) -> None:
     register(accounts)
     with database.sessions.begin() as db:
         user = db.scalars(select(User)).one()
@@ -231,7 +227,7 @@ def test_damaged_wrapped_key_is_refused(accounts: AccountController, database: D
 
 
 def test_vault_key_moved_to_another_user_is_refused(
-    accounts: AccountController, database: Database
+    accounts: AccountService, database: Database
 ) -> None:
     register(accounts, "alice")
     register(accounts, "mallory", "a different strong passphrase")
@@ -249,7 +245,7 @@ def test_vault_key_moved_to_another_user_is_refused(
 def test_simultaneous_registrations_of_one_name(
     mariadb_url: str, tmp_path: object, clock: FakeClock, settings: Settings
 ) -> None:
-    from app.db import open_database
+    from app.services.database import open_database
 
     database = open_database(mariadb_url)
     try:
@@ -257,7 +253,7 @@ def test_simultaneous_registrations_of_one_name(
         barrier = threading.Barrier(len(controllers))
         outcomes: list[str] = []
 
-        def attempt(controller: AccountController, index: int) -> None:
+        def attempt(controller: AccountService, index: int) -> None:
             barrier.wait()
             password = f"racing horses number {index} gallop"
             try:
@@ -279,7 +275,7 @@ def test_simultaneous_registrations_of_one_name(
 
 
 def test_session_token_is_bound_to_its_row(
-    accounts: AccountController, database: Database, settings: Settings
+    accounts: AccountService, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     accounts.login("alice", STRONG_PASSWORD, remember=True)
@@ -298,7 +294,7 @@ def test_session_token_is_bound_to_its_row(
     assert "damaged" in state.notice
 
 
-def test_unlock_needs_the_right_password(accounts: AccountController) -> None:
+def test_unlock_needs_the_right_password(accounts: AccountService) -> None:
     register(accounts)
     active = accounts.login("alice", STRONG_PASSWORD, remember=True)
     again = accounts.unlock(active.user_id, active.session_id, STRONG_PASSWORD)
@@ -309,7 +305,7 @@ def test_unlock_needs_the_right_password(accounts: AccountController) -> None:
 
 
 def test_change_password_rewraps_and_ends_other_sessions(
-    accounts: AccountController, database: Database, settings: Settings, clock: FakeClock
+    accounts: AccountService, database: Database, settings: Settings, clock: FakeClock
 ) -> None:
     register(accounts)
     other_device = make_controller(database, settings, clock, settings.config_dir / "other.token")
@@ -335,7 +331,7 @@ def test_change_password_rewraps_and_ends_other_sessions(
 
 
 def test_list_and_revoke_sessions(
-    accounts: AccountController, database: Database, settings: Settings, clock: FakeClock
+    accounts: AccountService, database: Database, settings: Settings, clock: FakeClock
 ) -> None:
     register(accounts)
     other_device = make_controller(database, settings, clock, settings.config_dir / "other.token")
@@ -357,7 +353,7 @@ def test_list_and_revoke_sessions(
 
 
 def test_delete_account_removes_everything(
-    accounts: AccountController, database: Database, settings: Settings
+    accounts: AccountService, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     active = accounts.login("alice", STRONG_PASSWORD, remember=True)
@@ -372,7 +368,7 @@ def test_delete_account_removes_everything(
 
 
 def test_failed_logins_are_throttled_per_username(
-    accounts: AccountController, clock: FakeClock, database: Database, settings: Settings
+    accounts: AccountService, clock: FakeClock, database: Database, settings: Settings
 ) -> None:
     register(accounts)
     messages = {}
@@ -416,14 +412,14 @@ def test_concurrent_failures_all_count_on_mariadb(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from app.db import open_database
+    from app.services.database import open_database
 
     database = open_database(mariadb_url)
     try:
         controllers = [make_controller(database, settings, clock) for _ in range(20)]
         controllers[0].register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
 
-        def attempt(controller: AccountController) -> None:
+        def attempt(controller: AccountService) -> None:
             with pytest.raises(LoginFailed):
                 controller.login("alice", "a wrong password", remember=False)
 
@@ -440,10 +436,10 @@ def test_security_log_records_events_without_secrets(
 ) -> None:
     import json
 
-    from app.audit import SecurityLog
+    from app.services.audit import SecurityLog
 
     log = SecurityLog(settings.security_log_path, clock)
-    controller = AccountController(
+    controller = AccountService(
         database.sessions,
         TokenStore(settings.token_path),
         settings.security,

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Checkbox, Input
 
-from app.config import Settings
+from app.core.config import Settings
 from app.factory import make_app
 from app.screens.database_error import DatabaseErrorScreen
 from app.screens.login import LoginScreen
+from app.screens.messages import RegisterSubmitted
 from app.screens.register import RegisterScreen
 from app.screens.vault import VaultScreen
 from tests.conftest import STRONG_PASSWORD, FakeClock
@@ -264,7 +265,7 @@ async def test_busy_form_shows_loading_and_ignores_resubmits(settings: Settings)
         await type_into(pilot, "#confirm", STRONG_PASSWORD)
         screen = app.screen
         assert isinstance(screen, RegisterScreen)
-        submitted: list[RegisterScreen.Submitted] = []
+        submitted: list[RegisterSubmitted] = []
         original = screen.post_message
 
         def record(message):  # type: ignore[no-untyped-def]
@@ -352,7 +353,7 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
 ) -> None:
     import threading
 
-    from app.backend import Backend
+    from app.services.backend import Backend
 
     first = Backend(settings)
     first.accounts().register("alice", STRONG_PASSWORD, STRONG_PASSWORD)

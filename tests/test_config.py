@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, load_settings
+from app.core.config import ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import crypto
+from app.core import crypto
 
 PARAMS = crypto.KdfParams(crypto.ARGON2ID, 19 * 1024, 2, 1)
 

@@ -12,15 +12,15 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from app.db import (
+from app.core.errors import DatabaseUnavailable
+from app.models import Base
+from app.services.database import (
     MIGRATIONS_PACKAGE,
     SCHEMA_HEAD,
-    DatabaseUnavailable,
     current_revision,
     describe_url,
     open_database,
 )
-from app.models import Base
 
 
 def test_schema_head_constant_matches_the_migrations() -> None:
@@ -50,7 +50,7 @@ def test_opening_twice_does_not_migrate_again(
     def refuse(*args: object) -> None:
         raise AssertionError("migrated an up-to-date database")
 
-    monkeypatch.setattr("app.db.upgrade_schema", refuse)
+    monkeypatch.setattr("app.services.database.upgrade_schema", refuse)
     open_database(database_url).dispose()
 
 

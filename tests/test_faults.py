@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from app.backend import Backend
-from app.config import Settings
-from app.db import DatabaseUnavailable
-from app.items import ItemDraft
+from app.core.config import Settings
+from app.core.errors import DatabaseUnavailable
+from app.core.items import ItemDraft
 from app.screens.item_form import ItemFormScreen
 from app.screens.vault import VaultScreen
+from app.services.backend import Backend
 from app.widgets.item_list import ItemList
 from tests.conftest import FAST_SECURITY, STRONG_PASSWORD, ThrowawayMariaDB
 from tests.pilot import settle, type_into

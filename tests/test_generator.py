@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from app.generator import (
+from app.core.generator import (
     LOOK_ALIKES,
     SYMBOLS,
     GeneratorError,

@@ -9,15 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import crypto
-from app.controllers.accounts import AccountController, LoginFailed
-from app.items import EditConflict, ItemDraft, validate
-from app.passwords import PasswordPolicy, ValidationError, clean_username
+from app.core import crypto
+from app.core.errors import EditConflict, LoginFailed, ValidationError
+from app.core.items import ItemDraft
+from app.core.passwords import PasswordPolicy, clean_username
+from app.core.rules import validate
+from app.services.accounts import AccountService
 from tests.conftest import STRONG_PASSWORD
 
 
 def test_unknown_username_costs_the_same_work_as_a_wrong_password(
-    accounts: AccountController, monkeypatch: pytest.MonkeyPatch
+    accounts: AccountService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counted, not timed: both paths run one Argon2id with the same parameters and one bcrypt
     check at the same cost, so their time differs only by noise (see bench/ for seconds)."""
@@ -118,7 +120,7 @@ def test_any_item_input_is_stored_or_refused_clearly(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_login_input_fails_cleanly(
-    accounts: AccountController, username: str, password: str
+    accounts: AccountService, username: str, password: str
 ) -> None:
     try:
         accounts.login(username, password, remember=False)
@@ -126,7 +128,7 @@ def test_any_login_input_fails_cleanly(
         assert error.message.startswith("Wrong username or password.")
 
 
-def test_sixty_four_emoji_work_as_a_master_password(accounts: AccountController) -> None:
+def test_sixty_four_emoji_work_as_a_master_password(accounts: AccountService) -> None:
     emoji = "".join(chr(0x1F400 + (n * 7) % 200) for n in range(64))
     assert len(emoji) == 64
     assert len(emoji.encode()) > 72 * 3
@@ -141,9 +143,9 @@ def test_twenty_threads_on_one_account(mariadb_url: str, tmp_path, clock) -> Non
     """20 devices at once: log in, read and write the same account; no error, no lost write."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from app.config import Settings
-    from app.controllers.vault import VaultController
-    from app.db import open_database
+    from app.core.config import Settings
+    from app.services.database import open_database
+    from app.services.vault import VaultService
     from tests.conftest import FAST_SECURITY, make_controller
 
     settings = Settings(tmp_path / "c", tmp_path / "d", mariadb_url, FAST_SECURITY)
@@ -152,7 +154,7 @@ def test_twenty_threads_on_one_account(mariadb_url: str, tmp_path, clock) -> Non
         make_controller(database, settings, clock).register(
             "alice", STRONG_PASSWORD, STRONG_PASSWORD
         )
-        shared = VaultController(database.sessions, clock=clock)
+        shared = VaultService(database.sessions, clock=clock)
         first = make_controller(database, settings, clock).login(
             "alice", STRONG_PASSWORD, remember=False
         )
@@ -161,7 +163,7 @@ def test_twenty_threads_on_one_account(mariadb_url: str, tmp_path, clock) -> Non
         def device(number: int) -> int:
             accounts = make_controller(database, settings, clock, tmp_path / f"{number}.token")
             active = accounts.login("alice", STRONG_PASSWORD, remember=True)
-            vault = VaultController(database.sessions, clock=clock)
+            vault = VaultService(database.sessions, clock=clock)
             conflicts = 0
             for round_ in range(5):
                 vault.add(active, ItemDraft(f"device {number} item {round_}"))

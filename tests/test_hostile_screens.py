@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static, TextArea
 
-from app.backend import Backend
-from app.config import Settings
+from app.core.config import Settings
+from app.core.items import ItemDraft
 from app.factory import make_app
-from app.items import ItemDraft
 from app.screens.item_form import ItemFormScreen
 from app.screens.login import LoginScreen
 from app.screens.register import RegisterScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
+from app.services.backend import Backend
 from tests.conftest import STRONG_PASSWORD
 from tests.pilot import seed, settle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from app.memory import collector_paused
+from app.core.memory import collector_paused
 
 
 def test_the_collector_is_off_inside_and_what_was_built_is_frozen() -> None:

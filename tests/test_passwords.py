@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.passwords import PasswordPolicy, ValidationError, clean_username, username_key
+from app.core.errors import ValidationError
+from app.core.passwords import PasswordPolicy, clean_username, username_key
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.controllers.vault import Item
-from app.search import Index
+from app.core.items import Item
+from app.core.search import Index
 
 
 def item(

@@ -19,9 +19,9 @@ from textual import events
 from textual.widgets import Input
 
 from app.__main__ import parse_args
-from app.config import Settings
+from app.core.config import Settings
+from app.core.items import ItemDraft
 from app.factory import make_app
-from app.items import ItemDraft
 from app.screens.login import LoginScreen
 from tests.pilot import seed, settle
 

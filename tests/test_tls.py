@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 
-from app.db import DatabaseUnavailable, create_database_engine, describe_url, open_database
+from app.core.errors import DatabaseUnavailable
+from app.services.database import create_database_engine, describe_url, open_database
 from tests.conftest import ThrowawayMariaDB
 
 

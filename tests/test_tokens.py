@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.crypto import new_session_token
-from app.tokens import TokenFileError, TokenStore
+from app.core.crypto import new_session_token
+from app.services.tokens import TokenFileError, TokenStore
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_clear_removes_the_file(tmp_path: Path) -> None:
 
 
 def test_last_username_is_private_and_tolerates_damage(tmp_path: Path, open_umask: None) -> None:
-    from app.tokens import LastUsername
+    from app.services.tokens import LastUsername
 
     hint = LastUsername(tmp_path / "cfg" / "last-user.json")
     assert hint.load() is None

@@ -9,30 +9,26 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select, text
 
-from app.controllers.accounts import AccountController, ActiveSession
-from app.controllers.vault import (
-    EditConflict,
-    ItemDraft,
-    ItemNotFound,
-    VaultController,
-    normalize_totp,
-    validate,
-)
-from app.db import Database
+from app.core.accounts import ActiveSession
+from app.core.errors import EditConflict, ItemNotFound, ValidationError
+from app.core.items import ItemDraft
+from app.core.rules import normalize_totp, validate
 from app.models import VaultItem
-from app.passwords import ValidationError
+from app.services.accounts import AccountService
+from app.services.database import Database
+from app.services.vault import VaultService
 from tests.conftest import STRONG_PASSWORD, FakeClock
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 
 
 @pytest.fixture
-def vault(database: Database, clock: FakeClock) -> VaultController:
-    return VaultController(database.sessions, target=database.target, clock=clock)
+def vault(database: Database, clock: FakeClock) -> VaultService:
+    return VaultService(database.sessions, target=database.target, clock=clock)
 
 
 @pytest.fixture
-def alice(accounts: AccountController) -> ActiveSession:
+def alice(accounts: AccountService) -> ActiveSession:
     accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
     return accounts.login("alice", STRONG_PASSWORD, remember=False)
 
@@ -41,7 +37,7 @@ def draft(title: str = "Example", **kwargs: object) -> ItemDraft:
     return ItemDraft(title=title, **kwargs)  # type: ignore[arg-type]
 
 
-def test_add_and_list_round_trip(vault: VaultController, alice: ActiveSession) -> None:
+def test_add_and_list_round_trip(vault: VaultService, alice: ActiveSession) -> None:
     added = vault.add(
         alice,
         ItemDraft(
@@ -66,7 +62,7 @@ def test_add_and_list_round_trip(vault: VaultController, alice: ActiveSession) -
     assert "pa55" not in repr(listed)
 
 
-def test_favourites_first_then_by_title(vault: VaultController, alice: ActiveSession) -> None:
+def test_favourites_first_then_by_title(vault: VaultService, alice: ActiveSession) -> None:
     for title, favourite in (
         ("zebra", False),
         ("Apple", False),
@@ -78,12 +74,12 @@ def test_favourites_first_then_by_title(vault: VaultController, alice: ActiveSes
 
 
 def test_listing_opens_titles_and_the_rest_on_first_use(
-    vault: VaultController,
+    vault: VaultService,
     alice: ActiveSession,
     database: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from app import crypto
+    from app.core import crypto
 
     for title in ("kiwi", "Apple", "fig"):
         vault.add(alice, draft(title, username=f"{title}@example.org", password=f"{title}-pw"))
@@ -126,7 +122,7 @@ def _dump(database: Database) -> bytes:
 
 
 def test_canary_secrets_appear_nowhere_in_the_database(
-    vault: VaultController, alice: ActiveSession, database: Database
+    vault: VaultService, alice: ActiveSession, database: Database
 ) -> None:
     canaries = {
         "title": "CanaryTitle-7f3a",
@@ -144,9 +140,9 @@ def test_canary_secrets_appear_nowhere_in_the_database(
     url = database.engine.url
     if url.get_backend_name() == "sqlite" and url.database:
         dump += Path(url.database).read_bytes()
-    needles = ["canary-pass-c0ffee", "canary-newpass-d00d", STRONG_PASSWORD]
+    needles: list[str] = ["canary-pass-c0ffee", "canary-newpass-d00d", STRONG_PASSWORD]
     for value in canaries.values():
-        needles.extend(value if isinstance(value, tuple) else [value])
+        needles.extend(value if isinstance(value, tuple) else [str(value)])
     for needle in needles:
         raw = needle.encode()
         for form in (raw, raw.hex().encode(), base64.b64encode(raw), base64.b64encode(raw)[:-4]):
@@ -155,7 +151,7 @@ def test_canary_secrets_appear_nowhere_in_the_database(
 
 
 def test_flipped_byte_spoils_only_that_item(
-    vault: VaultController, alice: ActiveSession, database: Database
+    vault: VaultService, alice: ActiveSession, database: Database
 ) -> None:
     good = vault.add(alice, draft("Good", password="fine"))
     bad = vault.add(alice, draft("Bad", password="spoiled"))
@@ -166,13 +162,14 @@ def test_flipped_byte_spoils_only_that_item(
         row.password_sealed = bytes(blob)
     items = {i.id: i for i in vault.list_items(alice)}
     assert items[good.id].password == "fine"
-    assert items[bad.id].error is not None
-    assert "altered or belongs elsewhere" in items[bad.id].error
+    error = items[bad.id].error
+    assert error is not None
+    assert "altered or belongs elsewhere" in error
     assert items[bad.id].password == ""
 
 
 def test_ciphertext_moved_between_items_or_fields_is_refused(
-    vault: VaultController, alice: ActiveSession, database: Database
+    vault: VaultService, alice: ActiveSession, database: Database
 ) -> None:
     one = vault.add(alice, draft("One", password="first secret"))
     two = vault.add(alice, draft("Two", password="second secret"))
@@ -186,7 +183,7 @@ def test_ciphertext_moved_between_items_or_fields_is_refused(
 
 
 def test_unknown_field_format_is_refused(
-    vault: VaultController, alice: ActiveSession, database: Database
+    vault: VaultService, alice: ActiveSession, database: Database
 ) -> None:
     item = vault.add(alice, draft("Future"))
     with database.sessions.begin() as db:
@@ -198,7 +195,7 @@ def test_unknown_field_format_is_refused(
 
 
 def test_items_of_another_user_are_out_of_reach(
-    vault: VaultController, alice: ActiveSession, accounts: AccountController, database: Database
+    vault: VaultService, alice: ActiveSession, accounts: AccountService, database: Database
 ) -> None:
     item = vault.add(alice, draft("Alice's", password="hers"))
     accounts.register("mallory", "a different strong passphrase", "a different strong passphrase")
@@ -217,8 +214,8 @@ def test_items_of_another_user_are_out_of_reach(
 def test_edit_conflict_between_two_devices(
     database: Database, alice: ActiveSession, clock: FakeClock
 ) -> None:
-    laptop = VaultController(database.sessions, clock=clock)
-    desktop = VaultController(database.sessions, clock=clock)
+    laptop = VaultService(database.sessions, clock=clock)
+    desktop = VaultService(database.sessions, clock=clock)
     item = laptop.add(alice, draft("Shared", password="v1"))
     opened_on_desktop = desktop.list_items(alice)[0]
     saved = laptop.update(alice, item.id, item.version, draft("Shared", password="from laptop"))
@@ -235,7 +232,7 @@ def test_edit_conflict_between_two_devices(
 
 
 def test_password_history_keeps_the_last_ten(
-    vault: VaultController, alice: ActiveSession, clock: FakeClock
+    vault: VaultService, alice: ActiveSession, clock: FakeClock
 ) -> None:
     item = vault.add(alice, draft("Rotating", password="pw-0"))
     for number in range(1, 13):
@@ -250,7 +247,7 @@ def test_password_history_keeps_the_last_ten(
 
 
 def test_trash_restore_purge_and_expiry(
-    vault: VaultController, alice: ActiveSession, clock: FakeClock
+    vault: VaultService, alice: ActiveSession, clock: FakeClock
 ) -> None:
     keep = vault.add(alice, draft("Keep"))
     old = vault.add(alice, draft("Old"))
@@ -291,7 +288,7 @@ def test_bad_drafts_get_clear_messages(bad: ItemDraft, message: str) -> None:
         validate(bad)
 
 
-def test_odd_but_valid_text_is_kept_exactly(vault: VaultController, alice: ActiveSession) -> None:
+def test_odd_but_valid_text_is_kept_exactly(vault: VaultService, alice: ActiveSession) -> None:
     odd = "[bold]x[/bold] [@click=app.quit]q[/] ' OR '1'='1' -- \u202eevil 🙂 e\u0301"
     item = vault.add(alice, draft(odd, username=odd, password=odd, notes=odd + "\n\tmore"))
     (listed,) = vault.list_items(alice)
@@ -308,7 +305,7 @@ def test_totp_from_an_otpauth_link() -> None:
 
 
 def test_deleting_the_account_removes_its_items(
-    vault: VaultController, alice: ActiveSession, database: Database
+    vault: VaultService, alice: ActiveSession, database: Database
 ) -> None:
     vault.add(alice, draft("Gone soon"))
     from app.models import User
@@ -319,7 +316,7 @@ def test_deleting_the_account_removes_its_items(
         assert db.scalars(select(VaultItem)).all() == []
 
 
-def test_add_many_seals_like_add(vault: VaultController, alice: ActiveSession) -> None:
+def test_add_many_seals_like_add(vault: VaultService, alice: ActiveSession) -> None:
     drafts = [draft(f"Item {n:03}", username=f"user{n}", password=f"pw{n}") for n in range(50)]
     assert vault.add_many(alice, drafts) == 50
     items = vault.list_items(alice)
@@ -330,7 +327,7 @@ def test_add_many_seals_like_add(vault: VaultController, alice: ActiveSession) -
     assert len(vault.list_items(alice)) == 50  # all or nothing
 
 
-def test_fingerprint_moves_with_every_change(vault: VaultController, alice: ActiveSession) -> None:
+def test_fingerprint_moves_with_every_change(vault: VaultService, alice: ActiveSession) -> None:
     seen = [vault.fingerprint(alice)]
     item = vault.add(alice, draft("One"))
     seen.append(vault.fingerprint(alice))
@@ -349,7 +346,7 @@ def test_fingerprint_moves_with_every_change(vault: VaultController, alice: Acti
 
 
 def test_warming_up_reads_nothing_and_writes_nothing(
-    vault: VaultController, alice: ActiveSession, accounts: AccountController, database: Database
+    vault: VaultService, alice: ActiveSession, accounts: AccountService, database: Database
 ) -> None:
     vault.add(alice, draft("Untouched"))
     before = _dump(database)

@@ -10,9 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from app.app import StrongroomApp
-from app.backend import Backend
-from app.config import Settings
-from app.controllers.vault import ItemDraft
+from app.core.config import Settings
+from app.core.items import ItemDraft
 from app.factory import make_app
 from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
 from app.screens.confirm import ConfirmScreen
@@ -22,6 +21,7 @@ from app.screens.item_form import ItemFormScreen
 from app.screens.register import RegisterScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
+from app.services.backend import Backend
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList
 from tests.conftest import STRONG_PASSWORD
@@ -191,7 +191,7 @@ async def test_search_as_you_type(settings: Settings) -> None:
         await pilot.press("h")
         assert titles(app) == ["GitHub"]
         await pilot.press("enter")  # back to the list, the match highlighted
-        assert app.focused is app.screen.query_one(ItemList)
+        assert app.screen.query_one(ItemList).has_focus
         await pilot.press("slash", *"bank.example")  # focusing selects the old query
         assert titles(app) == ["Bank"]
         await pilot.press("escape")
@@ -219,7 +219,8 @@ async def test_copy_keys_and_clipboard_clearing(settings: Settings) -> None:
         assert len(app.clipboard) == 6
         await pilot.press("ctrl+c")
         assert app.clipboard == "pw-to-copy"
-        timer = app._clipboard_timer
+        assert app.clipboard_guard.armed
+        timer = app.clipboard_guard._timer
         assert timer is not None
         assert timer._interval == settings.security.clipboard_clear_seconds
         await pilot.press("ctrl+l")  # locking clears it at once
@@ -231,7 +232,7 @@ async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
     seed(settings, ItemDraft("Secret thing", password="locked-away"))
     now = [1000.0]
     app = make_app(settings)
-    app.idle_clock = lambda: now[0]  # type: ignore[method-assign]
+    app.idle_clock = lambda: now[0]
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+l")
@@ -451,17 +452,17 @@ async def test_two_devices_on_one_mariadb(mariadb_url: str, tmp_path) -> None:  
 async def test_polling_rereads_the_vault_only_when_it_changed(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.controllers.vault import VaultController
+    from app.services.vault import VaultService
 
     seed(settings, ItemDraft("First"))
     reads: list[bool] = []
-    original = VaultController.list_items
+    original = VaultService.list_items
 
     def counting(self, active, *, trash=False):  # type: ignore[no-untyped-def]
         reads.append(trash)
         return original(self, active, trash=trash)
 
-    monkeypatch.setattr(VaultController, "list_items", counting)
+    monkeypatch.setattr(VaultService, "list_items", counting)
     async with vault_app(settings) as (app, pilot):
         assert reads == [False]
         app.refresh_vault()  # as the minute timer and regaining focus do
@@ -480,11 +481,19 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
 async def test_the_list_comes_first_and_its_search_index_after(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.search import Index
+    import threading
+
+    from app.core.search import Index
 
     seed(settings, *(ItemDraft(f"Item {n}", username=f"user{n}") for n in range(5)))
     events: list[str] = []
     original_items, original_index = VaultScreen.set_items, VaultScreen.set_index
+    original_build = Index.__init__
+    built_on: list[str] = []
+
+    def build(self, items):  # type: ignore[no-untyped-def]
+        built_on.append(threading.current_thread().name)
+        original_build(self, items)
 
     def set_items(self, items, *, trash, select=None):  # type: ignore[no-untyped-def]
         original_items(self, items, trash=trash, select=select)
@@ -497,14 +506,22 @@ async def test_the_list_comes_first_and_its_search_index_after(
 
     monkeypatch.setattr(VaultScreen, "set_items", set_items)
     monkeypatch.setattr(VaultScreen, "set_index", set_index)
+    monkeypatch.setattr(Index, "__init__", build)
     async with vault_app(settings) as (app, pilot):
         assert events == ["items:5:True", "index:5"]
         screen = app.screen
         assert isinstance(screen, VaultScreen)
         assert isinstance(screen._index, Index)
         assert str(screen.query_one("#counts").render()) == "5 items in your vault"
-        # A search before the index arrives builds it there and then.
+        # A search typed before the index arrives waits for it, and is answered when it comes.
         screen._index = None
         await type_into(pilot, "#search", "user3")
+        assert titles(app) == [f"Item {n}" for n in range(5)]
+        assert str(screen.query_one("#counts").render()) == "Searching 5 items…"
+        app.index_items(screen._items)
         await settle(pilot)
         assert titles(app) == ["Item 3"]
+        assert str(screen.query_one("#counts").render()) == "1 of 5 items in your vault"
+    # Never on the UI thread, where 10,000 items would freeze the screen for a keystroke.
+    assert len(built_on) == 2
+    assert threading.main_thread().name not in built_on

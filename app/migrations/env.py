@@ -27,8 +27,8 @@ def run_migrations() -> None:
         _run(connection)
         return
     # `alembic` on the command line (for writing new migrations): use Strongroom's own settings.
-    from app.config import load_settings
-    from app.db import create_database_engine
+    from app.core.config import load_settings
+    from app.services.database import create_database_engine
 
     engine = create_database_engine(load_settings().database_url)
     with engine.begin() as connection:

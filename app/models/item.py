@@ -1,4 +1,4 @@
-"""Vault items: every field a person types is stored sealed (see app/crypto.py)."""
+"""Vault items: every field a person types is stored sealed (see app/services/sealing.py)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ class User(Base):
     username_key: Mapped[username_str] = mapped_column(unique=True)
     created_at: Mapped[utc_timestamp]
 
-    # bcrypt over base64(HKDF(Argon2id(password))): see app/crypto.py.
+    # bcrypt over base64(HKDF(Argon2id(password))): see app/core/crypto.py.
     verifier: Mapped[str] = mapped_column(String(60))
 
     kdf_algorithm: Mapped[str] = mapped_column(String(16))

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from app.passwords import PasswordPolicy
+from app.core.passwords import PasswordPolicy
+from app.screens import messages
 from app.widgets.item_list import visible_text
 from app.widgets.strength import StrengthMeter
 
 if TYPE_CHECKING:
-    from app.controllers.accounts import SessionInfo
+    from app.core.accounts import SessionInfo
 
 
 class DialogForm(ModalScreen[None]):
@@ -35,10 +34,13 @@ class DialogForm(ModalScreen[None]):
         error = self.query_one("#error", Static)
         error.update(message)
         error.display = True
-        for secret in self.query(Input):
-            secret.clear()
+        self.clear_passwords()
         if self.query(Input):
             self.query(Input).first().focus()
+
+    def clear_passwords(self) -> None:
+        for secret in self.query(Input):
+            secret.clear()
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
@@ -60,12 +62,7 @@ class DialogForm(ModalScreen[None]):
 
 
 class ChangePasswordScreen(DialogForm):
-    @dataclass
-    class Submitted(Message):
-        form: ChangePasswordScreen
-        current: str
-        new: str
-        confirm: str
+    Submitted = messages.ChangePasswordSubmitted
 
     def __init__(self, username: str, policy: PasswordPolicy) -> None:
         super().__init__()
@@ -113,10 +110,7 @@ class ChangePasswordScreen(DialogForm):
 
 
 class DeleteAccountScreen(DialogForm):
-    @dataclass
-    class Submitted(Message):
-        form: DeleteAccountScreen
-        password: str
+    Submitted = messages.DeleteAccountSubmitted
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog danger"):
@@ -150,10 +144,7 @@ class SessionsScreen(DialogForm):
         Binding("delete", "revoke", "Revoke"),
     ]
 
-    @dataclass
-    class Revoke(Message):
-        form: SessionsScreen
-        session_id: int
+    Revoke = messages.RevokeSession
 
     def __init__(self, sessions: list[SessionInfo]) -> None:
         super().__init__()

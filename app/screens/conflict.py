@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from app.items import Item, ItemDraft
+from app.core.items import Item, ItemDraft
 from app.widgets.item_list import visible_text
 
 Choice = Literal["mine", "theirs", "edit"]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
+from app.screens import messages
+from app.screens.keys import DATABASE_ERROR_KEYS, bindings
+
 
 class DatabaseErrorScreen(Screen[None]):
-    BINDINGS = [
-        Binding("r", "retry", "Retry"),
-    ]
+    BINDINGS = bindings(DATABASE_ERROR_KEYS)
 
-    class Retry(Message):
-        pass
+    Retry = messages.RetryDatabase
 
     def __init__(self, target: str, reason: str, hint: str) -> None:
         super().__init__()

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from textual import on
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static
+
+from app.screens.keys import FORM_KEYS, bindings
+
+
+@runtime_checkable
+class ShowsErrors(Protocol):
+    """A screen that can show a failure on its own error line, next to the field to fix."""
+
+    def show_error(self, message: str, field: str | None = None) -> None: ...
+
+    def clear_passwords(self) -> None: ...
 
 
 class FormScreen(Screen[None]):
     """A form that submits on Enter in any field and waits, visibly, while it is checked."""
 
-    BINDINGS = [
-        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
-    ]
+    BINDINGS = bindings(FORM_KEYS)
 
     SUBMIT_BUTTON = "#submit"
 

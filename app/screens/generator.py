@@ -9,14 +9,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from app.generator import (
+from app.core.generator import (
     GeneratorError,
     PassphraseOptions,
     PasswordOptions,
     generate_passphrase,
     generate_password,
 )
-from app.passwords import PasswordPolicy
+from app.core.rules import ITEM_PASSWORD_POLICY
 from app.widgets.strength import StrengthMeter
 
 
@@ -52,7 +52,7 @@ class GeneratorScreen(ModalScreen[str | None]):
                 yield Checkbox("Capitalise words", id="capitalize")
                 yield Checkbox("Add a digit", id="digit")
             yield Static("", id="result", classes="generated", markup=False)
-            yield StrengthMeter(id="strength")
+            yield StrengthMeter(ITEM_PASSWORD_POLICY, id="strength")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Use it", id="use", variant="primary")
@@ -108,7 +108,7 @@ class GeneratorScreen(ModalScreen[str | None]):
         self.query_one("#use", Button).disabled = False
         self.value = value
         self.query_one("#result", Static).update(value)
-        self.query_one(StrengthMeter).show(PasswordPolicy(min_length=8).assess(value))
+        self.query_one(StrengthMeter).assess(value)
 
     @on(Button.Pressed, "#use")
     def action_use(self) -> None:

@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
-from app.items import Item, ItemDraft
-from app.passwords import PasswordPolicy
+from app.core.items import Item, ItemDraft
+from app.core.passwords import PasswordPolicy
+from app.core.rules import ITEM_PASSWORD_POLICY, LIMITS
+from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
+from app.screens.keys import ITEM_FORM_KEYS, bindings
 from app.widgets.strength import StrengthMeter
 
 
 class ItemFormScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+g", "generate", "Generate password"),
-        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
+    BINDINGS = bindings(ITEM_FORM_KEYS)
 
-    @dataclass
-    class Save(Message):
-        form: ItemFormScreen
-        draft: ItemDraft
-        item_id: int | None
-        version: int | None
+    Save = messages.SaveItem
 
     def __init__(self, item: Item | None = None, *, policy: PasswordPolicy | None = None) -> None:
         super().__init__()
         self.item = item
-        self._policy = policy or PasswordPolicy(min_length=8)
+        self._policy = policy or ITEM_PASSWORD_POLICY
         self._initial = item.draft() if item else ItemDraft(title="")
 
     def compose(self) -> ComposeResult:
@@ -45,12 +34,14 @@ class ItemFormScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog item-form", can_focus=False):
             yield Static("Edit item" if self.item else "New item", classes="form-title")
             yield Label("Title", classes="field-label")
-            yield Input(start.title, id="title", max_length=200)
+            yield Input(start.title, id="title", max_length=LIMITS["title"])
             yield Label("Username", classes="field-label")
-            yield Input(start.username, id="username", max_length=500)
+            yield Input(start.username, id="username", max_length=LIMITS["username"])
             yield Label("Password (Ctrl+G generates one)", classes="field-label")
             with Horizontal(classes="password-row"):
-                yield Input(start.password, id="password", password=True, max_length=4096)
+                yield Input(
+                    start.password, id="password", password=True, max_length=LIMITS["password"]
+                )
                 yield Button("Generate", id="generate", classes="inline-button")
             yield StrengthMeter(self._policy, id="strength")
             yield Label("URLs, one per line", classes="field-label")
@@ -62,7 +53,7 @@ class ItemFormScreen(ModalScreen[None]):
             yield Label("Tags, separated by commas", classes="field-label")
             yield Input(", ".join(start.tags), id="tags")
             yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
-            yield Input(start.totp, id="totp", password=True)
+            yield Input(start.totp, id="totp", password=True, max_length=LIMITS["totp"])
             yield Checkbox("Favourite", value=start.favourite, id="favourite")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
@@ -101,6 +92,9 @@ class ItemFormScreen(ModalScreen[None]):
 
     def set_busy(self, busy: bool) -> None:
         self.query_one("#save", Button).loading = busy
+
+    def clear_passwords(self) -> None:
+        """Nothing to clear: an item's password is data being edited, never a credential."""
 
     def show_error(self, message: str, field: str | None = None) -> None:
         self.set_busy(False)

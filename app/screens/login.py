@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
+from app.screens import messages
 from app.screens.form import FormScreen
+from app.screens.keys import LOGIN_KEYS, bindings
 
 
 class LoginScreen(FormScreen):
-    BINDINGS = [
-        *FormScreen.BINDINGS,
-        Binding("ctrl+n", "create_account", "Create account"),
-    ]
+    BINDINGS = [*FormScreen.BINDINGS, *bindings(LOGIN_KEYS)]
 
-    @dataclass
-    class Submitted(Message):
-        username: str
-        password: str
-        remember: bool
-
-    class CreateAccount(Message):
-        pass
+    Submitted = messages.LoginSubmitted
+    CreateAccount = messages.CreateAccount
 
     def __init__(self, *, username: str = "", notice: str | None = None) -> None:
         super().__init__()

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from app.passwords import PasswordPolicy
+from app.core.passwords import PasswordPolicy
+from app.screens import messages
 from app.screens.form import FormScreen
+from app.screens.keys import REGISTER_KEYS, bindings
 from app.widgets.strength import StrengthMeter
 
 
 class RegisterScreen(FormScreen):
-    BINDINGS = [
-        *FormScreen.BINDINGS,
-        Binding("escape", "back", "Back to log in"),
-    ]
+    BINDINGS = [*FormScreen.BINDINGS, *bindings(REGISTER_KEYS)]
 
-    @dataclass
-    class Submitted(Message):
-        username: str
-        password: str
-        confirm: str
-
-    class BackToLogin(Message):
-        pass
+    Submitted = messages.RegisterSubmitted
+    BackToLogin = messages.BackToLogin
 
     def __init__(self, policy: PasswordPolicy, *, can_go_back: bool, username: str = "") -> None:
         super().__init__()

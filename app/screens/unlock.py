@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from app.screens import messages
 from app.screens.form import FormScreen
+from app.screens.keys import UNLOCK_KEYS, bindings
 
 
 class UnlockScreen(FormScreen):
-    BINDINGS = [
-        *FormScreen.BINDINGS,
-        Binding("ctrl+o", "logout", "Log out"),
-    ]
+    BINDINGS = [*FormScreen.BINDINGS, *bindings(UNLOCK_KEYS)]
 
-    @dataclass
-    class Submitted(Message):
-        password: str
-
-    class Logout(Message):
-        pass
+    Submitted = messages.UnlockSubmitted
+    Logout = messages.Logout
 
     def __init__(self, username: str, *, notice: str | None = None) -> None:
         super().__init__()

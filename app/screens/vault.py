@@ -2,73 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from app.items import HistoryEntry, Item
-from app.passwords import PasswordPolicy
-from app.search import Index
+from app.core.items import HistoryEntry, Item
+from app.core.passwords import PasswordPolicy
+from app.core.search import Index
+from app.core.totp import totp_now
+from app.screens import messages
+from app.screens.keys import VAULT_KEYS, bindings
+from app.screens.messages import CopyKind, ItemActionKind
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList, visible_text
 
-ItemActionKind = Literal["trash", "restore", "purge", "history"]
-CopyKind = Literal["username", "password", "URL", "TOTP code"]
-
 
 class VaultScreen(Screen[None]):
-    # The footer shows the everyday keys; every key is on the help page (? or F1) and in the
-    # command palette's key panel.
-    BINDINGS = [
-        Binding("ctrl+n", "add", "Add"),
-        Binding("enter,e", "edit", "Edit"),
-        Binding("delete", "delete", "Delete"),
-        Binding("slash,ctrl+f", "search", "Search", key_display="/"),
-        Binding("ctrl+b", "copy('username')", "Copy user"),
-        Binding("ctrl+c", "copy('password')", "Copy pass"),
-        Binding("ctrl+u", "copy('URL')", "Copy URL", show=False),
-        Binding("ctrl+t", "copy('TOTP code')", "Copy TOTP", show=False),
-        Binding("ctrl+r", "reveal", "Show/hide password", show=False),
-        Binding("h", "history", "Password history", show=False),
-        Binding("t", "toggle_trash", "Trash"),
-        Binding("u", "restore", "Restore"),
-        Binding("ctrl+g", "generator", "Generator", show=False),
-        Binding("f5", "refresh", "Refresh", show=False),
-        Binding("ctrl+l", "lock", "Lock"),
-        Binding("ctrl+o", "logout", "Log out"),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("escape", "leave_search", "Back to list", show=False),
-    ]
+    # The footer shows the everyday keys; every key is on the help page (? or F1), and every
+    # action in the command palette.
+    BINDINGS = bindings(VAULT_KEYS)
 
-    class AddItem(Message):
-        pass
-
-    @dataclass
-    class ItemAction(Message):
-        kind: ItemActionKind
-        item: Item
-
-    @dataclass
-    class Copy(Message):
-        value: str
-        what: CopyKind
-
-    @dataclass
-    class Reload(Message):
-        trash: bool
-
-    class Lock(Message):
-        pass
-
-    class Logout(Message):
-        pass
+    ItemAction = messages.ItemAction
+    Copy = messages.Copy
+    Reload = messages.Reload
+    Lock = messages.Lock
+    Logout = messages.Logout
 
     def __init__(
         self, username: str, *, notice: str | None = None, policy: PasswordPolicy | None = None
@@ -78,7 +38,7 @@ class VaultScreen(Screen[None]):
         self._notice = notice
         self._policy = policy
         self._items: list[Item] = []
-        self._index: Index | None = None  # built in the background, or at the first search
+        self._index: Index | None = None  # built off the UI thread, after the list is drawn
         self.showing_trash = False
         self.loaded = False
         self._arrived: tuple[list[Item], bool, int | None] | None = None
@@ -124,9 +84,14 @@ class VaultScreen(Screen[None]):
         self._show_counts()
 
     def set_index(self, items: list[Item], index: Index) -> None:
-        """The search index of ``items``, built off the UI thread; kept if they are still shown."""
+        """The search index of ``items``, built off the UI thread; kept if they are still shown.
+
+        A search typed before it arrived is answered now."""
         if items is self._items:
             self._index = index
+            if self.query_one("#search", Input).value.strip():
+                self._apply_search()
+                self._show_counts()
 
     def show_history(self, item_id: int, entries: list[HistoryEntry]) -> None:
         detail = self.query_one(ItemDetail)
@@ -152,8 +117,8 @@ class VaultScreen(Screen[None]):
     def _apply_search(self, keep: int | None = None) -> None:
         query = self.query_one("#search", Input).value
         if query.strip():
-            if self._index is None:  # a search before the background index arrived
-                self._index = Index(self._items)
+            if self._index is None:  # still being built: set_index() answers the search
+                return
             shown = self._index.search(query)
         else:
             shown = self._items
@@ -165,6 +130,9 @@ class VaultScreen(Screen[None]):
         place = "in the trash (kept 30 days)" if self.showing_trash else "in your vault"
         noun = "item" if total == 1 else "items"
         text = f"{total} {noun} {place}" if shown == total else f"{shown} of {total} {noun} {place}"
+        searching = self._index is None and self.query_one("#search", Input).value.strip()
+        if searching and self.loaded:
+            text = f"Searching {total} {noun}…"
         self.query_one("#counts", Static).update(text if self.loaded else "Opening…")
 
     @on(Input.Changed, "#search")
@@ -260,8 +228,6 @@ class VaultScreen(Screen[None]):
                 return
             import time
 
-            from app.widgets.item_detail import totp_now
-
             value = totp_now(item.totp, time.time())[0]
         else:
             value = {
@@ -273,18 +239,6 @@ class VaultScreen(Screen[None]):
             self.notify(f"This item has no {what}.", severity="warning")
             return
         self.post_message(self.Copy(value, what))
-
-    def action_copy_username(self) -> None:
-        self.action_copy("username")
-
-    def action_copy_password(self) -> None:
-        self.action_copy("password")
-
-    def action_copy_url(self) -> None:
-        self.action_copy("URL")
-
-    def action_copy_totp(self) -> None:
-        self.action_copy("TOTP code")
 
     def action_reveal(self) -> None:
         self.query_one(ItemDetail).reveal()

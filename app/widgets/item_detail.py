@@ -9,19 +9,12 @@ from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
 
-from app.items import HistoryEntry, Item
+from app.core.items import HistoryEntry, Item
+from app.core.totp import totp_now
 from app.widgets.item_list import visible_text
 
 MASK = "••••••••••••"
 REVEAL_SECONDS = 20.0
-
-
-def totp_now(secret: str, now: float) -> tuple[str, int]:
-    """The current code and the seconds it stays valid."""
-    import pyotp
-
-    totp = pyotp.TOTP(secret)
-    return totp.at(now), int(totp.interval - now % totp.interval)
 
 
 class ItemDetail(Static):

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.message import Message
 from textual.widgets import Static
 
-from app.passwords import Assessment, PasswordPolicy
+from app.core.passwords import Assessment, PasswordPolicy
 
 _STYLES = ("red", "red", "yellow", "green", "bold green")
 

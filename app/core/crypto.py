@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.config import ARGON2_MIN_ITERATIONS, ARGON2_MIN_MEMORY_KIB, BCRYPT_MIN_COST
-from app.tokens import TOKEN_BYTES
+from app.core.accounts import TOKEN_BYTES
+from app.core.config import ARGON2_MIN_ITERATIONS, ARGON2_MIN_MEMORY_KIB, BCRYPT_MIN_COST
 
 ARGON2ID = "argon2id"
 KEY_FORMAT_VERSION = 1

@@ -218,7 +218,7 @@ def _stat(path: Path) -> os.stat_result:
 
 def _require_owner_only(path: Path, status: os.stat_result, why: str) -> None:
     """A file that holds a secret must be yours and readable by you alone."""
-    from app.tokens import privacy_problem
+    from app.core.files import privacy_problem
 
     problem = privacy_problem(status)
     if problem is not None:

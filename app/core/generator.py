@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from app.core.errors import UserError
+
 LOOK_ALIKES = set("Il1|O0o`'\"")
 SYMBOLS = "!#$%&()*+,-./:;<=>?@[]^_{}~"
 MIN_LENGTH = 8
@@ -16,7 +18,7 @@ MIN_WORDS = 3
 MAX_WORDS = 20
 
 
-class GeneratorError(ValueError):
+class GeneratorError(UserError):
     """Options that cannot produce a password; the message says which."""
 
 
@@ -41,7 +43,7 @@ class PassphraseOptions:
 @cache
 def wordlist() -> tuple[str, ...]:
     """The EFF large wordlist (7,776 words; see app/data/README.md)."""
-    path = Path(__file__).with_name("data") / "eff_large_wordlist.txt"
+    path = Path(__file__).resolve().parent.parent / "data" / "eff_large_wordlist.txt"
     return tuple(word for word in path.read_text(encoding="utf-8").split() if word)
 
 

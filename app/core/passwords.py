@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from app.core.errors import ValidationError
+
 USERNAME_MIN = 3
 USERNAME_MAX = 32
 _USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
@@ -18,15 +20,6 @@ MIN_SCORE = 3
 # zxcvbn refuses inputs over 72 characters; judging the first 72 is a lower bound on the whole.
 _ZXCVBN_MAX = 72
 _STRENGTH_LABELS = ("Very weak", "Weak", "Fair", "Strong", "Very strong")
-
-
-class ValidationError(ValueError):
-    """Input that cannot be accepted; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def normalize_password(password: str) -> str:

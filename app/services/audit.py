@@ -29,8 +29,8 @@ EVENTS = frozenset(
 
 
 class SecurityLog:
-    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = path  # None: events are checked, then dropped (tests, tools)
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def record(self, event: str, username: str | None = None, detail: str | None = None) -> None:
@@ -43,6 +43,8 @@ class SecurityLog:
         if detail is not None:
             entry["detail"] = detail
         line = (json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii")
+        if self.path is None:
+            return
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)

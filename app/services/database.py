@@ -14,20 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.errors import DatabaseUnavailable
+
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
 SCHEMA_HEAD = "0003_login_throttle"
 MIGRATIONS_PACKAGE = "app:migrations"
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or used. ``target`` never contains a password."""
-
-    def __init__(self, target: str, reason: str, hint: str) -> None:
-        super().__init__(f"{target}: {reason}")
-        self.target = target
-        self.reason = reason
-        self.hint = hint
 
 
 def describe_url(url: str) -> str:

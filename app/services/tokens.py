@@ -16,7 +16,9 @@ import os
 import stat
 from pathlib import Path
 
-TOKEN_BYTES = 32
+from app.core.accounts import TOKEN_BYTES
+from app.core.files import privacy_problem, write_private_file
+
 _FORMAT = 1
 
 
@@ -79,37 +81,6 @@ class TokenStore:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def privacy_problem(info: os.stat_result) -> str | None:
-    """Why a file that holds a secret cannot be trusted, or None: it must be the user's own and
-    readable by nobody else (as ssh asks of its keys)."""
-    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        return "belongs to another user"
-    if info.st_mode & 0o077:
-        return f"could be read by other users (mode {stat.S_IMODE(info.st_mode):o})"
-    return None
-
-
-def write_private_file(path: Path, content: bytes) -> None:
-    """Replace ``path`` atomically with an owner-only (0600) file in an owner-only (0700) folder."""
-    directory = path.parent
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
-    temporary = directory / f".{path.name}.{os.getpid()}.tmp"
-    temporary.unlink(missing_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(temporary, flags, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class LastUsername:

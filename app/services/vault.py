@@ -1,182 +1,46 @@
 """Vault actions: list, add, edit, trash, restore and purge items, sealed under the vault key.
 
-Plain Python, no Textual. Every field a person types is encrypted before it reaches the database
-and decrypted only here, with the vault key held by the caller's ActiveSession. Edits carry the
+Plain Python, no Textual. Every field a person types is sealed (see :mod:`.sealing`) before it
+reaches the database, with the vault key held by the caller's ActiveSession. Edits carry the
 version they started from; an edit of an item that changed meanwhile raises EditConflict with the
 current item, so the caller can show both and let the person choose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, null, select
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import crypto
-from app.controllers.accounts import utc_now
-from app.db import database_errors
-from app.items import (
-    EditConflict,
-    HistoryEntry,
-    Item,
-    ItemDraft,
-    ItemNotFound,
-    SecretFields,
-    ShownFields,
-    normalize_totp,
-    plain_values,
-    split_lines,
-    validate,
-)
-from app.memory import collector_paused
+from app.core import crypto
+from app.core.accounts import ActiveSession, Clock, utc_now
+from app.core.errors import EditConflict, ItemNotFound, ValidationError
+from app.core.items import HistoryEntry, Item, ItemDraft
+from app.core.memory import collector_paused
+from app.core.rules import validate
 from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
-from app.passwords import ValidationError
-
-__all__ = [
-    "EditConflict",
-    "HistoryEntry",
-    "Item",
-    "ItemDraft",
-    "ItemNotFound",
-    "VaultController",
-    "normalize_totp",
-    "validate",
-]
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from app.controllers.accounts import ActiveSession
+from app.services import sealing
+from app.services.database import database_errors
 
 TRASH_RETENTION = timedelta(days=30)
 HISTORY_LIMIT = 10
-# What the list and search show, opened on unlock; then what waits until an item is used.
-_SHOWN_FIELDS = ("title", "username", "urls", "tags")
-_SHOWN_LATER = _SHOWN_FIELDS[1:]  # all but the title, which the list's order needs at once
-_SECRET_FIELDS = ("password", "notes", "totp")
-_ROW_FIELDS = _SHOWN_FIELDS + _SECRET_FIELDS
-_LIST_COLUMNS = (
-    "id",
-    "version",
-    "favourite",
-    "updated_at",
-    "deleted_at",
-    *(f"{name}_sealed" for name in _ROW_FIELDS),
-)
 
 
-def _reason(error: Exception) -> str:
-    return error.args[0] if isinstance(error, crypto.CryptoError) else "unreadable"
-
-
-def _open_fields(
-    names: tuple[str, ...],
-    cipher: crypto.FieldCipher,
-    user_id: int,
-    item_id: int,
-    *sealed: bytes,
-) -> tuple[tuple[str, ...], str | None]:
-    try:
-        return tuple(
-            cipher.open(blob, crypto.field_aad(user_id, item_id, name))
-            for name, blob in zip(names, sealed, strict=True)
-        ), None
-    except (crypto.CryptoError, UnicodeDecodeError) as error:
-        return ("",) * len(names), f"This item cannot be opened: {_reason(error)}"
-
-
-def _open_shown(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
-) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], str | None]:
-    """An item's username, URLs and tags, opened when first read (see ShownFields)."""
-    (username, urls, tags), error = _open_fields(_SHOWN_LATER, cipher, user_id, item_id, *sealed)
-    return (username, split_lines(urls), split_lines(tags)), error
-
-
-def _open_secrets(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
-) -> tuple[tuple[str, str, str], str | None]:
-    """An item's password, notes and TOTP secret, opened when first read (see SecretFields)."""
-    (password, notes, totp), error = _open_fields(_SECRET_FIELDS, cipher, user_id, item_id, *sealed)
-    return (password, notes, totp), error
-
-
-class VaultController:
+class VaultService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
         *,
         target: str = "",
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
         self._target = target
         self._clock = clock
-
-    # -- sealing ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _seal(row: VaultItem, active: ActiveSession, draft: ItemDraft) -> None:
-        cipher = crypto.FieldCipher(active.vault_key)
-        for name, value in plain_values(draft).items():
-            aad = crypto.field_aad(active.user_id, row.id, name)
-            setattr(row, f"{name}_sealed", cipher.seal(value, aad))
-        row.favourite = draft.favourite
-
-    @classmethod
-    def _open(cls, row: VaultItem, active: ActiveSession) -> Item:
-        return cls._decrypt(
-            active.user_id,
-            crypto.FieldCipher(active.vault_key),
-            (
-                row.id,
-                row.version,
-                row.favourite,
-                row.updated_at,
-                row.deleted_at,
-                *(getattr(row, f"{name}_sealed") for name in _ROW_FIELDS),
-            ),
-        )
-
-    @staticmethod
-    def _decrypt(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) -> Item:
-        """One item from a row of _LIST_COLUMNS; a damaged one comes back with ``error`` set.
-
-        Only the title is opened now; the other fields when first read (see ShownFields and
-        SecretFields). This runs for every item on every unlock, so it stays a straight line.
-        """
-        item_id, version, favourite, updated_at, deleted_at = row[:5]
-        sealed_title, username, urls, tags, password, notes, totp = row[5:]
-        try:
-            title = cipher.open(sealed_title, crypto.field_aad(user_id, item_id, "title"))
-        except (crypto.CryptoError, UnicodeDecodeError) as error:
-            return Item(
-                item_id,
-                version,
-                f"Damaged item #{item_id}",
-                updated_at=updated_at,
-                deleted_at=deleted_at,
-                damage=f"This item cannot be opened: {_reason(error)}",
-            )
-        return Item(
-            item_id,
-            version,
-            title,
-            favourite=bool(favourite),
-            updated_at=updated_at,
-            deleted_at=deleted_at,
-            shown=ShownFields(
-                opener=partial(_open_shown, cipher, user_id, item_id, username, urls, tags)
-            ),
-            secrets=SecretFields(
-                opener=partial(_open_secrets, cipher, user_id, item_id, password, notes, totp)
-            ),
-        )
 
     @contextmanager
     def _translate_errors(
@@ -212,10 +76,10 @@ class VaultController:
         """
         with self._translate_errors(), self._sessions() as db:
             # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
-            columns = [getattr(VaultItem, name) for name in _LIST_COLUMNS]
+            columns = [getattr(VaultItem, name) for name in sealing.LIST_COLUMNS]
             if not trash:
                 # Known to be NULL: no need to fetch and convert 10,000 timestamps.
-                columns[_LIST_COLUMNS.index("deleted_at")] = null()
+                columns[sealing.LIST_COLUMNS.index("deleted_at")] = null()
             query = select(*columns).where(VaultItem.user_id == active.user_id)
             query = query.where(
                 VaultItem.deleted_at.is_not(None) if trash else VaultItem.deleted_at.is_(None)
@@ -224,14 +88,12 @@ class VaultController:
                 rows = [tuple(row) for row in db.connection().execute(query)]
         user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
         with collector_paused():
-            items = [self._decrypt(user_id, cipher, row) for row in rows]
+            items = [sealing.open_listed(user_id, cipher, row) for row in rows]
         items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
         return items
 
     def warm_up(self) -> None:
-        """List the vault of a user that cannot exist: compiles the unlock's statements early."""
-        from app.controllers.accounts import ActiveSession
-
+        """List the vault of a user that cannot exist (see Backend.warm_up)."""
         nobody = ActiveSession(0, "", bytes(crypto.KEY_BYTES))
         self.fingerprint(nobody)
         self.list_items(nobody)
@@ -263,9 +125,9 @@ class VaultController:
             row.favourite = clean.favourite
             db.add(row)
             db.flush()  # the id is part of every field's associated data
-            self._seal(row, active, clean)
+            sealing.seal(row, active, clean)
             db.flush()
-            return self._open(row, active)
+            return sealing.open_row(row, active)
 
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
         """Add many items in one transaction (an import), sealed exactly as :meth:`add` does."""
@@ -282,7 +144,7 @@ class VaultController:
             db.add_all(rows)
             db.flush()
             for row, clean in zip(rows, cleaned, strict=True):
-                self._seal(row, active, clean)
+                sealing.seal(row, active, clean)
         return len(cleaned)
 
     def update(
@@ -293,22 +155,21 @@ class VaultController:
         now = self._clock()
         with self._translate_errors(active, item_id), self._sessions.begin() as db:
             row = self._load(db, active, item_id, for_update=True)
-            current = self._open(row, active)
+            current = sealing.open_row(row, active)
             if row.version != expected_version:
                 raise EditConflict(current)
             if current.error is None and current.password and (current.password != clean.password):
                 entry = PasswordHistory(item_id=row.id, replaced_at=now, password_sealed=b"")
                 db.add(entry)
                 db.flush()
-                entry.password_sealed = crypto.FieldCipher(active.vault_key).seal(
-                    current.password,
-                    crypto.field_aad(active.user_id, row.id, f"history/{entry.id}"),
+                entry.password_sealed = sealing.seal_history(
+                    active, row.id, entry.id, current.password
                 )
                 self._trim_history(db, row.id)
-            self._seal(row, active, clean)
+            sealing.seal(row, active, clean)
             row.updated_at = now
             db.flush()
-            return self._open(row, active)
+            return sealing.open_row(row, active)
 
     @staticmethod
     def _trim_history(db: Session, item_id: int) -> None:
@@ -325,7 +186,7 @@ class VaultController:
             row = db.get(VaultItem, item_id)
             if row is None or row.user_id != active.user_id:
                 return None
-            return self._open(row, active)
+            return sealing.open_row(row, active)
 
     def history(self, active: ActiveSession, item_id: int) -> list[HistoryEntry]:
         """The item's previous passwords, newest first (at most 10)."""
@@ -334,9 +195,8 @@ class VaultController:
             entries = []
             for entry in row.history:
                 try:
-                    password = crypto.FieldCipher(active.vault_key).open(
-                        entry.password_sealed,
-                        crypto.field_aad(active.user_id, item_id, f"history/{entry.id}"),
+                    password = sealing.open_history(
+                        active, item_id, entry.id, entry.password_sealed
                     )
                 except crypto.CryptoError:
                     continue
@@ -349,7 +209,7 @@ class VaultController:
             row.deleted_at = when
             row.updated_at = self._clock()
             db.flush()
-            return self._open(row, active)
+            return sealing.open_row(row, active)
 
     def trash(self, active: ActiveSession, item_id: int) -> Item:
         """Move to the trash, where it stays restorable for 30 days."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from app.items import Item
+from app.core.items import Item
 
 # Scores: a term at the start of the title, inside it, in another field; then a subsequence
 # of the whole query in the title or in another field. Ties keep the vault's order.

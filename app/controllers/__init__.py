@@ -1,1 +1,0 @@
-"""Controllers: plain-Python user actions between the screens and the models (no Textual here)."""

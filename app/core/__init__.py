@@ -1,0 +1,1 @@
+"""Strongroom's core: plain Python that imports neither Textual nor SQLAlchemy."""

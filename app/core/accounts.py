@@ -1,0 +1,51 @@
+"""What the account services hand back: plain, frozen data, never ORM objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+TOKEN_BYTES = 32  # a remembered session's token: random bytes from `secrets`
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """A logged-in user with an open vault. ``session_id`` is None for a not-remembered login."""
+
+    user_id: int
+    username: str
+    vault_key: bytes = field(repr=False)
+    session_id: int | None = None
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A remembered session as the account owner sees it."""
+
+    id: int
+    device_label: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Registered:
+    username: str
+
+
+@dataclass(frozen=True)
+class StartupState:
+    """What the first screen should be: the vault, the login form, or registration."""
+
+    has_accounts: bool
+    session: ActiveSession | None = None
+    notice: str | None = None

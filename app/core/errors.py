@@ -1,0 +1,104 @@
+"""The errors a person can act on: each carries the sentence to show and the field it concerns.
+
+Every failure that reaches a screen is a :class:`UserError` (or is unexpected, and then logged).
+The App turns one into what the person sees without asking which kind it is: ``message`` is
+meant to be shown as it is, ``field`` names the form field where the fix goes ("" for none).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.items import Item
+
+LOGIN_FAILED = "Wrong username or password."
+
+
+class UserError(Exception):
+    """A failure whose message is written for the person at the keyboard."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(UserError, ValueError):
+    """Input that cannot be accepted; ``field`` names the form field it belongs to."""
+
+
+class UsernameTaken(ValidationError):
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"The username {username!r} is already taken. Please choose a different one.",
+            "username",
+        )
+
+
+class LoginFailed(UserError):
+    """Wrong username or password: one message for both, by design."""
+
+    def __init__(self, retry_at: datetime | None = None, now: datetime | None = None) -> None:
+        message = LOGIN_FAILED
+        if retry_at is not None and now is not None:
+            message += f" Too many failed attempts: {wait_text(retry_at, now)}"
+        super().__init__(message, "password")
+
+
+class LoginThrottled(LoginFailed):
+    """Too many failures for this username: no attempt is checked until ``retry_at``."""
+
+    def __init__(self, retry_at: datetime, now: datetime) -> None:
+        UserError.__init__(
+            self,
+            f"Too many failed attempts for this username. {wait_text(retry_at, now)}",
+            "password",
+        )
+        self.retry_at = retry_at
+
+
+def wait_text(retry_at: datetime, now: datetime) -> str:
+    seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    return f"Try again in {wait} (at {retry_at:%H:%M:%S} UTC)."
+
+
+class AccountDataError(UserError):
+    """The account's stored key material is damaged or weaker than allowed."""
+
+
+class AccountGone(UserError):
+    """The account was deleted (on another device, say) while this one had it open."""
+
+    def __init__(self) -> None:
+        super().__init__("This account no longer exists; it may have been deleted elsewhere.")
+
+
+class VaultLocked(UserError):
+    def __init__(self) -> None:
+        super().__init__("The vault is locked. Unlock it and try again.")
+
+
+class ItemNotFound(UserError):
+    def __init__(self) -> None:
+        super().__init__("That item no longer exists; it may have been deleted on another device.")
+
+
+class EditConflict(UserError):
+    """The item changed since it was opened; ``current`` is what the database holds now."""
+
+    def __init__(self, current: Item | None) -> None:
+        super().__init__("This item was changed on another device while you were editing it.")
+        self.current = current
+
+
+class DatabaseUnavailable(UserError):
+    """The database cannot be reached or used. ``target`` never contains a password."""
+
+    def __init__(self, target: str, reason: str, hint: str) -> None:
+        super().__init__(f"The database ({target}) cannot be reached: {reason}")
+        self.target = target
+        self.reason = reason
+        self.hint = hint

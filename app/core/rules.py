@@ -1,0 +1,105 @@
+"""The rules a vault item must meet: lengths, characters, URLs, tags and TOTP secrets.
+
+One place for every limit, so the item form's fields and the checks before saving agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import unicodedata
+from dataclasses import replace
+
+from app.core.errors import ValidationError
+from app.core.items import ItemDraft
+from app.core.passwords import PasswordPolicy
+
+LIMITS = {
+    "title": 200,
+    "username": 500,
+    "password": 4096,
+    "url": 2048,
+    "notes": 100_000,
+    "tag": 64,
+    "totp": 512,
+}
+MAX_URLS = 20
+MAX_TAGS = 32
+
+# An item's password is judged for the strength meter only: a site's rules, not ours, decide
+# what it may be, so the floor is lower than a master password's and nothing is refused.
+ITEM_PASSWORD_POLICY = PasswordPolicy(min_length=8, max_length=LIMITS["password"])
+
+
+def _check_text(value: str, name: str, limit: int, *, multiline: bool = False) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{name} contains characters that cannot be stored.", name) from None
+    allowed = "\n\t" if multiline else "\t"
+    for character in value:
+        if unicodedata.category(character) == "Cc" and character not in allowed:
+            raise ValidationError(
+                f"{name.capitalize()} contains a control character (code {ord(character)}); "
+                "remove it and try again.",
+                name,
+            )
+    if len(value) > limit:
+        raise ValidationError(
+            f"{name.capitalize()} is too long: at most {limit} characters ({len(value)} now).",
+            name,
+        )
+    return value
+
+
+def normalize_totp(secret: str) -> str:
+    """A base32 TOTP secret, from a bare secret or an otpauth:// URI; '' for none."""
+    text = secret.strip()
+    if not text:
+        return ""
+    if text.lower().startswith("otpauth://"):
+        import pyotp
+
+        try:
+            parsed = pyotp.parse_uri(text)
+        except (ValueError, binascii.Error):
+            raise ValidationError("That otpauth:// link is not valid.", "totp") from None
+        text = parsed.secret
+    compact = "".join(text.split()).upper().rstrip("=")
+    try:
+        base64.b32decode(compact + "=" * (-len(compact) % 8))
+    except (binascii.Error, ValueError):
+        raise ValidationError(
+            "The TOTP secret must be base32 (letters A-Z and digits 2-7) or an otpauth:// link.",
+            "totp",
+        ) from None
+    if len(compact) < 16:
+        raise ValidationError("The TOTP secret is too short (at least 16 characters).", "totp")
+    return compact
+
+
+def validate(draft: ItemDraft) -> ItemDraft:
+    """The draft as it will be stored, or a ValidationError naming the field to fix."""
+    title = _check_text(draft.title.strip(), "title", LIMITS["title"])
+    if not title:
+        raise ValidationError("Please give the item a title.", "title")
+    urls = tuple(u.strip() for u in draft.urls if u.strip())
+    if len(urls) > MAX_URLS:
+        raise ValidationError(f"At most {MAX_URLS} URLs per item.", "url")
+    tags = tuple(dict.fromkeys(t.strip() for t in draft.tags if t.strip()))
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} tags per item.", "tags")
+    for url in urls:
+        _check_text(url, "url", LIMITS["url"])
+    for tag in tags:
+        _check_text(tag, "tag", LIMITS["tag"])
+    return replace(
+        draft,
+        title=title,
+        username=_check_text(draft.username.strip(), "username", LIMITS["username"]),
+        password=_check_text(draft.password, "password", LIMITS["password"]),
+        urls=urls,
+        notes=_check_text(draft.notes, "notes", LIMITS["notes"], multiline=True),
+        tags=tags,
+        totp=normalize_totp(_check_text(draft.totp, "totp", LIMITS["totp"])),
+    )

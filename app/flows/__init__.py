@@ -1,0 +1,1 @@
+"""The App's flows: start-up and accounts, the unlocked vault, the clipboard, failures."""

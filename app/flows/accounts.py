@@ -1,0 +1,229 @@
+"""The App's account flow: start-up, registration, login, unlock, logout, and the account
+dialogs (remembered sessions, change of master password, deleting the account).
+
+Each request from a screen starts one worker, which calls one account service method off the UI
+thread and reports back with a message; the handlers here decide which screen comes next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.message import Message
+
+from app.core.accounts import ActiveSession, SessionInfo, StartupState
+from app.flows.base import Flow
+from app.screens import messages
+from app.screens.login import LoginScreen
+
+if TYPE_CHECKING:
+    from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+
+
+class AccountFlow(Flow):
+    @dataclass
+    class Started(Message):
+        state: StartupState
+
+    @dataclass
+    class AccountCreated(Message):
+        username: str
+
+    @dataclass
+    class LoggedIn(Message):
+        session: ActiveSession
+
+    @dataclass
+    class LoggedOut(Message):
+        username: str
+
+    @dataclass
+    class SessionsLoaded(Message):
+        sessions: list[SessionInfo]
+        form: SessionsScreen | None
+        revoked_this_device: bool
+
+    @dataclass
+    class DialogDone(Message):
+        form: ChangePasswordScreen | DeleteAccountScreen
+        text: str
+
+    # -- workers: one account action each, off the UI thread ---------------------------------
+
+    @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
+    def start_up(self) -> None:
+        accounts = self.backend.accounts()
+        state = accounts.startup()
+        self.post_message(self.Started(state))
+        if state.session is None and state.has_accounts:
+            # While the login form waits for the password: the database's side, then the
+            # vault screen's code (so neither holds up the first paint after the login).
+            self.backend.warm_up()
+            import app.screens.vault  # noqa: F401
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def register(self, username: str, password: str, confirm: str) -> None:
+        result = self.backend.accounts().register(username, password, confirm)
+        self.post_message(self.AccountCreated(result.username))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def log_in(self, username: str, password: str, remember: bool) -> None:
+        session = self.backend.accounts().login(username, password, remember=remember)
+        self.post_message(self.LoggedIn(session))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def log_out(self, session: ActiveSession) -> None:
+        self.backend.accounts().logout(session)
+        self.post_message(self.LoggedOut(session.username))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def unlock_vault(self, session: ActiveSession, password: str) -> None:
+        unlocked = self.backend.accounts().unlock(session.user_id, session.session_id, password)
+        self.post_message(self.LoggedIn(unlocked))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def load_sessions(self, form: SessionsScreen | None = None, revoke: int | None = None) -> None:
+        session, accounts = self.session(), self.backend.accounts()
+        if revoke is not None:
+            accounts.revoke_session(session, revoke)
+        sessions = accounts.list_sessions(session)
+        revoked_here = revoke is not None and revoke == session.session_id
+        self.post_message(self.SessionsLoaded(sessions, form, revoked_here))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def change_password(
+        self, form: ChangePasswordScreen, current: str, new: str, confirm: str
+    ) -> None:
+        self.backend.accounts().change_password(self.session(), current, new, confirm)
+        text = "Master password changed. Other devices must log in again."
+        self.post_message(self.DialogDone(form, text))
+
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def delete_account(self, form: DeleteAccountScreen, password: str) -> None:
+        self.backend.accounts().delete_account(self.session(), password)
+        self.post_message(self.DialogDone(form, "Your account and vault have been deleted."))
+
+    # -- what the screens ask for ----------------------------------------------------------------
+
+    @on(messages.LoginSubmitted)
+    def _login_submitted(self, message: messages.LoginSubmitted) -> None:
+        self.asked(self.log_in(message.username, message.password, message.remember))
+
+    @on(messages.CreateAccount)
+    def _create_account(self) -> None:
+        from app.screens.register import RegisterScreen
+
+        self.switch_screen(RegisterScreen(self.account_policy(), can_go_back=True))
+
+    @on(messages.RegisterSubmitted)
+    def _register_submitted(self, message: messages.RegisterSubmitted) -> None:
+        self.asked(self.register(message.username, message.password, message.confirm))
+
+    @on(messages.BackToLogin)
+    def _back_to_login(self) -> None:
+        self.switch_screen(LoginScreen())
+
+    @on(messages.UnlockSubmitted)
+    def _unlock_submitted(self, message: messages.UnlockSubmitted) -> None:
+        if self.active is not None:
+            self.asked(self.unlock_vault(self.active, message.password))
+
+    @on(messages.Logout)
+    def _logout(self) -> None:
+        if self.active is not None:
+            self.clipboard_guard.clear()
+            self.asked(self.log_out(self.active))
+
+    @on(messages.RetryDatabase)
+    def _retry_database(self) -> None:
+        self.start_up()
+
+    @on(messages.RevokeSession)
+    def _revoke_session(self, message: messages.RevokeSession) -> None:
+        self.asked(self.load_sessions(message.form, message.session_id), message.form)
+
+    @on(messages.ChangePasswordSubmitted)
+    def _change_password(self, message: messages.ChangePasswordSubmitted) -> None:
+        worker = self.change_password(message.form, message.current, message.new, message.confirm)
+        self.asked(worker, message.form)
+
+    @on(messages.DeleteAccountSubmitted)
+    def _delete_account(self, message: messages.DeleteAccountSubmitted) -> None:
+        self.asked(self.delete_account(message.form, message.password), message.form)
+
+    def show_sessions(self) -> None:
+        """The remembered-sessions dialog (from the command palette)."""
+        self.asked(self.load_sessions())
+
+    def show_change_password(self) -> None:
+        from app.screens.account import ChangePasswordScreen
+
+        if self.active is not None:
+            self.push_screen(ChangePasswordScreen(self.active.username, self.account_policy()))
+
+    def show_delete_account(self) -> None:
+        from app.screens.account import DeleteAccountScreen
+
+        self.push_screen(DeleteAccountScreen())
+
+    # -- what the workers report -----------------------------------------------------------------
+
+    @on(Started)
+    def _started(self, message: Started) -> None:
+        state = message.state
+        if state.session is not None:
+            self.open_vault(state.session)
+        elif state.has_accounts:
+            if not isinstance(self.screen, LoginScreen):
+                username = self.backend.login_hint() or ""
+                self.show(LoginScreen(username=username, notice=state.notice))
+        else:
+            from app.screens.register import RegisterScreen
+
+            self.show(RegisterScreen(self.account_policy(), can_go_back=False))
+            if state.notice:
+                self.notify(state.notice, markup=False)
+
+    @on(AccountCreated)
+    def _account_created(self, message: AccountCreated) -> None:
+        text = f"Account {message.username} created. Log in with your new password."
+        self.notify(text, title="Account created", markup=False)
+        self.show(LoginScreen(username=message.username, notice=text))
+
+    @on(LoggedIn)
+    def _logged_in(self, message: LoggedIn) -> None:
+        self.open_vault(message.session, message.session.notice)
+
+    @on(LoggedOut)
+    def _logged_out(self, message: LoggedOut) -> None:
+        self.active = None
+        self.show(
+            LoginScreen(username=message.username, notice="You are logged out of this device.")
+        )
+
+    @on(SessionsLoaded)
+    def _sessions_loaded(self, message: SessionsLoaded) -> None:
+        from app.screens.account import SessionsScreen
+
+        if message.revoked_this_device and self.active is not None:
+            self.active = replace(self.active, session_id=None)
+        if message.form is not None and message.form.is_attached:
+            message.form.show_sessions(message.sessions)
+        else:
+            self.push_screen(SessionsScreen(message.sessions))
+
+    @on(DialogDone)
+    def _dialog_done(self, message: DialogDone) -> None:
+        from app.screens.account import DeleteAccountScreen
+
+        if message.form.is_attached:
+            message.form.dismiss(None)
+        self.notify(message.text, markup=False)
+        if isinstance(message.form, DeleteAccountScreen):
+            from app.screens.register import RegisterScreen
+
+            self.active = None
+            self.clipboard_guard.clear()
+            self.show(RegisterScreen(self.account_policy(), can_go_back=False))

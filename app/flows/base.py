@@ -1,0 +1,71 @@
+"""What the App's flows share: the services, who is logged in, and which screen asked for what.
+
+Every worker a screen's request starts is noted with that screen, so that its failure is shown
+there (see ``StrongroomApp._worker_failed``), not on whatever happens to be on top by then.
+Only the UI thread changes this state: workers report back with messages.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App
+from textual.screen import Screen
+from textual.worker import Worker
+
+from app.core.errors import VaultLocked
+from app.core.passwords import PasswordPolicy
+
+if TYPE_CHECKING:
+    from app.core.accounts import ActiveSession
+    from app.flows.clipboard import ClipboardGuard
+    from app.screens.vault import VaultScreen
+    from app.services.backend import Backend
+
+
+class Flow(App[None]):
+    backend: Backend
+    active: ActiveSession | None
+    clipboard_guard: ClipboardGuard
+    _asked_by: dict[Worker[None], Screen[Any]]
+
+    def asked(self, worker: Worker[None], screen: Screen[Any] | None = None) -> None:
+        """Note that ``screen`` (by default the one in front) is waiting on ``worker``."""
+        self._asked_by[worker] = screen if screen is not None else self.screen
+
+    @property
+    def unlocked(self) -> bool:
+        return self.active is not None and bool(self.active.vault_key)
+
+    def session(self) -> ActiveSession:
+        """The unlocked session, for a worker to act with; VaultLocked when there is none."""
+        active = self.active
+        if active is None or not active.vault_key:
+            raise VaultLocked
+        return active
+
+    def vault_screen(self) -> VaultScreen | None:
+        from app.screens.vault import VaultScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, VaultScreen):
+                return screen
+        return None
+
+    def show(self, screen: Screen[None]) -> None:
+        """Replace the current screen (the start-up view stays at the bottom of the stack)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()  # dialogs over the screen being replaced
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
+        """Show the vault of an unlocked session (the vault flow's)."""
+        raise NotImplementedError
+
+    def account_policy(self) -> PasswordPolicy:
+        """The master-password rules from the settings."""
+        security = self.backend.settings.security
+        return PasswordPolicy(security.min_password_length, security.max_password_length)

@@ -1,0 +1,74 @@
+"""What a failed worker means to the person: a pure function from the error to a Failure.
+
+The App routes the Failure (see ``StrongroomApp._worker_failed``); nothing here touches a
+screen, so every case is testable without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from app.core.errors import (
+    AccountDataError,
+    AccountGone,
+    DatabaseUnavailable,
+    ItemNotFound,
+    LoginFailed,
+    UserError,
+    UsernameTaken,
+)
+
+log = logging.getLogger("strongroom")
+
+# Where a failure goes: the screen that asked ("screen"), the database-error screen (the
+# database never opened), the login form (the account is gone), or the vault's offline line
+# (a background read failed; the vault keeps retrying).
+Route = Literal["screen", "database_error", "logged_out", "offline"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    text: str
+    field: str | None = None
+    route: Route = "screen"
+    clear_passwords: bool = False  # the password fields go: retyping them is the fix
+    refresh: bool = False  # what the screen shows is out of date
+    database: DatabaseUnavailable | None = None
+    unexpected: bool = False  # a bug: its stack belongs in the error log
+
+
+def log_failure(where: str, error: BaseException) -> None:
+    """Log where an error happened and its stack, but not its message: it may quote a secret."""
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error("%s: unexpected %s\n%s", where, type(error).__name__, stack)
+
+
+def explain(error: BaseException, group: str, log_path: Path) -> Failure:
+    """The Failure for ``error``, raised by a worker of ``group``."""
+    if isinstance(error, DatabaseUnavailable):
+        if group == "startup":
+            return Failure(error.message, route="database_error", database=error)
+        if group == "vault-load":
+            return Failure(error.message, route="offline")
+        return Failure(f"{error.message} What you typed is kept; try again when it is back.")
+    if isinstance(error, AccountGone):
+        return Failure(error.message, route="logged_out")
+    if isinstance(error, UserError):
+        field = error.field or None
+        return Failure(
+            error.message,
+            # A mismatch is fixed by typing the password again, from its first field.
+            "password" if field == "confirm" else field,
+            clear_passwords=field == "confirm"
+            or isinstance(error, LoginFailed | UsernameTaken | AccountDataError),
+            refresh=isinstance(error, ItemNotFound),
+        )
+    return Failure(
+        f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
+        f"details are in {log_path}.",
+        unexpected=True,
+    )

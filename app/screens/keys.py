@@ -1,0 +1,157 @@
+"""Every key, once: the vault's and the item form's bindings, the help page and the command
+palette are all made from these tables (and a test holds the README's key table to them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key (or several for one action) as every place that shows it needs it."""
+
+    display: str  # as the help page and the README write it
+    does: str  # what it does, on the help page and in the palette
+    keys: str = ""  # Textual's key names; "" for a key a widget handles itself
+    action: str = ""  # the screen's action
+    label: str = ""  # the footer's word for it; "" keeps it out of the footer
+    command: str = ""  # its title in the command palette; "" keeps it out
+    footer_key: str | None = None  # how the footer writes the key, when not Textual's way
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.label or self.does,
+            show=bool(self.label),
+            key_display=self.footer_key,
+            priority=self.priority,
+        )
+
+
+VAULT_KEYS = (
+    Key("Ctrl+N", "add an item", "ctrl+n", "add", "Add", "Add item"),
+    Key("Enter / e", "edit the selected item", "enter,e", "edit", "Edit", "Edit item"),
+    Key(
+        "Delete",
+        "move to the trash (in the trash: delete for good)",
+        "delete",
+        "delete",
+        "Delete",
+        "Delete item",
+    ),
+    Key(
+        "/ or Ctrl+F",
+        "search titles, usernames, URLs and tags; Enter or Esc returns to the list",
+        "slash,ctrl+f",
+        "search",
+        "Search",
+        "Search",
+        footer_key="/",
+    ),
+    Key("↑ ↓ / j k", "move in the list; PgUp PgDn Home End jump"),
+    Key("Ctrl+B", "copy the username", "ctrl+b", "copy('username')", "Copy user", "Copy username"),
+    Key("Ctrl+C", "copy the password", "ctrl+c", "copy('password')", "Copy pass", "Copy password"),
+    Key("Ctrl+U", "copy the URL", "ctrl+u", "copy('URL')", "", "Copy URL"),
+    Key("Ctrl+T", "copy the TOTP code", "ctrl+t", "copy('TOTP code')", "", "Copy TOTP code"),
+    Key(
+        "Ctrl+R",
+        "show or hide the password (hides itself after 20 s)",
+        "ctrl+r",
+        "reveal",
+        "",
+        "Show or hide password",
+    ),
+    Key("h", "show the password history", "h", "history", "", "Password history"),
+    Key("t", "show the trash / the vault", "t", "toggle_trash", "Trash", "Trash"),
+    Key("u", "restore from the trash", "u", "restore", "Restore", "Restore item"),
+    Key(
+        "Ctrl+G",
+        "password generator (copies the result)",
+        "ctrl+g",
+        "generator",
+        "",
+        "Password generator",
+    ),
+    Key("F5", "load changes made on other devices", "f5", "refresh", "", "Refresh"),
+    Key(
+        "Ctrl+L", "lock (the session stays; the master password unlocks)", "ctrl+l", "lock", "Lock"
+    ),
+    Key(
+        "Ctrl+O",
+        "log out (ends the session on this device)",
+        "ctrl+o",
+        "logout",
+        "Log out",
+        "Log out",
+    ),
+    Key("? or F1", "every key on one page", "question_mark,f1", "help", "Help", "Keys", "?"),
+    Key("Esc", "back from the search box to the list", "escape", "leave_search"),
+)
+
+ITEM_FORM_KEYS = (
+    Key("Ctrl+S", "save", "ctrl+s", "save", "Save", priority=True),
+    Key("Ctrl+G", "generate a password", "ctrl+g", "generate", "Generate password"),
+    Key(
+        "Ctrl+R",
+        "show or hide the password and TOTP secret",
+        "ctrl+r",
+        "toggle_reveal",
+        "Show/hide password",
+    ),
+    Key("Esc", "cancel (asks first if you typed something)", "escape", "cancel", "Cancel"),
+)
+
+FORM_KEYS = (
+    Key("Tab / Shift+Tab", "next / previous field, in reading order"),
+    Key("Enter", "submit"),
+    Key(
+        "Ctrl+R",
+        "show or hide the password fields",
+        "ctrl+r",
+        "toggle_reveal",
+        "Show/hide password",
+    ),
+)
+
+LOGIN_KEYS = (Key("Ctrl+N", "create an account", "ctrl+n", "create_account", "Create account"),)
+
+REGISTER_KEYS = (Key("Esc", "back to log in", "escape", "back", "Back to log in"),)
+
+UNLOCK_KEYS = (Key("Ctrl+O", "log out instead of unlocking", "ctrl+o", "logout", "Log out"),)
+
+DATABASE_ERROR_KEYS = (Key("r", "try to open the database again", "r", "retry", "Retry"),)
+
+EVERYWHERE_KEYS = (
+    Key("Ctrl+P", "command palette: every vault action, sessions, master password, account"),
+    Key("Ctrl+Q", "quit (clears the clipboard)"),
+)
+
+# The help page and the README, in this order.
+SECTIONS = (
+    ("Vault", VAULT_KEYS),
+    ("Item form", ITEM_FORM_KEYS),
+    ("Forms", FORM_KEYS),
+    ("Log in", LOGIN_KEYS),
+    ("Register", REGISTER_KEYS),
+    ("Unlock", UNLOCK_KEYS),
+    ("Database error", DATABASE_ERROR_KEYS),
+    ("Everywhere", EVERYWHERE_KEYS),
+)
+
+
+def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
+    return [key.binding() for key in keys if key.keys]
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    """(where, key, what it does), for every key."""
+    return [(where, key.display, key.does) for where, keys in SECTIONS for key in keys]
+
+
+def commands(keys: tuple[Key, ...]) -> list[Key]:
+    """The keys whose actions are in the command palette too."""
+    return [key for key in keys if key.command]

@@ -1,0 +1,116 @@
+"""What the screens ask of the App: every message a screen posts, in one light module.
+
+Attributes down, messages up: a screen never calls the App, it posts one of these and the App
+decides what happens. They live here rather than only inside their screens so that the App can
+name each one in an ``@on`` handler (seen by mypy) without loading every screen before the
+first frame; each screen also carries its own under its usual name (``LoginScreen.Submitted``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from textual.message import Message
+
+from app.core.items import Item, ItemDraft
+
+if TYPE_CHECKING:
+    from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+    from app.screens.item_form import ItemFormScreen
+
+ItemActionKind = Literal["trash", "restore", "purge", "history"]
+CopyKind = Literal["username", "password", "URL", "TOTP code"]
+
+
+# -- logging in and out ------------------------------------------------------------------------
+
+
+@dataclass
+class LoginSubmitted(Message):
+    username: str
+    password: str = field(repr=False)
+    remember: bool
+
+
+class CreateAccount(Message):
+    pass
+
+
+@dataclass
+class RegisterSubmitted(Message):
+    username: str
+    password: str = field(repr=False)
+    confirm: str = field(repr=False)
+
+
+class BackToLogin(Message):
+    pass
+
+
+@dataclass
+class UnlockSubmitted(Message):
+    password: str = field(repr=False)
+
+
+class Logout(Message):
+    pass
+
+
+class RetryDatabase(Message):
+    pass
+
+
+# -- the vault ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemAction(Message):
+    kind: ItemActionKind
+    item: Item
+
+
+@dataclass
+class Copy(Message):
+    value: str = field(repr=False)
+    what: CopyKind
+
+
+@dataclass
+class Reload(Message):
+    trash: bool
+
+
+class Lock(Message):
+    pass
+
+
+@dataclass
+class SaveItem(Message):
+    form: ItemFormScreen
+    draft: ItemDraft
+    item_id: int | None
+    version: int | None
+
+
+# -- account dialogs ---------------------------------------------------------------------------
+
+
+@dataclass
+class ChangePasswordSubmitted(Message):
+    form: ChangePasswordScreen
+    current: str = field(repr=False)
+    new: str = field(repr=False)
+    confirm: str = field(repr=False)
+
+
+@dataclass
+class DeleteAccountSubmitted(Message):
+    form: DeleteAccountScreen
+    password: str = field(repr=False)
+
+
+@dataclass
+class RevokeSession(Message):
+    form: SessionsScreen
+    session_id: int

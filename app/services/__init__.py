@@ -1,0 +1,1 @@
+"""Services: everything that touches the database (SQLAlchemy), one user action per call."""

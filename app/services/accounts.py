@@ -1,0 +1,235 @@
+"""Account actions: start-up, register, log in, unlock, log out, change password, delete.
+
+Plain Python, no Textual: each public method is one user action, runs in a worker thread, opens
+its own short-lived Session, and returns plain data (never an ORM object). Failures a person can
+act on are :class:`~app.core.errors.UserError`. The work is shared with three helpers: the
+master password's key material (:mod:`.credentials`), throttling (:mod:`.throttle`) and
+remembered sessions (:mod:`.sessions`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core import crypto
+from app.core.accounts import (
+    ActiveSession,
+    Clock,
+    Registered,
+    SessionInfo,
+    StartupState,
+    utc_now,
+)
+from app.core.config import SecuritySettings
+from app.core.errors import AccountGone, LoginFailed, UsernameTaken, ValidationError
+from app.core.passwords import PasswordPolicy, clean_username, normalize_password, username_key
+from app.models import User
+from app.services.audit import SecurityLog
+from app.services.credentials import Credentials
+from app.services.database import database_errors
+from app.services.sessions import RememberedSessions
+from app.services.throttle import Throttle
+from app.services.tokens import LastUsername, TokenStore
+
+
+class AccountService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tokens: TokenStore,
+        security: SecuritySettings,
+        *,
+        last_username: LastUsername | None = None,
+        audit: SecurityLog | None = None,
+        target: str = "",
+        clock: Clock = utc_now,
+        device_label: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._last_username = last_username
+        self._audit = audit or SecurityLog(None)
+        self._target = target
+        self._clock = clock
+        self.policy = PasswordPolicy(security.min_password_length, security.max_password_length)
+        self._credentials = Credentials(sessions, security)
+        self._throttle = Throttle(sessions, self._audit, clock)
+        self._remembered = RememberedSessions(
+            sessions, tokens, security, self._audit, clock, device_label
+        )
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def startup(self) -> StartupState:
+        """Decide the first screen: resume a remembered session, or ask who is there."""
+        with database_errors(self._target):
+            session, notice = self._remembered.resume()
+            with self._sessions() as db:
+                has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
+        return StartupState(has_accounts, session, notice)
+
+    def warm_up(self) -> None:
+        """Run the login's reads once for a name nobody can have (see Backend.warm_up)."""
+        with database_errors(self._target), self._sessions() as db:
+            self._throttle.check("", db)
+            db.scalar(select(User).where(User.username_key == ""))
+
+    # -- registration ---------------------------------------------------------------------
+
+    def register(self, username: str, password: str, confirm: str) -> Registered:
+        name = clean_username(username)
+        if password != confirm:
+            raise ValidationError(
+                "The two passwords do not match. Please type them again.", "confirm"
+            )
+        if not password:
+            raise ValidationError("Please enter a password.", "password")
+        assessment = self.policy.assess(password, name)
+        if not assessment.acceptable:
+            raise ValidationError(" ".join(assessment.problems), "password")
+        key = username_key(name)
+        with database_errors(self._target):
+            try:
+                # A cheap early answer for the common case; the unique constraint decides races.
+                with self._sessions() as db:
+                    if db.scalar(select(exists().where(User.username_key == key))):
+                        raise UsernameTaken(name)
+
+                credentials = self._credentials.derive(password)
+                with self._sessions.begin() as db:
+                    user = User(username=name, username_key=key, created_at=self._clock())
+                    credentials.apply(user)
+                    db.add(user)
+                    db.flush()  # the id is part of the wrapped key's associated data
+                    credentials.wrap(user, crypto.new_vault_key())
+            except IntegrityError:
+                raise UsernameTaken(name) from None
+        self._note_username(name)
+        self._audit.record("registered", name)
+        return Registered(name)
+
+    def _note_username(self, name: str) -> None:
+        if self._last_username is None:
+            return
+        with contextlib.suppress(OSError):  # only a convenience for the next launch
+            self._last_username.save(name)
+
+    # -- login and logout -----------------------------------------------------------------
+
+    def login(self, username: str, password: str, *, remember: bool) -> ActiveSession:
+        normalized = normalize_password(password)
+        try:
+            key = username_key(clean_username(username))
+        except ValidationError:
+            key = None
+        with database_errors(self._target):
+            user = None
+            if key is not None:
+                with self._sessions() as db:  # one connection for both reads
+                    self._throttle.check(key, db)
+                    user = db.scalar(select(User).where(User.username_key == key))
+            try:
+                if user is None:
+                    self._credentials.spend_equal_work(normalized)
+                    raise LoginFailed
+                keys = self._credentials.check(user, normalized)
+            except LoginFailed:
+                raise self._throttle.failed(key, "login_failed") from None
+            vault_key = self._credentials.open_vault_key(user, keys)
+            self._throttle.clear(user.username_key)
+            self._credentials.upgrade_if_weak(user, keys.authentication_key)
+            session_id, notice = (
+                self._remembered.remember(user.id, vault_key) if remember else (None, None)
+            )
+        self._note_username(user.username)
+        self._audit.record("login_succeeded", user.username, "remembered" if remember else None)
+        return ActiveSession(user.id, user.username, vault_key, session_id, notice)
+
+    def logout(self, active: ActiveSession) -> None:
+        """End the session for real: the row goes, then the device's token file."""
+        try:
+            with database_errors(self._target):
+                self._remembered.end(active.session_id)
+        finally:
+            self._audit.record("logout", active.username)
+
+    # -- the unlocked account --------------------------------------------------------------
+
+    def _user_for(self, db: Session, user_id: int) -> User:
+        user = db.get(User, user_id)
+        if user is None:
+            raise AccountGone
+        return user
+
+    def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
+        """Open a locked vault again with the master password; the session stays as it was."""
+        with database_errors(self._target):
+            with self._sessions() as db:
+                user = self._user_for(db, user_id)
+                self._throttle.check(user.username_key, db)
+            try:
+                keys = self._credentials.check(user, normalize_password(password))
+            except LoginFailed:
+                raise self._throttle.failed(user.username_key, "unlock_failed") from None
+            vault_key = self._credentials.open_vault_key(user, keys)
+            self._throttle.clear(user.username_key)
+        return ActiveSession(user.id, user.username, vault_key, session_id)
+
+    def change_password(
+        self, active: ActiveSession, current: str, new: str, confirm: str
+    ) -> ActiveSession:
+        """Re-wrap the vault key under a new master password and end every other session.
+
+        Items are not re-encrypted: the vault key itself does not change.
+        """
+        if new != confirm:
+            raise ValidationError(
+                "The two new passwords do not match. Please type them again.", "confirm"
+            )
+        assessment = self.policy.assess(new, active.username)
+        if not assessment.acceptable:
+            raise ValidationError(" ".join(assessment.problems), "password")
+        with database_errors(self._target):
+            with self._sessions() as db:
+                user = self._user_for(db, active.user_id)
+            try:
+                self._credentials.check(user, normalize_password(current))
+            except LoginFailed:
+                raise ValidationError("The current password is wrong.", "current") from None
+            credentials = self._credentials.derive(new)
+            with self._sessions.begin() as db:
+                user = self._user_for(db, active.user_id)
+                credentials.apply(user)
+                credentials.wrap(user, active.vault_key)  # the same key: no item re-encrypted
+                self._remembered.end_others(db, active)
+        self._audit.record("password_changed", active.username)
+        return active
+
+    def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
+        """This account's remembered sessions, most recently used first."""
+        with database_errors(self._target):
+            return self._remembered.list_sessions(active)
+
+    def revoke_session(self, active: ActiveSession, session_id: int) -> None:
+        """End one remembered session of this account (this device's too, if asked)."""
+        with database_errors(self._target):
+            self._remembered.revoke(active, session_id)
+
+    def delete_account(self, active: ActiveSession, password: str) -> None:
+        """Remove the account, its sessions and every item, after checking the password."""
+        with database_errors(self._target):
+            with self._sessions() as db:
+                user = self._user_for(db, active.user_id)
+            try:
+                self._credentials.check(user, normalize_password(password))
+            except LoginFailed:
+                raise ValidationError("The password is wrong.", "password") from None
+            with self._sessions.begin() as db:
+                db.delete(self._user_for(db, active.user_id))
+        self._remembered.tokens.clear()
+        if self._last_username is not None:
+            self._last_username.path.unlink(missing_ok=True)
+        self._audit.record("account_deleted", active.username)

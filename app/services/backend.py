@@ -1,0 +1,104 @@
+"""The app's way to its data: opened on first use, in a worker thread, off the first frame.
+
+Importing SQLAlchemy, Alembic and the crypto libraries costs more than drawing the first screen,
+so nothing here is imported until a worker first asks for a service.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from app.core.accounts import Clock, utc_now
+from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from app.services.accounts import AccountService
+    from app.services.database import Database
+    from app.services.vault import VaultService
+
+
+class Backend:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, device_label: str | None = None
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._device_label = device_label
+        self._lock = threading.Lock()
+        self._database: Database | None = None
+        self._accounts: AccountService | None = None
+        self._vault: VaultService | None = None
+
+    def login_hint(self) -> str | None:
+        """The username to offer on an immediate login form, before the database is open.
+
+        None when there is no such name, or when a saved login exists: then the first screen
+        depends on what the database says of that session.
+        """
+        from app.services.tokens import LastUsername
+
+        if self.settings.token_path.exists():
+            return None
+        return LastUsername(self.settings.last_username_path).load()
+
+    def _open(self) -> Database:
+        """Connect and migrate, once; then freeze what that loaded (see core.memory)."""
+        if self._database is None:
+            from app.core.memory import freeze_long_lived
+            from app.services.database import open_database
+
+            self._database = open_database(self.settings.database_url)
+            freeze_long_lived()
+        return self._database
+
+    def accounts(self) -> AccountService:
+        """The account service, connecting and migrating the database the first time."""
+        with self._lock:
+            if self._accounts is None:
+                from app.services.accounts import AccountService
+                from app.services.audit import SecurityLog
+                from app.services.tokens import LastUsername, TokenStore
+
+                database = self._open()
+                self._accounts = AccountService(
+                    database.sessions,
+                    TokenStore(self.settings.token_path),
+                    self.settings.security,
+                    last_username=LastUsername(self.settings.last_username_path),
+                    audit=SecurityLog(self.settings.security_log_path, self._clock),
+                    target=database.target,
+                    clock=self._clock or utc_now,
+                    device_label=self._device_label,
+                )
+            return self._accounts
+
+    def vault(self) -> VaultService:
+        """The vault service, on the same database as the accounts."""
+        with self._lock:
+            if self._vault is None:
+                from app.services.vault import VaultService
+
+                database = self._open()
+                self._vault = VaultService(
+                    database.sessions, target=database.target, clock=self._clock or utc_now
+                )
+            return self._vault
+
+    def warm_up(self) -> None:
+        """The one warm-up: run the login's and the unlock's reads once, for a user that
+        cannot exist, while the login form waits for a password.
+
+        SQLAlchemy compiles a statement the first time it runs; doing it here takes that
+        (about 25 ms each) off the first login and the first unlock.
+        """
+        self.accounts().warm_up()
+        self.vault().warm_up()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._database is not None:
+                self._database.dispose()
+            self._database = None
+            self._accounts = None
+            self._vault = None

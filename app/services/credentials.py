@@ -1,0 +1,119 @@
+"""A master password's key material: derived, checked, and written into its users row.
+
+The slow work (Argon2id, bcrypt) happens here, never inside an open transaction. See
+:mod:`app.core.crypto` for the key hierarchy itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core import crypto
+from app.core.config import SecuritySettings
+from app.core.errors import AccountDataError, LoginFailed
+from app.core.passwords import normalize_password
+from app.models import User
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """What a master password puts in its users row (registration and password change)."""
+
+    params: crypto.KdfParams
+    salt: bytes
+    verifier: str
+    wrapping_key: bytes = field(repr=False)
+
+    def apply(self, user: User) -> None:
+        user.verifier = self.verifier
+        user.kdf_algorithm = self.params.algorithm
+        user.kdf_memory_kib = self.params.memory_kib
+        user.kdf_iterations = self.params.iterations
+        user.kdf_parallelism = self.params.parallelism
+        user.kdf_salt = self.salt
+        user.vault_key_algorithm = crypto.AES_GCM
+        user.key_format_version = crypto.KEY_FORMAT_VERSION
+        user.vault_key_wrapped = b""  # until wrap(): the user's id is part of the wrapping
+
+    def wrap(self, user: User, vault_key: bytes) -> None:
+        user.vault_key_wrapped = crypto.wrap_key(
+            self.wrapping_key, vault_key, crypto.account_key_aad(user.id)
+        )
+
+
+class Credentials:
+    """Master-password work for one configured cost."""
+
+    def __init__(self, sessions: sessionmaker[Session], security: SecuritySettings) -> None:
+        self._sessions = sessions
+        self._security = security
+        self._dummy_salt = crypto.new_salt()
+        self._dummy_verifier = crypto.dummy_verifier(security.bcrypt_cost)
+
+    def _kdf_params(self) -> crypto.KdfParams:
+        return crypto.KdfParams(
+            crypto.ARGON2ID,
+            self._security.argon2_memory_kib,
+            self._security.argon2_iterations,
+            self._security.argon2_parallelism,
+        )
+
+    def derive(self, password: str) -> NewCredentials:
+        """The slow part of setting a master password, done before any transaction opens."""
+        params = self._kdf_params()
+        salt = crypto.new_salt()
+        keys = crypto.derive_keys(normalize_password(password), salt, params)
+        verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
+        return NewCredentials(params, salt, verifier, keys.wrapping_key)
+
+    def spend_equal_work(self, password: str) -> None:
+        """Cost an unknown username the same Argon2id and bcrypt work as a wrong password."""
+        keys = crypto.derive_keys(password, self._dummy_salt, self._kdf_params())
+        crypto.check_verifier(keys.authentication_key, self._dummy_verifier)
+
+    def check(self, user: User, password: str) -> crypto.DerivedKeys:
+        """The keys from ``password`` (normalised), or LoginFailed; AccountDataError when the
+        stored parameters or verifier cannot be trusted."""
+        params = crypto.KdfParams(
+            user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
+        )
+        try:
+            params.check_floors()
+        except crypto.CryptoError as error:
+            raise AccountDataError(
+                f"This account's stored key settings were refused: {error} "
+                "The database may have been tampered with."
+            ) from None
+        if not crypto.verifier_is_acceptable(user.verifier):
+            raise AccountDataError(
+                "This account's stored password verifier is damaged or weaker than allowed."
+            )
+        keys = crypto.derive_keys(password, user.kdf_salt, params)
+        if not crypto.check_verifier(keys.authentication_key, user.verifier):
+            raise LoginFailed
+        return keys
+
+    def open_vault_key(self, user: User, keys: crypto.DerivedKeys) -> bytes:
+        if user.key_format_version != crypto.KEY_FORMAT_VERSION:
+            raise AccountDataError(
+                f"This account's vault key uses format {user.key_format_version}, which this "
+                "version of Strongroom cannot read. Please upgrade Strongroom."
+            )
+        try:
+            return crypto.unwrap_key(
+                keys.wrapping_key, user.vault_key_wrapped, crypto.account_key_aad(user.id)
+            )
+        except crypto.CryptoError:
+            raise AccountDataError(
+                "This account's vault key is damaged and cannot be opened."
+            ) from None
+
+    def upgrade_if_weak(self, user: User, authentication_key: bytes) -> None:
+        """A verifier below today's bcrypt cost is replaced on a successful login."""
+        if crypto.verifier_cost(user.verifier) >= self._security.bcrypt_cost:
+            return
+        verifier = crypto.make_verifier(authentication_key, self._security.bcrypt_cost)
+        with self._sessions.begin() as db:
+            db.get_one(User, user.id).verifier = verifier

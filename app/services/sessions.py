@@ -1,0 +1,178 @@
+"""Remembered sessions: a device's token file on one side, its hashed row on the other.
+
+The database holds the token's SHA-256 and the vault key wrapped under a key derived from the
+token; the device holds the token. Neither alone opens the vault.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core import crypto
+from app.core.accounts import ActiveSession, Clock, SessionInfo
+from app.core.config import SecuritySettings
+from app.models import LoginSession
+from app.services.audit import SecurityLog
+from app.services.tokens import TokenFileError, TokenStore
+
+
+class RememberedSessions:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        tokens: TokenStore,
+        security: SecuritySettings,
+        audit: SecurityLog,
+        clock: Clock,
+        device_label: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.tokens = tokens
+        self._security = security
+        self._audit = audit
+        self._clock = clock
+        self._device_label = (device_label or socket.gethostname() or "this device")[:64]
+
+    def resume(self) -> tuple[ActiveSession | None, str | None]:
+        """This device's remembered session, opened; or None and why it could not be."""
+        try:
+            token = self.tokens.load()
+        except TokenFileError as error:
+            if error.exposed_token is not None:
+                self._delete_for(error.exposed_token)
+            self.tokens.clear()
+            self._audit.record("saved_login_refused", None, type(error).__name__)
+            return None, f"{error.message} Please log in."
+        if token is None:
+            return None, None
+
+        token_hash = crypto.hash_token(token)
+        now = self._clock()
+        with self._sessions.begin() as db:
+            row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
+            if row is None:
+                notice = "Your saved login has ended (logged out or revoked). Please log in."
+            elif now >= row.expires_at:
+                notice = "Your saved login reached its time limit. Please log in again."
+            elif now - row.last_used_at >= self._security.session_idle_limit:
+                days = self._security.session_idle_limit.days
+                notice = f"Your saved login expired after {days} days unused. Please log in."
+            else:
+                try:
+                    vault_key = crypto.unwrap_key(
+                        crypto.session_wrapping_key(token),
+                        row.vault_key_wrapped,
+                        crypto.session_key_aad(row.user_id, token_hash, row.key_format_version),
+                    )
+                except crypto.CryptoError:
+                    notice = "Your saved login is damaged. Please log in."
+                else:
+                    row.last_used_at = now
+                    return ActiveSession(row.user_id, row.user.username, vault_key, row.id), None
+            if row is not None:
+                db.delete(row)
+        self.tokens.clear()
+        return None, notice
+
+    def _delete_for(self, token: bytes) -> None:
+        with self._sessions.begin() as db:
+            db.execute(
+                delete(LoginSession).where(LoginSession.token_hash == crypto.hash_token(token))
+            )
+
+    def remember(self, user_id: int, vault_key: bytes) -> tuple[int | None, str | None]:
+        """Issue a fresh token for this device; the old one, if any, stops working."""
+        try:
+            previous = self.tokens.load()
+        except TokenFileError as error:
+            previous = error.exposed_token
+        token = crypto.new_session_token()
+        token_hash = crypto.hash_token(token)
+        now = self._clock()
+        with self._sessions.begin() as db:
+            if previous is not None:
+                db.execute(
+                    delete(LoginSession).where(
+                        LoginSession.token_hash == crypto.hash_token(previous)
+                    )
+                )
+            row = LoginSession(
+                user_id=user_id,
+                token_hash=token_hash,
+                device_label=self._device_label,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + self._security.session_absolute_limit,
+                vault_key_wrapped=crypto.wrap_key(
+                    crypto.session_wrapping_key(token),
+                    vault_key,
+                    crypto.session_key_aad(user_id, token_hash),
+                ),
+                vault_key_algorithm=crypto.AES_GCM,
+                key_format_version=crypto.KEY_FORMAT_VERSION,
+            )
+            db.add(row)
+            db.flush()
+            session_id = row.id
+        try:
+            self.tokens.save(token)
+        except OSError as error:
+            with self._sessions.begin() as db:
+                db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+            return None, (
+                f"Logged in, but this device could not remember you "
+                f"({error.strerror or 'cannot write'} at {self.tokens.path})."
+            )
+        return session_id, None
+
+    def end(self, session_id: int | None) -> None:
+        """End one session for real: the row goes, then the device's token file, even with
+        the database away (this device is logged out either way)."""
+        try:
+            if session_id is not None:
+                with self._sessions.begin() as db:
+                    db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+        finally:
+            self.tokens.clear()
+
+    def end_others(self, db: Session, active: ActiveSession) -> None:
+        """Inside the caller's transaction: every session of the account but this one."""
+        others = delete(LoginSession).where(LoginSession.user_id == active.user_id)
+        if active.session_id is not None:
+            others = others.where(LoginSession.id != active.session_id)
+        db.execute(others)
+
+    def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
+        """This account's remembered sessions, most recently used first."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(LoginSession)
+                .where(LoginSession.user_id == active.user_id)
+                .order_by(LoginSession.last_used_at.desc(), LoginSession.id.desc())
+            ).all()
+            return [
+                SessionInfo(
+                    row.id,
+                    row.device_label,
+                    row.created_at,
+                    row.last_used_at,
+                    row.expires_at,
+                    current=row.id == active.session_id,
+                )
+                for row in rows
+            ]
+
+    def revoke(self, active: ActiveSession, session_id: int) -> None:
+        """End one remembered session of this account (this device's too, if asked)."""
+        with self._sessions.begin() as db:
+            db.execute(
+                delete(LoginSession).where(
+                    LoginSession.id == session_id, LoginSession.user_id == active.user_id
+                )
+            )
+        if session_id == active.session_id:
+            self.tokens.clear()
+        self._audit.record("session_revoked", active.username, f"session {session_id}")
