@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.config import SecuritySettings, Settings
-from app.controllers.accounts import AccountController
-from app.db import Database, open_database
-from app.tokens import TokenStore
+from app.core.config import SecuritySettings, Settings
+from app.services.accounts import AccountService
+from app.services.database import Database, open_database
+from app.services.tokens import TokenStore
 
 MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
 DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
@@ -53,6 +53,20 @@ def _isolate_user_files(
         monkeypatch.setenv(name, str(home / name.lower()))
     monkeypatch.delenv("STRONGROOM_DATABASE_URL", raising=False)
     monkeypatch.delenv("STRONGROOM_CONFIG_DIR", raising=False)
+
+
+MARIADB_FIXTURES = {"mariadb_server", "mariadb_url", "throwaway_mariadb"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs a MariaDB server must say so with the marker (``-m "not mariadb"``
+    then leaves it out); one that forgets fails here instead of at random."""
+    for item in items:
+        needs = MARIADB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if needs and item.get_closest_marker("mariadb") is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(needs)} without @pytest.mark.mariadb"
+            )
 
 
 def _mariadb_server_url() -> str:
@@ -98,14 +112,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("mariadb_url"))
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def make_settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         config_dir=tmp_path / "config",
         data_dir=tmp_path / "data",
         database_url=database_url,
         security=FAST_SECURITY,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """SQLite only: for what cannot differ between backends, such as a screen's snapshot."""
+    return make_settings(tmp_path, f"sqlite:///{tmp_path / 'data' / 'strongroom.db'}")
 
 
 @pytest.fixture
@@ -122,8 +146,8 @@ def database(settings: Settings) -> Iterator[Database]:
 
 def make_controller(
     database: Database, settings: Settings, clock: FakeClock, token_path: Path | None = None
-) -> AccountController:
-    return AccountController(
+) -> AccountService:
+    return AccountService(
         database.sessions,
         TokenStore(token_path or settings.token_path),
         settings.security,
@@ -134,7 +158,7 @@ def make_controller(
 
 
 @pytest.fixture
-def accounts(database: Database, settings: Settings, clock: FakeClock) -> AccountController:
+def accounts(database: Database, settings: Settings, clock: FakeClock) -> AccountService:
     return make_controller(database, settings, clock)
 
 

@@ -5,16 +5,18 @@ MariaDB extra, pointed at that server by the same URL form the MariaDB tests use
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from app.config import load_settings
+from app.core.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_compose() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((ROOT / "compose.yaml").read_text())
+def load_compose() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    return document
 
 
 def test_mariadb_service_is_pinned_healthy_and_persistent() -> None:

@@ -8,33 +8,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from app.backend import Backend
-from app.config import Settings
-from app.controllers.vault import ItemDraft
+from app.core.config import Settings
+from app.core.items import ItemDraft
 from app.factory import make_app
-from tests.conftest import FAST_SECURITY, STRONG_PASSWORD, FakeClock
-from tests.pilot import settle
+from tests.conftest import FakeClock, make_settings
+from tests.pilot import seed, settle
 
 SIZE = (100, 36)
-
-
-@pytest.fixture
-def local_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        database_url=f"sqlite:///{tmp_path / 'data' / 'strongroom.db'}",
-        security=FAST_SECURITY,
-    )
-
-
-def with_account(settings: Settings, *, remember: bool = False) -> None:
-    backend = Backend(settings, device_label="snapshot")
-    accounts = backend.accounts()
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    if remember:
-        accounts.login("alice", STRONG_PASSWORD, remember=True)
-    backend.close()
 
 
 async def settled(pilot: Pilot[None]) -> None:
@@ -45,34 +25,30 @@ async def settled(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def test_register_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_register_screen(snap_compare, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
     async def fill(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press(*"alice", "tab", *"password1234")
         await settled(pilot)
 
-    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fill)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=SIZE, run_before=fill)
 
 
-def test_login_screen_after_wrong_password(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    with_account(local_settings)
+def test_login_screen_after_wrong_password(snap_compare, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seed(sqlite_settings, remember=False)
 
     async def fail(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press(*"not my password", "enter")  # the username is remembered
         await settled(pilot)
 
-    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=fail)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=SIZE, run_before=fail)
 
 
 def seeded_vault(settings: Settings) -> None:
     """alice, remembered on this device, with a few items made at a fixed time."""
-    clock = FakeClock()
-    backend = Backend(settings, device_label="snapshot", clock=clock)
-    accounts = backend.accounts()
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
-    for draft in (
+    seed(
+        settings,
         ItemDraft(
             "GitHub",
             "alice",
@@ -84,29 +60,28 @@ def seeded_vault(settings: Settings) -> None:
         ),
         ItemDraft("Bank of Example", "alice.smith", "bank-secret", ("https://bank.example",)),
         ItemDraft("Mail", "alice@mail.example", "mail-secret", ("https://mail.example",)),
-    ):
-        backend.vault().add(active, draft)
-    backend.close()
+        clock=FakeClock(),
+    )
 
 
-def test_vault_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    seeded_vault(local_settings)
-    assert snap_compare(make_app(local_settings), terminal_size=(120, 36), run_before=settled)
+def test_vault_screen(snap_compare, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(sqlite_settings)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=(120, 36), run_before=settled)
 
 
-def test_item_form(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    seeded_vault(local_settings)
+def test_item_form(snap_compare, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(sqlite_settings)
 
     async def edit(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("enter")
         await settled(pilot)
 
-    assert snap_compare(make_app(local_settings), terminal_size=(120, 48), run_before=edit)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=(120, 48), run_before=edit)
 
 
-def test_generator_dialog(snap_compare, local_settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    seeded_vault(local_settings)
+def test_generator_dialog(snap_compare, sqlite_settings: Settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(sqlite_settings)
     monkeypatch.setattr(
         "app.screens.generator.generate_password", lambda options: "x7-Qm!rV2#pL9@wZ4$kD"
     )
@@ -116,26 +91,23 @@ def test_generator_dialog(snap_compare, local_settings: Settings, monkeypatch) -
         await pilot.press("ctrl+g")
         await settled(pilot)
 
-    assert snap_compare(make_app(local_settings), terminal_size=(120, 36), run_before=generate)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=(120, 36), run_before=generate)
 
 
-def test_unlock_screen(snap_compare, local_settings: Settings) -> None:  # type: ignore[no-untyped-def]
-    seeded_vault(local_settings)
+def test_unlock_screen(snap_compare, sqlite_settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    seeded_vault(sqlite_settings)
 
     async def lock(pilot: Pilot[None]) -> None:
         await settle(pilot)
         await pilot.press("ctrl+l")
         await settled(pilot)
 
-    assert snap_compare(make_app(local_settings), terminal_size=SIZE, run_before=lock)
+    assert snap_compare(make_app(sqlite_settings), terminal_size=SIZE, run_before=lock)
 
 
 @pytest.mark.mariadb
 def test_database_error_screen(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        database_url="mariadb+mariadbconnector://strongroom:secret@127.0.0.1:1/strongroom",
-        security=FAST_SECURITY,
-    )
+    # A server that cannot be there (port 1), and a password that must not be shown.
+    url = "mariadb+mariadbconnector://strongroom:secret@127.0.0.1:1/strongroom"
+    settings = make_settings(tmp_path, url)
     assert snap_compare(make_app(settings), terminal_size=SIZE, run_before=settled)
