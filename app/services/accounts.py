@@ -164,6 +164,17 @@ class AccountService:
             raise AccountGone
         return user
 
+    def _confirm_password(
+        self, active: ActiveSession, password: str, field: str, wrong: str
+    ) -> None:
+        """The master password again, before an action that needs it (``wrong`` if not)."""
+        with self._sessions() as db:
+            user = self._user_for(db, active.user_id)
+        try:
+            self._credentials.check(user, normalize_password(password))
+        except LoginFailed:
+            raise ValidationError(wrong, field) from None
+
     def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
         """Open a locked vault again with the master password; the session stays as it was."""
         with database_errors(self._target):
@@ -193,12 +204,7 @@ class AccountService:
         if not assessment.acceptable:
             raise ValidationError(" ".join(assessment.problems), "password")
         with database_errors(self._target):
-            with self._sessions() as db:
-                user = self._user_for(db, active.user_id)
-            try:
-                self._credentials.check(user, normalize_password(current))
-            except LoginFailed:
-                raise ValidationError("The current password is wrong.", "current") from None
+            self._confirm_password(active, current, "current", "The current password is wrong.")
             credentials = self._credentials.derive(new)
             with self._sessions.begin() as db:
                 user = self._user_for(db, active.user_id)
@@ -221,12 +227,7 @@ class AccountService:
     def delete_account(self, active: ActiveSession, password: str) -> None:
         """Remove the account, its sessions and every item, after checking the password."""
         with database_errors(self._target):
-            with self._sessions() as db:
-                user = self._user_for(db, active.user_id)
-            try:
-                self._credentials.check(user, normalize_password(password))
-            except LoginFailed:
-                raise ValidationError("The password is wrong.", "password") from None
+            self._confirm_password(active, password, "password", "The password is wrong.")
             with self._sessions.begin() as db:
                 db.delete(self._user_for(db, active.user_id))
         self._remembered.tokens.clear()
