@@ -13,39 +13,39 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.message import Message
 
-from app.core.accounts import ActiveSession, SessionInfo, StartupState
 from app.flows.base import Flow
 from app.screens import messages
 from app.screens.login import LoginScreen
 
 if TYPE_CHECKING:
+    from app.core.accounts import ActiveSession, SessionInfo, StartupState
     from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
 
 
 class AccountFlow(Flow):
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class Started(Message):
         state: StartupState
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class AccountCreated(Message):
         username: str
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class LoggedIn(Message):
         session: ActiveSession
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class LoggedOut(Message):
         username: str
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class SessionsLoaded(Message):
         sessions: list[SessionInfo]
         form: SessionsScreen | None
         revoked_this_device: bool
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class DialogDone(Message):
         form: ChangePasswordScreen | DeleteAccountScreen
         text: str
@@ -61,7 +61,6 @@ class AccountFlow(Flow):
             # While the login form waits for the password: the database's side, then the
             # vault screen's code (so neither holds up the first paint after the login).
             self.backend.warm_up()
-            import app.screens.vault  # noqa: F401
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def register(self, username: str, password: str, confirm: str) -> None:

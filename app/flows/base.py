@@ -14,10 +14,10 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from app.core.errors import VaultLocked
-from app.core.passwords import PasswordPolicy
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession
+    from app.core.passwords import PasswordPolicy
     from app.flows.clipboard import ClipboardGuard
     from app.screens.vault import VaultScreen
     from app.services.backend import Backend
@@ -67,5 +67,7 @@ class Flow(App[None]):
 
     def account_policy(self) -> PasswordPolicy:
         """The master-password rules from the settings."""
+        from app.core.passwords import PasswordPolicy  # with the first form that needs it
+
         security = self.backend.settings.security
         return PasswordPolicy(security.min_password_length, security.max_password_length)

@@ -17,13 +17,13 @@ from textual import events, on, work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from app.core.accounts import ActiveSession
 from app.core.errors import EditConflict
-from app.core.items import HistoryEntry, Item, ItemDraft
 from app.flows.base import Flow
 from app.screens import messages
 
 if TYPE_CHECKING:
+    from app.core.accounts import ActiveSession
+    from app.core.items import HistoryEntry, Item, ItemDraft
     from app.core.search import Index
     from app.screens.conflict import Choice
     from app.screens.item_form import ItemFormScreen
@@ -42,7 +42,7 @@ VAULT_SHOW_WAIT = 0.3
 
 
 class VaultFlow(Flow):
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class ItemsLoaded(Message):
         items: list[Item]
         trash: bool
@@ -50,32 +50,32 @@ class VaultFlow(Flow):
         generation: int
         fingerprint: Fingerprint
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class Fingerprinted(Message):
         fingerprint: Fingerprint
         generation: int
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class SearchIndexed(Message):
         items: list[Item]
         index: Index
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class ItemSaved(Message):
         form: ItemFormScreen
         item: Item
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class SaveConflict(Message):
         form: ItemFormScreen
         draft: ItemDraft
         current: Item | None
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class ItemChanged(Message):
         trash: bool  # which view it happened in
 
-    @dataclass
+    @dataclass(eq=False, repr=False)
     class HistoryLoaded(Message):
         item_id: int
         entries: list[HistoryEntry]

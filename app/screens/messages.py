@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
-from app.core.items import Item, ItemDraft
-
 if TYPE_CHECKING:
+    from app.core.items import Item, ItemDraft
     from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
     from app.screens.item_form import ItemFormScreen
 
@@ -26,7 +25,7 @@ CopyKind = Literal["username", "password", "URL", "TOTP code"]
 # -- logging in and out ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LoginSubmitted(Message):
     username: str
     password: str = field(repr=False)
@@ -37,7 +36,7 @@ class CreateAccount(Message):
     pass
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RegisterSubmitted(Message):
     username: str
     password: str = field(repr=False)
@@ -48,7 +47,7 @@ class BackToLogin(Message):
     pass
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class UnlockSubmitted(Message):
     password: str = field(repr=False)
 
@@ -64,19 +63,19 @@ class RetryDatabase(Message):
 # -- the vault ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ItemAction(Message):
     kind: ItemActionKind
     item: Item
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Copy(Message):
     value: str = field(repr=False)
     what: CopyKind
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Reload(Message):
     trash: bool
 
@@ -85,7 +84,7 @@ class Lock(Message):
     pass
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class SaveItem(Message):
     form: ItemFormScreen
     draft: ItemDraft
@@ -96,7 +95,7 @@ class SaveItem(Message):
 # -- account dialogs ---------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ChangePasswordSubmitted(Message):
     form: ChangePasswordScreen
     current: str = field(repr=False)
@@ -104,13 +103,13 @@ class ChangePasswordSubmitted(Message):
     confirm: str = field(repr=False)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class DeleteAccountSubmitted(Message):
     form: DeleteAccountScreen
     password: str = field(repr=False)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RevokeSession(Message):
     form: SessionsScreen
     session_id: int

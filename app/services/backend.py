@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from app.core.accounts import Clock, utc_now
 from app.core.config import Settings
 
 if TYPE_CHECKING:
+    from app.core.accounts import Clock
     from app.services.accounts import AccountService
     from app.services.database import Database
     from app.services.vault import VaultService
@@ -56,6 +56,7 @@ class Backend:
         """The account service, connecting and migrating the database the first time."""
         with self._lock:
             if self._accounts is None:
+                from app.core.accounts import utc_now
                 from app.services.accounts import AccountService
                 from app.services.audit import SecurityLog
                 from app.services.tokens import LastUsername, TokenStore
@@ -77,6 +78,7 @@ class Backend:
         """The vault service, on the same database as the accounts."""
         with self._lock:
             if self._vault is None:
+                from app.core.accounts import utc_now
                 from app.services.vault import VaultService
 
                 database = self._open()
