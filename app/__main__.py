@@ -30,12 +30,37 @@ def disable_core_dumps() -> None:
             pass
 
 
+def check_folders(settings: Settings) -> None:
+    """Strongroom's folders must be the user's and writable by nobody else, and the files it
+    appends to must not be symbolic links (which would send its logs, and chmods, elsewhere)."""
+    from app.core.files import tamper_problem
+
+    for folder in (settings.config_dir, settings.data_dir):
+        if not folder.exists():
+            continue
+        status = folder.stat()
+        if hasattr(os, "geteuid") and status.st_uid != os.geteuid():
+            raise ConfigError(f"The folder {folder} belongs to another user; it was not used.")
+        if status.st_mode & 0o022:
+            raise ConfigError(
+                f"The folder {folder} could be changed by other users; chmod 700 {folder}"
+            )
+    for path in (settings.log_path, settings.security_log_path):
+        if path.is_symlink() or path.exists():
+            problem = tamper_problem(path.lstat())
+            if problem is not None:
+                raise ConfigError(f"{path} {problem}, so Strongroom will not write to it.")
+
+
 def configure_logging(log_path: Path) -> None:
     """Errors go to an owner-only file; never to the terminal the app is drawing on."""
-    log_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(log_path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
-    os.chmod(log_path, 0o600)
-    handler = logging.FileHandler(log_path, encoding="utf-8")
+    from app.core.files import make_private_dir
+
+    make_private_dir(log_path.parent)
+    flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(log_path, flags, 0o600)
+    os.fchmod(fd, 0o600)
+    handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("strongroom")
     logger.addHandler(handler)
@@ -61,11 +86,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def prepare(args: argparse.Namespace) -> Settings:
+    """Everything before the first frame: the umask, the settings, the folders, the log."""
+    os.umask(0o077)  # whatever Strongroom creates is the user's alone
+    settings = load_settings(config_dir=args.config_dir, data_dir=args.data_dir)
+    check_folders(settings)
+    configure_logging(settings.log_path)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        settings: Settings = load_settings(config_dir=args.config_dir, data_dir=args.data_dir)
-        configure_logging(settings.log_path)
+        settings = prepare(args)
     except ConfigError as error:
         print(f"strongroom: {error}", file=sys.stderr)
         return 2

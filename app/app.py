@@ -9,7 +9,9 @@ that asked.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import signal
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
@@ -30,6 +33,7 @@ from app.screens.form import ShowsErrors
 from app.screens.keys import VAULT_KEYS, commands
 from app.screens.login import LoginScreen
 from app.services.backend import Backend
+from app.widgets.literal import TerminalSafe
 
 
 def stylesheet_paths() -> list[Path]:
@@ -45,6 +49,9 @@ class StrongroomApp(AccountFlow, VaultFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
+    # No selecting text on screen with the mouse: a revealed password copied that way would
+    # escape the clipboard guard. Copy keys (Ctrl+B, Ctrl+C, ...) are the way out.
+    ALLOW_SELECT = False
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -58,7 +65,12 @@ class StrongroomApp(AccountFlow, VaultFlow):
         )
         self._asked_by = {}
         self._login_hint: str | None = None
+        self._terminal_safe = TerminalSafe()
         self.init_vault_flow()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps stored text from driving the terminal."""
+        return [*super().get_line_filters(), self._terminal_safe]
 
     def compose(self) -> ComposeResult:
         # A returning user without a saved login sees the login form as the very first frame;
@@ -75,14 +87,33 @@ class StrongroomApp(AccountFlow, VaultFlow):
             self.push_screen(LoginScreen(username=self._login_hint))
         self.call_after_refresh(self.start_up)
         self.start_vault_timers()
+        if not self.is_headless:
+            # A terminal closed (SIGHUP) or a polite kill (SIGTERM) cleans up as quitting does.
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(number, self._signalled)
 
     def on_unmount(self) -> None:
+        if not self.is_headless:
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(number)
         self.active = None
         self.backend.close()
 
+    def _signalled(self) -> None:
+        self.run_worker(self.action_quit(), group="quit", exclusive=True)
+
     async def action_quit(self) -> None:
-        self.clipboard_guard.clear()  # while the terminal is still ours to write to
+        """Clear the clipboard while the terminal is still ours to write to; let a lock that is
+        being recorded finish, or the next launch would open the vault."""
+        self.clipboard_guard.clear()
+        await self.finish_locking()
         self.exit()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Not in Strongroom: a screenshot would write whatever is revealed to a file."""
+        self.notify("Screenshots are turned off: they could hold a revealed password.")
 
     # -- failures ------------------------------------------------------------------------------
 
@@ -138,7 +169,9 @@ class StrongroomApp(AccountFlow, VaultFlow):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from app.screens.vault import VaultScreen
 
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title.lower() != "screenshot":
+                yield command
         if not self.unlocked:
             return
         if isinstance(screen, VaultScreen):
@@ -158,6 +191,11 @@ class StrongroomApp(AccountFlow, VaultFlow):
             "Change master password",
             "Re-wrap the vault key under a new password",
             self.show_change_password,
+        )
+        yield SystemCommand(
+            "Rotate vault key",
+            "Re-seal every item under a new key; other devices log in again",
+            self.show_rotate_key,
         )
         yield SystemCommand(
             "Delete account",

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             ("unlock to search ready beyond KDF (in app)", None),
             ("remembered launch to filled list (tmux)", REMEMBERED),
             ("search keystroke", KEYSTROKE),
+            ("rotate vault key beyond KDF (service)", None),
         ):
             rows.append(row(group, measure, backend, samples[measure], target=target))
         rows.append(

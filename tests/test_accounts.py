@@ -384,9 +384,9 @@ def test_failed_logins_are_throttled_per_username(
     assert messages["alice"] == messages["nobody"]
     assert "Too many failed attempts: Try again in 30 seconds" in messages["alice"]
 
-    # The wait doubles with each further failure, up to 15 minutes.
+    # The wait doubles with each further attempt, the refused one too, up to 15 minutes.
     clock.advance(seconds=31)
-    with pytest.raises(LoginFailed, match="Try again in 60 seconds"):
+    with pytest.raises(LoginFailed, match="Try again in 2 minutes"):
         accounts.login("alice", "still wrong password", remember=False)
     for _ in range(8):
         clock.advance(minutes=16)
@@ -406,29 +406,53 @@ def test_failed_logins_are_throttled_per_username(
     assert raised.value.message == LOGIN_FAILED
 
 
-@pytest.mark.mariadb
-def test_concurrent_failures_all_count_on_mariadb(
-    mariadb_url: str, settings: Settings, clock: FakeClock
+def test_twenty_attempts_at_once_check_at_most_five_guesses(
+    database: Database, settings: Settings, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The reserve-before-derive race, on both backends: twenty devices guess at one name in
+    the same instant, one of them with the right password. Every attempt is counted in the
+    database, and at most five reach the password check."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from app.services.database import open_database
+    from app.services.credentials import Credentials
 
-    database = open_database(mariadb_url)
-    try:
-        controllers = [make_controller(database, settings, clock) for _ in range(20)]
-        controllers[0].register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    make_controller(database, settings, clock).register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    checked: list[str] = []
+    lock = threading.Lock()
+    original = Credentials.check
 
-        def attempt(controller: AccountService) -> None:
-            with pytest.raises(LoginFailed):
-                controller.login("alice", "a wrong password", remember=False)
+    def counting(self, user, password):  # type: ignore[no-untyped-def]
+        with lock:
+            checked.append(password)
+        return original(self, user, password)
 
-        with ThreadPoolExecutor(max_workers=20) as pool:
-            list(pool.map(attempt, controllers))
-        with database.sessions() as db:
-            assert db.get_one(LoginThrottle, "alice").failures == 20
-    finally:
-        database.dispose()
+    monkeypatch.setattr(Credentials, "check", counting)
+    controllers = [make_controller(database, settings, clock) for _ in range(20)]
+    guesses = [f"wrong guess number {n:02d}" for n in range(19)] + [STRONG_PASSWORD]
+    start = threading.Barrier(20)
+
+    def attempt(number: int) -> str:
+        start.wait()
+        try:
+            controllers[number].login("alice", guesses[number], remember=False)
+        except LoginThrottled:
+            return "throttled"
+        except LoginFailed:
+            return "wrong"
+        return "in"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(attempt, range(20)))
+    assert len(checked) <= 5, checked
+    assert outcomes.count("throttled") >= 15
+    assert outcomes.count("wrong") + outcomes.count("in") == len(checked)
+    with database.sessions() as db:
+        rows = db.scalars(select(LoginThrottle)).all()
+    # Every attempt counted, the refused ones too. A success clears the count only when no
+    # attempt was reserved after it, so the owner's login hands the others no fresh guesses.
+    counts = [row.failures for row in rows]
+    assert counts == [20] or ("in" in outcomes and counts == [])
 
 
 def test_security_log_records_events_without_secrets(

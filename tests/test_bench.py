@@ -47,6 +47,7 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             ("remembered launch to filled list (tmux)", True),
             ("search keystroke", True),
             ("resident memory", True),
+            ("rotate vault key beyond KDF (service)", False),
         ):
             row = rows[(measure, backend)]
             assert row["runs"] >= 1

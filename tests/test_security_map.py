@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BAR_LINES = 22
+BAR_LINES = 31
 
 
 def _mapping() -> dict[int, list[str]]:

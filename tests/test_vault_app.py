@@ -13,6 +13,7 @@ from app.app import StrongroomApp
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.factory import make_app
+from app.flows.clipboard import CLEARED
 from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
 from app.screens.confirm import ConfirmScreen
 from app.screens.conflict import ConflictScreen
@@ -225,7 +226,7 @@ async def test_copy_keys_and_clipboard_clearing(settings: Settings) -> None:
         assert timer._interval == settings.security.clipboard_clear_seconds
         await pilot.press("ctrl+l")  # locking clears it at once
         await settle(pilot)
-        assert app.clipboard == ""
+        assert app.clipboard == CLEARED
 
 
 async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
@@ -264,9 +265,13 @@ async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
         await settle(pilot)
         assert isinstance(app.screen, UnlockScreen)
         assert "15 minutes" in str(app.screen.query_one("#notice").render())
-    # Locking kept the remembered session: a relaunch opens the vault.
-    async with vault_app(settings) as (app, _pilot):
-        assert titles(app) == ["Secret thing"]
+    # The lock outlasts the process: a relaunch remembers who, and asks for the password.
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert app.screen.username == "alice"
+        assert app.vault_screen() is None
 
 
 async def test_generator_fills_the_password(settings: Settings) -> None:

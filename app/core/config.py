@@ -20,9 +20,14 @@ DATABASE_URL_ENV = "STRONGROOM_DATABASE_URL"
 DATABASE_PASSWORD_FILE_ENV = "STRONGROOM_DATABASE_PASSWORD_FILE"  # noqa: S105  (a path's name)
 CONFIG_DIR_ENV = "STRONGROOM_CONFIG_DIR"
 
-# Floors that neither a config file nor a tampered database row may go below.
+# Floors that neither a config file nor a tampered database row may go below, and ceilings
+# they may not go above (a huge memory cost would hang or kill every login).
 ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
 ARGON2_MIN_ITERATIONS = 2
+ARGON2_MAX_ITERATIONS = 32
+ARGON2_MAX_PARALLELISM = 64
+MAX_SESSION_DAYS = 3650
 BCRYPT_MIN_COST = 10
 BCRYPT_MAX_COST = 16
 MIN_PASSWORD_LENGTH_FLOOR = 8
@@ -48,26 +53,39 @@ class SecuritySettings:
     clipboard_clear_seconds: int = 30
 
     def __post_init__(self) -> None:
-        if self.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB:
-            raise ConfigError(f"argon2_memory_kib must be at least {ARGON2_MIN_MEMORY_KIB}.")
-        if self.argon2_iterations < ARGON2_MIN_ITERATIONS:
-            raise ConfigError(f"argon2_iterations must be at least {ARGON2_MIN_ITERATIONS}.")
-        if not 1 <= self.argon2_parallelism <= 64:
-            raise ConfigError("argon2_parallelism must be between 1 and 64.")
+        if not ARGON2_MIN_MEMORY_KIB <= self.argon2_memory_kib <= ARGON2_MAX_MEMORY_KIB:
+            raise ConfigError(
+                f"argon2_memory_kib must be between {ARGON2_MIN_MEMORY_KIB} and "
+                f"{ARGON2_MAX_MEMORY_KIB}."
+            )
+        if not ARGON2_MIN_ITERATIONS <= self.argon2_iterations <= ARGON2_MAX_ITERATIONS:
+            raise ConfigError(
+                f"argon2_iterations must be between {ARGON2_MIN_ITERATIONS} and "
+                f"{ARGON2_MAX_ITERATIONS}."
+            )
+        if not 1 <= self.argon2_parallelism <= ARGON2_MAX_PARALLELISM:
+            raise ConfigError(f"argon2_parallelism must be between 1 and {ARGON2_MAX_PARALLELISM}.")
         if not BCRYPT_MIN_COST <= self.bcrypt_cost <= BCRYPT_MAX_COST:
             raise ConfigError(
                 f"bcrypt_cost must be between {BCRYPT_MIN_COST} and {BCRYPT_MAX_COST}."
             )
-        if self.min_password_length < MIN_PASSWORD_LENGTH_FLOOR:
-            raise ConfigError(f"min_password_length must be at least {MIN_PASSWORD_LENGTH_FLOOR}.")
-        if self.max_password_length < max(128, self.min_password_length):
-            raise ConfigError("max_password_length must be at least 128.")
+        if not MIN_PASSWORD_LENGTH_FLOOR <= self.min_password_length <= 128:
+            raise ConfigError(
+                f"min_password_length must be between {MIN_PASSWORD_LENGTH_FLOOR} and 128."
+            )
+        if not 128 <= self.max_password_length <= 4096:
+            raise ConfigError("max_password_length must be between 128 and 4096.")
         if not 1 <= self.auto_lock_minutes <= 24 * 60:
             raise ConfigError("auto_lock_minutes must be between 1 and 1440.")
         if not 5 <= self.clipboard_clear_seconds <= 600:
             raise ConfigError("clipboard_clear_seconds must be between 5 and 600.")
-        if self.session_idle_limit <= timedelta(0) or self.session_absolute_limit <= timedelta(0):
-            raise ConfigError("Session limits must be positive numbers of days.")
+        longest = timedelta(days=MAX_SESSION_DAYS)
+        for name, limit in (
+            ("session_idle_days", self.session_idle_limit),
+            ("session_absolute_days", self.session_absolute_limit),
+        ):
+            if not timedelta(0) < limit <= longest:
+                raise ConfigError(f"{name} must be between 1 and {MAX_SESSION_DAYS}.")
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,10 @@ def _security_from(table: object) -> SecuritySettings:
     for key, value in table.items():
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"[security] {key} must be a whole number.")
+        if key in ("session_idle_days", "session_absolute_days") and not (
+            1 <= value <= MAX_SESSION_DAYS
+        ):
+            raise ConfigError(f"[security] {key} must be between 1 and {MAX_SESSION_DAYS}.")
         if key == "session_idle_days":
             values["session_idle_limit"] = timedelta(days=value)
         elif key == "session_absolute_days":
@@ -161,7 +183,8 @@ def load_settings(
 
     config_path = config_dir / CONFIG_FILENAME
     document: dict[str, object] = {}
-    if config_path.exists():
+    if config_path.exists() or config_path.is_symlink():
+        _require_trusted(config_path, "is Strongroom's settings file")
         try:
             document = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -203,10 +226,29 @@ def load_settings(
     )
 
 
-def _has_password(url: str) -> bool:
-    from urllib.parse import urlsplit
+# Query parameters the MariaDB driver takes a password from: a URL may hide one there too.
+PASSWORD_QUERY_KEYS = frozenset({"password", "passwd", "pwd"})
 
-    return urlsplit(url).password is not None
+
+def _has_password(url: str) -> bool:
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    return parts.password is not None or any(key.lower() in PASSWORD_QUERY_KEYS for key, _ in query)
+
+
+def _require_trusted(path: Path, what: str) -> None:
+    """A settings file must be a regular file of yours that nobody else can write."""
+    try:
+        status = path.lstat()
+    except OSError as error:
+        raise ConfigError(f"{path} could not be read: {error.strerror}") from None
+    from app.core.files import tamper_problem
+
+    problem = tamper_problem(status)
+    if problem is not None:
+        raise ConfigError(f"{path} {what} but {problem}, so it was not used.")
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -230,12 +272,18 @@ def _require_owner_only(path: Path, status: os.stat_result, why: str) -> None:
 def _read_password_file(path: Path) -> str:
     """The database password from a file: yours and owner-only, or a container secret.
 
-    Docker and Kubernetes mount secrets as root-owned files nobody else can write; for an app
-    not running as root those are accepted as they are, since only root could have put them
-    there.
+    Docker and Kubernetes mount secrets under /run/secrets as root-owned files nobody else can
+    write; for an app not running as root those are accepted as they are, since only root could
+    have put them there. Anywhere else the file must be yours and owner-only.
     """
     status = _stat(path)
-    mounted_secret = status.st_uid == 0 and not status.st_mode & 0o022
+    mounted_secret = (
+        path.resolve().parent == Path("/run/secrets")
+        and status.st_uid == 0
+        and not status.st_mode & 0o022
+    )
+    if path.is_symlink() and not mounted_secret:
+        raise ConfigError(f"{path} is the database password file but is a symbolic link.")
     if not (mounted_secret and hasattr(os, "geteuid") and os.geteuid() != 0):
         _require_owner_only(path, status, "is the database password file")
     try:
@@ -253,7 +301,7 @@ def _with_password(url: str, password: str) -> str:
     from urllib.parse import quote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
-    if parts.password is not None:
+    if _has_password(url):
         raise ConfigError(
             "database_url already contains a password; with database_password_file, "
             "leave it out of the URL."

@@ -22,12 +22,19 @@ from dataclasses import dataclass
 import bcrypt
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.core.accounts import TOKEN_BYTES
-from app.core.config import ARGON2_MIN_ITERATIONS, ARGON2_MIN_MEMORY_KIB, BCRYPT_MIN_COST
+from app.core.config import (
+    ARGON2_MAX_ITERATIONS,
+    ARGON2_MAX_MEMORY_KIB,
+    ARGON2_MAX_PARALLELISM,
+    ARGON2_MIN_ITERATIONS,
+    ARGON2_MIN_MEMORY_KIB,
+    BCRYPT_MIN_COST,
+)
 
 ARGON2ID = "argon2id"
 KEY_FORMAT_VERSION = 1
@@ -40,6 +47,7 @@ WRAPPED_KEY_BYTES = NONCE_BYTES + KEY_BYTES + 16
 _AUTH_INFO = b"strongroom/v1/authentication"
 _WRAP_INFO = b"strongroom/v1/key-wrapping"
 _SESSION_INFO = b"strongroom/v1/session-wrapping"
+_KEY_CHECK_INFO = b"strongroom/v1/vault-key-check"
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -63,9 +71,15 @@ class KdfParams:
         if (
             self.memory_kib < ARGON2_MIN_MEMORY_KIB
             or self.iterations < ARGON2_MIN_ITERATIONS
-            or not 1 <= self.parallelism <= 64
+            or self.parallelism < 1
         ):
             raise CryptoError("The stored key derivation settings are weaker than allowed.")
+        if (
+            self.memory_kib > ARGON2_MAX_MEMORY_KIB
+            or self.iterations > ARGON2_MAX_ITERATIONS
+            or self.parallelism > ARGON2_MAX_PARALLELISM
+        ):
+            raise CryptoError("The stored key derivation settings are beyond what is allowed.")
 
 
 @dataclass(frozen=True)
@@ -175,6 +189,19 @@ def session_wrapping_key(token: bytes) -> bytes:
 
 def hash_token(token: bytes) -> str:
     return hashlib.sha256(token).hexdigest()
+
+
+def key_check(vault_key: bytes) -> bytes:
+    """A short value that names a vault key without revealing it: a device whose key was
+    replaced (rotated elsewhere) sees the mismatch before it writes anything under the old one."""
+    return _hkdf(vault_key, _KEY_CHECK_INFO)[:16]
+
+
+def name_hash(key: bytes, name: str) -> str:
+    """HMAC-SHA256 of a name tried at login (hex): countable, but not readable, in the database."""
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(name.encode("utf-8"))
+    return mac.finalize().hex()
 
 
 # -- vault fields ------------------------------------------------------------------------------

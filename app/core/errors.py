@@ -76,6 +76,16 @@ class AccountGone(UserError):
         super().__init__("This account no longer exists; it may have been deleted elsewhere.")
 
 
+class VaultKeyChanged(UserError):
+    """The vault key was rotated on another device; this device's copy opens nothing now."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The vault key was changed on another device, so this device must log in again. "
+            "Nothing was saved with the old key."
+        )
+
+
 class VaultLocked(UserError):
     def __init__(self) -> None:
         super().__init__("The vault is locked. Unlock it and try again.")

@@ -18,10 +18,39 @@ def privacy_problem(info: os.stat_result) -> str | None:
     return None
 
 
+def tamper_problem(info: os.stat_result) -> str | None:
+    """Why a file that Strongroom reads settings from, or writes, cannot be trusted, or None:
+    it must be a regular file (not a symbolic link), the user's own, writable by nobody else."""
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "belongs to another user"
+    if info.st_mode & 0o022:
+        return f"could be changed by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents owner-only (0700), whatever the umask."""
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+
+
 def write_private_file(path: Path, content: bytes) -> None:
     """Replace ``path`` atomically with an owner-only (0600) file in an owner-only (0700) folder."""
     directory = path.parent
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dir(directory)
     os.chmod(directory, 0o700)
     temporary = directory / f".{path.name}.{os.getpid()}.tmp"
     temporary.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from app.core.errors import ValidationError
+from app.core.errors import AccountDataError, ValidationError
 
 USERNAME_MIN = 3
 USERNAME_MAX = 32
@@ -41,6 +41,18 @@ def clean_username(raw: str) -> str:
             f"A username must be {USERNAME_MIN} to {USERNAME_MAX} characters long.", "username"
         )
     return name
+
+
+def stored_username(name: str) -> str:
+    """A username read back from the database, held to the rules a typed one meets: anyone who
+    can write the database could otherwise put terminal escapes in the name the app shows."""
+    try:
+        return clean_username(name)
+    except ValidationError:
+        raise AccountDataError(
+            "This account's stored username is not a valid name; the database may have been "
+            "tampered with."
+        ) from None
 
 
 def username_key(name: str) -> str:

@@ -19,7 +19,12 @@ from app.screens.login import LoginScreen
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession, SessionInfo, StartupState
-    from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+    from app.screens.account import (
+        ChangePasswordScreen,
+        DeleteAccountScreen,
+        RotateKeyScreen,
+        SessionsScreen,
+    )
 
 
 class AccountFlow(Flow):
@@ -44,6 +49,18 @@ class AccountFlow(Flow):
         sessions: list[SessionInfo]
         form: SessionsScreen | None
         revoked_this_device: bool
+
+    @dataclass(eq=False, repr=False)
+    class KeyRotating(Message):
+        form: RotateKeyScreen
+        done: int
+        total: int
+
+    @dataclass(eq=False, repr=False)
+    class KeyRotated(Message):
+        form: RotateKeyScreen
+        session: ActiveSession
+        items: int
 
     @dataclass(eq=False, repr=False)
     class DialogDone(Message):
@@ -104,6 +121,16 @@ class AccountFlow(Flow):
         self.backend.accounts().delete_account(self.session(), password)
         self.post_message(self.DialogDone(form, "Your account and vault have been deleted."))
 
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    def rotate_key(self, form: RotateKeyScreen, password: str) -> None:
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.KeyRotating(form, done, total))
+
+        session, items = self.backend.accounts().rotate_vault_key(
+            self.session(), password, progress
+        )
+        self.post_message(self.KeyRotated(form, session, items))
+
     # -- what the screens ask for ----------------------------------------------------------------
 
     @on(messages.LoginSubmitted)
@@ -152,6 +179,16 @@ class AccountFlow(Flow):
     def _delete_account(self, message: messages.DeleteAccountSubmitted) -> None:
         self.asked(self.delete_account(message.form, message.password), message.form)
 
+    @on(messages.RotateKeySubmitted)
+    def _rotate_key(self, message: messages.RotateKeySubmitted) -> None:
+        self.asked(self.rotate_key(message.form, message.password), message.form)
+
+    def show_rotate_key(self) -> None:
+        from app.screens.account import RotateKeyScreen
+
+        if self.unlocked:
+            self.push_screen(RotateKeyScreen())
+
     def show_sessions(self) -> None:
         """The remembered-sessions dialog (from the command palette)."""
         self.asked(self.load_sessions())
@@ -172,7 +209,13 @@ class AccountFlow(Flow):
     @on(Started)
     def _started(self, message: Started) -> None:
         state = message.state
-        if state.session is not None:
+        if state.session is not None and not state.session.vault_key:
+            # Locked when it was last used: it stays locked until the master password.
+            from app.screens.unlock import UnlockScreen
+
+            self.active = state.session
+            self.show(UnlockScreen(state.session.username, notice="Your vault is locked."))
+        elif state.session is not None:
             self.open_vault(state.session)
         elif state.has_accounts:
             if not isinstance(self.screen, LoginScreen):
@@ -212,6 +255,24 @@ class AccountFlow(Flow):
             message.form.show_sessions(message.sessions)
         else:
             self.push_screen(SessionsScreen(message.sessions))
+
+    @on(KeyRotating)
+    def _key_rotating(self, message: KeyRotating) -> None:
+        if message.form.is_attached:
+            message.form.show_progress(message.done, message.total)
+
+    @on(KeyRotated)
+    def _key_rotated(self, message: KeyRotated) -> None:
+        if message.form.is_attached:
+            message.form.dismiss(None)
+        self.clipboard_guard.clear()
+        noun = "item" if message.items == 1 else "items"
+        self.notify(
+            f"Vault key rotated: {message.items} {noun} re-sealed. Other devices must log in "
+            "again.",
+            markup=False,
+        )
+        self.open_vault(message.session)
 
     @on(DialogDone)
     def _dialog_done(self, message: DialogDone) -> None:

@@ -1,9 +1,15 @@
-"""The clipboard guard: a copied secret is cleared after a while, on lock, logout and quit."""
+"""The clipboard guard: a copied secret is cleared after a while, on lock, logout and quit.
+
+Clearing writes a harmless value rather than an empty one: tmux and other terminals ignore an
+empty OSC 52 payload, which would leave the secret on their clipboard.
+"""
 
 from __future__ import annotations
 
 from textual.app import App
 from textual.timer import Timer
+
+CLEARED = " "  # what the clipboard holds once a secret is cleared from it
 
 
 class ClipboardGuard:
@@ -24,7 +30,7 @@ class ClipboardGuard:
 
     def clear(self) -> None:
         if self.armed:
-            self._app.copy_to_clipboard("")
+            self._app.copy_to_clipboard(CLEARED)
             self.armed = False
         if self._timer is not None:
             self._timer.stop()

@@ -20,6 +20,7 @@ from app.core.errors import (
     LoginFailed,
     UserError,
     UsernameTaken,
+    VaultKeyChanged,
 )
 
 log = logging.getLogger("strongroom")
@@ -55,7 +56,7 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
         if group == "vault-load":
             return Failure(error.message, route="offline")
         return Failure(f"{error.message} What you typed is kept; try again when it is back.")
-    if isinstance(error, AccountGone):
+    if isinstance(error, AccountGone | VaultKeyChanged):
         return Failure(error.message, route="logged_out")
     if isinstance(error, UserError):
         field = error.field or None

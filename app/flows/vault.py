@@ -8,6 +8,8 @@ older read (a poll, say) can never replace what a trash or save just showed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.message import Message
-from textual.worker import get_current_worker
+from textual.worker import WorkerFailed, get_current_worker
 
 from app.core.errors import EditConflict
 from app.flows.base import Flow
@@ -286,6 +288,7 @@ class VaultFlow(Flow):
         if not self.unlocked or self.active is None:
             return
         self.clipboard_guard.clear()
+        self.record_lock(self.active)
         self.active = replace(self.active, vault_key=b"")
         self._list_generation += 1  # a list still on its way is for the unlocked vault
         screen = self.vault_screen()
@@ -294,6 +297,18 @@ class VaultFlow(Flow):
         while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
             self.pop_screen()
         self.show(UnlockScreen(self.active.username, notice=reason))
+
+    @work(thread=True, group="lock", exit_on_error=False)
+    def record_lock(self, session: ActiveSession) -> None:
+        """Make the lock outlast this process (see AccountService.lock)."""
+        self.backend.accounts().lock(session)
+
+    async def finish_locking(self, timeout: float = 10.0) -> None:
+        """Wait for a lock still being recorded (before quitting)."""
+        pending = [w for w in self.workers if w.group == "lock" and w.is_running]
+        if pending:
+            with contextlib.suppress(TimeoutError, WorkerFailed):
+                await asyncio.wait_for(asyncio.gather(*(w.wait() for w in pending)), timeout)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(

@@ -3,11 +3,12 @@
 from app.models.base import Base
 from app.models.item import ITEM_FIELDS, PasswordHistory, VaultItem
 from app.models.session import LoginSession
-from app.models.throttle import LoginThrottle
+from app.models.throttle import AppKey, LoginThrottle
 from app.models.user import User
 
 __all__ = [
     "ITEM_FIELDS",
+    "AppKey",
     "Base",
     "LoginSession",
     "LoginThrottle",

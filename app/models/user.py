@@ -40,6 +40,9 @@ class User(Base):
     kdf_salt: Mapped[bytes] = mapped_column(short_binary(32))
 
     vault_key_wrapped: Mapped[wrapped_key]
+    # crypto.key_check of the current vault key: writes made with any other key are refused.
+    # NULL for an account made before it existed, until its next login fills it in.
+    vault_key_check: Mapped[bytes | None] = mapped_column(short_binary(32), nullable=True)
     vault_key_algorithm: Mapped[str] = mapped_column(String(16))
     key_format_version: Mapped[int] = mapped_column(Integer)
 

@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 
 from app.core.passwords import PasswordPolicy
 from app.screens import messages
-from app.widgets.item_list import visible_text
+from app.widgets.literal import literal, visible_text
+from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
 
 if TYPE_CHECKING:
@@ -78,12 +79,12 @@ class ChangePasswordScreen(DialogForm):
                 classes="form-text",
             )
             yield Label("Current password:", classes="field-label")
-            yield Input(password=True, id="current")
+            yield SecretInput(id="current")
             yield Label("New password:", classes="field-label")
-            yield Input(password=True, id="new")
+            yield SecretInput(id="new")
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Confirm the new password:", classes="field-label")
-            yield Input(password=True, id="confirm")
+            yield SecretInput(id="confirm")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Change password", id="submit", variant="primary")
@@ -121,7 +122,7 @@ class DeleteAccountScreen(DialogForm):
                 classes="form-text",
             )
             yield Label("Please enter your password:", classes="field-label")
-            yield Input(password=True, id="password")
+            yield SecretInput(id="password")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Delete everything", id="submit", variant="error")
@@ -130,6 +131,47 @@ class DeleteAccountScreen(DialogForm):
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False
         self.query_one("#password", Input).focus()
+
+    def submit(self) -> None:
+        self.set_busy(True)
+        self.post_message(self.Submitted(self, self.query_one("#password", Input).value))
+
+
+class RotateKeyScreen(DialogForm):
+    """Re-seal the vault under a new key, with the master password; shows its progress."""
+
+    Submitted = messages.RotateKeySubmitted
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Rotate the vault key", classes="form-title")
+            yield Static(
+                "Every item is re-sealed under a new key. Whoever copied an old saved login or "
+                "the database before now can open nothing with it, and every other device must "
+                "log in again. Enter your master password to go ahead.",
+                classes="form-text",
+            )
+            yield Label("Please enter your password:", classes="field-label")
+            yield SecretInput(id="password")
+            yield ProgressBar(id="progress", show_eta=False)
+            yield Static("", id="error", classes="form-error", markup=False)
+            with Horizontal(classes="form-buttons"):
+                yield Button("Rotate the key", id="submit", variant="primary")
+                yield Button("Cancel", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#error", Static).display = False
+        self.query_one(ProgressBar).display = False
+        self.query_one("#password", Input).focus()
+
+    def show_progress(self, done: int, total: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        self.query_one(ProgressBar).display = False
+        super().show_error(message, field)
 
     def submit(self) -> None:
         self.set_busy(True)
@@ -172,11 +214,11 @@ class SessionsScreen(DialogForm):
         table.add_columns("Device", "Created", "Last used", "Expires", "")
         for info in sessions:
             table.add_row(
-                visible_text(info.device_label),
-                info.created_at.strftime("%Y-%m-%d %H:%M"),
-                info.last_used_at.strftime("%Y-%m-%d %H:%M"),
-                info.expires_at.strftime("%Y-%m-%d"),
-                "this device" if info.current else "",
+                literal(visible_text(info.device_label)),  # anyone with the database sets it
+                literal(info.created_at.strftime("%Y-%m-%d %H:%M")),
+                literal(info.last_used_at.strftime("%Y-%m-%d %H:%M")),
+                literal(info.expires_at.strftime("%Y-%m-%d")),
+                literal("this device" if info.current else ""),
                 key=str(info.id),
             )
         if not sessions:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from app.core.items import Item, ItemDraft
-from app.widgets.item_list import visible_text
+from app.widgets.literal import literal
 
 Choice = Literal["mine", "theirs", "edit"]
 
@@ -59,7 +59,8 @@ class ConflictScreen(ModalScreen[Choice]):
                 if name == "Password" and self._theirs is not None:
                     same = self._theirs.password == self._mine.password
                     value = other = "same" if same else value + " (differs)"
-                table.add_row(name, visible_text(value), visible_text(other), style=mark)
+                # Stored text, shown as typed: "[/]" or "[@click=...]" in a note stays text.
+                table.add_row(name, literal(value), literal(other), style=mark)
             yield Static(table)
             with Horizontal(classes="form-buttons"):
                 yield Button("Keep mine", id="mine", variant="primary")

@@ -15,6 +15,7 @@ from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
 from app.screens.keys import ITEM_FORM_KEYS, bindings
+from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
 
 
@@ -39,9 +40,7 @@ class ItemFormScreen(ModalScreen[None]):
             yield Input(start.username, id="username", max_length=LIMITS["username"])
             yield Label("Password (Ctrl+G generates one)", classes="field-label")
             with Horizontal(classes="password-row"):
-                yield Input(
-                    start.password, id="password", password=True, max_length=LIMITS["password"]
-                )
+                yield SecretInput(start.password, id="password", max_length=LIMITS["password"])
                 yield Button("Generate", id="generate", classes="inline-button")
             yield StrengthMeter(self._policy, id="strength")
             yield Label("URLs, one per line", classes="field-label")
@@ -53,7 +52,7 @@ class ItemFormScreen(ModalScreen[None]):
             yield Label("Tags, separated by commas", classes="field-label")
             yield Input(", ".join(start.tags), id="tags")
             yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
-            yield Input(start.totp, id="totp", password=True, max_length=LIMITS["totp"])
+            yield SecretInput(start.totp, id="totp", max_length=LIMITS["totp"])
             yield Checkbox("Favourite", value=start.favourite, id="favourite")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):

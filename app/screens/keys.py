@@ -127,6 +127,10 @@ DATABASE_ERROR_KEYS = (Key("r", "try to open the database again", "r", "retry", 
 
 EVERYWHERE_KEYS = (
     Key("Ctrl+P", "command palette: every vault action, sessions, master password, account"),
+    Key(
+        "Ctrl+P, Rotate vault key",
+        "re-seal every item under a new key; old saved logins and copies open nothing",
+    ),
     Key("Ctrl+Q", "quit (clears the clipboard)"),
 )
 

@@ -10,6 +10,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from app.screens import messages
 from app.screens.form import FormScreen
 from app.screens.keys import LOGIN_KEYS, bindings
+from app.widgets.secret_input import SecretInput
 
 
 class LoginScreen(FormScreen):
@@ -31,7 +32,7 @@ class LoginScreen(FormScreen):
             yield Label("Please enter your username:", classes="field-label")
             yield Input(self._initial_username, id="username", max_length=64)
             yield Label("Please enter your password:", classes="field-label")
-            yield Input(password=True, id="password", classes="secret")
+            yield SecretInput(id="password", classes="secret")
             yield Checkbox("Remember me on this device", value=True, id="remember")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):

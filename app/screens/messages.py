@@ -15,7 +15,12 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from app.core.items import Item, ItemDraft
-    from app.screens.account import ChangePasswordScreen, DeleteAccountScreen, SessionsScreen
+    from app.screens.account import (
+        ChangePasswordScreen,
+        DeleteAccountScreen,
+        RotateKeyScreen,
+        SessionsScreen,
+    )
     from app.screens.item_form import ItemFormScreen
 
 ItemActionKind = Literal["trash", "restore", "purge", "history"]
@@ -106,6 +111,12 @@ class ChangePasswordSubmitted(Message):
 @dataclass(eq=False, repr=False)
 class DeleteAccountSubmitted(Message):
     form: DeleteAccountScreen
+    password: str = field(repr=False)
+
+
+@dataclass(eq=False, repr=False)
+class RotateKeySubmitted(Message):
+    form: RotateKeyScreen
     password: str = field(repr=False)
 
 

@@ -11,6 +11,7 @@ from app.core.passwords import PasswordPolicy
 from app.screens import messages
 from app.screens.form import FormScreen
 from app.screens.keys import REGISTER_KEYS, bindings
+from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
 
 
@@ -38,15 +39,14 @@ class RegisterScreen(FormScreen):
                 max_length=64,
             )
             yield Label("Please enter a password:", classes="field-label")
-            yield Input(
+            yield SecretInput(
                 placeholder=f"at least {self._policy.min_length} characters",
-                password=True,
                 id="password",
                 classes="secret",
             )
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Please confirm the password:", classes="field-label")
-            yield Input(password=True, id="confirm", classes="secret")
+            yield SecretInput(id="confirm", classes="secret")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Create account", id="submit", variant="primary")

@@ -10,6 +10,7 @@ from textual.widgets import Button, Footer, Input, Label, Static
 from app.screens import messages
 from app.screens.form import FormScreen
 from app.screens.keys import UNLOCK_KEYS, bindings
+from app.widgets.secret_input import SecretInput
 
 
 class UnlockScreen(FormScreen):
@@ -29,7 +30,7 @@ class UnlockScreen(FormScreen):
             yield Static(f"Vault locked for {self.username}", classes="form-title", markup=False)
             yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
             yield Label("Please enter your password:", classes="field-label")
-            yield Input(password=True, id="password", classes="secret")
+            yield SecretInput(id="password", classes="secret")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Unlock", id="submit", variant="primary")

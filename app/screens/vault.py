@@ -16,7 +16,8 @@ from app.screens import messages
 from app.screens.keys import VAULT_KEYS, bindings
 from app.screens.messages import CopyKind, ItemActionKind
 from app.widgets.item_detail import ItemDetail
-from app.widgets.item_list import ItemList, visible_text
+from app.widgets.item_list import ItemList
+from app.widgets.literal import visible_text
 
 
 class VaultScreen(Screen[None]):

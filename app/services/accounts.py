@@ -10,6 +10,7 @@ remembered sessions (:mod:`.sessions`).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +26,29 @@ from app.core.accounts import (
     utc_now,
 )
 from app.core.config import SecuritySettings
-from app.core.errors import AccountGone, LoginFailed, UsernameTaken, ValidationError
-from app.core.passwords import PasswordPolicy, clean_username, normalize_password, username_key
+from app.core.errors import (
+    LOGIN_FAILED,
+    AccountGone,
+    DatabaseUnavailable,
+    LoginFailed,
+    LoginThrottled,
+    UserError,
+    UsernameTaken,
+    ValidationError,
+    VaultKeyChanged,
+)
+from app.core.passwords import (
+    PasswordPolicy,
+    clean_username,
+    normalize_password,
+    stored_username,
+    username_key,
+)
 from app.models import User
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
 from app.services.database import database_errors
+from app.services.rotation import Progress, reseal_vault
 from app.services.sessions import RememberedSessions
 from app.services.throttle import Throttle
 from app.services.tokens import LastUsername, TokenStore
@@ -74,8 +92,8 @@ class AccountService:
     def warm_up(self) -> None:
         """Run the login's reads once for a name nobody can have (see Backend.warm_up)."""
         with database_errors(self._target), self._sessions() as db:
-            self._throttle.check("", db)
             db.scalar(select(User).where(User.username_key == ""))
+            self._throttle.name_hash("")  # reads the throttle's key once
 
     # -- registration ---------------------------------------------------------------------
 
@@ -126,21 +144,26 @@ class AccountService:
         except ValidationError:
             key = None
         with database_errors(self._target):
-            user = None
+            user, name_hash, reservation = None, None, None
             if key is not None:
-                with self._sessions() as db:  # one connection for both reads
-                    self._throttle.check(key, db)
+                with self._sessions() as db:
                     user = db.scalar(select(User).where(User.username_key == key))
+                name_hash = self._throttle.name_hash(key)
+                # Counted before the slow check: at most five guesses, however many at once.
+                reservation = self._throttle.reserve(name_hash, user.username if user else None)
             try:
                 if user is None:
                     self._credentials.spend_equal_work(normalized)
                     raise LoginFailed
                 keys = self._credentials.check(user, normalized)
             except LoginFailed:
-                raise self._throttle.failed(key, "login_failed") from None
+                self._throttle.record("login_failed", user.username if user else None, name_hash)
+                raise self._throttle.failed(reservation) from None
+            stored_username(user.username)
             vault_key = self._credentials.open_vault_key(user, keys)
-            self._throttle.clear(user.username_key)
-            self._credentials.upgrade_if_weak(user, keys.authentication_key)
+            assert reservation is not None  # a user was found by a valid name
+            self._throttle.succeeded(reservation)
+            self._credentials.bring_up_to_date(user, keys.authentication_key, vault_key)
             session_id, notice = (
                 self._remembered.remember(user.id, vault_key) if remember else (None, None)
             )
@@ -166,28 +189,63 @@ class AccountService:
 
     def _confirm_password(
         self, active: ActiveSession, password: str, field: str, wrong: str
-    ) -> None:
-        """The master password again, before an action that needs it (``wrong`` if not)."""
+    ) -> tuple[User, crypto.DerivedKeys]:
+        """The master password again, before an action that needs it (``wrong`` if not),
+        throttled like a login: the same count, reserved before the check."""
         with self._sessions() as db:
             user = self._user_for(db, active.user_id)
+        name_hash = self._throttle.name_hash(user.username_key)
         try:
-            self._credentials.check(user, normalize_password(password))
+            reservation = self._throttle.reserve(name_hash, user.username)
+        except LoginThrottled as throttled:
+            raise ValidationError(throttled.message, field) from None
+        try:
+            keys = self._credentials.check(user, normalize_password(password))
         except LoginFailed:
-            raise ValidationError(wrong, field) from None
+            self._throttle.record("unlock_failed", user.username, name_hash)
+            refusal = self._throttle.failed(reservation).message.removeprefix(LOGIN_FAILED)
+            raise ValidationError(f"{wrong}{refusal}", field) from None
+        self._throttle.succeeded(reservation)
+        return user, keys
 
     def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
         """Open a locked vault again with the master password; the session stays as it was."""
         with database_errors(self._target):
             with self._sessions() as db:
                 user = self._user_for(db, user_id)
-                self._throttle.check(user.username_key, db)
+            name_hash = self._throttle.name_hash(user.username_key)
+            reservation = self._throttle.reserve(name_hash, user.username)
             try:
                 keys = self._credentials.check(user, normalize_password(password))
             except LoginFailed:
-                raise self._throttle.failed(user.username_key, "unlock_failed") from None
+                self._throttle.record("unlock_failed", user.username, name_hash)
+                raise self._throttle.failed(reservation) from None
             vault_key = self._credentials.open_vault_key(user, keys)
-            self._throttle.clear(user.username_key)
+            self._throttle.succeeded(reservation)
+            if session_id is not None:
+                session_id = self._remembered.rearm(user.id, session_id, vault_key)
+        self._audit.record("vault_unlocked", user.username)
         return ActiveSession(user.id, user.username, vault_key, session_id)
+
+    def lock(self, active: ActiveSession) -> None:
+        """Record a lock: the remembered session keeps who is there, not the vault key.
+
+        Without the database, this device's saved login goes instead (the next launch asks
+        who is there): either way, the token file and the database no longer open the vault.
+        """
+        if active.session_id is None:
+            return
+        try:
+            with database_errors(self._target):
+                self._remembered.lock(active.session_id)
+        except DatabaseUnavailable as error:
+            self._remembered.tokens.clear()
+            self._audit.record("vault_locked", active.username, "saved login removed")
+            raise UserError(
+                f"Locked. {error.message} So that the lock holds, this device no longer "
+                "remembers you: log in again next time."
+            ) from None
+        self._audit.record("vault_locked", active.username)
 
     def change_password(
         self, active: ActiveSession, current: str, new: str, confirm: str
@@ -213,6 +271,43 @@ class AccountService:
                 self._remembered.end_others(db, active)
         self._audit.record("password_changed", active.username)
         return active
+
+    def rotate_vault_key(
+        self, active: ActiveSession, password: str, progress: Progress | None = None
+    ) -> tuple[ActiveSession, int]:
+        """Replace the vault key: every item, history entry and field re-sealed under a new
+        one in one transaction; the new key wrapped under the master password (asked for again)
+        and this device's token; every other session ended. Returns the session with the new
+        key, and how many items were re-sealed."""
+        with database_errors(self._target):
+            user, keys = self._confirm_password(
+                active, password, "password", "The password is wrong."
+            )
+            if self._credentials.open_vault_key(user, keys) != active.vault_key:
+                raise VaultKeyChanged
+            new_key = crypto.new_vault_key()
+            token = self._remembered.this_device_token() if active.session_id else None
+            with self._sessions.begin() as db:
+                # Exclusive: every writer holds this row shared (VaultService._check_key).
+                row = db.get(User, user.id, with_for_update=True)
+                if row is None:
+                    raise AccountGone
+                if row.vault_key_check not in (None, crypto.key_check(active.vault_key)):
+                    raise VaultKeyChanged
+                items, damaged = reseal_vault(db, user.id, active.vault_key, new_key, progress)
+                row.vault_key_wrapped = crypto.wrap_key(
+                    keys.wrapping_key, new_key, crypto.account_key_aad(user.id)
+                )
+                row.vault_key_check = crypto.key_check(new_key)
+                self._remembered.end_others(db, active)
+                session_id = None
+                if active.session_id is not None:
+                    session_id = self._remembered.wrap_for(
+                        db, user.id, active.session_id, new_key, token
+                    )
+        detail = f"{items} items" + (f", {damaged} damaged fields left" if damaged else "")
+        self._audit.record("vault_key_rotated", active.username, detail)
+        return replace(active, vault_key=new_key, session_id=session_id, notice=None), items
 
     def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
         """This account's remembered sessions, most recently used first."""

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.core.files import make_private_dir
+
 EVENTS = frozenset(
     {
         "registered",
@@ -20,7 +22,10 @@ EVENTS = frozenset(
         "login_throttled",
         "unlock_failed",
         "logout",
+        "vault_locked",
+        "vault_unlocked",
         "password_changed",
+        "vault_key_rotated",
         "session_revoked",
         "saved_login_refused",
         "account_deleted",
@@ -46,7 +51,7 @@ class SecurityLog:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_private_dir(self.path.parent)
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
             fd = os.open(self.path, flags, 0o600)
             try:

@@ -41,6 +41,7 @@ class NewCredentials:
         user.vault_key_wrapped = crypto.wrap_key(
             self.wrapping_key, vault_key, crypto.account_key_aad(user.id)
         )
+        user.vault_key_check = crypto.key_check(vault_key)
 
 
 class Credentials:
@@ -110,10 +111,17 @@ class Credentials:
                 "This account's vault key is damaged and cannot be opened."
             ) from None
 
-    def upgrade_if_weak(self, user: User, authentication_key: bytes) -> None:
-        """A verifier below today's bcrypt cost is replaced on a successful login."""
-        if crypto.verifier_cost(user.verifier) >= self._security.bcrypt_cost:
+    def bring_up_to_date(self, user: User, authentication_key: bytes, vault_key: bytes) -> None:
+        """After a successful login: a verifier below today's bcrypt cost is replaced, and an
+        account made before key checks existed gets its vault key's check value."""
+        weak = crypto.verifier_cost(user.verifier) < self._security.bcrypt_cost
+        if not weak and user.vault_key_check is not None:
             return
-        verifier = crypto.make_verifier(authentication_key, self._security.bcrypt_cost)
+        cost = self._security.bcrypt_cost
+        verifier = crypto.make_verifier(authentication_key, cost) if weak else None
         with self._sessions.begin() as db:
-            db.get_one(User, user.id).verifier = verifier
+            row = db.get_one(User, user.id)
+            if verifier is not None:
+                row.verifier = verifier
+            if row.vault_key_check is None:
+                row.vault_key_check = crypto.key_check(vault_key)

@@ -14,20 +14,27 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.config import PASSWORD_QUERY_KEYS
 from app.core.errors import DatabaseUnavailable
+from app.core.files import make_private_dir, tamper_problem
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
-SCHEMA_HEAD = "0003_login_throttle"
+SCHEMA_HEAD = "0005_vault_key_check"
 MIGRATIONS_PACKAGE = "app:migrations"
 
 
 def describe_url(url: str) -> str:
-    """The URL as it may be shown to a person: password masked."""
+    """The URL as it may be shown to a person: every password masked, the user's and any in
+    the query string (``?password=...``)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "(unreadable database URL)"
+    hidden = {key: "***" for key in parsed.query if key.lower() in PASSWORD_QUERY_KEYS}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 @dataclass
@@ -64,10 +71,19 @@ def create_database_engine(url: str) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 path = Path(parsed.database).expanduser()
-                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if not path.exists():
+                make_private_dir(path.parent)
+                if not path.exists() and not path.is_symlink():
                     # Created owner-only before SQLite opens it.
-                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+                    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+                    os.close(os.open(path, flags, 0o600))
+                problem = tamper_problem(path.lstat())
+                if problem is not None:
+                    raise DatabaseUnavailable(
+                        target,
+                        f"The database file {path} {problem}, so it was not opened.",
+                        "Use a database file of your own that only you can write "
+                        f"(chmod 600 {path}), or move this one away and start afresh.",
+                    )
             engine = create_engine(parsed, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine

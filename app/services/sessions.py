@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import socket
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, SessionInfo
 from app.core.config import SecuritySettings
+from app.core.errors import AccountDataError
+from app.core.passwords import stored_username
 from app.models import LoginSession
 from app.services.audit import SecurityLog
 from app.services.tokens import TokenFileError, TokenStore
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        stored_username(name)
+    except AccountDataError:
+        return False
+    return True
 
 
 class RememberedSessions:
@@ -60,6 +70,12 @@ class RememberedSessions:
             elif now - row.last_used_at >= self._security.session_idle_limit:
                 days = self._security.session_idle_limit.days
                 notice = f"Your saved login expired after {days} days unused. Please log in."
+            elif not _valid_name(row.user.username):
+                notice = "Your saved login belongs to a name that is not valid. Please log in."
+            elif not row.vault_key_wrapped:
+                # Locked: who it is stays remembered, the vault key waits for the password.
+                row.last_used_at = now
+                return ActiveSession(row.user_id, row.user.username, b"", row.id), None
             else:
                 try:
                     vault_key = crypto.unwrap_key(
@@ -127,6 +143,50 @@ class RememberedSessions:
                 f"({error.strerror or 'cannot write'} at {self.tokens.path})."
             )
         return session_id, None
+
+    def lock(self, session_id: int) -> None:
+        """Forget this session's copy of the vault key: from now on only the master password
+        opens the vault, whatever survives of this process, the token file or the database."""
+        with self._sessions.begin() as db:
+            db.execute(
+                update(LoginSession)
+                .where(LoginSession.id == session_id)
+                .values(vault_key_wrapped=b"")
+            )
+
+    def rearm(self, user_id: int, session_id: int, vault_key: bytes) -> int | None:
+        """After an unlock: wrap the vault key under this device's token again, so the next
+        launch opens the vault. None when this device no longer holds that session's token."""
+        token = self.this_device_token()
+        if token is None:
+            return None
+        with self._sessions.begin() as db:
+            return self.wrap_for(db, user_id, session_id, vault_key, token)
+
+    def wrap_for(
+        self, db: Session, user_id: int, session_id: int, vault_key: bytes, token: bytes | None
+    ) -> int | None:
+        """Inside the caller's transaction: this device's session row holds ``vault_key``
+        wrapped under its token again; None (and the row's copy emptied) without the token."""
+        row = db.get(LoginSession, session_id, with_for_update=True)
+        if row is None or row.user_id != user_id:
+            return None
+        if token is None or row.token_hash != crypto.hash_token(token):
+            row.vault_key_wrapped = b""
+            return None
+        row.vault_key_wrapped = crypto.wrap_key(
+            crypto.session_wrapping_key(token),
+            vault_key,
+            crypto.session_key_aad(user_id, row.token_hash),
+        )
+        row.key_format_version = crypto.KEY_FORMAT_VERSION
+        return session_id
+
+    def this_device_token(self) -> bytes | None:
+        try:
+            return self.tokens.load()
+        except TokenFileError:
+            return None
 
     def end(self, session_id: int | None) -> None:
         """End one session for real: the row goes, then the device's token file, even with

@@ -1,26 +1,37 @@
-"""Failed-login throttling: counted per attempted name, in the database, atomically.
+"""Failed-login throttling: each attempt at a name is counted before its password is checked.
 
-After FREE_FAILURES failures in a row for a name, each further attempt waits: 30 s, 1 min,
-2 min, ... up to 15 min. The count lives in the database, so neither a restart nor a second
-device resets it, and one upsert per failure means concurrent failures all count.
+An attempt is reserved, atomically, before any key derivation: the count goes up and, from the
+FREE_FAILURES-th attempt in a row, the wait for the next one is set, in the same transaction.
+So however many attempts arrive at once, at most FREE_FAILURES guesses at a name are checked
+before the wait starts (30 s, 1 min, 2 min, ... up to 15 min); attempts refused while waiting
+count too. A success clears the count, unless other attempts were reserved after it (they stay
+counted: a login of the owner's in the middle of an attack does not hand out five more
+guesses). The count lives in the database, so neither a restart nor a second device resets it.
+
+Names are stored as a keyed hash (the key is the database's own, in app_keys): what someone
+types into the username box may be a passphrase, and must not be readable there or in the log.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
+from app.core import crypto
 from app.core.accounts import Clock
 from app.core.errors import LoginFailed, LoginThrottled
-from app.models import LoginThrottle
+from app.models import AppKey, LoginThrottle
 from app.services.audit import SecurityLog
 
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(minutes=15)
+_KEY_NAME = "throttle"
 
 
 def throttle_delay(failures: int) -> timedelta | None:
@@ -29,20 +40,30 @@ def throttle_delay(failures: int) -> timedelta | None:
     return min(MAX_DELAY, FIRST_DELAY * (1 << min(failures - FREE_FAILURES, 10)))
 
 
-def _count_failure(dialect: str, key: str) -> Executable:
-    """INSERT the first failure for ``key`` or add one to its count, in one statement."""
+def _count_attempt(dialect: str, name_hash: str) -> Executable:
+    """INSERT the first attempt at a name or add one to its count, in one statement (which
+    also takes the row's write lock first, so concurrent reservations queue behind it)."""
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        statement = sqlite_insert(LoginThrottle).values(username_key=key, failures=1)
+        statement = sqlite_insert(LoginThrottle).values(name_hash=name_hash, failures=1)
         return statement.on_conflict_do_update(
-            index_elements=[LoginThrottle.username_key],
+            index_elements=[LoginThrottle.name_hash],
             set_={"failures": LoginThrottle.failures + 1},
         )
     from sqlalchemy.dialects.mysql import insert as mysql_insert
 
-    upsert = mysql_insert(LoginThrottle).values(username_key=key, failures=1)
+    upsert = mysql_insert(LoginThrottle).values(name_hash=name_hash, failures=1)
     return upsert.on_duplicate_key_update(failures=LoginThrottle.failures + 1)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One attempt at a name, counted: the count it made, and when the next may come."""
+
+    name_hash: str
+    count: int
+    next_at: datetime | None
 
 
 class Throttle:
@@ -50,40 +71,77 @@ class Throttle:
         self._sessions = sessions
         self._audit = audit
         self._clock = clock
+        self._key: bytes | None = None
 
-    def check(self, key: str, db: Session) -> None:
-        """LoginThrottled when ``key`` must still wait; read on the caller's connection."""
+    def name_hash(self, name: str) -> str:
+        """The keyed hash a (lower-cased) name is counted under."""
+        if self._key is None:
+            self._key = self._load_key()
+        return crypto.name_hash(self._key, name)
+
+    def _load_key(self) -> bytes:
+        with self._sessions.begin() as db:
+            key = db.scalar(select(AppKey.value).where(AppKey.name == _KEY_NAME))
+            if key:
+                return key
+        # A database made without the migration's key (it always makes one): make it now.
+        try:
+            with self._sessions.begin() as db:
+                db.add(AppKey(name=_KEY_NAME, value=crypto.new_vault_key()))
+        except IntegrityError:
+            pass  # another device made it first
+        with self._sessions() as db:
+            return db.scalars(select(AppKey.value).where(AppKey.name == _KEY_NAME)).one()
+
+    def record(self, event: str, username: str | None, name_hash: str | None) -> None:
+        """Log an event for an account by name, for a name that is none only by its hash."""
+        if username is not None:
+            self._audit.record(event, username)
+        else:
+            detail = f"name {name_hash[:16]}" if name_hash else "not a valid name"
+            self._audit.record(event, None, detail)
+
+    def reserve(self, name_hash: str, username: str | None) -> Reservation:
+        """Count this attempt before its password is checked; LoginThrottled while the name
+        must wait."""
         now = self._clock()
-        retry_at = db.scalar(
-            select(LoginThrottle.next_attempt_at).where(LoginThrottle.username_key == key)
-        )
-        if retry_at is not None and retry_at > now:
-            self._audit.record("login_throttled", key)
-            raise LoginThrottled(retry_at, now)
+        waiting_until: datetime | None = None
+        next_at: datetime | None = None
+        with self._sessions.begin() as db:
+            db.execute(_count_attempt(db.get_bind().dialect.name, name_hash))
+            failures, retry_at = db.execute(
+                select(LoginThrottle.failures, LoginThrottle.next_attempt_at).where(
+                    LoginThrottle.name_hash == name_hash
+                )
+            ).one()
+            if retry_at is not None and retry_at > now:
+                waiting_until = retry_at
+            else:
+                delay = throttle_delay(int(failures))
+                if delay is not None:
+                    next_at = now + delay
+                    db.execute(
+                        update(LoginThrottle)
+                        .where(LoginThrottle.name_hash == name_hash)
+                        .values(next_attempt_at=next_at)
+                    )
+        if waiting_until is not None:
+            self.record("login_throttled", username, name_hash)
+            raise LoginThrottled(waiting_until, now)
+        return Reservation(name_hash, int(failures), next_at)
 
-    def failed(self, key: str | None, event: str) -> LoginFailed:
-        """Count a failure for this name (atomically) and say when the next try is allowed."""
-        self._audit.record(event, key)
-        if key is None:
+    def failed(self, reservation: Reservation | None) -> LoginFailed:
+        """The refusal for a wrong password whose attempt was reserved (already counted)."""
+        if reservation is None or reservation.next_at is None:
             return LoginFailed()
-        now = self._clock()
-        with self._sessions.begin() as db:
-            # One atomic upsert: concurrent failures (two laptops, twenty threads) all count.
-            db.execute(_count_failure(db.get_bind().dialect.name, key))
-            failures = db.scalar(
-                select(LoginThrottle.failures).where(LoginThrottle.username_key == key)
-            )
-            delay = throttle_delay(int(failures or 0))
-            if delay is None:
-                return LoginFailed()
-            retry_at = now + delay
-            db.execute(
-                update(LoginThrottle)
-                .where(LoginThrottle.username_key == key)
-                .values(next_attempt_at=retry_at)
-            )
-        return LoginFailed(retry_at, now)
+        return LoginFailed(reservation.next_at, self._clock())
 
-    def clear(self, key: str) -> None:
+    def succeeded(self, reservation: Reservation) -> None:
+        """Clear the count, if no attempt was reserved since this one (see the docstring)."""
         with self._sessions.begin() as db:
-            db.execute(delete(LoginThrottle).where(LoginThrottle.username_key == key))
+            db.execute(
+                delete(LoginThrottle).where(
+                    LoginThrottle.name_hash == reservation.name_hash,
+                    LoginThrottle.failures == reservation.count,
+                )
+            )

@@ -18,11 +18,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, utc_now
-from app.core.errors import EditConflict, ItemNotFound, ValidationError
+from app.core.errors import EditConflict, ItemNotFound, ValidationError, VaultKeyChanged
 from app.core.items import HistoryEntry, Item, ItemDraft
 from app.core.memory import collector_paused
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
+from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
 from app.services import sealing
 from app.services.database import database_errors
 
@@ -66,6 +66,19 @@ class VaultService:
             raise ItemNotFound
         return row
 
+    @staticmethod
+    def _check_key(db: Session, active: ActiveSession, *, write: bool = True) -> None:
+        """The vault key in hand must be the account's current one: after a rotation on
+        another device, this one's old key may neither write nor read (see crypto.key_check).
+        A writer holds the account row shared until it commits, so a rotation (which takes it
+        exclusively) cannot slip in between the check and the write."""
+        query = select(User.vault_key_check).where(User.id == active.user_id)
+        if write:
+            query = query.with_for_update(read=True)
+        stored = db.scalar(query)
+        if stored is not None and stored != crypto.key_check(active.vault_key):
+            raise VaultKeyChanged
+
     # -- actions ----------------------------------------------------------------------------
 
     def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
@@ -75,6 +88,7 @@ class VaultService:
         other field opens when it is first read (a row drawn, an item shown, the search index).
         """
         with self._translate_errors(), self._sessions() as db:
+            self._check_key(db, active, write=False)
             # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
             columns = [getattr(VaultItem, name) for name in sealing.LIST_COLUMNS]
             if not trash:
@@ -119,6 +133,7 @@ class VaultService:
         clean = validate(draft)
         now = self._clock()
         with self._translate_errors(), self._sessions.begin() as db:
+            self._check_key(db, active)
             row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
             for name in ITEM_FIELDS:
                 setattr(row, f"{name}_sealed", b"")
@@ -134,6 +149,7 @@ class VaultService:
         cleaned = [validate(draft) for draft in drafts]
         now = self._clock()
         with self._translate_errors(), self._sessions.begin() as db:
+            self._check_key(db, active)
             rows = []
             for clean in cleaned:
                 row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
@@ -154,6 +170,7 @@ class VaultService:
         clean = validate(draft)
         now = self._clock()
         with self._translate_errors(active, item_id), self._sessions.begin() as db:
+            self._check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             current = sealing.open_row(row, active)
             if row.version != expected_version:
@@ -205,6 +222,7 @@ class VaultService:
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
         with self._translate_errors(active, item_id), self._sessions.begin() as db:
+            self._check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             row.deleted_at = when
             row.updated_at = self._clock()

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from app.core.items import HistoryEntry, Item
 from app.core.totp import totp_now
-from app.widgets.item_list import visible_text
+from app.widgets.literal import visible_text
 
 MASK = "••••••••••••"
 REVEAL_SECONDS = 20.0

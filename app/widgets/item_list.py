@@ -7,7 +7,6 @@ visible rows; no widget is created per item.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -22,20 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from app.core.items import Item
-
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
-
-
-def visible_text(text: str) -> str:
-    """One line of text safe to draw: control and bidi-override characters become '�'."""
-    return "".join(
-        " "
-        if character in "\t\n"
-        else "�"
-        if unicodedata.category(character) in _INVISIBLE
-        else character
-        for character in text
-    )
+from app.widgets.literal import visible_text
 
 
 class ItemList(ScrollView, can_focus=True):

@@ -1,0 +1,133 @@
+"""Driving the installed `strongroom` command in tmux, as a person at a terminal would.
+
+What a test reads here is what the terminal shows (``capture-pane``) and what its clipboard
+holds (tmux's paste buffer, which an OSC 52 copy sets when ``set-clipboard`` is on): never the
+app's own variables.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+
+STRONGROOM = Path(sys.executable).parent / "strongroom"
+BEFORE = "clipboard-before-the-test"
+
+
+def need_tmux() -> None:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux is not installed (CI=true: scripts/setup installs it)")
+        pytest.skip("tmux is not installed")
+
+
+def write_config(settings: Settings, **extra: int) -> None:
+    """The test's fast key-derivation costs, in the config file the real command reads."""
+    security = settings.security
+    values = {
+        "argon2_memory_kib": security.argon2_memory_kib,
+        "argon2_iterations": security.argon2_iterations,
+        "argon2_parallelism": security.argon2_parallelism,
+        "bcrypt_cost": security.bcrypt_cost,
+        **extra,
+    }
+    settings.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = settings.config_dir / "config.toml"
+    lines = ["[security]", *(f"{key} = {value}" for key, value in values.items())]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+class Terminal:
+    def __init__(self, settings: Settings, width: int = 120, height: int = 40) -> None:
+        self.settings = settings
+        self.socket = f"strongroom-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.size = (width, height)
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
+        )
+        return done.stdout
+
+    def launch(self) -> None:
+        """Start (or start again) the real command; a shell stays to say when it exited."""
+        settings = self.settings
+        command = (
+            f"STRONGROOM_DATABASE_URL={shlex.quote(settings.database_url)} "
+            f"{shlex.quote(str(STRONGROOM))} --config-dir {shlex.quote(str(settings.config_dir))} "
+            f"--data-dir {shlex.quote(str(settings.data_dir))}; echo STRONGROOM-EXITED; sleep 60"
+        )
+        width, height = self.size
+        if self.tmux("has-session", "-t", "t", check=False) or self._alive():
+            self.tmux("kill-session", "-t", "t", check=False)
+        self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
+        self.tmux("set-option", "-g", "set-clipboard", "on")
+        self.tmux("set-buffer", BEFORE)
+
+    def _alive(self) -> bool:
+        return bool(self.tmux("list-sessions", check=False).strip())
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "t", *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "t", "-l", text)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def scrollback(self) -> str:
+        return self.tmux("capture-pane", "-p", "-S", "-", "-t", "t")
+
+    def clipboard(self) -> str:
+        return self.tmux("show-buffer", check=False)
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        self.wait_until(lambda: text in self.screen(), f"{text!r} on screen", timeout)
+
+    def wait_until(self, condition: object, what: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():  # type: ignore[operator]
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"never: {what}\n--- screen ---\n{self.screen()}")
+
+    def app_pid(self) -> int:
+        """The strongroom process in the pane (a child of the pane's shell)."""
+        shell = self.tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
+        children = subprocess.run(
+            ["pgrep", "-P", shell], capture_output=True, text=True, check=True
+        ).stdout.split()
+        return int(children[0])
+
+    def signal(self, number: signal.Signals) -> None:
+        os.kill(self.app_pid(), number)
+
+    def close(self) -> None:
+        self.tmux("kill-server", check=False)
+
+
+@contextmanager
+def terminal(settings: Settings, width: int = 120, height: int = 40) -> Iterator[Terminal]:
+    need_tmux()
+    if not STRONGROOM.exists():
+        pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
+    term = Terminal(settings, width, height)
+    try:
+        yield term
+    finally:
+        term.close()
