@@ -543,3 +543,48 @@ def test_the_current_password_prompts_are_throttled_like_a_login(settings: Setti
             attempt()  # refused unchecked, even with the right password
     assert rows(settings, "SELECT failures FROM login_throttle") == [(8,)]
     backend.close()
+
+
+def _guess(settings: Settings, password: str, barrier: object) -> tuple[str, bool]:
+    """One process's login attempt: (outcome, whether its password was checked)."""
+    from app.core.errors import LoginFailed, LoginThrottled
+    from app.services.credentials import Credentials
+
+    checked = []
+    original = Credentials.check
+
+    def counting(self, user, password):  # type: ignore[no-untyped-def]
+        checked.append(True)
+        return original(self, user, password)
+
+    Credentials.check = counting  # type: ignore[method-assign]
+    backend = Backend(settings, device_label="process")
+    accounts = backend.accounts()
+    barrier.wait()  # type: ignore[attr-defined]
+    try:
+        accounts.login("alice", password, remember=False)
+        outcome = "in"
+    except LoginThrottled:
+        outcome = "throttled"
+    except LoginFailed:
+        outcome = "wrong"
+    backend.close()
+    return outcome, bool(checked)
+
+
+def test_twenty_processes_at_once_check_at_most_five_guesses(settings: Settings) -> None:
+    """The same race as test_accounts.py's, with twenty separate processes (twenty devices),
+    each with its own connection pool; one of them has the right password."""
+    import multiprocessing
+
+    seed(settings, remember=False)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Manager().Barrier(20)
+    guesses = [f"wrong guess number {n:02d}" for n in range(19)] + [STRONG_PASSWORD]
+    with context.Pool(20) as pool:
+        results = pool.starmap(_guess, [(settings, guess, barrier) for guess in guesses])
+    checked = [outcome for outcome, was_checked in results if was_checked]
+    assert len(checked) <= 5, results
+    assert sum(outcome == "throttled" for outcome, _ in results) >= 15
+    counts = [row[0] for row in rows(settings, "SELECT failures FROM login_throttle")]
+    assert counts == [20] or ("in" in checked and counts == [])
