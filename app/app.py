@@ -10,7 +10,10 @@ that asked.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -34,6 +37,13 @@ from app.screens.keys import VAULT_KEYS, commands
 from app.screens.login import LoginScreen
 from app.services.backend import Backend
 from app.widgets.literal import TerminalSafe
+
+QUIT_GRACE = 5.0  # seconds a signalled quit may take (the lock being recorded has 4 of them)
+
+
+def _end_after_grace() -> None:
+    time.sleep(QUIT_GRACE)
+    os._exit(1)
 
 
 def stylesheet_paths() -> list[Path]:
@@ -102,13 +112,16 @@ class StrongroomApp(AccountFlow, VaultFlow):
         self.backend.close()
 
     def _signalled(self) -> None:
+        # With the terminal gone (SIGHUP), restoring it can block for good: whatever the clean
+        # quit has not done within QUIT_GRACE, the process ends anyway, as the signal meant.
+        threading.Thread(target=_end_after_grace, name="quit-grace", daemon=True).start()
         self.run_worker(self.action_quit(), group="quit", exclusive=True)
 
     async def action_quit(self) -> None:
         """Clear the clipboard while the terminal is still ours to write to; let a lock that is
         being recorded finish, or the next launch would open the vault."""
         self.clipboard_guard.clear()
-        await self.finish_locking()
+        await self.finish_locking(timeout=QUIT_GRACE - 1)
         self.exit()
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:

@@ -588,3 +588,31 @@ def test_twenty_processes_at_once_check_at_most_five_guesses(settings: Settings)
     assert sum(outcome == "throttled" for outcome, _ in results) >= 15
     counts = [row[0] for row in rows(settings, "SELECT failures FROM login_throttle")]
     assert counts == [20] or ("in" in checked and counts == [])
+
+
+def test_closing_the_terminal_ends_strongroom(settings: Settings) -> None:
+    """A closed terminal (SIGHUP with the pty gone) must not leave a process behind that holds
+    the vault key: the clean quit is tried, and the process ends within its grace period."""
+    import time
+
+    from app.app import QUIT_GRACE
+
+    seed(settings, ItemDraft("Site", password=SECRET))
+    write_config(settings)
+    with terminal(settings) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        pid = term.app_pid()
+        term.close()
+        deadline = time.monotonic() + QUIT_GRACE + 5
+
+        def gone() -> bool:  # exited (a zombie waiting for its reaper has exited too)
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                return True
+            return "\nState:\tZ" in status
+
+        while time.monotonic() < deadline and not gone():
+            time.sleep(0.1)
+        assert gone(), "strongroom outlived its terminal"
