@@ -157,7 +157,7 @@ class StrongroomApp(AccountFlow, VaultFlow):
             self.database_lost(failure.text)
         elif isinstance(asked_by, ShowsErrors) and asked_by.is_attached:
             if failure.clear_passwords:
-                asked_by.clear_passwords()
+                asked_by.clear_passwords(failure.field)
             asked_by.show_error(failure.text, failure.field)
         else:
             self.notify(failure.text, severity="error", markup=False)

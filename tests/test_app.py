@@ -62,7 +62,7 @@ async def test_first_run_registers_then_logs_in(settings: Settings) -> None:
         assert text_of(app, "#welcome") == "Welcome, alice!"
 
 
-async def test_taken_username_keeps_the_name_and_clears_passwords(settings: Settings) -> None:
+async def test_taken_username_keeps_the_name_and_the_passwords(settings: Settings) -> None:
     app = make_app(settings)
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
@@ -74,8 +74,9 @@ async def test_taken_username_keeps_the_name_and_clears_passwords(settings: Sett
         assert isinstance(app.screen, RegisterScreen)
         assert "already taken. Please choose a different one." in text_of(app, "#error")
         assert app.screen.query_one("#username", Input).value == "Alice"
-        assert app.screen.query_one("#password", Input).value == ""
-        assert app.screen.query_one("#confirm", Input).value == ""
+        # Only the name was wrong: the passwords typed twice stay.
+        assert app.screen.query_one("#password", Input).value == "another strong passphrase here"
+        assert app.screen.query_one("#confirm", Input).value == "another strong passphrase here"
         assert app.focused is app.screen.query_one("#username", Input)
 
 

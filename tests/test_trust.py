@@ -319,17 +319,20 @@ def test_a_config_file_others_could_change_is_refused(tmp_path: Path, problem: s
         load_settings(config, tmp_path / "d", environ={})
 
 
-def test_a_sqlite_file_others_could_change_is_refused(settings: Settings) -> None:
+def test_a_sqlite_file_others_could_change_is_refused(sqlite_settings: Settings) -> None:
     from app.core.errors import DatabaseUnavailable
     from app.services.database import open_database
 
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("a SQLite file")
-    seed(settings, remember=False)
-    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    seed(sqlite_settings, remember=False)
+    path = Path(sqlite_settings.database_url.removeprefix("sqlite:///"))
     path.chmod(0o666)
     with pytest.raises(DatabaseUnavailable, match="could be changed by other users"):
-        open_database(settings.database_url)
+        open_database(sqlite_settings.database_url)
+    path.chmod(0o600)
+    path.unlink()
+    path.symlink_to(path.parent / "elsewhere.db")
+    with pytest.raises(DatabaseUnavailable, match="symbolic link"):
+        open_database(sqlite_settings.database_url)
 
 
 def test_folders_are_created_owner_only_whatever_the_umask(tmp_path: Path) -> None:

@@ -55,10 +55,11 @@ async def test_add_an_item_with_the_keyboard(settings: Settings) -> None:
         form = app.screen
         assert isinstance(form, ItemFormScreen)
         order = []
-        for _ in range(5):
+        for _ in range(6):
             order.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
-        assert order == ["title", "username", "password", "urls", "notes"]
+        # Reading order, the Generate button beside the password included.
+        assert order == ["title", "username", "password", "generate", "urls", "notes"]
         await type_into(pilot, "#title", "GitHub")
         await type_into(pilot, "#username", "alice@example.org")
         await type_into(pilot, "#password", "s3cret-github-pw")
@@ -246,7 +247,8 @@ async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, UnlockScreen)
-        assert "Wrong username or password." in str(app.screen.query_one("#error").render())
+        assert "Wrong password." in str(app.screen.query_one("#error").render())
+        assert "username" not in str(app.screen.query_one("#error").render())
         await type_into(pilot, "#password", STRONG_PASSWORD)
         await pilot.press("enter")
         await settle(pilot)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import bcrypt
 from argon2.low_level import Type, hash_secret_raw
@@ -195,6 +197,11 @@ def key_check(vault_key: bytes) -> bytes:
     """A short value that names a vault key without revealing it: a device whose key was
     replaced (rotated elsewhere) sees the mismatch before it writes anything under the old one."""
     return _hkdf(vault_key, _KEY_CHECK_INFO)[:16]
+
+
+def totp_digest(algorithm: str) -> Callable[[], Any]:
+    """The hash an otpauth:// link names, for TOTP's HMAC (SHA1, SHA256 or SHA512)."""
+    return {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}[algorithm]
 
 
 def name_hash(key: bytes, name: str) -> str:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.core.items import Item
 
 LOGIN_FAILED = "Wrong username or password."
+UNLOCK_FAILED = "Wrong password."
 
 
 class UserError(Exception):
@@ -40,8 +41,13 @@ class UsernameTaken(ValidationError):
 class LoginFailed(UserError):
     """Wrong username or password: one message for both, by design."""
 
-    def __init__(self, retry_at: datetime | None = None, now: datetime | None = None) -> None:
-        message = LOGIN_FAILED
+    def __init__(
+        self,
+        retry_at: datetime | None = None,
+        now: datetime | None = None,
+        first: str = LOGIN_FAILED,
+    ) -> None:
+        message = first
         if retry_at is not None and now is not None:
             message += f" Too many failed attempts: {wait_text(retry_at, now)}"
         super().__init__(message, "password")

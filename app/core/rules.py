@@ -5,14 +5,14 @@ One place for every limit, so the item form's fields and the checks before savin
 
 from __future__ import annotations
 
-import base64
-import binascii
 import unicodedata
 from dataclasses import replace
 
 from app.core.errors import ValidationError
 from app.core.items import ItemDraft
 from app.core.passwords import PasswordPolicy
+from app.core.totp import TotpError
+from app.core.totp import parse as parse_totp
 
 LIMITS = {
     "title": 200,
@@ -53,29 +53,13 @@ def _check_text(value: str, name: str, limit: int, *, multiline: bool = False) -
 
 
 def normalize_totp(secret: str) -> str:
-    """A base32 TOTP secret, from a bare secret or an otpauth:// URI; '' for none."""
-    text = secret.strip()
-    if not text:
+    """What the vault stores for a TOTP secret or otpauth:// link (see core.totp); '' for none."""
+    if not secret.strip():
         return ""
-    if text.lower().startswith("otpauth://"):
-        import pyotp
-
-        try:
-            parsed = pyotp.parse_uri(text)
-        except (ValueError, binascii.Error):
-            raise ValidationError("That otpauth:// link is not valid.", "totp") from None
-        text = parsed.secret
-    compact = "".join(text.split()).upper().rstrip("=")
     try:
-        base64.b32decode(compact + "=" * (-len(compact) % 8))
-    except (binascii.Error, ValueError):
-        raise ValidationError(
-            "The TOTP secret must be base32 (letters A-Z and digits 2-7) or an otpauth:// link.",
-            "totp",
-        ) from None
-    if len(compact) < 16:
-        raise ValidationError("The TOTP secret is too short (at least 16 characters).", "totp")
-    return compact
+        return parse_totp(secret).stored()
+    except TotpError as error:
+        raise ValidationError(str(error), "totp") from None
 
 
 def validate(draft: ItemDraft) -> ItemDraft:

@@ -19,7 +19,6 @@ from app.core.errors import (
     ItemNotFound,
     LoginFailed,
     UserError,
-    UsernameTaken,
     VaultKeyChanged,
 )
 
@@ -29,6 +28,9 @@ log = logging.getLogger("strongroom")
 # database never opened), the login form (the account is gone), or the vault's offline line
 # (a background read failed; the vault keeps retrying).
 Route = Literal["screen", "database_error", "logged_out", "offline"]
+
+
+PASSWORD_FIELDS = frozenset({"password", "confirm", "current"})
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,9 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
             error.message,
             # A mismatch is fixed by typing the password again, from its first field.
             "password" if field == "confirm" else field,
-            clear_passwords=field == "confirm"
-            or isinstance(error, LoginFailed | UsernameTaken | AccountDataError),
+            # The password that was wrong goes (and only it: a taken name keeps them).
+            clear_passwords=field in PASSWORD_FIELDS
+            or isinstance(error, LoginFailed | AccountDataError),
             refresh=isinstance(error, ItemNotFound),
         )
     return Failure(

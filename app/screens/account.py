@@ -12,7 +12,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 
 from app.core.passwords import PasswordPolicy
+from app.core.times import local
 from app.screens import messages
+from app.screens.confirm import ConfirmScreen
 from app.widgets.literal import literal, visible_text
 from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
@@ -30,22 +32,37 @@ class DialogForm(ModalScreen[None]):
         if self.query("#submit"):
             self.query_one("#submit", Button).loading = busy
 
+    # Which fields go with a failure's field: what to clear, and (first) where the cursor goes.
+    FIELDS: dict[str, tuple[str, ...]] = {}
+
     def show_error(self, message: str, field: str | None = None) -> None:
+        """Say what is wrong and put the cursor where the fix goes; what was typed stays."""
         self.set_busy(False)
         error = self.query_one("#error", Static)
         error.update(message)
         error.display = True
-        self.clear_passwords()
-        if self.query(Input):
+        ids = self.FIELDS.get(field or "", (field,) if field else ())
+        targets = [widget for name in ids for widget in self.query(f"#{name}").results(Input)]
+        if targets:
+            targets[0].focus()
+        elif self.query(Input):
             self.query(Input).first().focus()
 
-    def clear_passwords(self) -> None:
+    def clear_passwords(self, field: str | None = None) -> None:
+        """Empty the fields that go with ``field`` (all of them for None)."""
+        ids = self.FIELDS.get(field or "", (field,) if field else ())
         for secret in self.query(Input):
-            secret.clear()
+            if field is None or secret.id in ids:
+                secret.clear()
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
+        """Enter moves to the next field; in the last one it submits."""
         event.stop()
+        fields = list(self.query(Input))
+        if event.input is not fields[-1]:
+            self.focus_next(Input)
+            return
         self.submit()
 
     @on(Button.Pressed, "#submit")
@@ -64,6 +81,11 @@ class DialogForm(ModalScreen[None]):
 
 class ChangePasswordScreen(DialogForm):
     Submitted = messages.ChangePasswordSubmitted
+    FIELDS = {
+        "current": ("current",),
+        "password": ("new", "confirm"),
+        "confirm": ("new", "confirm"),
+    }
 
     def __init__(self, username: str, policy: PasswordPolicy) -> None:
         super().__init__()
@@ -196,6 +218,7 @@ class SessionsScreen(DialogForm):
         with Vertical(classes="dialog sessions"):
             yield Static("Remembered sessions", classes="form-title")
             yield DataTable(id="table", cursor_type="row")
+            yield Static("", id="empty", classes="form-text", markup=False)
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button("Revoke selected", id="submit", variant="error")
@@ -204,6 +227,10 @@ class SessionsScreen(DialogForm):
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False
         self.show_sessions(self.sessions)
+        self.query_one(DataTable).focus()
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        super().show_error(message, field)
         self.query_one(DataTable).focus()
 
     def show_sessions(self, sessions: list[SessionInfo]) -> None:
@@ -215,16 +242,16 @@ class SessionsScreen(DialogForm):
         for info in sessions:
             table.add_row(
                 literal(visible_text(info.device_label)),  # anyone with the database sets it
-                literal(info.created_at.strftime("%Y-%m-%d %H:%M")),
-                literal(info.last_used_at.strftime("%Y-%m-%d %H:%M")),
-                literal(info.expires_at.strftime("%Y-%m-%d")),
+                literal(local(info.created_at)),
+                literal(local(info.last_used_at)),
+                literal(local(info.expires_at)),
                 literal("this device" if info.current else ""),
                 key=str(info.id),
             )
-        if not sessions:
-            error = self.query_one("#error", Static)
-            error.update("No remembered sessions: nothing is saved on any device.")
-            error.display = True
+        empty = self.query_one("#empty", Static)
+        empty.update("No remembered sessions: no device keeps you logged in.")
+        empty.display = not sessions
+        self.query_one("#submit", Button).disabled = not sessions
 
     def action_revoke(self) -> None:
         self.submit()
@@ -234,5 +261,20 @@ class SessionsScreen(DialogForm):
         if not self.sessions:
             return
         info = self.sessions[table.cursor_row]
-        self.set_busy(True)
-        self.post_message(self.Revoke(self, info.id))
+        if info.current:
+            question = (
+                "Revoke this device's own session? You stay logged in until you quit; the next "
+                "launch asks who you are."
+            )
+        else:
+            question = (
+                f"Revoke the session of {visible_text(info.device_label)!r}? That device will "
+                "have to log in again."
+            )
+
+        def answer(confirmed: bool | None) -> None:
+            if confirmed:
+                self.set_busy(True)
+                self.post_message(self.Revoke(self, info.id))
+
+        self.app.push_screen(ConfirmScreen(question, yes="Revoke"), answer)

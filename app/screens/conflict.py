@@ -40,7 +40,7 @@ class ConflictScreen(ModalScreen[Choice]):
         self._theirs = theirs
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog conflict", can_focus=False):
+        with VerticalScroll(classes="dialog conflict"):
             yield Static("This item changed on another device", classes="form-title")
             if self._theirs is None:
                 yield Static(

@@ -17,7 +17,7 @@ class ShowsErrors(Protocol):
 
     def show_error(self, message: str, field: str | None = None) -> None: ...
 
-    def clear_passwords(self) -> None: ...
+    def clear_passwords(self, field: str | None = None) -> None: ...
 
 
 class FormScreen(Screen[None]):
@@ -69,9 +69,10 @@ class FormScreen(Screen[None]):
         self.clear_passwords()
         self.show_error(message, "password")
 
-    def clear_passwords(self) -> None:
-        for field in self.query(".secret").results(Input):
-            field.clear()
+    def clear_passwords(self, field: str | None = None) -> None:
+        """Empty the password fields (all of them: a mismatch is fixed by typing both)."""
+        for secret in self.query(".secret").results(Input):
+            secret.clear()
 
     def action_toggle_reveal(self) -> None:
         for field in self.query(".secret").results(Input):

@@ -21,13 +21,21 @@ from app.widgets.strength import StrengthMeter
 
 
 class GeneratorScreen(ModalScreen[str | None]):
-    """Dismisses with the chosen password (Use), or None (Escape)."""
+    """Dismisses with the chosen password (Use it, or Copy from the vault), or None (Escape).
+
+    Only the options of the chosen mode are shown: a password's length and character classes,
+    or a passphrase's words, separator, capitals and digit.
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+g", "generate", "New password"),
-        Binding("ctrl+s", "use", "Use it"),
+        Binding("ctrl+s", "use", "Use it / Copy"),
     ]
+
+    def __init__(self, *, use_label: str = "Use it") -> None:
+        super().__init__()
+        self._use_label = use_label
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog generator"):
@@ -35,27 +43,30 @@ class GeneratorScreen(ModalScreen[str | None]):
             with RadioSet(id="mode"):
                 yield RadioButton("Password", value=True, id="mode-password")
                 yield RadioButton("Passphrase", id="mode-passphrase")
-            with Horizontal(classes="options"):
-                yield Label("Length (8-128):")
-                yield Input("20", id="length", type="integer", max_length=3)
-                yield Label("Words (3-20):")
-                yield Input("5", id="words", type="integer", max_length=2)
-                yield Label("Separator:")
-                yield Input("-", id="separator", max_length=3)
-            with Horizontal(classes="options"):
-                yield Checkbox("a-z", value=True, id="lowercase")
-                yield Checkbox("A-Z", value=True, id="uppercase")
-                yield Checkbox("0-9", value=True, id="digits")
-                yield Checkbox("!@#", value=True, id="symbols")
-                yield Checkbox("No look-alikes", id="look-alikes")
-            with Horizontal(classes="options"):
-                yield Checkbox("Capitalise words", id="capitalize")
-                yield Checkbox("Add a digit", id="digit")
+            with Vertical(id="password-options"):
+                with Horizontal(classes="options"):
+                    yield Label("Length (8-128):")
+                    yield Input("20", id="length", type="integer", max_length=3)
+                with Horizontal(classes="options"):
+                    yield Checkbox("a-z", value=True, id="lowercase")
+                    yield Checkbox("A-Z", value=True, id="uppercase")
+                    yield Checkbox("0-9", value=True, id="digits")
+                    yield Checkbox("!@#", value=True, id="symbols")
+                    yield Checkbox("No look-alikes", id="look-alikes")
+            with Vertical(id="passphrase-options"):
+                with Horizontal(classes="options"):
+                    yield Label("Words (3-20):")
+                    yield Input("5", id="words", type="integer", max_length=2)
+                    yield Label("Separator:")
+                    yield Input("-", id="separator", max_length=3)
+                with Horizontal(classes="options"):
+                    yield Checkbox("Capitalise words", id="capitalize")
+                    yield Checkbox("Add a digit", id="digit")
             yield Static("", id="result", classes="generated", markup=False)
             yield StrengthMeter(ITEM_PASSWORD_POLICY, id="strength")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
-                yield Button("Use it", id="use", variant="primary")
+                yield Button(self._use_label, id="use", variant="primary")
                 yield Button("New", id="generate")
                 yield Button("Cancel", id="cancel")
         yield Footer(compact=True)
@@ -76,6 +87,8 @@ class GeneratorScreen(ModalScreen[str | None]):
     def action_generate(self) -> None:
         error = self.query_one("#error", Static)
         passphrase = self.query_one("#mode-passphrase", RadioButton).value
+        self.query_one("#password-options").display = not passphrase
+        self.query_one("#passphrase-options").display = passphrase
         try:
             if passphrase:
                 words = int(self.query_one("#words", Input).value or 0)

@@ -22,6 +22,6 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action")
         for where, key, action in help_rows():
             table.add_row(where, key, action)
-        with VerticalScroll(classes="dialog help", can_focus=False):
+        with VerticalScroll(classes="dialog help"):  # focused: arrows and PgDn scroll it
             yield Static(table)
             yield Static("Esc closes this page.", classes="form-text")

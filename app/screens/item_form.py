@@ -52,7 +52,8 @@ class ItemFormScreen(ModalScreen[None]):
             yield Label("Tags, separated by commas", classes="field-label")
             yield Input(", ".join(start.tags), id="tags")
             yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
-            yield SecretInput(start.totp, id="totp", max_length=LIMITS["totp"])
+            # Shown as typed: a pasted secret or link can be checked before it is saved.
+            yield Input(start.totp, id="totp", max_length=LIMITS["totp"])
             yield Checkbox("Favourite", value=start.favourite, id="favourite")
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
@@ -61,7 +62,6 @@ class ItemFormScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#generate", Button).can_focus = False
         self.query_one("#error", Static).display = False
         self.query_one("#title", Input).focus()
         if self._initial.password:
@@ -92,7 +92,7 @@ class ItemFormScreen(ModalScreen[None]):
     def set_busy(self, busy: bool) -> None:
         self.query_one("#save", Button).loading = busy
 
-    def clear_passwords(self) -> None:
+    def clear_passwords(self, field: str | None = None) -> None:
         """Nothing to clear: an item's password is data being edited, never a credential."""
 
     def show_error(self, message: str, field: str | None = None) -> None:
@@ -142,8 +142,8 @@ class ItemFormScreen(ModalScreen[None]):
         self.app.push_screen(GeneratorScreen(), use)
 
     def action_toggle_reveal(self) -> None:
-        for field in (self.query_one("#password", Input), self.query_one("#totp", Input)):
-            field.password = not field.password
+        field = self.query_one("#password", Input)
+        field.password = not field.password
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

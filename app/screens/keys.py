@@ -88,7 +88,7 @@ VAULT_KEYS = (
         "Log out",
         "Log out",
     ),
-    Key("? or F1", "every key on one page", "question_mark,f1", "help", "Help", "Keys", "?"),
+    Key("? or F1", "every key on one page", "question_mark,f1", "help", "Help", "Help", "?"),
     Key("Esc", "back from the search box to the list", "escape", "leave_search"),
 )
 
@@ -97,7 +97,7 @@ ITEM_FORM_KEYS = (
     Key("Ctrl+G", "generate a password", "ctrl+g", "generate", "Generate password"),
     Key(
         "Ctrl+R",
-        "show or hide the password and TOTP secret",
+        "show or hide the password",
         "ctrl+r",
         "toggle_reveal",
         "Show/hide password",

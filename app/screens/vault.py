@@ -11,7 +11,7 @@ from textual.widgets import Button, Footer, Input, Static
 from app.core.items import HistoryEntry, Item
 from app.core.passwords import PasswordPolicy
 from app.core.search import Index
-from app.core.totp import totp_now
+from app.core.totp import TotpError, totp_now
 from app.screens import messages
 from app.screens.keys import VAULT_KEYS, bindings
 from app.screens.messages import CopyKind, ItemActionKind
@@ -54,13 +54,13 @@ class VaultScreen(Screen[None]):
         yield Input(placeholder="Search title, username, URL, tags  ( / )", id="search")
         with Horizontal(id="panes"):
             yield ItemList(id="items")
-            with VerticalScroll(id="detail-pane", can_focus=False):
+            # Focusable, so that long notes and the history scroll from the keyboard too.
+            with VerticalScroll(id="detail-pane"):
                 yield ItemDetail(id="detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#notice", Static).display = bool(self._notice)
-        self.query_one("#logout", Button).can_focus = False
         self.query_one(ItemList).focus()
         self._composed = True
         if self._arrived is not None:
@@ -229,7 +229,11 @@ class VaultScreen(Screen[None]):
                 return
             import time
 
-            value = totp_now(item.totp, time.time())[0]
+            try:
+                value = totp_now(item.totp, time.time())[0]
+            except TotpError as error:
+                self.notify(f"No code: {error}", severity="error", markup=False)
+                return
         else:
             value = {
                 "username": item.username,
@@ -257,7 +261,7 @@ class VaultScreen(Screen[None]):
             if password:
                 self.post_message(self.Copy(password, "password"))
 
-        self.app.push_screen(GeneratorScreen(), use)
+        self.app.push_screen(GeneratorScreen(use_label="Copy"), use)
 
     def action_lock(self) -> None:
         self.post_message(self.Lock())

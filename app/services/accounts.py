@@ -28,6 +28,7 @@ from app.core.accounts import (
 from app.core.config import SecuritySettings
 from app.core.errors import (
     LOGIN_FAILED,
+    UNLOCK_FAILED,
     AccountGone,
     DatabaseUnavailable,
     LoginFailed,
@@ -219,7 +220,7 @@ class AccountService:
                 keys = self._credentials.check(user, normalize_password(password))
             except LoginFailed:
                 self._throttle.record("unlock_failed", user.username, name_hash)
-                raise self._throttle.failed(reservation) from None
+                raise self._throttle.failed(reservation, UNLOCK_FAILED) from None
             vault_key = self._credentials.open_vault_key(user, keys)
             self._throttle.succeeded(reservation)
             if session_id is not None:
@@ -260,7 +261,8 @@ class AccountService:
             )
         assessment = self.policy.assess(new, active.username)
         if not assessment.acceptable:
-            raise ValidationError(" ".join(assessment.problems), "password")
+            problems = " ".join(assessment.problems)
+            raise ValidationError(f"The new password: {problems}", "password")
         with database_errors(self._target):
             self._confirm_password(active, current, "current", "The current password is wrong.")
             credentials = self._credentials.derive(new)

@@ -24,7 +24,7 @@ from sqlalchemy.sql import Executable
 
 from app.core import crypto
 from app.core.accounts import Clock
-from app.core.errors import LoginFailed, LoginThrottled
+from app.core.errors import LOGIN_FAILED, LoginFailed, LoginThrottled
 from app.models import AppKey, LoginThrottle
 from app.services.audit import SecurityLog
 
@@ -130,11 +130,11 @@ class Throttle:
             raise LoginThrottled(waiting_until, now)
         return Reservation(name_hash, int(failures), next_at)
 
-    def failed(self, reservation: Reservation | None) -> LoginFailed:
+    def failed(self, reservation: Reservation | None, first: str = LOGIN_FAILED) -> LoginFailed:
         """The refusal for a wrong password whose attempt was reserved (already counted)."""
         if reservation is None or reservation.next_at is None:
-            return LoginFailed()
-        return LoginFailed(reservation.next_at, self._clock())
+            return LoginFailed(first=first)
+        return LoginFailed(reservation.next_at, self._clock(), first)
 
     def succeeded(self, reservation: Reservation) -> None:
         """Clear the count, if no attempt was reserved since this one (see the docstring)."""

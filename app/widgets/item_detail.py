@@ -10,7 +10,9 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from app.core.items import HistoryEntry, Item
-from app.core.totp import totp_now
+from app.core.times import local
+from app.core.totp import TotpError, totp_now
+from app.core.totp import parse as parse_totp
 from app.widgets.literal import visible_text
 
 MASK = "••••••••••••"
@@ -100,16 +102,21 @@ class ItemDetail(Static):
         if item.totp:
             try:
                 code, remaining = totp_now(item.totp, self._clock())
-                field("TOTP", f"{code[:3]} {code[3:]}  ({remaining:>2} s)", "bold")
-            except (ValueError, TypeError):
-                field("TOTP", "the stored secret is not valid base32", "red")
+            except TotpError as error:
+                field("TOTP", f"cannot make codes: {error}", "red")
+            else:
+                half = len(code) // 2
+                field("TOTP", f"{code[:half]} {code[half:]}  ({remaining:>2} s)", "bold")
+                details = parse_totp(item.totp).describe()
+                if details:
+                    field("", details, "dim")
         field("Tags", ", ".join(item.tags) if item.tags else "—")
         if item.favourite:
             field("Favourite", "★")
         if item.updated_at is not None:
-            field("Modified", item.updated_at.strftime("%Y-%m-%d %H:%M UTC"), "dim")
+            field("Modified", local(item.updated_at), "dim")
         if item.deleted_at is not None:
-            field("Trashed", item.deleted_at.strftime("%Y-%m-%d %H:%M UTC"), "yellow")
+            field("Trashed", local(item.deleted_at), "yellow")
         if item.notes:
             text.append("\nNotes\n", style="dim")
             for line in item.notes.splitlines():
@@ -119,7 +126,7 @@ class ItemDetail(Static):
             if not self.history:
                 text.append("No earlier passwords.\n", style="dim")
             for entry in self.history:
-                stamp = entry.replaced_at.strftime("%Y-%m-%d %H:%M")
+                stamp = local(entry.replaced_at)
                 shown = visible_text(entry.password) if self.revealed else MASK
                 text.append(f"{stamp}  {shown}\n")
         self.update(text)

@@ -1,0 +1,115 @@
+"""From the keyboard alone: every button reached by Tab, errors that keep what was right."""
+
+from __future__ import annotations
+
+from textual.widgets import Button, Input
+
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from app.factory import make_app
+from app.screens.account import ChangePasswordScreen
+from app.screens.login import LoginScreen
+from app.screens.vault import VaultScreen
+from tests.conftest import STRONG_PASSWORD
+from tests.pilot import seed, settle, text_of, type_into
+
+
+async def test_the_welcome_screens_log_out_button_is_reached_by_tab(settings: Settings) -> None:
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        logout = app.screen.query_one("#logout", Button)
+        for _ in range(6):
+            if app.focused is logout:
+                break
+            await pilot.press("tab")
+        assert app.focused is logout
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_every_button_of_the_item_form_is_reached_by_tab(settings: Settings) -> None:
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(120, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        buttons = set(app.screen.query(Button))
+        reached = set()
+        for _ in range(30):
+            await pilot.press("tab")
+            if isinstance(app.focused, Button):
+                reached.add(app.focused)
+        assert reached == buttons
+
+
+async def test_change_password_keeps_what_was_right(settings: Settings) -> None:
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.show_change_password()
+        await settle(pilot)
+        assert isinstance(app.screen, ChangePasswordScreen)
+        # Enter in the current password moves on; it does not submit a half-filled form.
+        await type_into(pilot, "#current", STRONG_PASSWORD)
+        await pilot.press("enter")
+        assert app.focused is app.screen.query_one("#new", Input)
+        assert not str(app.screen.query_one("#error").render())
+        # A new password that is too short: the message names it, the current one stays.
+        await type_into(pilot, "#new", "short")
+        await type_into(pilot, "#confirm", "short")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "The new password" in text_of(app, "#error")
+        assert app.screen.query_one("#current", Input).value == STRONG_PASSWORD
+        assert app.focused is app.screen.query_one("#new", Input)
+        # A wrong current password: that field goes, the new ones stay.
+        await type_into(pilot, "#current", "not the current one")
+        await type_into(pilot, "#new", "a brand new master passphrase")
+        await type_into(pilot, "#confirm", "a brand new master passphrase")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "current password is wrong" in text_of(app, "#error")
+        assert app.screen.query_one("#current", Input).value == ""
+        assert app.screen.query_one("#new", Input).value == "a brand new master passphrase"
+        assert app.focused is app.screen.query_one("#current", Input)
+
+
+async def test_revoking_a_session_asks_first_and_an_empty_list_is_no_error(
+    settings: Settings,
+) -> None:
+    from textual.widgets import Static
+
+    from app.screens.account import SessionsScreen
+    from app.screens.confirm import ConfirmScreen
+
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.show_sessions()
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "this device's own session" in str(app.screen.query_one("#question").render())
+        await pilot.press("n")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SessionsScreen)
+        assert len(dialog.sessions) == 1  # nothing revoked
+        await pilot.press("delete")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert dialog.sessions == []
+        assert not dialog.query_one("#error", Static).display
+        empty = dialog.query_one("#empty", Static)
+        assert empty.display
+        assert "No remembered sessions" in str(empty.render())
