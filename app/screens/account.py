@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 
@@ -132,23 +133,31 @@ class ChangePasswordScreen(DialogForm):
         )
 
 
-class DeleteAccountScreen(DialogForm):
-    Submitted = messages.DeleteAccountSubmitted
+class PasswordDialog(DialogForm):
+    """An action that the master password confirms: a title, what it does, the password."""
+
+    HEADING = ""
+    EXPLANATION = ""
+    BUTTON = ""
+    DANGER = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog danger"):
-            yield Static("Delete account", classes="form-title")
-            yield Static(
-                "This removes your account, every saved login and every item in your vault, "
-                "for good. Enter your master password to confirm.",
-                classes="form-text",
-            )
+        with Vertical(classes="dialog danger" if self.DANGER else "dialog"):
+            yield Static(self.HEADING, classes="form-title")
+            yield Static(self.EXPLANATION, classes="form-text")
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password")
+            yield from self.compose_progress()
             yield Static("", id="error", classes="form-error", markup=False)
             with Horizontal(classes="form-buttons"):
-                yield Button("Delete everything", id="submit", variant="error")
+                if self.DANGER:
+                    yield Button(self.BUTTON, id="submit", variant="error")
+                else:
+                    yield Button(self.BUTTON, id="submit", variant="primary")
                 yield Button("Cancel", id="close")
+
+    def compose_progress(self) -> ComposeResult:
+        yield from ()
 
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False
@@ -156,35 +165,46 @@ class DeleteAccountScreen(DialogForm):
 
     def submit(self) -> None:
         self.set_busy(True)
-        self.post_message(self.Submitted(self, self.query_one("#password", Input).value))
+        self.post_message(self.submitted(self.query_one("#password", Input).value))
+
+    def submitted(self, password: str) -> Message:
+        raise NotImplementedError
 
 
-class RotateKeyScreen(DialogForm):
+class DeleteAccountScreen(PasswordDialog):
+    HEADING = "Delete account"
+    EXPLANATION = (
+        "This removes your account, every saved login and every item in your vault, for good. "
+        "Enter your master password to confirm."
+    )
+    BUTTON = "Delete everything"
+    DANGER = True
+
+    Submitted = messages.DeleteAccountSubmitted
+
+    def submitted(self, password: str) -> Message:
+        return self.Submitted(self, password)
+
+
+class RotateKeyScreen(PasswordDialog):
     """Re-seal the vault under a new key, with the master password; shows its progress."""
+
+    HEADING = "Rotate the vault key"
+    EXPLANATION = (
+        "Every item is re-sealed under a new key. Whoever copied an old saved login or the "
+        "database before now can open nothing with it, and every other device must log in "
+        "again. Enter your master password to go ahead."
+    )
+    BUTTON = "Rotate the key"
 
     Submitted = messages.RotateKeySubmitted
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static("Rotate the vault key", classes="form-title")
-            yield Static(
-                "Every item is re-sealed under a new key. Whoever copied an old saved login or "
-                "the database before now can open nothing with it, and every other device must "
-                "log in again. Enter your master password to go ahead.",
-                classes="form-text",
-            )
-            yield Label("Please enter your password:", classes="field-label")
-            yield SecretInput(id="password")
-            yield ProgressBar(id="progress", show_eta=False)
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Rotate the key", id="submit", variant="primary")
-                yield Button("Cancel", id="close")
+    def compose_progress(self) -> ComposeResult:
+        yield ProgressBar(id="progress", show_eta=False)
 
     def on_mount(self) -> None:
-        self.query_one("#error", Static).display = False
+        super().on_mount()
         self.query_one(ProgressBar).display = False
-        self.query_one("#password", Input).focus()
 
     def show_progress(self, done: int, total: int) -> None:
         bar = self.query_one(ProgressBar)
@@ -195,9 +215,8 @@ class RotateKeyScreen(DialogForm):
         self.query_one(ProgressBar).display = False
         super().show_error(message, field)
 
-    def submit(self) -> None:
-        self.set_busy(True)
-        self.post_message(self.Submitted(self, self.query_one("#password", Input).value))
+    def submitted(self, password: str) -> Message:
+        return self.Submitted(self, password)
 
 
 class SessionsScreen(DialogForm):
