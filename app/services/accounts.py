@@ -27,12 +27,10 @@ from app.core.accounts import (
 )
 from app.core.config import SecuritySettings
 from app.core.errors import (
-    LOGIN_FAILED,
     UNLOCK_FAILED,
     AccountGone,
     DatabaseUnavailable,
     LoginFailed,
-    LoginThrottled,
     UserError,
     UsernameTaken,
     ValidationError,
@@ -188,41 +186,38 @@ class AccountService:
             raise AccountGone
         return user
 
-    def _confirm_password(
-        self, active: ActiveSession, password: str, field: str, wrong: str
+    def _check_master_password(
+        self, user_id: int, password: str, first: str = UNLOCK_FAILED
     ) -> tuple[User, crypto.DerivedKeys]:
-        """The master password again, before an action that needs it (``wrong`` if not),
-        throttled like a login: the same count, reserved before the check."""
+        """A logged-in account's master password, throttled like a login (the same count,
+        reserved before the check): LoginThrottled, or LoginFailed starting with ``first``."""
         with self._sessions() as db:
-            user = self._user_for(db, active.user_id)
+            user = self._user_for(db, user_id)
         name_hash = self._throttle.name_hash(user.username_key)
-        try:
-            reservation = self._throttle.reserve(name_hash, user.username)
-        except LoginThrottled as throttled:
-            raise ValidationError(throttled.message, field) from None
+        reservation = self._throttle.reserve(name_hash, user.username)
         try:
             keys = self._credentials.check(user, normalize_password(password))
         except LoginFailed:
             self._throttle.record("unlock_failed", user.username, name_hash)
-            refusal = self._throttle.failed(reservation).message.removeprefix(LOGIN_FAILED)
-            raise ValidationError(f"{wrong}{refusal}", field) from None
+            raise self._throttle.failed(reservation, first) from None
         self._throttle.succeeded(reservation)
         return user, keys
+
+    def _confirm_password(
+        self, active: ActiveSession, password: str, field: str, wrong: str
+    ) -> tuple[User, crypto.DerivedKeys]:
+        """The master password again, before an action that needs it; a refusal (``wrong``,
+        or the wait) belongs to the dialog's ``field``."""
+        try:
+            return self._check_master_password(active.user_id, password, first=wrong)
+        except LoginFailed as refusal:  # LoginThrottled too
+            raise ValidationError(refusal.message, field) from None
 
     def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
         """Open a locked vault again with the master password; the session stays as it was."""
         with database_errors(self._target):
-            with self._sessions() as db:
-                user = self._user_for(db, user_id)
-            name_hash = self._throttle.name_hash(user.username_key)
-            reservation = self._throttle.reserve(name_hash, user.username)
-            try:
-                keys = self._credentials.check(user, normalize_password(password))
-            except LoginFailed:
-                self._throttle.record("unlock_failed", user.username, name_hash)
-                raise self._throttle.failed(reservation, UNLOCK_FAILED) from None
+            user, keys = self._check_master_password(user_id, password)
             vault_key = self._credentials.open_vault_key(user, keys)
-            self._throttle.succeeded(reservation)
             if session_id is not None:
                 session_id = self._remembered.rearm(user.id, session_id, vault_key)
         self._audit.record("vault_unlocked", user.username)
