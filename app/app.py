@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.filter import LineFilter
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, Static
+from textual.widgets import Button, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from app.flows.accounts import AccountFlow
@@ -62,8 +63,19 @@ class StrongroomApp(AccountFlow, VaultFlow):
     # No selecting text on screen with the mouse: a revealed password copied that way would
     # escape the clipboard guard. Copy keys (Ctrl+B, Ctrl+C, ...) are the way out.
     ALLOW_SELECT = False
+    # Under 30 rows (80x24 is the default terminal) fields lose their borders and blank lines,
+    # so that a whole form fits; narrow screens stack the vault's panes.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Tab moves focus before the next key is delivered, so keys typed or auto-typed fast
+        # ("name, Tab, password, Enter") land in the field they were meant for.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
+        # Space presses the focused button, as Enter does (Textual binds only Enter); in dialogs
+        # too, which only priority bindings of the App reach. Anything else gets its space.
+        Binding("space", "press_focused", show=False, priority=True),
     ]
 
     def __init__(self, backend: Backend) -> None:
@@ -116,6 +128,11 @@ class StrongroomApp(AccountFlow, VaultFlow):
         # quit has not done within QUIT_GRACE, the process ends anyway, as the signal meant.
         threading.Thread(target=_end_after_grace, name="quit-grace", daemon=True).start()
         self.run_worker(self.action_quit(), group="quit", exclusive=True)
+
+    def action_press_focused(self) -> None:
+        if not isinstance(self.focused, Button):
+            raise SkipAction()
+        self.focused.press()
 
     async def action_quit(self) -> None:
         """Clear the clipboard while the terminal is still ours to write to; let a lock that is

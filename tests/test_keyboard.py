@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import Button, Input
 
 from app.core.config import Settings
@@ -11,7 +12,7 @@ from app.screens.account import ChangePasswordScreen
 from app.screens.login import LoginScreen
 from app.screens.vault import VaultScreen
 from tests.conftest import STRONG_PASSWORD
-from tests.pilot import seed, settle, text_of, type_into
+from tests.pilot import screen_text, seed, settle, text_of, type_into
 
 
 async def test_the_welcome_screens_log_out_button_is_reached_by_tab(settings: Settings) -> None:
@@ -29,6 +30,43 @@ async def test_the_welcome_screens_log_out_button_is_reached_by_tab(settings: Se
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
+
+
+async def test_space_presses_the_focused_button_and_types_a_space_in_a_field(
+    settings: Settings,
+) -> None:
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press("a", "space", "b")
+        assert app.screen.query_one("#title", Input).value == "a b"
+        app.screen.query_one("#cancel", Button).focus()
+        await pilot.press("space")  # Cancel: nothing was saved, so it asks first
+        await settle(pilot)
+        assert "Discard what you typed?" in screen_text(app)
+
+
+async def test_keys_typed_faster_than_the_screen_draws_land_in_their_fields(
+    settings: Settings,
+) -> None:
+    """Auto-type ("name, Tab, password, Enter") sends every key at once: Tab must move focus
+    before the next key is delivered."""
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        # Posted without waiting between keys, as a terminal delivers a burst of input.
+        for key in ["x", "tab", "y", "tab", "z"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert app.screen.query_one("#title", Input).value == "x"
+        assert app.screen.query_one("#username", Input).value == "y"
+        assert app.screen.query_one("#password", Input).value == "z"
 
 
 async def test_every_button_of_the_item_form_is_reached_by_tab(settings: Settings) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
@@ -94,7 +94,7 @@ class ChangePasswordScreen(DialogForm):
         self._policy = policy
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(can_focus=False, classes="dialog"):
             yield Static("Change master password", classes="form-title")
             yield Static(
                 "Your vault key is re-wrapped under the new password; every other device's "
@@ -108,10 +108,11 @@ class ChangePasswordScreen(DialogForm):
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Confirm the new password:", classes="field-label")
             yield SecretInput(id="confirm")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Change password", id="submit", variant="primary")
-                yield Button("Cancel", id="close")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Change password", id="submit", variant="primary")
+                    yield Button("Cancel", id="close")
 
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False
@@ -142,19 +143,20 @@ class PasswordDialog(DialogForm):
     DANGER = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog danger" if self.DANGER else "dialog"):
+        with VerticalScroll(can_focus=False, classes="dialog danger" if self.DANGER else "dialog"):
             yield Static(self.HEADING, classes="form-title")
             yield Static(self.EXPLANATION, classes="form-text")
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password")
             yield from self.compose_progress()
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                if self.DANGER:
-                    yield Button(self.BUTTON, id="submit", variant="error")
-                else:
-                    yield Button(self.BUTTON, id="submit", variant="primary")
-                yield Button("Cancel", id="close")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    if self.DANGER:
+                        yield Button(self.BUTTON, id="submit", variant="error")
+                    else:
+                        yield Button(self.BUTTON, id="submit", variant="primary")
+                    yield Button("Cancel", id="close")
 
     def compose_progress(self) -> ComposeResult:
         yield from ()
@@ -234,14 +236,15 @@ class SessionsScreen(DialogForm):
         self.sessions = sessions
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog sessions"):
+        with VerticalScroll(can_focus=False, classes="dialog sessions"):
             yield Static("Remembered sessions", classes="form-title")
             yield DataTable(id="table", cursor_type="row")
             yield Static("", id="empty", classes="form-text", markup=False)
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Revoke selected", id="submit", variant="error")
-                yield Button("Close", id="close")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Revoke selected", id="submit", variant="error")
+                    yield Button("Close", id="close")
 
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False

@@ -8,7 +8,7 @@ from rich.table import Table
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -62,7 +62,7 @@ class ConflictScreen(ModalScreen[Choice]):
                 # Stored text, shown as typed: "[/]" or "[@click=...]" in a note stays text.
                 table.add_row(name, literal(value), literal(other), style=mark)
             yield Static(table)
-            with Horizontal(classes="form-buttons"):
+            with Vertical(classes="form-actions"), Horizontal(classes="form-buttons"):
                 yield Button("Keep mine", id="mine", variant="primary")
                 yield Button("Keep theirs", id="theirs")
                 yield Button("Back to editing", id="edit")

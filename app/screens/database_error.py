@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
@@ -32,7 +32,7 @@ class DatabaseErrorScreen(Screen[None]):
             yield Static(
                 f"How to fix it: {self._hint}", id="hint", classes="form-text", markup=False
             )
-            with Horizontal(classes="form-buttons"):
+            with Vertical(classes="form-actions"), Horizontal(classes="form-buttons"):
                 yield Button("Retry", id="retry", variant="primary")
                 yield Button("Quit", id="quit")
         yield Footer()

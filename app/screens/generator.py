@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
 
@@ -38,7 +38,7 @@ class GeneratorScreen(ModalScreen[str | None]):
         self._use_label = use_label
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog generator"):
+        with VerticalScroll(can_focus=False, classes="dialog generator"):
             yield Static("Password generator", classes="form-title")
             with RadioSet(id="mode"):
                 yield RadioButton("Password", value=True, id="mode-password")
@@ -64,11 +64,12 @@ class GeneratorScreen(ModalScreen[str | None]):
                     yield Checkbox("Add a digit", id="digit")
             yield Static("", id="result", classes="generated", markup=False)
             yield StrengthMeter(ITEM_PASSWORD_POLICY, id="strength")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button(self._use_label, id="use", variant="primary")
-                yield Button("New", id="generate")
-                yield Button("Cancel", id="cancel")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button(self._use_label, id="use", variant="primary")
+                    yield Button("New", id="generate")
+                    yield Button("Cancel", id="cancel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
@@ -55,15 +55,18 @@ class ItemFormScreen(ModalScreen[None]):
             # Shown as typed: a pasted secret or link can be checked before it is saved.
             yield Input(start.totp, id="totp", max_length=LIMITS["totp"])
             yield Checkbox("Favourite", value=start.favourite, id="favourite")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Save", id="save", variant="primary")
-                yield Button("Cancel", id="cancel")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Save", id="save", variant="primary")
+                    yield Button("Cancel", id="cancel")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#error", Static).display = False
         self.query_one("#title", Input).focus()
+        # Focusing centres the field: the heading and the Title label go back into view.
+        self.call_after_refresh(self.query_one(".dialog").scroll_home, animate=False)
         if self._initial.password:
             self.query_one(StrengthMeter).assess(self._initial.password)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from app.screens import messages
@@ -34,10 +34,11 @@ class LoginScreen(FormScreen):
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password", classes="secret")
             yield Checkbox("Remember me on this device", value=True, id="remember")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Log in", id="submit", variant="primary")
-                yield Button("Create account", id="create")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Log in", id="submit", variant="primary")
+                    yield Button("Create account", id="create")
         yield Footer()
 
     def on_mount(self) -> None:

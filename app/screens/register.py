@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from app.core.passwords import PasswordPolicy
@@ -47,11 +47,12 @@ class RegisterScreen(FormScreen):
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Please confirm the password:", classes="field-label")
             yield SecretInput(id="confirm", classes="secret")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Create account", id="submit", variant="primary")
-                if self._can_go_back:
-                    yield Button("Back to log in", id="back")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Create account", id="submit", variant="primary")
+                    if self._can_go_back:
+                        yield Button("Back to log in", id="back")
         yield Footer()
 
     def on_mount(self) -> None:

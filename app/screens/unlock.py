@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from app.screens import messages
@@ -31,10 +31,11 @@ class UnlockScreen(FormScreen):
             yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password", classes="secret")
-            yield Static("", id="error", classes="form-error", markup=False)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Unlock", id="submit", variant="primary")
-                yield Button("Log out", id="logout")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Unlock", id="submit", variant="primary")
+                    yield Button("Log out", id="logout")
         yield Footer()
 
     def on_mount(self) -> None:
