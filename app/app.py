@@ -25,6 +25,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Button, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
@@ -128,6 +129,20 @@ class StrongroomApp(AccountFlow, VaultFlow):
         # quit has not done within QUIT_GRACE, the process ends anyway, as the signal meant.
         threading.Thread(target=_end_after_grace, name="quit-grace", daemon=True).start()
         self.run_worker(self.action_quit(), group="quit", exclusive=True)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """One notice at a time: a new one replaces the last instead of piling up over the
+        detail pane. (Called on the UI thread only; workers post messages.)"""
+        self.clear_notifications()
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_press_focused(self) -> None:
         if not isinstance(self.focused, Button):

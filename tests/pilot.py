@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import WorkerFailed
 
@@ -57,3 +59,10 @@ def text_of(app: StrongroomApp, selector: str) -> str:
 
 def screen_text(app: StrongroomApp) -> str:
     return "\n".join(str(widget.render()) for widget in app.screen.query(Static))
+
+
+def drawn(widget: Widget) -> str:
+    """The lines a widget draws at its current size, as text: what the terminal would show of
+    it (its content wrapped to its width), whatever it renders from."""
+    region = Region(0, 0, widget.size.width, widget.size.height)
+    return "\n".join(strip.text.rstrip() for strip in widget.render_lines(region))

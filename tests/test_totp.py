@@ -16,7 +16,7 @@ from app.core.items import ItemDraft
 from app.core.rules import normalize_totp
 from app.core.totp import TotpError, parse, totp_now
 from app.factory import make_app
-from tests.pilot import seed, settle
+from tests.pilot import drawn, seed, settle
 
 NOW = 1_700_000_000.0
 
@@ -96,7 +96,7 @@ async def test_the_detail_pane_shows_the_links_parameters(settings: Settings) ->
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        shown = str(app.screen.query_one(ItemDetail).render())
+        shown = " ".join(drawn(app.screen.query_one(ItemDetail)).split())  # wrapped to the pane
         assert "8 digits, every 60 s, SHA256; issuer Bank" in shown
         await pilot.press("ctrl+t")
         assert len(app.clipboard) == 8

@@ -26,7 +26,7 @@ from app.services.backend import Backend
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList
 from tests.conftest import STRONG_PASSWORD
-from tests.pilot import seed, settle, type_into
+from tests.pilot import drawn, seed, settle, type_into
 
 
 @asynccontextmanager
@@ -43,7 +43,7 @@ def titles(app: StrongroomApp) -> list[str]:
 
 
 def detail(app: StrongroomApp) -> str:
-    return str(app.screen.query_one(ItemDetail).render())
+    return drawn(app.screen.query_one(ItemDetail))
 
 
 async def test_add_an_item_with_the_keyboard(settings: Settings) -> None:

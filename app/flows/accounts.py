@@ -49,6 +49,7 @@ class AccountFlow(Flow):
         sessions: list[SessionInfo]
         form: SessionsScreen | None
         revoked_this_device: bool
+        revoked: bool = False
 
     @dataclass(eq=False, repr=False)
     class KeyRotating(Message):
@@ -106,7 +107,7 @@ class AccountFlow(Flow):
             accounts.revoke_session(session, revoke)
         sessions = accounts.list_sessions(session)
         revoked_here = revoke is not None and revoke == session.session_id
-        self.post_message(self.SessionsLoaded(sessions, form, revoked_here))
+        self.post_message(self.SessionsLoaded(sessions, form, revoked_here, revoke is not None))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False)
     def change_password(
@@ -231,7 +232,6 @@ class AccountFlow(Flow):
     @on(AccountCreated)
     def _account_created(self, message: AccountCreated) -> None:
         text = f"Account {message.username} created. Log in with your new password."
-        self.notify(text, title="Account created", markup=False)
         self.show(LoginScreen(username=message.username, notice=text))
 
     @on(LoggedIn)
@@ -251,6 +251,10 @@ class AccountFlow(Flow):
 
         if message.revoked_this_device and self.active is not None:
             self.active = replace(self.active, session_id=None)
+        if message.revoked_this_device:
+            self.notify("Session revoked: this device will ask you to log in next time.")
+        elif message.revoked:
+            self.notify("Session revoked: that device must log in again.")
         if message.form is not None and message.form.is_attached:
             message.form.show_sessions(message.sessions)
         else:

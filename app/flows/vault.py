@@ -22,6 +22,7 @@ from textual.worker import WorkerFailed, get_current_worker
 from app.core.errors import EditConflict
 from app.flows.base import Flow
 from app.screens import messages
+from app.widgets.literal import visible_text
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession
@@ -76,6 +77,7 @@ class VaultFlow(Flow):
     @dataclass(eq=False, repr=False)
     class ItemChanged(Message):
         trash: bool  # which view it happened in
+        done: str  # what happened, in words
 
     @dataclass(eq=False, repr=False)
     class HistoryLoaded(Message):
@@ -176,13 +178,17 @@ class VaultFlow(Flow):
         if kind == "history":
             self.post_message(self.HistoryLoaded(item.id, vault.history(session, item.id)))
             return
+        title = visible_text(item.title)
         if kind == "trash":
             vault.trash(session, item.id)
+            done = f"Moved {title!r} to the trash. Press t to see the trash."
         elif kind == "restore":
             vault.restore(session, item.id)
-        elif kind == "purge":
+            done = f"Restored {title!r} to the vault."
+        else:
             vault.purge(session, item.id)
-        self.post_message(self.ItemChanged(trash=kind in ("restore", "purge")))
+            done = f"Deleted {title!r} for good."
+        self.post_message(self.ItemChanged(kind in ("restore", "purge"), done))
 
     # -- what the vault screens ask for ------------------------------------------------------
 
@@ -240,11 +246,12 @@ class VaultFlow(Flow):
     def _item_saved(self, message: ItemSaved) -> None:
         if message.form.is_attached:
             message.form.dismiss(None)
-        self.notify(f"Saved {message.item.title!r}.", markup=False)
+        self.notify(f"Saved {visible_text(message.item.title)!r}.", markup=False)
         self.reload_list(trash=False, select=message.item.id)
 
     @on(ItemChanged)
     def _item_changed(self, message: ItemChanged) -> None:
+        self.notify(message.done, markup=False)
         self.reload_list(trash=message.trash)
 
     @on(SaveConflict)
@@ -288,6 +295,7 @@ class VaultFlow(Flow):
         if not self.unlocked or self.active is None:
             return
         self.clipboard_guard.clear()
+        self.clear_notifications()  # "cleared in 30 s" and the like are about the open vault
         self.record_lock(self.active)
         self.active = replace(self.active, vault_key=b"")
         self._list_generation += 1  # a list still on its way is for the unlocked vault
@@ -296,7 +304,8 @@ class VaultFlow(Flow):
             screen.clear_secrets()
         while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
             self.pop_screen()
-        self.show(UnlockScreen(self.active.username, notice=reason))
+        notice = reason or "Locked. The clipboard was cleared."
+        self.show(UnlockScreen(self.active.username, notice=notice))
 
     @work(thread=True, group="lock", exit_on_error=False)
     def record_lock(self, session: ActiveSession) -> None:

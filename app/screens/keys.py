@@ -3,7 +3,7 @@ palette are all made from these tables (and a test holds the README's key table 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.binding import Binding, BindingType
 
@@ -36,9 +36,9 @@ VAULT_KEYS = (
     Key("Ctrl+N", "add an item", "ctrl+n", "add", "Add", "Add item"),
     Key("Enter / e", "edit the selected item", "enter,e", "edit", "Edit", "Edit item"),
     Key(
-        "Delete",
+        "Delete / d",
         "move to the trash (in the trash: delete for good)",
-        "delete",
+        "delete,d",
         "delete",
         "Delete",
         "Delete item",
@@ -89,8 +89,32 @@ VAULT_KEYS = (
         "Log out",
     ),
     Key("? or F1", "every key on one page", "question_mark,f1", "help", "Help", "Help", "?"),
-    Key("Esc", "back from the search box to the list", "escape", "leave_search"),
+    Key("↓", "from the search box down to the results", "down", "focus_list"),
+    Key("Esc", "clear the search and go back to the list", "escape", "leave_search"),
 )
+
+# What the vault's footer keeps when the terminal is narrow, most important first; the rest of
+# its keys go before these do.
+VAULT_FOOTER_RANKS = {
+    action: rank
+    for rank, action in enumerate(
+        (
+            "copy('password')",
+            "restore",
+            "add",
+            "edit",
+            "search",
+            "lock",
+            "help",
+            "quit",
+            "logout",
+            "copy('username')",
+            "toggle_trash",
+            "delete",
+        ),
+        start=1,
+    )
+}
 
 ITEM_FORM_KEYS = (
     Key("Ctrl+S", "save", "ctrl+s", "save", "Save", priority=True),
@@ -148,7 +172,18 @@ SECTIONS = (
 
 
 def bindings(keys: tuple[Key, ...]) -> list[BindingType]:
-    return [key.binding() for key in keys if key.keys]
+    """Each key's bindings: the footer shows its first key; the others work unseen. Split so
+    that a key a focused field types (``/``, ``?``) leaves the footer while that field has
+    focus, instead of being shown for its Ctrl or F-key twin."""
+    made: list[BindingType] = []
+    for key in keys:
+        if not key.keys:
+            continue
+        first, *others = key.keys.split(",")
+        made.append(replace(key, keys=first).binding())
+        if others:
+            made.append(replace(key, keys=",".join(others), label="").binding())
+    return made
 
 
 def help_rows() -> list[tuple[str, str, str]]:

@@ -6,15 +6,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from app.core.items import HistoryEntry, Item
 from app.core.passwords import PasswordPolicy
 from app.core.search import Index
 from app.core.totp import TotpError, totp_now
 from app.screens import messages
-from app.screens.keys import VAULT_KEYS, bindings
+from app.screens.keys import VAULT_FOOTER_RANKS, VAULT_KEYS, bindings
 from app.screens.messages import CopyKind, ItemActionKind
+from app.widgets.footer import RankedFooter
 from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList
 from app.widgets.literal import visible_text
@@ -53,11 +54,13 @@ class VaultScreen(Screen[None]):
         yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)
         yield Input(placeholder="Search title, username, URL, tags  ( / )", id="search")
         with Horizontal(id="panes"):
-            yield ItemList(id="items")
+            items = ItemList(id="items")
+            items.border_title = "Vault"
+            yield items
             # Focusable, so that long notes and the history scroll from the keyboard too.
             with VerticalScroll(id="detail-pane"):
                 yield ItemDetail(id="detail")
-        yield Footer(compact=True)
+        yield RankedFooter(VAULT_FOOTER_RANKS)
 
     def on_mount(self) -> None:
         self.query_one("#notice", Static).display = bool(self._notice)
@@ -78,7 +81,11 @@ class VaultScreen(Screen[None]):
             self._arrived = (items, trash, select)
             return
         self.loaded = True
-        self.showing_trash = trash
+        if trash != self.showing_trash:
+            self.showing_trash = trash
+            self.set_class(trash, "-trash")
+            self.query_one(ItemList).border_title = "Trash" if trash else "Vault"
+            self.refresh_bindings()  # the footer offers Restore in the trash, Add in the vault
         keep = select if select is not None else self.highlighted.id if self.highlighted else None
         self._items, self._index = items, None
         self._apply_search(keep)
@@ -121,9 +128,14 @@ class VaultScreen(Screen[None]):
             if self._index is None:  # still being built: set_index() answers the search
                 return
             shown = self._index.search(query)
+            empty = "No match. Esc clears the search."
         else:
             shown = self._items
-        self.query_one(ItemList).set_items(shown, keep_id=keep)
+            if self.showing_trash:
+                empty = "The trash is empty."
+            else:
+                empty = "No items yet: Ctrl+N adds one."
+        self.query_one(ItemList).set_items(shown, keep_id=keep, empty_text=empty)
 
     def _show_counts(self) -> None:
         total = len(self._items)
@@ -214,9 +226,13 @@ class VaultScreen(Screen[None]):
         self.query_one("#search", Input).focus()
 
     def action_leave_search(self) -> None:
+        """Esc: clear the search (from the box or the list) and be back in the whole list."""
         search = self.query_one("#search", Input)
-        if search.has_focus and search.value:
+        if search.value:
             search.value = ""
+        self.query_one(ItemList).focus()
+
+    def action_focus_list(self) -> None:
         self.query_one(ItemList).focus()
 
     def action_copy(self, what: CopyKind) -> None:

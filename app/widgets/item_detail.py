@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Static
@@ -74,27 +76,32 @@ class ItemDetail(Static):
     def _draw(self) -> None:
         item = self.item
         if item is None:
-            self.update(Text("No item selected. Press Ctrl+N to add one.", style="dim"))
+            self.update(Text("No item selected.", style="dim"))
             return
-        text = Text()
-        text.append(visible_text(item.title) + "\n", style="bold")
+        title = Text(visible_text(item.title), style="bold")
         if item.error:
-            text.append(item.error + "\n", style="red")
-            text.append("Delete it, or restore the database from a backup.", style="dim")
+            text = Text.assemble(
+                title,
+                "\n",
+                (item.error + "\n", "red"),
+                ("Delete it, or restore the database from a backup.", "dim"),
+            )
             self.update(text)
             return
+        # Labels in a column of their own, so that a long value wraps beside its label.
+        fields = Table.grid(padding=(0, 1))
+        fields.add_column(style="dim", no_wrap=True)
+        fields.add_column(overflow="fold")
 
-        def field(label: str, value: str, style: str = "") -> None:
-            text.append(f"{label:<10}", style="dim")
-            text.append(visible_text(value) + "\n", style=style)
+        def field(label: str, value: str | Text, style: str = "") -> None:
+            shown = Text(visible_text(value), style=style) if isinstance(value, str) else value
+            fields.add_row(label, shown)
 
         field("Username", item.username or "—")
         if item.password:
             shown = item.password if self.revealed else MASK
-            hint = "  (Ctrl+R hides)" if self.revealed else "  (Ctrl+R shows)"
-            text.append(f"{'Password':<10}", style="dim")
-            text.append(visible_text(shown), style="bold")
-            text.append(hint + "\n", style="dim")
+            hint = " (Ctrl+R hides)" if self.revealed else " (Ctrl+R shows)"
+            field("Password", Text.assemble((visible_text(shown), "bold"), (hint, "dim")))
         else:
             field("Password", "—")
         for number, url in enumerate(item.urls or ("—",)):
@@ -117,16 +124,17 @@ class ItemDetail(Static):
             field("Modified", local(item.updated_at), "dim")
         if item.deleted_at is not None:
             field("Trashed", local(item.deleted_at), "yellow")
+        more = Text()
         if item.notes:
-            text.append("\nNotes\n", style="dim")
+            more.append("\nNotes\n", style="dim")
             for line in item.notes.splitlines():
-                text.append(visible_text(line) + "\n")
+                more.append(visible_text(line) + "\n")
         if self.history is not None:
-            text.append("\nPassword history (newest first)\n", style="dim")
+            more.append("\nPassword history (newest first)\n", style="dim")
             if not self.history:
-                text.append("No earlier passwords.\n", style="dim")
+                more.append("No earlier passwords.\n", style="dim")
             for entry in self.history:
                 stamp = local(entry.replaced_at)
                 shown = visible_text(entry.password) if self.revealed else MASK
-                text.append(f"{stamp}  {shown}\n")
-        self.update(text)
+                more.append(f"{stamp}  {shown}\n")
+        self.update(Group(title, fields, more))

@@ -23,6 +23,8 @@ from textual.strip import Strip
 from app.core.items import Item
 from app.widgets.literal import visible_text
 
+NARROW = 56  # below this many columns the URL column goes
+
 
 class ItemList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
@@ -69,6 +71,7 @@ class ItemList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._items: list[Item] = []
+        self.empty_text = ""  # drawn under the header when there are no rows: says why
 
     @property
     def items(self) -> list[Item]:
@@ -80,13 +83,18 @@ class ItemList(ScrollView, can_focus=True):
             return self._items[self.cursor]
         return None
 
-    def set_items(self, items: list[Item], *, keep_id: int | None = None) -> None:
-        """Show these items; keep the cursor on ``keep_id`` when it is still there."""
+    def set_items(
+        self, items: list[Item], *, keep_id: int | None = None, empty_text: str = ""
+    ) -> None:
+        """Show these items; keep the cursor on ``keep_id`` when it is still there, and where
+        it was when that item has gone (trashed, say)."""
+        near = self.cursor
         self._items = items
+        self.empty_text = empty_text
         self.virtual_size = Size(self.size.width, len(items) + 1)
         index = 0
         if keep_id is not None:
-            index = next((i for i, item in enumerate(items) if item.id == keep_id), 0)
+            index = next((i for i, item in enumerate(items) if item.id == keep_id), near)
         self.cursor = index
         self.refresh()
 
@@ -108,6 +116,9 @@ class ItemList(ScrollView, can_focus=True):
             self.scroll_to(y=index - rows + 1, animate=False)
 
     def _columns(self, width: int) -> tuple[int, int, int]:
+        if width < NARROW:  # no room for three: title and username, which tell items apart
+            title = width * 11 // 20
+            return title, max(0, width - title - 1), 0
         title = max(10, width * 2 // 5)
         username = max(8, width * 3 // 10)
         return title, username, max(0, width - title - username - 2)
@@ -119,8 +130,9 @@ class ItemList(ScrollView, can_focus=True):
         cells = [
             set_cell_size(visible_text(item.title), title_width),
             set_cell_size(visible_text(item.username), user_width),
-            set_cell_size(visible_text(url), url_width),
         ]
+        if url_width:
+            cells.append(set_cell_size(visible_text(url), url_width))
         return star + " ".join(cells)
 
     def render_line(self, y: int) -> Strip:
@@ -136,10 +148,14 @@ class ItemList(ScrollView, can_focus=True):
                     ("Username", user_width),
                     ("URL", url_width),
                 )
+                if size
             )
             header_style = base + self.get_component_rich_style("item-list--header")
             return Strip([Segment(set_cell_size(header, width), header_style)], width)
         index = y - 1 + self.scroll_offset.y
+        if not self._items and y == 1 and self.empty_text:
+            muted = base + self.get_component_rich_style("item-list--header")
+            return Strip([Segment(set_cell_size("  " + self.empty_text, width), muted)], width)
         if not 0 <= index < len(self._items):
             return Strip.blank(width, base)
         item = self._items[index]

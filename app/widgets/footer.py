@@ -1,0 +1,48 @@
+"""A footer that keeps the most important keys when the terminal is too narrow for all of them.
+
+Textual's footer scrolls sideways when its keys do not fit, so at 80 columns the last ones
+(lock, log out, help, quit) were simply gone. This one drops the least important keys first,
+keeps the others in their usual order, and chooses again whenever the width changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual import events
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey  # the key widget Footer composes; no public name
+
+UNRANKED = 100
+PALETTE_WIDTH = 12  # "▏^p palette" and its gap
+
+
+class RankedFooter(Footer):
+    """``ranks`` maps an action to its importance, 1 first; unranked actions come last."""
+
+    def __init__(self, ranks: Mapping[str, int], *, compact: bool = True) -> None:
+        super().__init__(compact=compact)
+        self.ranks = dict(ranks)
+        self._width = 0
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())
+        keys = [
+            w for w in widgets if isinstance(w, FooterKey) and "-command-palette" not in w.classes
+        ]
+        room = self.app.size.width - PALETTE_WIDTH
+        kept: set[int] = set()
+        for key in sorted(keys, key=lambda k: self.ranks.get(k.action, UNRANKED)):
+            width = len(key.key_display) + len(key.description) + 2
+            if width <= room:
+                kept.add(id(key))
+                room -= width
+        for widget in widgets:
+            if widget not in keys or id(widget) in kept:
+                yield widget
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.call_after_refresh(self.recompose)
