@@ -276,6 +276,59 @@ async def test_lock_unlock_and_auto_lock(settings: Settings) -> None:
         assert app.vault_screen() is None
 
 
+async def test_an_open_edit_survives_auto_lock_sealed_and_comes_back_on_unlock(
+    settings: Settings,
+) -> None:
+    seed(settings, ItemDraft("Bank", username="alice", password="old-bank-password"))
+    now = [1000.0]
+    app = make_app(settings)
+    app.idle_clock = lambda: now[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # edit Bank
+        await settle(pilot)
+        await type_into(pilot, "#password", "typed-but-not-saved")
+        await type_into(pilot, "#tags", "money")
+        await pilot.press("ctrl+g")  # a dialog over the form: the lock closes it too
+        await settle(pilot)
+        now[0] += 16 * 60
+        app.lock_if_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert "unsaved edit comes back" in str(app.screen.query_one("#notice").render())
+        # While locked nothing holds what was typed in clear: no form, only ciphertext.
+        assert not any(isinstance(s, ItemFormScreen) for s in app.screen_stack)
+        assert app.held_edit is not None
+        assert b"typed-but-not-saved" not in app.held_edit.sealed
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ItemFormScreen)
+        assert form.query_one("#password", Input).value == "typed-but-not-saved"
+        assert form.query_one("#tags", Input).value == "money"
+        assert form.query_one("#username", Input).value == "alice"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert app.screen.highlighted is not None
+        assert app.screen.highlighted.password == "typed-but-not-saved"
+
+
+async def test_logging_out_while_locked_drops_the_held_edit(settings: Settings) -> None:
+    seed(settings, ItemDraft("Bank"))
+    async with vault_app(settings) as (app, pilot):
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await type_into(pilot, "#title", "Half typed")
+        app.lock_vault()
+        await settle(pilot)
+        assert app.held_edit is not None
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app.held_edit is None
+
+
 async def test_generator_fills_the_password(settings: Settings) -> None:
     seed(settings)
     async with vault_app(settings) as (app, pilot):

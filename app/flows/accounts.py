@@ -241,6 +241,7 @@ class AccountFlow(Flow):
     @on(LoggedOut)
     def _logged_out(self, message: LoggedOut) -> None:
         self.active = None
+        self.held_edit = None  # nobody can open it now: log out means its work is gone
         self.show(
             LoginScreen(username=message.username, notice="You are logged out of this device.")
         )

@@ -17,6 +17,7 @@ from app.core.errors import VaultLocked
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession
+    from app.core.held_edit import HeldEdit
     from app.core.passwords import PasswordPolicy
     from app.flows.clipboard import ClipboardGuard
     from app.screens.vault import VaultScreen
@@ -27,6 +28,7 @@ class Flow(App[None]):
     backend: Backend
     active: ActiveSession | None
     clipboard_guard: ClipboardGuard
+    held_edit: HeldEdit | None  # an unsaved edit sealed through a lock (the vault flow's)
     _asked_by: dict[Worker[None], Screen[Any]]
 
     def asked(self, worker: Worker[None], screen: Screen[Any] | None = None) -> None:

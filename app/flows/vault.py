@@ -26,6 +26,7 @@ from app.widgets.literal import visible_text
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession
+    from app.core.held_edit import HeldEdit
     from app.core.items import HistoryEntry, Item, ItemDraft
     from app.core.search import Index
     from app.screens.conflict import Choice
@@ -92,6 +93,7 @@ class VaultFlow(Flow):
         self._fingerprint: Fingerprint | None = None
         self._list_generation = 0
         self._vault_to_show: VaultScreen | None = None
+        self.held_edit: HeldEdit | None = None  # an unsaved edit, sealed while locked
 
     # -- opening the vault -----------------------------------------------------------------------
 
@@ -230,6 +232,8 @@ class VaultFlow(Flow):
         if screen is not None and self.unlocked:
             screen.set_items(message.items, trash=message.trash, select=message.select)
             self.call_after_refresh(self.index_items, message.items)
+            if self.held_edit is not None and not message.trash:
+                self.restore_held_edit(message.items)
 
     @on(Fingerprinted)
     def _fingerprinted(self, message: Fingerprinted) -> None:
@@ -294,6 +298,7 @@ class VaultFlow(Flow):
 
         if not self.unlocked or self.active is None:
             return
+        held = self.hold_open_edit(self.active.vault_key)
         self.clipboard_guard.clear()
         self.clear_notifications()  # "cleared in 30 s" and the like are about the open vault
         self.record_lock(self.active)
@@ -305,7 +310,53 @@ class VaultFlow(Flow):
         while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
             self.pop_screen()
         notice = reason or "Locked. The clipboard was cleared."
+        if held:
+            notice += " Your unsaved edit comes back when you unlock."
         self.show(UnlockScreen(self.active.username, notice=notice))
+
+    def hold_open_edit(self, vault_key: bytes) -> bool:
+        """Seal what an open item form holds, if anything was typed, before the key goes."""
+        from app.core.held_edit import HeldEdit
+        from app.screens.item_form import ItemFormScreen
+
+        form = next((s for s in self.screen_stack if isinstance(s, ItemFormScreen)), None)
+        if form is None or not form.dirty:
+            return False
+        item_id = form.item.id if form.item else None
+        self.held_edit = HeldEdit.seal(vault_key, form.draft(), item_id, form.version)
+        return True
+
+    def restore_held_edit(self, items: list[Item]) -> None:
+        """After unlocking: the item form again, as it was when the vault locked."""
+        from app.core.crypto import CryptoError
+        from app.core.rules import ITEM_PASSWORD_POLICY
+        from app.screens.item_form import ItemFormScreen
+
+        held, self.held_edit = self.held_edit, None
+        if held is None or self.active is None:
+            return
+        try:
+            draft = held.open(self.active.vault_key)
+        except CryptoError:
+            self.notify(
+                "Your unsaved edit could not be reopened: the vault key changed meanwhile.",
+                severity="warning",
+            )
+            return
+        item = None
+        if held.item_id is not None:
+            item = next((i for i in items if i.id == held.item_id), None)
+            if item is None:
+                self.notify(
+                    "The item you were editing is gone from the vault; saving adds it again.",
+                    severity="warning",
+                )
+        form = ItemFormScreen(
+            item, policy=ITEM_PASSWORD_POLICY, draft=draft, version=held.version if item else None
+        )
+        self.push_screen(form)
+        if item is not None or held.item_id is None:
+            self.notify("Your unsaved edit is back, as you left it.")
 
     @work(thread=True, group="lock", exit_on_error=False)
     def record_lock(self, session: ActiveSession) -> None:

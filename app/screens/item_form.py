@@ -24,14 +24,26 @@ class ItemFormScreen(ModalScreen[None]):
 
     Save = messages.SaveItem
 
-    def __init__(self, item: Item | None = None, *, policy: PasswordPolicy | None = None) -> None:
+    def __init__(
+        self,
+        item: Item | None = None,
+        *,
+        policy: PasswordPolicy | None = None,
+        draft: ItemDraft | None = None,
+        version: int | None = None,
+    ) -> None:
+        """``draft`` and ``version``: an edit held through a lock, typed on top of ``item``
+        as it was at ``version`` (a save checks that version, so a change made meanwhile on
+        another device still goes to the conflict dialog)."""
         super().__init__()
         self.item = item
         self._policy = policy or ITEM_PASSWORD_POLICY
         self._initial = item.draft() if item else ItemDraft(title="")
+        self._start = draft or self._initial
+        self.version = version if version is not None else item.version if item else None
 
     def compose(self) -> ComposeResult:
-        start = self._initial
+        start = self._start
         with VerticalScroll(classes="dialog item-form", can_focus=False):
             yield Static("Edit item" if self.item else "New item", classes="form-title")
             yield Label("Title", classes="field-label")
@@ -67,8 +79,8 @@ class ItemFormScreen(ModalScreen[None]):
         self.query_one("#title", Input).focus()
         # Focusing centres the field: the heading and the Title label go back into view.
         self.call_after_refresh(self.query_one(".dialog").scroll_home, animate=False)
-        if self._initial.password:
-            self.query_one(StrengthMeter).assess(self._initial.password)
+        if self._start.password:
+            self.query_one(StrengthMeter).assess(self._start.password)
 
     def draft(self) -> ItemDraft:
         urls = self.query_one("#urls", TextArea).text.splitlines()
@@ -128,13 +140,14 @@ class ItemFormScreen(ModalScreen[None]):
                 self,
                 self.draft(),
                 self.item.id if self.item else None,
-                self.item.version if self.item else None,
+                self.version,
             )
         )
 
     def rebase(self, current: Item) -> None:
         """Keep what was typed, but save it over the version now in the database."""
         self.item = current
+        self.version = current.version
 
     @on(Button.Pressed, "#generate")
     def action_generate(self) -> None:
@@ -155,7 +168,7 @@ class ItemFormScreen(ModalScreen[None]):
             return
 
         def answer(discard: bool | None) -> None:
-            if discard:
+            if discard and self.is_current:  # not if a save closed the form meanwhile
                 self.dismiss(None)
 
         self.app.push_screen(
