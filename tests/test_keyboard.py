@@ -151,3 +151,34 @@ async def test_revoking_a_session_asks_first_and_an_empty_list_is_no_error(
         empty = dialog.query_one("#empty", Static)
         assert empty.display
         assert "No remembered sessions" in str(empty.render())
+
+
+async def test_after_registering_the_login_form_is_ready_before_it_is_drawn(
+    settings: Settings,
+) -> None:
+    """From a login form that showed another name: the new account's name, and the cursor in
+    the password, from the first frame; keys typed at once land there."""
+    seed(settings, ItemDraft("Thing"))  # alice, with a remembered session
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")  # log out: the login form shows alice
+        await settle(pilot)
+        assert app.screen.query_one("#username", Input).value == "alice"
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await type_into(pilot, "#username", "bob")
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await type_into(pilot, "#confirm", STRONG_PASSWORD)
+        await pilot.press("enter")
+        # Wait only for the new screen, not for anything after it.
+        for _ in range(500):
+            if isinstance(app.screen, LoginScreen):
+                break
+            await pilot.pause(0.01)
+        assert isinstance(app.screen, LoginScreen)
+        for key in "abc":
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert app.screen.query_one("#username", Input).value == "bob"
+        assert app.screen.query_one("#password", Input).value == "abc"
