@@ -182,3 +182,20 @@ async def test_after_registering_the_login_form_is_ready_before_it_is_drawn(
         await settle(pilot)
         assert app.screen.query_one("#username", Input).value == "bob"
         assert app.screen.query_one("#password", Input).value == "abc"
+
+
+async def test_ctrl_r_reveals_the_password_fields_of_the_master_password_dialogs(
+    settings: Settings,
+) -> None:
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.show_change_password()
+        await settle(pilot)
+        fields = list(app.screen.query(Input))
+        assert fields and all(field.password for field in fields)
+        await pilot.press("ctrl+r")
+        assert not any(field.password for field in fields)
+        await pilot.press("ctrl+r")
+        assert all(field.password for field in fields)

@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 class DialogForm(ModalScreen[None]):
     """A modal form whose outcome the App reports back with show_error() or dismiss()."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
+    ]
+
+    def action_toggle_reveal(self) -> None:
+        for field in self.query(SecretInput):
+            field.password = not field.password
 
     def set_busy(self, busy: bool) -> None:
         if self.query("#submit"):
