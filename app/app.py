@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -64,10 +64,10 @@ class StrongroomApp(AccountFlow, VaultFlow):
     # No selecting text on screen with the mouse: a revealed password copied that way would
     # escape the clipboard guard. Copy keys (Ctrl+B, Ctrl+C, ...) are the way out.
     ALLOW_SELECT = False
-    # Under 30 rows (80x24 is the default terminal) fields lose their borders and blank lines,
-    # so that a whole form fits; narrow screens stack the vault's panes.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # Under this many rows (80x24 is the default terminal) fields lose their borders and blank
+    # lines, so that a whole form fits. The class is the App's, not each screen's, so a new
+    # screen's very first frame already has it.
+    SHORT_ROWS = 30
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         # Tab moves focus before the next key is delivered, so keys typed or auto-typed fast
@@ -105,7 +105,11 @@ class StrongroomApp(AccountFlow, VaultFlow):
                 yield LoadingIndicator(id="starting-indicator")
                 yield Static("Opening your vault database…", id="starting")
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT_ROWS, "-short")
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < self.SHORT_ROWS, "-short")
         if self._login_hint is not None:
             self.push_screen(LoginScreen(username=self._login_hint))
         self.call_after_refresh(self.start_up)

@@ -194,7 +194,8 @@ async def test_ctrl_r_reveals_the_password_fields_of_the_master_password_dialogs
         app.show_change_password()
         await settle(pilot)
         fields = list(app.screen.query(Input))
-        assert fields and all(field.password for field in fields)
+        assert fields
+        assert all(field.password for field in fields)
         await pilot.press("ctrl+r")
         assert not any(field.password for field in fields)
         await pilot.press("ctrl+r")

@@ -219,9 +219,13 @@ class AccountFlow(Flow):
         elif state.session is not None:
             self.open_vault(state.session)
         elif state.has_accounts:
-            if not isinstance(self.screen, LoginScreen):
+            # Only over the start-up view: a login form shown before the database answered may
+            # have been left already (Ctrl+N to register), and must not come back over that.
+            if len(self.screen_stack) <= 1:
                 username = self.backend.login_hint() or ""
                 self.show(LoginScreen(username=username, notice=state.notice))
+            elif state.notice and isinstance(self.screen, LoginScreen):
+                self.screen.show_notice(state.notice)
         else:
             from app.screens.register import RegisterScreen
 

@@ -183,7 +183,7 @@ class VaultFlow(Flow):
         title = visible_text(item.title)
         if kind == "trash":
             vault.trash(session, item.id)
-            done = f"Moved {title!r} to the trash. Press t to see the trash."
+            done = f"Moved {title!r} to the trash (t shows the trash)."
         elif kind == "restore":
             vault.restore(session, item.id)
             done = f"Restored {title!r} to the vault."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,7 +31,17 @@ class DialogForm(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close"),
         Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
+        # A priority binding, so that focus has moved before the next key arrives: typed or
+        # pasted fast, "password, Enter, new password" lands in two fields, not one.
+        Binding("enter", "next_field", show=False, priority=True),
     ]
+
+    def action_next_field(self) -> None:
+        """Enter in a field moves to the next one; in the last field, Enter submits."""
+        fields = list(self.query(Input))
+        if not isinstance(self.focused, Input) or self.focused is fields[-1]:
+            raise SkipAction()
+        self.focus_next(Input)
 
     def action_toggle_reveal(self) -> None:
         for field in self.query(SecretInput):
@@ -65,12 +76,7 @@ class DialogForm(ModalScreen[None]):
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
-        """Enter moves to the next field; in the last one it submits."""
         event.stop()
-        fields = list(self.query(Input))
-        if event.input is not fields[-1]:
-            self.focus_next(Input)
-            return
         self.submit()
 
     @on(Button.Pressed, "#submit")

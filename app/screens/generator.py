@@ -117,6 +117,10 @@ class GeneratorScreen(ModalScreen[str | None]):
             error.update(str(problem))
             error.display = True
             self.query_one("#use", Button).disabled = True
+            # Nothing to copy or use that does not match the options on screen.
+            self.value = ""
+            self.query_one("#result", Static).update("")
+            self.query_one(StrengthMeter).assess("")
             return
         error.display = False
         self.query_one("#use", Button).disabled = False

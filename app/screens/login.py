@@ -47,6 +47,11 @@ class LoginScreen(FormScreen):
         first_empty = "#password" if self._initial_username else "#username"
         self.query_one(first_empty, Input).focus()
 
+    def show_notice(self, text: str) -> None:
+        notice = self.query_one("#notice", Static)
+        notice.update(text)
+        notice.display = True
+
     def submit(self) -> None:
         if self.busy:
             return
