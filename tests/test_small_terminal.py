@@ -15,16 +15,7 @@ from tests.conftest import STRONG_PASSWORD
 from tests.pilot import seed
 from tests.terminal import Terminal, terminal, write_config
 
-pytestmark = pytest.mark.usefixtures("sqlite_only")
-
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
-
-
-@pytest.fixture
-def sqlite_only(settings: Settings) -> None:
-    """The screen does not depend on the database: once is enough (SQLite)."""
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("what the terminal shows is the same on MariaDB")
 
 
 def in_view(term: Terminal, *texts: str) -> str:
@@ -54,7 +45,10 @@ def palette(term: Terminal, command: str) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_errors_are_on_screen_in_every_form(settings: Settings, size: tuple[int, int]) -> None:
+def test_errors_are_on_screen_in_every_form(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    settings = sqlite_settings
     seed(settings, ItemDraft("Bank", username="alice", password="bank-secret"))
     write_config(settings)
     with terminal(settings, *size) as term:
@@ -118,8 +112,9 @@ def test_errors_are_on_screen_in_every_form(settings: Settings, size: tuple[int,
 
 @pytest.mark.parametrize("size", SIZES)
 def test_registration_errors_and_the_new_login_are_on_screen(
-    settings: Settings, size: tuple[int, int]
+    sqlite_settings: Settings, size: tuple[int, int]
 ) -> None:
+    settings = sqlite_settings  # what the terminal shows is the same on MariaDB
     seed(settings, remember=False)  # alice exists
     write_config(settings)
     with terminal(settings, *size) as term:
@@ -149,8 +144,9 @@ def test_registration_errors_and_the_new_login_are_on_screen(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_vault_footer_keeps_what_matters_and_the_trash_is_its_own_place(
-    settings: Settings, size: tuple[int, int]
+    sqlite_settings: Settings, size: tuple[int, int]
 ) -> None:
+    settings = sqlite_settings
     seed(settings, ItemDraft("Bank"), ItemDraft("Mail"))
     write_config(settings)
     with terminal(settings, *size) as term:

@@ -118,7 +118,15 @@ class ItemFormScreen(ModalScreen[None]):
         names = {"url": "urls", "tag": "tags"}
         target = names.get(field or "", field or "")
         if target and self.query(f"#{target}"):
-            self.query_one(f"#{target}").focus()
+            widget = self.query_one(f"#{target}")
+            widget.focus(scroll_visible=False)
+            # The field and its label in view, scrolled no further than needed (the title's
+            # is the form's top, heading included); the message itself is docked below.
+            form = self.query_one(".dialog")
+            if target == "title":
+                self.call_after_refresh(form.scroll_home, animate=False)
+            else:
+                self.call_after_refresh(form.scroll_to_widget, widget, animate=False)
 
     @on(Input.Changed, "#password")
     def _password_changed(self, event: Input.Changed) -> None:
