@@ -70,7 +70,8 @@ def configure_logging(log_path: Path) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="strongroom",
-        description="A full-screen terminal password manager. Run it with no arguments.",
+        description="A full-screen terminal password manager: with no command, the app; with "
+        "one, that command for scripts.",
         epilog="The database is SQLite by default; set database_url in the config file or "
         "STRONGROOM_DATABASE_URL for MariaDB. Secrets are never taken on the command line.",
     )
@@ -83,6 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", type=Path, help="use this folder for the SQLite database and the log"
     )
+    from app.cli import add_commands
+
+    add_commands(parser)
     return parser.parse_args(argv)
 
 
@@ -106,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"strongroom: cannot create {error.filename}: {error.strerror}", file=sys.stderr)
         return 2
     disable_core_dumps()
+    if args.command:
+        from app.cli import run
+
+        return run(args, settings)
 
     from app.factory import make_app
 

@@ -29,6 +29,8 @@ EVENTS = frozenset(
         "session_revoked",
         "saved_login_refused",
         "account_deleted",
+        "item_read",
+        "items_listed",
     }
 )
 

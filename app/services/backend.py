@@ -14,6 +14,7 @@ from app.core.config import Settings
 if TYPE_CHECKING:
     from app.core.accounts import Clock
     from app.services.accounts import AccountService
+    from app.services.audit import SecurityLog
     from app.services.database import Database
     from app.services.vault import VaultService
 
@@ -73,6 +74,12 @@ class Backend:
                     device_label=self._device_label,
                 )
             return self._accounts
+
+    def security_log(self) -> SecurityLog:
+        """The security log the accounts write to (for the command line's reads)."""
+        from app.services.audit import SecurityLog
+
+        return SecurityLog(self.settings.security_log_path, self._clock)
 
     def vault(self) -> VaultService:
         """The vault service, on the same database as the accounts."""

@@ -14,32 +14,20 @@ reaches the terminal through two guards, each in one place:
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rich.segment import Segment
 from rich.text import Text
 from textual.color import Color
 from textual.filter import LineFilter
 
+from app.core.text import visible_text
+
+__all__ = ["REPLACEMENT", "TerminalSafe", "clean", "literal", "visible_text"]
+
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 # C0 controls, DEL and C1 controls; the bidirectional embeddings, overrides and isolates, and
 # the Arabic letter mark: characters that change what the terminal does or how it orders text.
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
-
-
-def visible_text(text: str) -> str:
-    """One line of text safe to draw: control and bidi-override characters become '�'."""
-    return "".join(
-        " "
-        if character in "\t\n"
-        else "�"
-        if unicodedata.category(character) in _INVISIBLE
-        else character
-        for character in text
-    )
 
 
 def clean(text: str) -> str:

@@ -1,0 +1,364 @@
+"""`strongroom COMMAND`: the vault from scripts, on the same services as the full-screen app.
+
+No Textual here: a command imports the settings, the services it needs and nothing else.
+It unlocks the way the app does: with this device's remembered session, or, when that is
+locked or missing, with the master password read from the terminal (or from the first line
+of standard input when that is not a terminal; never from argv or the environment), counted
+by the same throttle as the app's logins.
+
+Exit codes: 0 done, 1 not found, 2 usage, 3 ambiguous, 4 locked or logged out (with
+``--no-input``, or no account), 5 database unavailable, 6 wrong password or throttled.
+Errors are one line on standard error; a secret is only ever written to standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from app.core.errors import DatabaseUnavailable, LoginFailed, UserError
+from app.core.text import visible_text
+
+if TYPE_CHECKING:
+    from app.core.accounts import ActiveSession
+    from app.core.config import Settings
+    from app.core.items import Item
+    from app.services.backend import Backend
+
+DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED = range(7)
+
+FIELDS = ("password", "username", "url", "notes", "totp", "title")
+
+
+class Exit(Exception):
+    """Stop with this exit code and one line for standard error."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """The subcommands, on the `strongroom` parser (no subcommand opens the app)."""
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument(
+            "--no-input",
+            action="store_true",
+            help="fail (exit 4) instead of asking for the master password",
+        )
+        return sub
+
+    get = command("get", "print one item's field (its password by default)")
+    get.add_argument("query", help="a title, words to search for, or id:N")
+    get.add_argument("--field", "-f", default="password", help=f"one of {', '.join(FIELDS)}")
+    get.add_argument("--json", action="store_true", help="the whole item as JSON")
+    get.add_argument("-n", action="store_true", help="no newline after the value")
+
+    ls = command("ls", "list titles, usernames and URLs (never a password)")
+    ls.add_argument("query", nargs="?", default="", help="only items matching this search")
+    ls.add_argument("--tag", action="append", default=[], help="only items with this tag")
+    ls.add_argument("--json", action="store_true", help="as JSON")
+
+    totp = command("totp", "print an item's current TOTP code (seconds left on stderr)")
+    totp.add_argument("query", help="a title, words to search for, or id:N")
+
+    generate = commands.add_parser("generate", help="print a new password (no account needed)")
+    generate.add_argument("--length", type=int, default=20, help="characters (8-128)")
+    generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
+    generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
+
+    command("status", "who is logged in on this device, locked or not, which database")
+    command("lock", "lock the vault on this device (the session stays)")
+    command("unlock", "unlock the vault on this device with the master password")
+    command("logout", "end this device's session")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the subcommand in ``args``; the exit code."""
+    try:
+        if args.command == "generate":
+            return generate(args)
+        from app.services.backend import Backend
+
+        backend = Backend(settings, device_label="command line")
+        try:
+            return COMMANDS[args.command](args, backend)
+        finally:
+            backend.close()
+    except Exit as stop:
+        if stop.message:
+            print(f"strongroom: {visible_text(stop.message)}", file=sys.stderr)
+        return stop.code
+    except DatabaseUnavailable as error:
+        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
+        return UNAVAILABLE
+    except LoginFailed as error:  # LoginThrottled too
+        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
+        return REFUSED
+    except UserError as error:
+        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
+        return NOT_FOUND
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+# -- unlocking -------------------------------------------------------------------------------
+
+
+def read_password(prompt: str) -> str:
+    """From the terminal without echo; from the first line of stdin when that is piped."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise Exit(LOCKED, "No master password on standard input.")
+    return line.rstrip("\r\n")
+
+
+def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
+    """This device's session, unlocked: remembered, or opened with the master password for
+    this command only (a locked session stays locked)."""
+    accounts = backend.accounts()
+    state = accounts.startup()
+    session = state.session
+    if session is not None and session.vault_key:
+        return session
+    if not state.has_accounts:
+        raise Exit(LOCKED, "No account yet: run strongroom to create one.")
+    if session is None:
+        username = backend.login_hint()
+        if username is None:
+            raise Exit(LOCKED, "Not logged in on this device: run strongroom to log in.")
+        if args.no_input:
+            raise Exit(LOCKED, f"Not logged in as {username} on this device (--no-input).")
+        password = read_password(f"Master password for {visible_text(username)}: ")
+        return accounts.login(username, password, remember=False)
+    if args.no_input:
+        raise Exit(LOCKED, "The vault is locked (--no-input).")
+    password = read_password(f"Master password for {visible_text(session.username)}: ")
+    try:
+        return accounts.unlock(session.user_id, None, password)
+    except UserError as error:  # a wrong password on unlock is a refusal, as at the login
+        raise Exit(REFUSED, error.message) from None
+
+
+def this_device(backend: Backend) -> ActiveSession | None:
+    """This device's remembered session, locked or not (None when logged out)."""
+    return backend.accounts().startup().session
+
+
+# -- finding items ---------------------------------------------------------------------------
+
+
+def find(items: list[Item], query: str) -> Item:
+    """The one item ``query`` names: ``id:N``, an exact title, or the only search match."""
+    live = [item for item in items if not item.error]
+    if query.startswith("id:"):
+        wanted = query[3:]
+        match = [item for item in live if str(item.id) == wanted]
+    else:
+        match = [item for item in live if item.title == query]
+        if not match:
+            folded = query.casefold()
+            match = [item for item in live if item.title.casefold() == folded]
+        if not match:
+            from app.core.search import Index
+
+            match = Index(live).search(query)
+    if not match:
+        raise Exit(NOT_FOUND, f"No item matches {query!r}.")
+    if len(match) > 1:
+        lines = [f"{len(match)} items match {query!r}; name one with id:N:"]
+        lines += [
+            f"  id:{item.id}\t{visible_text(item.title)}\t{visible_text(item.username)}"
+            for item in match
+        ]
+        raise Exit(AMBIGUOUS, "\n".join(lines))
+    return match[0]
+
+
+def as_json(item: Item) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "username": item.username,
+        "password": item.password,
+        "urls": list(item.urls),
+        "notes": item.notes,
+        "tags": list(item.tags),
+        "totp": item.totp,
+        "favourite": item.favourite,
+        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+    }
+
+
+def totp_code(item: Item) -> tuple[str, int]:
+    import time
+
+    from app.core.totp import TotpError, totp_now
+
+    if not item.totp:
+        raise Exit(NOT_FOUND, f"{item.title!r} has no TOTP secret.")
+    try:
+        return totp_now(item.totp, time.time())
+    except TotpError as error:
+        raise Exit(NOT_FOUND, f"{item.title!r} has no usable TOTP secret: {error}") from None
+
+
+# -- the commands ----------------------------------------------------------------------------
+
+
+def get(args: argparse.Namespace, backend: Backend) -> int:
+    if args.field not in FIELDS:
+        raise Exit(USAGE, f"No field {args.field!r}; the fields are {', '.join(FIELDS)}.")
+    session = open_session(args, backend)
+    item = find(backend.vault().list_items(session), args.query)
+    field = "all fields" if args.json else args.field
+    backend.security_log().record("item_read", session.username, f"item {item.id}, {field}")
+    if args.json:
+        # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
+        print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
+        return DONE
+    if args.field == "totp":
+        value = totp_code(item)[0]
+    elif args.field == "url":
+        value = item.urls[0] if item.urls else ""
+    else:
+        value = getattr(item, args.field)
+    sys.stdout.write(value if args.n else value + "\n")  # exactly as stored
+    return DONE
+
+
+def ls(args: argparse.Namespace, backend: Backend) -> int:
+    session = open_session(args, backend)
+    items = [item for item in backend.vault().list_items(session) if not item.error]
+    if args.query:
+        from app.core.search import Index
+
+        items = Index(items).search(args.query)
+    for tag in args.tag:
+        items = [item for item in items if tag.casefold() in (t.casefold() for t in item.tags)]
+    backend.security_log().record("items_listed", session.username, f"{len(items)} items")
+    if args.json:
+        rows = [
+            {"id": i.id, "title": i.title, "username": i.username, "urls": list(i.urls)}
+            for i in items
+        ]
+        print(json.dumps(rows, ensure_ascii=True, indent=2))
+        return DONE
+    for item in items:
+        url = item.urls[0] if item.urls else ""
+        print("\t".join(visible_text(text) for text in (item.title, item.username, url)))
+    return DONE
+
+
+def totp(args: argparse.Namespace, backend: Backend) -> int:
+    session = open_session(args, backend)
+    item = find(backend.vault().list_items(session), args.query)
+    code, remaining = totp_code(item)
+    backend.security_log().record("item_read", session.username, f"item {item.id}, totp")
+    print(code)
+    print(f"{remaining} s left", file=sys.stderr)
+    return DONE
+
+
+def generate(args: argparse.Namespace) -> int:
+    from app.core.generator import (
+        GeneratorError,
+        PassphraseOptions,
+        PasswordOptions,
+        generate_passphrase,
+        generate_password,
+    )
+
+    try:
+        if args.words is not None:
+            value = generate_passphrase(PassphraseOptions(words=args.words))
+        else:
+            value = generate_password(
+                PasswordOptions(length=args.length, symbols=not args.no_symbols)
+            )
+    except GeneratorError as error:
+        raise Exit(USAGE, error.message) from None
+    print(value)
+    return DONE
+
+
+def status(args: argparse.Namespace, backend: Backend) -> int:
+    from app.services.database import describe_url
+
+    print(f"database: {describe_url(backend.settings.database_url)}")
+    session = this_device(backend)
+    if session is None:
+        hint = backend.login_hint()
+        print(f"not logged in{f' (last: {visible_text(hint)})' if hint else ''}")
+        return LOCKED
+    state = "unlocked" if session.vault_key else "locked"
+    count = backend.vault().fingerprint(session)[0]
+    print(f"user: {visible_text(session.username)}, {state}")
+    print(f"items: {count}")
+    return DONE
+
+
+def lock(args: argparse.Namespace, backend: Backend) -> int:
+    session = this_device(backend)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device.")
+    if session.vault_key:
+        backend.accounts().lock(session)
+    print("Locked.", file=sys.stderr)
+    return DONE
+
+
+def unlock(args: argparse.Namespace, backend: Backend) -> int:
+    session = this_device(backend)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device: run strongroom to log in.")
+    if session.vault_key:
+        print("Already unlocked.", file=sys.stderr)
+        return DONE
+    if args.no_input:
+        raise Exit(LOCKED, "The vault is locked (--no-input).")
+    password = read_password(f"Master password for {visible_text(session.username)}: ")
+    try:
+        backend.accounts().unlock(session.user_id, session.session_id, password)
+    except UserError as error:
+        raise Exit(REFUSED, error.message) from None
+    print("Unlocked.", file=sys.stderr)
+    return DONE
+
+
+def logout(args: argparse.Namespace, backend: Backend) -> int:
+    session = this_device(backend)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device.")
+    backend.accounts().logout(session)
+    print("Logged out.", file=sys.stderr)
+    return DONE
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Backend], int]] = {
+    "get": get,
+    "ls": ls,
+    "totp": totp,
+    "status": status,
+    "lock": lock,
+    "unlock": unlock,
+    "logout": logout,
+}

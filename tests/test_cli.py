@@ -1,0 +1,207 @@
+"""The command line, run as a person's script runs it: the installed `strongroom`, as a
+subprocess, with its exit code, standard output and standard error (SQLite and MariaDB)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import update
+
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from app.models import User
+from tests.conftest import STRONG_PASSWORD, make_settings
+from tests.pilot import seed
+from tests.terminal import STRONGROOM, write_config
+from tests.test_trust import sql
+
+ESC = "\x1b"
+HOSTILE = f"{ESC}]52;c;ZXZpbA=={ESC}\\Evil{ESC}[2J"  # an OSC 52 copy and a screen clear
+
+
+def strongroom(
+    settings: Settings, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed command, with the test's folders and database and nothing on argv that
+    is secret; ``stdin`` is piped (not a terminal), as a script would."""
+    if not STRONGROOM.exists():
+        pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
+    write_config(settings)
+    command = [
+        str(STRONGROOM),
+        "--config-dir",
+        str(settings.config_dir),
+        "--data-dir",
+        str(settings.data_dir),
+        *args,
+    ]
+    env = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        command, input=stdin or "", capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def one_clean_line(stderr: str) -> None:
+    """An error is one line of text: no traceback, no escape sequence."""
+    assert "Traceback" not in stderr
+    assert ESC not in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Settings:
+    seed(
+        settings,
+        ItemDraft("GitHub", "alice", "gh-secret", ("https://github.com",), tags=("work",)),
+        ItemDraft("GitLab", "alice.l", "gl-secret", ("https://gitlab.com",)),
+        ItemDraft("Bank", "a.smith", "bank-secret", totp="JBSWY3DPEHPK3PXP"),
+    )
+    return settings
+
+
+def test_get_prints_a_field_and_names_the_ambiguous_and_the_missing(vault: Settings) -> None:
+    done = strongroom(vault, "get", "GitHub")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "gh-secret\n", "")
+    assert strongroom(vault, "get", "github", "-n").stdout == "gh-secret"
+    assert strongroom(vault, "get", "GitLab", "--field", "username").stdout == "alice.l\n"
+    assert strongroom(vault, "get", "Bank", "--field", "url").stdout == "\n"
+    ambiguous = strongroom(vault, "get", "git")
+    assert ambiguous.returncode == 3
+    assert ambiguous.stdout == ""
+    assert "GitHub" in ambiguous.stderr
+    assert "GitLab" in ambiguous.stderr
+    assert "secret" not in ambiguous.stderr
+    ids = re.findall(r"id:\d+", ambiguous.stderr)
+    by_id = strongroom(vault, "get", ids[0])
+    assert by_id.returncode == 0
+    assert by_id.stdout in ("gh-secret\n", "gl-secret\n")
+    missing = strongroom(vault, "get", "nothing-like-it")
+    assert missing.returncode == 1
+    one_clean_line(missing.stderr)
+    usage = strongroom(vault, "get", "GitHub", "--field", "colour")
+    assert usage.returncode == 2
+    one_clean_line(usage.stderr)
+    whole = json.loads(strongroom(vault, "get", "GitHub", "--json").stdout)
+    assert whole["password"] == "gh-secret"
+    assert whole["tags"] == ["work"]
+
+
+def test_ls_and_totp(vault: Settings) -> None:
+    listed = strongroom(vault, "ls")
+    assert listed.returncode == 0
+    assert "secret" not in listed.stdout  # never a password
+    assert {line.split("\t")[0] for line in listed.stdout.splitlines()} == {
+        "GitHub",
+        "GitLab",
+        "Bank",
+    }
+    assert strongroom(vault, "ls", "--tag", "work").stdout.startswith("GitHub\talice\t")
+    rows = json.loads(strongroom(vault, "ls", "--json").stdout)
+    assert {row["title"] for row in rows} == {"GitHub", "GitLab", "Bank"}
+    code = strongroom(vault, "totp", "Bank")
+    assert code.returncode == 0
+    assert code.stdout.strip().isdigit()
+    assert len(code.stdout.strip()) == 6
+    assert code.stderr.endswith("s left\n")
+    assert strongroom(vault, "totp", "GitHub").returncode == 1
+
+
+def test_a_locked_vault_asks_on_stdin_throttles_and_stays_locked(vault: Settings) -> None:
+    assert strongroom(vault, "lock").returncode == 0
+    refused = strongroom(vault, "get", "GitHub", "--no-input")
+    assert refused.returncode == 4
+    one_clean_line(refused.stderr)
+    wrong = strongroom(vault, "get", "GitHub", stdin="not the password\n")
+    assert wrong.returncode == 6
+    assert wrong.stdout == ""
+    one_clean_line(wrong.stderr)
+    assert "not the password" not in wrong.stderr
+    right = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+    assert (right.returncode, right.stdout) == (0, "gh-secret\n")
+    # One command's password does not unlock the device: the app still asks.
+    assert "locked" in strongroom(vault, "status").stdout
+    assert strongroom(vault, "unlock", stdin=STRONG_PASSWORD + "\n").returncode == 0
+    assert "unlocked" in strongroom(vault, "status").stdout
+    assert strongroom(vault, "get", "GitHub", "--no-input").stdout == "gh-secret\n"
+    # Five wrong passwords, then even the right one waits.
+    strongroom(vault, "lock")
+    for _ in range(5):
+        strongroom(vault, "get", "GitHub", stdin="wrong again\n")
+    throttled = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+    assert throttled.returncode == 6
+    assert throttled.stdout == ""
+    one_clean_line(throttled.stderr)
+
+
+def test_logged_out_the_password_opens_one_command(vault: Settings) -> None:
+    assert strongroom(vault, "logout").returncode == 0
+    status = strongroom(vault, "status")
+    assert status.returncode == 4
+    assert "not logged in" in status.stdout
+    assert strongroom(vault, "get", "GitHub", "--no-input").returncode == 4
+    done = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+    assert (done.returncode, done.stdout) == (0, "gh-secret\n")
+    assert strongroom(vault, "status").returncode == 4  # and nothing was remembered
+
+
+def test_hostile_text_never_reaches_the_terminal_raw(settings: Settings) -> None:
+    # What the vault accepts (a bidi override reorders what a terminal shows) and what only
+    # someone writing the database can put there (an escape sequence in the username).
+    flip = "\u202e"
+    seed(settings, ItemDraft(f"Evil{flip}lived", f"user{flip}", f"pw{flip}[bold]x", notes=flip))
+    listed = strongroom(settings, "ls")
+    assert listed.returncode == 0
+    assert flip not in listed.stdout
+    assert "Evil" in listed.stdout
+    whole = strongroom(settings, "get", "Evil", "--json")
+    assert flip not in whole.stdout  # escaped as \u202e
+    assert json.loads(whole.stdout)["notes"] == flip  # and kept exactly
+    # The password itself is written exactly as stored: it is what a script asked for.
+    assert strongroom(settings, "get", "Evil", "-n").stdout == f"pw{flip}[bold]x"
+    missing = strongroom(settings, "get", f"nothing{ESC}[2J{flip}")
+    assert ESC not in missing.stderr
+    assert flip not in missing.stderr
+    sql(settings, update(User).values(username=HOSTILE))
+    for args in (("status",), ("lock",), ("get", "Evil")):
+        done = strongroom(settings, *args, stdin="whatever\n")
+        assert ESC not in done.stdout + done.stderr, args
+        assert "Traceback" not in done.stderr
+
+
+def test_every_read_is_in_the_security_log_by_id_never_by_title(vault: Settings) -> None:
+    strongroom(vault, "get", "GitHub")
+    strongroom(vault, "totp", "Bank")
+    strongroom(vault, "ls")
+    log = vault.security_log_path.read_text()
+    events = [json.loads(line) for line in log.splitlines()]
+    reads = [e for e in events if e["event"] in ("item_read", "items_listed")]
+    assert [e["event"] for e in reads] == ["item_read", "item_read", "items_listed"]
+    assert "GitHub" not in log
+    assert "Bank" not in log
+    assert "secret" not in log
+
+
+def test_generate_needs_no_account_and_refuses_what_it_cannot_make(settings: Settings) -> None:
+    made = strongroom(settings, "generate", "--length", "32", "--no-symbols")
+    assert made.returncode == 0
+    assert len(made.stdout.strip()) == 32
+    assert made.stdout.strip().isalnum()
+    assert len(strongroom(settings, "generate", "--words", "4").stdout.split("-")) == 4
+    refused = strongroom(settings, "generate", "--length", "5")
+    assert refused.returncode == 2
+    one_clean_line(refused.stderr)
+
+
+def test_no_account_and_an_unreachable_database_say_so(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    empty = strongroom(settings, "get", "GitHub")
+    assert empty.returncode == 4
+    one_clean_line(empty.stderr)
+    unreachable = make_settings(
+        tmp_path / "other", "mariadb+mariadbconnector://strongroom@127.0.0.1:1/strongroom"
+    )
+    down = strongroom(unreachable, "status")
+    assert down.returncode == 5
+    one_clean_line(down.stderr)
