@@ -263,9 +263,11 @@ class VaultFlow(Flow):
         from app.screens.conflict import ConflictScreen
 
         form = message.form
+        form.set_busy(False)  # nothing is being saved while the person chooses
 
         def chosen(choice: Choice | None) -> None:
             if choice == "mine":
+                form.set_busy(True)
                 if message.current is None:
                     self.asked(self.save_item(form, message.draft, None, None), form)
                 else:
@@ -278,8 +280,6 @@ class VaultFlow(Flow):
                 self.reload_list(
                     trash=False, select=message.current.id if message.current else None
                 )
-            else:
-                form.set_busy(False)
 
         self.push_screen(ConflictScreen(message.draft, message.current), chosen)
 
