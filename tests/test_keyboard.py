@@ -200,3 +200,33 @@ async def test_ctrl_r_reveals_the_password_fields_of_the_master_password_dialogs
         assert not any(field.password for field in fields)
         await pilot.press("ctrl+r")
         assert all(field.password for field in fields)
+
+
+async def test_search_box_keys_and_the_cursor_after_trashing(settings: Settings) -> None:
+    seed(settings, *(ItemDraft(f"Site {n}") for n in range(1, 6)))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VaultScreen)
+        search = screen.query_one("#search", Input)
+        await pilot.press("slash", "question_mark")
+        assert search.value == "?"  # typed, not the help page
+        footer = {key.binding.key for key in screen.active_bindings.values() if key.binding.show}
+        assert "question_mark" not in footer  # and the footer does not offer it there
+        search.value = ""  # the cursor is still in the search box
+        await pilot.press(*"site", "down")
+        await settle(pilot)
+        assert app.focused is screen.query_one("#items")  # Down: to the results
+        assert search.value == "site"
+        await pilot.press("escape")  # Esc in the list clears the search
+        await settle(pilot)
+        assert search.value == ""
+        # The cursor on the third item; after trashing it, it stays in the same place.
+        await pilot.press("down", "down")
+        assert screen.highlighted is not None
+        assert screen.highlighted.title == "Site 3"
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert screen.highlighted is not None
+        assert screen.highlighted.title == "Site 4"
