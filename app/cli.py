@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from app.core.errors import DatabaseUnavailable, LoginFailed, UserError
+from app.core.errors import DatabaseUnavailable, LoginFailed, UserError, ValidationError
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
@@ -69,6 +69,19 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     totp = command("totp", "print an item's current TOTP code (seconds left on stderr)")
     totp.add_argument("query", help="a title, words to search for, or id:N")
 
+    add = command("add", "add an item; its password is asked for, or generated")
+    add.add_argument("title")
+    item_options(add)
+
+    edit = command("edit", "change an item: only what the options name")
+    edit.add_argument("query", help="a title, words to search for, or id:N")
+    edit.add_argument("--title", help="a new title")
+    edit.add_argument("--password", action="store_true", help="ask for a new password")
+    item_options(edit)
+
+    rm = command("rm", "move an item to the trash (the app restores it for 30 days)")
+    rm.add_argument("query", help="a title, words to search for, or id:N")
+
     generate = commands.add_parser("generate", help="print a new password (no account needed)")
     generate.add_argument("--length", type=int, default=20, help="characters (8-128)")
     generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
@@ -78,6 +91,22 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     command("lock", "lock the vault on this device (the session stays)")
     command("unlock", "unlock the vault on this device with the master password")
     command("logout", "end this device's session")
+
+
+def item_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", "-u", help="the item's username")
+    parser.add_argument("--url", action="append", help="a URL (repeat for several)")
+    parser.add_argument("--tag", action="append", help="a tag (repeat for several)")
+    made = parser.add_mutually_exclusive_group()
+    made.add_argument(
+        "--generate",
+        nargs="?",
+        const=20,
+        type=int,
+        metavar="LENGTH",
+        help="a generated password (20 characters unless LENGTH)",
+    )
+    made.add_argument("--words", type=int, metavar="N", help="a generated passphrase of N words")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,6 +128,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except DatabaseUnavailable as error:
         print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
         return UNAVAILABLE
+    except ValidationError as error:  # what was given for an item, or a generator option
+        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
+        return USAGE
     except LoginFailed as error:  # LoginThrottled too
         print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
         return REFUSED
@@ -129,6 +161,40 @@ def read_password(prompt: str) -> str:
     if not line:
         raise Exit(LOCKED, "No master password on standard input.")
     return line.rstrip("\r\n")
+
+
+def read_item_password(title: str) -> str:
+    """An item's password: typed twice on the terminal, or the next line of piped stdin."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(f"Password for {visible_text(title)}: ")
+        if getpass.getpass("Again, to confirm: ") != first:
+            raise Exit(USAGE, "The two passwords do not match; nothing was saved.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise Exit(USAGE, "No password on standard input (or use --generate).")
+    return line.rstrip("\r\n")
+
+
+def new_password(args: argparse.Namespace, title: str) -> str:
+    from app.core.generator import (
+        GeneratorError,
+        PassphraseOptions,
+        PasswordOptions,
+        generate_passphrase,
+        generate_password,
+    )
+
+    try:
+        if args.words is not None:
+            return generate_passphrase(PassphraseOptions(words=args.words))
+        if args.generate is not None:
+            return generate_password(PasswordOptions(length=args.generate))
+    except GeneratorError as error:
+        raise Exit(USAGE, error.message) from None
+    return read_item_password(title)
 
 
 def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
@@ -278,6 +344,61 @@ def totp(args: argparse.Namespace, backend: Backend) -> int:
     return DONE
 
 
+def add(args: argparse.Namespace, backend: Backend) -> int:
+    from app.core.items import ItemDraft
+
+    session = open_session(args, backend)  # the master password, when asked, comes first
+    draft = ItemDraft(
+        title=args.title,
+        username=args.username or "",
+        password=new_password(args, args.title),
+        urls=tuple(args.url or ()),
+        tags=tuple(args.tag or ()),
+    )
+    item = backend.vault().add(session, draft)
+    print(f"Added {visible_text(item.title)!r} (id:{item.id}).", file=sys.stderr)
+    return DONE
+
+
+def edit(args: argparse.Namespace, backend: Backend) -> int:
+    from dataclasses import replace
+
+    from app.core.errors import EditConflict
+
+    session = open_session(args, backend)
+    vault = backend.vault()
+    item = find(vault.list_items(session), args.query)
+    draft = item.draft()
+    changes: dict[str, object] = {}
+    if args.title is not None:
+        changes["title"] = args.title
+    if args.username is not None:
+        changes["username"] = args.username
+    if args.url is not None:
+        changes["urls"] = tuple(args.url)
+    if args.tag is not None:
+        changes["tags"] = tuple(args.tag)
+    if args.password or args.generate is not None or args.words is not None:
+        changes["password"] = new_password(args, item.title)
+    if not changes:
+        raise Exit(USAGE, "Nothing to change: name what to change (see strongroom edit -h).")
+    try:
+        saved = vault.update(session, item.id, item.version, replace(draft, **changes))  # type: ignore[arg-type]
+    except EditConflict:
+        raise Exit(NOT_FOUND, "The item changed meanwhile on another device; try again.") from None
+    print(f"Saved {visible_text(saved.title)!r} (id:{saved.id}).", file=sys.stderr)
+    return DONE
+
+
+def rm(args: argparse.Namespace, backend: Backend) -> int:
+    session = open_session(args, backend)
+    vault = backend.vault()
+    item = find(vault.list_items(session), args.query)
+    vault.trash(session, item.id)
+    print(f"Moved {visible_text(item.title)!r} to the trash (id:{item.id}).", file=sys.stderr)
+    return DONE
+
+
 def generate(args: argparse.Namespace) -> int:
     from app.core.generator import (
         GeneratorError,
@@ -357,6 +478,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Backend], int]] = {
     "get": get,
     "ls": ls,
     "totp": totp,
+    "add": add,
+    "edit": edit,
+    "rm": rm,
     "status": status,
     "lock": lock,
     "unlock": unlock,

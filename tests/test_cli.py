@@ -205,3 +205,39 @@ def test_no_account_and_an_unreachable_database_say_so(settings: Settings, tmp_p
     down = strongroom(unreachable, "status")
     assert down.returncode == 5
     one_clean_line(down.stderr)
+
+
+def test_add_edit_and_rm(vault: Settings) -> None:
+    added = strongroom(
+        vault, "add", "Mail", "--username", "me@mail", "--url", "https://mail.example",
+        "--tag", "home", stdin="mail-secret\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert added.stdout == ""  # the password was read, never echoed
+    assert "mail-secret" not in added.stderr
+    assert strongroom(vault, "get", "Mail").stdout == "mail-secret\n"
+    assert strongroom(vault, "get", "Mail", "--field", "url").stdout == "https://mail.example\n"
+    generated = strongroom(vault, "add", "Shop", "--generate", "32")
+    assert generated.returncode == 0
+    assert len(strongroom(vault, "get", "Shop", "-n").stdout) == 32
+    assert strongroom(vault, "add", "Tiny", "--generate", "5").returncode == 2
+    assert strongroom(vault, "add", "", stdin="pw\n").returncode == 2  # no title
+    # Edit changes only what it names; the old password goes to the item's history.
+    edited = strongroom(vault, "edit", "Mail", "--password", "--tag", "mail", stdin="new-one\n")
+    assert edited.returncode == 0, edited.stderr
+    assert strongroom(vault, "get", "Mail").stdout == "new-one\n"
+    whole = json.loads(strongroom(vault, "get", "Mail", "--json").stdout)
+    assert whole["username"] == "me@mail"
+    assert whole["tags"] == ["mail"]
+    assert strongroom(vault, "edit", "Mail").returncode == 2  # nothing to change
+    # A locked vault: the master password is the first line, the item's the next.
+    strongroom(vault, "lock")
+    both = strongroom(vault, "add", "Locked add", stdin=f"{STRONG_PASSWORD}\nitem-pw\n")
+    assert both.returncode == 0, both.stderr
+    assert strongroom(vault, "get", "Locked add", stdin=STRONG_PASSWORD + "\n").stdout == (
+        "item-pw\n"
+    )
+    removed = strongroom(vault, "rm", "Mail", stdin=STRONG_PASSWORD + "\n")
+    assert removed.returncode == 0
+    gone = strongroom(vault, "get", "Mail", stdin=STRONG_PASSWORD + "\n")
+    assert gone.returncode == 1
