@@ -68,7 +68,11 @@ def test_no_option_takes_a_secret_on_the_command_line() -> None:
     usage = parser_help.split("\n\n")[0].lower()
     assert not any(word in usage for word in ("pass", "secret", "token", "key", "url"))
     options = vars(parse_args([]))
-    assert set(options) == {"config_dir", "data_dir"}
+    assert set(options) == {"config_dir", "data_dir", "command"}
+    # The command line's --password asks for one; it takes no value.
+    assert parse_args(["edit", "mail", "--password"]).password is True
+    with pytest.raises(SystemExit):
+        parse_args(["edit", "mail", "--password", "hunter2"])
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None and not os.environ.get("CI"), reason="no tmux")
