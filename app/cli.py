@@ -30,6 +30,14 @@ if TYPE_CHECKING:
 
 DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED = range(7)
 
+# The exit code of each failure the services report, most specific first.
+ERROR_CODES: tuple[tuple[type[UserError], int], ...] = (
+    (DatabaseUnavailable, UNAVAILABLE),
+    (ValidationError, USAGE),  # what was given for an item, or a generator option
+    (LoginFailed, REFUSED),  # LoginThrottled too
+    (UserError, NOT_FOUND),
+)
+
 FIELDS = ("password", "username", "url", "notes", "totp", "title")
 
 
@@ -125,18 +133,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if stop.message:
             print(f"strongroom: {visible_text(stop.message)}", file=sys.stderr)
         return stop.code
-    except DatabaseUnavailable as error:
-        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
-        return UNAVAILABLE
-    except ValidationError as error:  # what was given for an item, or a generator option
-        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
-        return USAGE
-    except LoginFailed as error:  # LoginThrottled too
-        print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
-        return REFUSED
     except UserError as error:
         print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
-        return NOT_FOUND
+        return next(code for kind, code in ERROR_CODES if isinstance(error, kind))
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return 130
@@ -151,34 +150,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 # -- unlocking -------------------------------------------------------------------------------
 
 
-def read_password(prompt: str) -> str:
-    """From the terminal without echo; from the first line of stdin when that is piped."""
+def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
+    """From the terminal without echo (typed twice when ``confirm`` is given); when stdin is
+    piped, its next line, and ``missing`` when there is none."""
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass(prompt)
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    if not line:
-        raise Exit(LOCKED, "No master password on standard input.")
-    return line.rstrip("\r\n")
-
-
-def read_item_password(title: str) -> str:
-    """An item's password: typed twice on the terminal, or the next line of piped stdin."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        import getpass
-
-        first = getpass.getpass(f"Password for {visible_text(title)}: ")
-        if getpass.getpass("Again, to confirm: ") != first:
+        typed = getpass.getpass(prompt)
+        if confirm and getpass.getpass(confirm) != typed:
             raise Exit(USAGE, "The two passwords do not match; nothing was saved.")
-        return first
+        return typed
     line = sys.stdin.readline() if sys.stdin is not None else ""
     if not line:
-        raise Exit(USAGE, "No password on standard input (or use --generate).")
+        raise missing
     return line.rstrip("\r\n")
 
 
-def new_password(args: argparse.Namespace, title: str) -> str:
+def read_master_password(username: str) -> str:
+    missing = Exit(LOCKED, "No master password on standard input.")
+    return read_secret(f"Master password for {visible_text(username)}: ", missing)
+
+
+def generated(*, length: int, words: int | None, symbols: bool = True) -> str:
+    """A new password (or a passphrase of ``words`` words); options it cannot meet exit 2."""
     from app.core.generator import (
         GeneratorError,
         PassphraseOptions,
@@ -188,13 +182,21 @@ def new_password(args: argparse.Namespace, title: str) -> str:
     )
 
     try:
-        if args.words is not None:
-            return generate_passphrase(PassphraseOptions(words=args.words))
-        if args.generate is not None:
-            return generate_password(PasswordOptions(length=args.generate))
+        if words is not None:
+            return generate_passphrase(PassphraseOptions(words=words))
+        return generate_password(PasswordOptions(length=length, symbols=symbols))
     except GeneratorError as error:
         raise Exit(USAGE, error.message) from None
-    return read_item_password(title)
+
+
+def new_password(args: argparse.Namespace, title: str) -> str:
+    """An item's new password: generated when asked for, else read (see read_secret)."""
+    if args.words is not None or args.generate is not None:
+        return generated(length=args.generate or 0, words=args.words)
+    missing = Exit(USAGE, "No password on standard input (or use --generate).")
+    return read_secret(
+        f"Password for {visible_text(title)}: ", missing, confirm="Again, to confirm: "
+    )
 
 
 def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
@@ -213,13 +215,21 @@ def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
             raise Exit(LOCKED, "Not logged in on this device: run strongroom to log in.")
         if args.no_input:
             raise Exit(LOCKED, f"Not logged in as {username} on this device (--no-input).")
-        password = read_password(f"Master password for {visible_text(username)}: ")
-        return accounts.login(username, password, remember=False)
+        return accounts.login(username, read_master_password(username), remember=False)
+    return unlock_with_password(args, backend, session, keep_unlocked=False)
+
+
+def unlock_with_password(
+    args: argparse.Namespace, backend: Backend, session: ActiveSession, *, keep_unlocked: bool
+) -> ActiveSession:
+    """Ask for the master password and open ``session``'s vault: for this command only, or
+    (``keep_unlocked``) for this device, as unlocking in the app does."""
     if args.no_input:
         raise Exit(LOCKED, "The vault is locked (--no-input).")
-    password = read_password(f"Master password for {visible_text(session.username)}: ")
+    password = read_master_password(session.username)
+    session_id = session.session_id if keep_unlocked else None
     try:
-        return accounts.unlock(session.user_id, None, password)
+        return backend.accounts().unlock(session.user_id, session_id, password)
     except UserError as error:  # a wrong password on unlock is a refusal, as at the login
         raise Exit(REFUSED, error.message) from None
 
@@ -259,6 +269,12 @@ def find(items: list[Item], query: str) -> Item:
     return match[0]
 
 
+def open_item(args: argparse.Namespace, backend: Backend) -> tuple[ActiveSession, Item]:
+    """The unlocked session and the one item ``args.query`` names."""
+    session = open_session(args, backend)
+    return session, find(backend.vault().list_items(session), args.query)
+
+
 def as_json(item: Item) -> dict[str, object]:
     return {
         "id": item.id,
@@ -293,8 +309,7 @@ def totp_code(item: Item) -> tuple[str, int]:
 def get(args: argparse.Namespace, backend: Backend) -> int:
     if args.field not in FIELDS:
         raise Exit(USAGE, f"No field {args.field!r}; the fields are {', '.join(FIELDS)}.")
-    session = open_session(args, backend)
-    item = find(backend.vault().list_items(session), args.query)
+    session, item = open_item(args, backend)
     field = "all fields" if args.json else args.field
     backend.security_log().record("item_read", session.username, f"item {item.id}, {field}")
     if args.json:
@@ -335,8 +350,7 @@ def ls(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def totp(args: argparse.Namespace, backend: Backend) -> int:
-    session = open_session(args, backend)
-    item = find(backend.vault().list_items(session), args.query)
+    session, item = open_item(args, backend)
     code, remaining = totp_code(item)
     backend.security_log().record("item_read", session.username, f"item {item.id}, totp")
     print(code)
@@ -365,9 +379,7 @@ def edit(args: argparse.Namespace, backend: Backend) -> int:
 
     from app.core.errors import EditConflict
 
-    session = open_session(args, backend)
-    vault = backend.vault()
-    item = find(vault.list_items(session), args.query)
+    session, item = open_item(args, backend)
     draft = item.draft()
     changes: dict[str, object] = {}
     if args.title is not None:
@@ -383,7 +395,7 @@ def edit(args: argparse.Namespace, backend: Backend) -> int:
     if not changes:
         raise Exit(USAGE, "Nothing to change: name what to change (see strongroom edit -h).")
     try:
-        saved = vault.update(session, item.id, item.version, replace(draft, **changes))  # type: ignore[arg-type]
+        saved = backend.vault().update(session, item.id, item.version, replace(draft, **changes))  # type: ignore[arg-type]
     except EditConflict:
         raise Exit(NOT_FOUND, "The item changed meanwhile on another device; try again.") from None
     print(f"Saved {visible_text(saved.title)!r} (id:{saved.id}).", file=sys.stderr)
@@ -391,33 +403,14 @@ def edit(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def rm(args: argparse.Namespace, backend: Backend) -> int:
-    session = open_session(args, backend)
-    vault = backend.vault()
-    item = find(vault.list_items(session), args.query)
-    vault.trash(session, item.id)
+    session, item = open_item(args, backend)
+    backend.vault().trash(session, item.id)
     print(f"Moved {visible_text(item.title)!r} to the trash (id:{item.id}).", file=sys.stderr)
     return DONE
 
 
 def generate(args: argparse.Namespace) -> int:
-    from app.core.generator import (
-        GeneratorError,
-        PassphraseOptions,
-        PasswordOptions,
-        generate_passphrase,
-        generate_password,
-    )
-
-    try:
-        if args.words is not None:
-            value = generate_passphrase(PassphraseOptions(words=args.words))
-        else:
-            value = generate_password(
-                PasswordOptions(length=args.length, symbols=not args.no_symbols)
-            )
-    except GeneratorError as error:
-        raise Exit(USAGE, error.message) from None
-    print(value)
+    print(generated(length=args.length, words=args.words, symbols=not args.no_symbols))
     return DONE
 
 
@@ -454,13 +447,7 @@ def unlock(args: argparse.Namespace, backend: Backend) -> int:
     if session.vault_key:
         print("Already unlocked.", file=sys.stderr)
         return DONE
-    if args.no_input:
-        raise Exit(LOCKED, "The vault is locked (--no-input).")
-    password = read_password(f"Master password for {visible_text(session.username)}: ")
-    try:
-        backend.accounts().unlock(session.user_id, session.session_id, password)
-    except UserError as error:
-        raise Exit(REFUSED, error.message) from None
+    unlock_with_password(args, backend, session, keep_unlocked=True)
     print("Unlocked.", file=sys.stderr)
     return DONE
 
