@@ -95,6 +95,14 @@ class Terminal:
     def clipboard(self) -> str:
         return self.tmux("show-buffer", check=False)
 
+    def palette(self, command: str) -> None:
+        """Run a command from the command palette (Ctrl+P), as a person would."""
+        self.keys("C-p")
+        self.wait_for("Search for commands")
+        self.type(command)
+        self.wait_for(command)
+        self.keys("Enter")
+
     def wait_for(self, text: str, timeout: float = 20.0) -> None:
         self.wait_until(lambda: text in self.screen(), f"{text!r} on screen", timeout)
 

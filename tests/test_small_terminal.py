@@ -36,14 +36,6 @@ def footer_of(screen: str) -> str:
     return [line for line in screen.splitlines() if line.strip()][-1]
 
 
-def palette(term: Terminal, command: str) -> None:
-    term.keys("C-p")
-    term.wait_for("Search for commands")
-    term.type(command)
-    term.wait_for(command)
-    term.keys("Enter")
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_errors_are_on_screen_in_every_form(
     sqlite_settings: Settings, size: tuple[int, int]
@@ -79,7 +71,7 @@ def test_errors_are_on_screen_in_every_form(
         gone(term, "Password generator")
 
         # Change master password: a too-short new password names the field, in view.
-        palette(term, "Change master password")
+        term.palette("Change master password")
         in_view(term, "Change master password", "Current password:")
         term.type(STRONG_PASSWORD)
         term.keys("Enter")

@@ -57,10 +57,7 @@ def test_an_escape_sequence_in_a_device_label_never_reaches_the_terminal(
     with terminal(settings) as term:
         term.launch()
         term.wait_for("1 item in your vault")
-        term.keys("C-p")
-        term.type("Remembered sessions")
-        term.wait_for("Remembered sessions")
-        term.keys("Enter")
+        term.palette("Remembered sessions")
         term.wait_for("laptop")
         shown = term.screen()
         assert "\N{REPLACEMENT CHARACTER}" in shown  # the escape is drawn, not obeyed
