@@ -18,7 +18,7 @@ from app.core.times import local
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.widgets.literal import literal, visible_text
-from app.widgets.secret_input import SecretInput
+from app.widgets.secret_input import SecretInput, toggle_reveal
 from app.widgets.strength import StrengthMeter
 
 if TYPE_CHECKING:
@@ -44,8 +44,7 @@ class DialogForm(ModalScreen[None]):
         self.focus_next(Input)
 
     def action_toggle_reveal(self) -> None:
-        for field in self.query(SecretInput):
-            field.password = not field.password
+        toggle_reveal(self)
 
     def set_busy(self, busy: bool) -> None:
         if self.query("#submit"):

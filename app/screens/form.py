@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Static
 
 from app.screens.keys import FORM_KEYS, bindings
+from app.widgets.secret_input import toggle_reveal
 
 
 @runtime_checkable
@@ -75,5 +76,4 @@ class FormScreen(Screen[None]):
             secret.clear()
 
     def action_toggle_reveal(self) -> None:
-        for field in self.query(".secret").results(Input):
-            field.password = not field.password
+        toggle_reveal(self)

@@ -15,7 +15,7 @@ from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
 from app.screens.keys import ITEM_FORM_KEYS, bindings
-from app.widgets.secret_input import SecretInput
+from app.widgets.secret_input import SecretInput, toggle_reveal
 from app.widgets.strength import StrengthMeter
 
 
@@ -166,8 +166,7 @@ class ItemFormScreen(ModalScreen[None]):
         self.app.push_screen(GeneratorScreen(), use)
 
     def action_toggle_reveal(self) -> None:
-        field = self.query_one("#password", Input)
-        field.password = not field.password
+        toggle_reveal(self)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -7,6 +7,7 @@ secret leaves the app only through the App's clipboard guard, which clears it.
 
 from __future__ import annotations
 
+from textual.dom import DOMNode
 from textual.widgets import Input
 
 
@@ -31,3 +32,9 @@ class SecretInput(Input):
 
     def action_cut(self) -> None:
         """Nothing, for the same reason (and what was typed stays)."""
+
+
+def toggle_reveal(root: DOMNode) -> None:
+    """Ctrl+R on a form: show every password field under ``root``, or mask them again."""
+    for field in root.query(SecretInput):
+        field.password = not field.password
