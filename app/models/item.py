@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, intpk, sealed_field, utc_timestamp
@@ -24,6 +24,9 @@ class VaultItem(Base):
     favourite: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[utc_timestamp]
     updated_at: Mapped[utc_timestamp]
+    # The identity of the last write, chosen by the device before writing: a write run again
+    # after a COMMIT whose outcome was lost finds its own (see services.transactions).
+    write_id: Mapped[str | None] = mapped_column(String(32), unique=True, index=True)
     # Set when the item is moved to the trash; purged 30 days later.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -51,6 +51,7 @@ from app.services.rotation import Progress, reseal_vault
 from app.services.sessions import RememberedSessions
 from app.services.throttle import Throttle
 from app.services.tokens import LastUsername, TokenStore
+from app.services.transactions import run_in_transaction
 
 
 class AccountService:
@@ -116,12 +117,23 @@ class AccountService:
                         raise UsernameTaken(name)
 
                 credentials = self._credentials.derive(password)
-                with self._sessions.begin() as db:
+                vault_key = crypto.new_vault_key()
+
+                def work(db: Session) -> None:
+                    # Run again after a Galera conflict, a name taken meanwhile is found here;
+                    # after a lost COMMIT, the first run's own row (its verifier) is.
+                    taken = db.scalar(select(User).where(User.username_key == key))
+                    if taken is not None:
+                        if taken.verifier == credentials.verifier:
+                            return
+                        raise UsernameTaken(name)
                     user = User(username=name, username_key=key, created_at=self._clock())
                     credentials.apply(user)
                     db.add(user)
                     db.flush()  # the id is part of the wrapped key's associated data
-                    credentials.wrap(user, crypto.new_vault_key())
+                    credentials.wrap(user, vault_key)
+
+                run_in_transaction(self._sessions, work)
             except IntegrityError:
                 raise UsernameTaken(name) from None
         self._note_username(name)
@@ -261,11 +273,14 @@ class AccountService:
         with database_errors(self._target):
             self._confirm_password(active, current, "current", "The current password is wrong.")
             credentials = self._credentials.derive(new)
-            with self._sessions.begin() as db:
+
+            def change(db: Session) -> None:
                 user = self._user_for(db, active.user_id)
                 credentials.apply(user)
                 credentials.wrap(user, active.vault_key)  # the same key: no item re-encrypted
                 self._remembered.end_others(db, active)
+
+            run_in_transaction(self._sessions, change)
         self._audit.record("password_changed", active.username)
         return active
 
@@ -284,7 +299,8 @@ class AccountService:
                 raise VaultKeyChanged
             new_key = crypto.new_vault_key()
             token = self._remembered.this_device_token() if active.session_id else None
-            with self._sessions.begin() as db:
+
+            def reseal(db: Session) -> tuple[int, int, int | None]:
                 # Exclusive: every writer holds this row shared (VaultService._check_key).
                 row = db.get(User, user.id, with_for_update=True)
                 if row is None:
@@ -302,6 +318,9 @@ class AccountService:
                     session_id = self._remembered.wrap_for(
                         db, user.id, active.session_id, new_key, token
                     )
+                return items, damaged, session_id
+
+            items, damaged, session_id = run_in_transaction(self._sessions, reseal)
         detail = f"{items} items" + (f", {damaged} damaged fields left" if damaged else "")
         self._audit.record("vault_key_rotated", active.username, detail)
         return replace(active, vault_key=new_key, session_id=session_id, notice=None), items
@@ -320,8 +339,9 @@ class AccountService:
         """Remove the account, its sessions and every item, after checking the password."""
         with database_errors(self._target):
             self._confirm_password(active, password, "password", "The password is wrong.")
-            with self._sessions.begin() as db:
-                db.delete(self._user_for(db, active.user_id))
+            run_in_transaction(
+                self._sessions, lambda db: db.delete(self._user_for(db, active.user_id))
+            )
         self._remembered.tokens.clear()
         if self._last_username is not None:
             self._last_username.path.unlink(missing_ok=True)

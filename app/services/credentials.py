@@ -15,6 +15,7 @@ from app.core.config import SecuritySettings
 from app.core.errors import AccountDataError, LoginFailed
 from app.core.passwords import normalize_password
 from app.models import User
+from app.services.transactions import run_in_transaction
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,12 @@ class Credentials:
             return
         cost = self._security.bcrypt_cost
         verifier = crypto.make_verifier(authentication_key, cost) if weak else None
-        with self._sessions.begin() as db:
+
+        def work(db: Session) -> None:
             row = db.get_one(User, user.id)
             if verifier is not None:
                 row.verifier = verifier
             if row.vault_key_check is None:
                 row.vault_key_check = crypto.key_check(vault_key)
+
+        run_in_transaction(self._sessions, work)

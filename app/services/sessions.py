@@ -19,6 +19,7 @@ from app.core.passwords import stored_username
 from app.models import LoginSession
 from app.services.audit import SecurityLog
 from app.services.tokens import TokenFileError, TokenStore
+from app.services.transactions import run_in_transaction
 
 
 def _valid_name(name: str) -> bool:
@@ -61,11 +62,12 @@ class RememberedSessions:
 
         token_hash = crypto.hash_token(token)
         now = self._clock()
-        with self._sessions.begin() as db:
+
+        def work(db: Session) -> tuple[ActiveSession | None, str]:
             row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
             if row is None:
-                notice = "Your saved login has ended (logged out or revoked). Please log in."
-            elif now >= row.expires_at:
+                return None, "Your saved login has ended (logged out or revoked). Please log in."
+            if now >= row.expires_at:
                 notice = "Your saved login reached its time limit. Please log in again."
             elif now - row.last_used_at >= self._security.session_idle_limit:
                 days = self._security.session_idle_limit.days
@@ -75,7 +77,7 @@ class RememberedSessions:
             elif not row.vault_key_wrapped:
                 # Locked: who it is stays remembered, the vault key waits for the password.
                 row.last_used_at = now
-                return ActiveSession(row.user_id, row.user.username, b"", row.id), None
+                return ActiveSession(row.user_id, row.user.username, b"", row.id), ""
             else:
                 try:
                     vault_key = crypto.unwrap_key(
@@ -87,17 +89,19 @@ class RememberedSessions:
                     notice = "Your saved login is damaged. Please log in."
                 else:
                     row.last_used_at = now
-                    return ActiveSession(row.user_id, row.user.username, vault_key, row.id), None
-            if row is not None:
-                db.delete(row)
+                    return ActiveSession(row.user_id, row.user.username, vault_key, row.id), ""
+            db.delete(row)
+            return None, notice
+
+        active, notice = run_in_transaction(self._sessions, work)
+        if active is not None:
+            return active, None
         self.tokens.clear()
         return None, notice
 
     def _delete_for(self, token: bytes) -> None:
-        with self._sessions.begin() as db:
-            db.execute(
-                delete(LoginSession).where(LoginSession.token_hash == crypto.hash_token(token))
-            )
+        gone = delete(LoginSession).where(LoginSession.token_hash == crypto.hash_token(token))
+        run_in_transaction(self._sessions, lambda db: db.execute(gone))
 
     def remember(self, user_id: int, vault_key: bytes) -> tuple[int | None, str | None]:
         """Issue a fresh token for this device; the old one, if any, stops working."""
@@ -108,13 +112,16 @@ class RememberedSessions:
         token = crypto.new_session_token()
         token_hash = crypto.hash_token(token)
         now = self._clock()
-        with self._sessions.begin() as db:
+
+        def work(db: Session) -> int:
             if previous is not None:
                 db.execute(
                     delete(LoginSession).where(
                         LoginSession.token_hash == crypto.hash_token(previous)
                     )
                 )
+            # Run again after a lost COMMIT, the first run's row (same token) is replaced.
+            db.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
             row = LoginSession(
                 user_id=user_id,
                 token_hash=token_hash,
@@ -132,12 +139,14 @@ class RememberedSessions:
             )
             db.add(row)
             db.flush()
-            session_id = row.id
+            return row.id
+
+        session_id = run_in_transaction(self._sessions, work)
         try:
             self.tokens.save(token)
         except OSError as error:
-            with self._sessions.begin() as db:
-                db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+            gone = delete(LoginSession).where(LoginSession.id == session_id)
+            run_in_transaction(self._sessions, lambda db: db.execute(gone))
             return None, (
                 f"Logged in, but this device could not remember you "
                 f"({error.strerror or 'cannot write'} at {self.tokens.path})."
@@ -147,12 +156,10 @@ class RememberedSessions:
     def lock(self, session_id: int) -> None:
         """Forget this session's copy of the vault key: from now on only the master password
         opens the vault, whatever survives of this process, the token file or the database."""
-        with self._sessions.begin() as db:
-            db.execute(
-                update(LoginSession)
-                .where(LoginSession.id == session_id)
-                .values(vault_key_wrapped=b"")
-            )
+        forget = (
+            update(LoginSession).where(LoginSession.id == session_id).values(vault_key_wrapped=b"")
+        )
+        run_in_transaction(self._sessions, lambda db: db.execute(forget))
 
     def rearm(self, user_id: int, session_id: int, vault_key: bytes) -> int | None:
         """After an unlock: wrap the vault key under this device's token again, so the next
@@ -160,8 +167,9 @@ class RememberedSessions:
         token = self.this_device_token()
         if token is None:
             return None
-        with self._sessions.begin() as db:
-            return self.wrap_for(db, user_id, session_id, vault_key, token)
+        return run_in_transaction(
+            self._sessions, lambda db: self.wrap_for(db, user_id, session_id, vault_key, token)
+        )
 
     def wrap_for(
         self, db: Session, user_id: int, session_id: int, vault_key: bytes, token: bytes | None
@@ -193,8 +201,8 @@ class RememberedSessions:
         the database away (this device is logged out either way)."""
         try:
             if session_id is not None:
-                with self._sessions.begin() as db:
-                    db.execute(delete(LoginSession).where(LoginSession.id == session_id))
+                gone = delete(LoginSession).where(LoginSession.id == session_id)
+                run_in_transaction(self._sessions, lambda db: db.execute(gone))
         finally:
             self.tokens.clear()
 
@@ -227,12 +235,10 @@ class RememberedSessions:
 
     def revoke(self, active: ActiveSession, session_id: int) -> None:
         """End one remembered session of this account (this device's too, if asked)."""
-        with self._sessions.begin() as db:
-            db.execute(
-                delete(LoginSession).where(
-                    LoginSession.id == session_id, LoginSession.user_id == active.user_id
-                )
-            )
+        gone = delete(LoginSession).where(
+            LoginSession.id == session_id, LoginSession.user_id == active.user_id
+        )
+        run_in_transaction(self._sessions, lambda db: db.execute(gone))
         if session_id == active.session_id:
             self.tokens.clear()
         self._audit.record("session_revoked", active.username, f"session {session_id}")

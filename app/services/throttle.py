@@ -27,6 +27,7 @@ from app.core.accounts import Clock
 from app.core.errors import LOGIN_FAILED, LoginFailed, LoginThrottled
 from app.models import AppKey, LoginThrottle
 from app.services.audit import SecurityLog
+from app.services.transactions import run_in_transaction
 
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
@@ -86,8 +87,10 @@ class Throttle:
                 return key
         # A database made without the migration's key (it always makes one): make it now.
         try:
-            with self._sessions.begin() as db:
-                db.add(AppKey(name=_KEY_NAME, value=crypto.new_vault_key()))
+            value = crypto.new_vault_key()
+            run_in_transaction(
+                self._sessions, lambda db: db.add(AppKey(name=_KEY_NAME, value=value))
+            )
         except IntegrityError:
             pass  # another device made it first
         with self._sessions() as db:
@@ -105,9 +108,9 @@ class Throttle:
         """Count this attempt before its password is checked; LoginThrottled while the name
         must wait."""
         now = self._clock()
-        waiting_until: datetime | None = None
-        next_at: datetime | None = None
-        with self._sessions.begin() as db:
+
+        def work(db: Session) -> tuple[int, datetime | None, datetime | None]:
+            """The count, the wait this attempt falls in (if any), the wait it starts."""
             db.execute(_count_attempt(db.get_bind().dialect.name, name_hash))
             failures, retry_at = db.execute(
                 select(LoginThrottle.failures, LoginThrottle.next_attempt_at).where(
@@ -115,20 +118,23 @@ class Throttle:
                 )
             ).one()
             if retry_at is not None and retry_at > now:
-                waiting_until = retry_at
-            else:
-                delay = throttle_delay(int(failures))
-                if delay is not None:
-                    next_at = now + delay
-                    db.execute(
-                        update(LoginThrottle)
-                        .where(LoginThrottle.name_hash == name_hash)
-                        .values(next_attempt_at=next_at)
-                    )
+                return int(failures), retry_at, None
+            delay = throttle_delay(int(failures))
+            if delay is None:
+                return int(failures), None, None
+            db.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.name_hash == name_hash)
+                .values(next_attempt_at=now + delay)
+            )
+            return int(failures), None, now + delay
+
+        # Run again when two nodes count at once (a Galera conflict): every attempt is counted.
+        failures, waiting_until, next_at = run_in_transaction(self._sessions, work)
         if waiting_until is not None:
             self.record("login_throttled", username, name_hash)
             raise LoginThrottled(waiting_until, now)
-        return Reservation(name_hash, int(failures), next_at)
+        return Reservation(name_hash, failures, next_at)
 
     def failed(self, reservation: Reservation | None, first: str = LOGIN_FAILED) -> LoginFailed:
         """The refusal for a wrong password whose attempt was reserved (already counted)."""
@@ -138,10 +144,8 @@ class Throttle:
 
     def succeeded(self, reservation: Reservation) -> None:
         """Clear the count, if no attempt was reserved since this one (see the docstring)."""
-        with self._sessions.begin() as db:
-            db.execute(
-                delete(LoginThrottle).where(
-                    LoginThrottle.name_hash == reservation.name_hash,
-                    LoginThrottle.failures == reservation.count,
-                )
-            )
+        clear = delete(LoginThrottle).where(
+            LoginThrottle.name_hash == reservation.name_hash,
+            LoginThrottle.failures == reservation.count,
+        )
+        run_in_transaction(self._sessions, lambda db: db.execute(clear))

@@ -8,6 +8,7 @@ current item, so the caller can show both and let the person choose.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from app.core.rules import validate
 from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
 from app.services import sealing
 from app.services.database import database_errors
+from app.services.transactions import run_in_transaction
 
 TRASH_RETENTION = timedelta(days=30)
 HISTORY_LIMIT = 10
@@ -132,36 +134,67 @@ class VaultService:
     def add(self, active: ActiveSession, draft: ItemDraft) -> Item:
         clean = validate(draft)
         now = self._clock()
-        with self._translate_errors(), self._sessions.begin() as db:
+        write_id = new_write_id()
+
+        def work(db: Session) -> Item:
             self._check_key(db, active)
-            row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
-            for name in ITEM_FIELDS:
-                setattr(row, f"{name}_sealed", b"")
-            row.favourite = clean.favourite
+            done = self._written(db, active, write_id)
+            if done is not None:
+                return done  # the first run's COMMIT went through after all
+            row = self._new_row(active, clean, now, write_id)
             db.add(row)
             db.flush()  # the id is part of every field's associated data
             sealing.seal(row, active, clean)
             db.flush()
             return sealing.open_row(row, active)
 
+        with self._translate_errors():
+            return run_in_transaction(self._sessions, work)
+
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
         """Add many items in one transaction (an import), sealed exactly as :meth:`add` does."""
         cleaned = [validate(draft) for draft in drafts]
         now = self._clock()
-        with self._translate_errors(), self._sessions.begin() as db:
+        write_ids = [new_write_id() for _ in cleaned]
+
+        def work(db: Session) -> int:
             self._check_key(db, active)
-            rows = []
-            for clean in cleaned:
-                row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now)
-                for name in ITEM_FIELDS:
-                    setattr(row, f"{name}_sealed", b"")
-                row.favourite = clean.favourite
-                rows.append(row)
+            if self._written(db, active, write_ids[0]) is not None:
+                return len(cleaned)  # one transaction: the first is there, so are the others
+            rows = [
+                self._new_row(active, clean, now, write_id)
+                for clean, write_id in zip(cleaned, write_ids, strict=True)
+            ]
             db.add_all(rows)
             db.flush()
             for row, clean in zip(rows, cleaned, strict=True):
                 sealing.seal(row, active, clean)
-        return len(cleaned)
+            return len(cleaned)
+
+        if not cleaned:
+            return 0
+        with self._translate_errors():
+            return run_in_transaction(self._sessions, work)
+
+    @staticmethod
+    def _new_row(
+        active: ActiveSession, clean: ItemDraft, now: datetime, write_id: str
+    ) -> VaultItem:
+        row = VaultItem(user_id=active.user_id, created_at=now, updated_at=now, write_id=write_id)
+        for name in ITEM_FIELDS:
+            setattr(row, f"{name}_sealed", b"")
+        row.favourite = clean.favourite
+        return row
+
+    @staticmethod
+    def _written(db: Session, active: ActiveSession, write_id: str) -> Item | None:
+        """The item this write already made or changed, if an earlier run of it committed."""
+        row = db.scalar(
+            select(VaultItem).where(
+                VaultItem.write_id == write_id, VaultItem.user_id == active.user_id
+            )
+        )
+        return None if row is None else sealing.open_row(row, active)
 
     def update(
         self, active: ActiveSession, item_id: int, expected_version: int, draft: ItemDraft
@@ -169,10 +202,14 @@ class VaultService:
         """Save an edit made to version ``expected_version``; EditConflict if it moved on."""
         clean = validate(draft)
         now = self._clock()
-        with self._translate_errors(active, item_id), self._sessions.begin() as db:
+        write_id = new_write_id()
+
+        def work(db: Session) -> Item:
             self._check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             current = sealing.open_row(row, active)
+            if row.write_id == write_id:
+                return current  # the first run's COMMIT went through after all
             if row.version != expected_version:
                 raise EditConflict(current)
             if current.error is None and current.password and (current.password != clean.password):
@@ -185,8 +222,12 @@ class VaultService:
                 self._trim_history(db, row.id)
             sealing.seal(row, active, clean)
             row.updated_at = now
+            row.write_id = write_id
             db.flush()
             return sealing.open_row(row, active)
+
+        with self._translate_errors(active, item_id):
+            return run_in_transaction(self._sessions, work)
 
     @staticmethod
     def _trim_history(db: Session, item_id: int) -> None:
@@ -221,13 +262,20 @@ class VaultService:
             return entries
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
-        with self._translate_errors(active, item_id), self._sessions.begin() as db:
+        write_id = new_write_id()
+
+        def work(db: Session) -> Item:
             self._check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
-            row.deleted_at = when
-            row.updated_at = self._clock()
-            db.flush()
+            if row.write_id != write_id:  # else the first run's COMMIT went through
+                row.deleted_at = when
+                row.updated_at = self._clock()
+                row.write_id = write_id
+                db.flush()
             return sealing.open_row(row, active)
+
+        with self._translate_errors(active, item_id):
+            return run_in_transaction(self._sessions, work)
 
     def trash(self, active: ActiveSession, item_id: int) -> Item:
         """Move to the trash, where it stays restorable for 30 days."""
@@ -238,16 +286,21 @@ class VaultService:
 
     def purge(self, active: ActiveSession, item_id: int) -> None:
         """Delete a trashed item for good."""
-        with self._translate_errors(), self._sessions.begin() as db:
+
+        def work(db: Session) -> None:
             row = self._load(db, active, item_id, for_update=True)
             if row.deleted_at is None:
                 raise ValidationError("Only items in the trash can be deleted for good.", "")
             db.delete(row)
 
+        with self._translate_errors():
+            run_in_transaction(self._sessions, work)
+
     def purge_expired(self, active: ActiveSession) -> int:
         """Delete items that have been in the trash for longer than 30 days; returns how many."""
         cutoff = self._clock() - TRASH_RETENTION
-        with self._translate_errors(), self._sessions.begin() as db:
+
+        def work(db: Session) -> int:
             result = db.execute(
                 delete(VaultItem).where(
                     VaultItem.user_id == active.user_id,
@@ -256,3 +309,11 @@ class VaultService:
                 )
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+        with self._translate_errors():
+            return run_in_transaction(self._sessions, work)
+
+
+def new_write_id() -> str:
+    """A write's identity, chosen before it runs (see VaultItem.write_id)."""
+    return uuid.uuid4().hex
