@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.config import PASSWORD_QUERY_KEYS
 from app.core.errors import DatabaseUnavailable
 from app.core.files import make_private_dir, tamper_problem
+from app.services import cluster
+from app.services.cluster import SwitchListener
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
-SCHEMA_HEAD = "0005_vault_key_check"
+SCHEMA_HEAD = "0006_write_id"
 MIGRATIONS_PACKAGE = "app:migrations"
 
 
@@ -55,7 +58,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def create_database_engine(url: str) -> Engine:
+def create_database_engine(url: str, on_switch: SwitchListener | None = None) -> Engine:
+    """The engine for ``url``; for a server, connected to the first of its hosts that is up
+    (see :mod:`.cluster`), calling ``on_switch(old, new)`` when that moves to another."""
     target = describe_url(url)
     try:
         parsed = make_url(url)
@@ -87,12 +92,18 @@ def create_database_engine(url: str) -> Engine:
             engine = create_engine(parsed, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(
-            parsed,
+        try:
+            hosts = cluster.hosts_of(parsed)
+        except cluster.HostListError as error:
+            raise DatabaseUnavailable(target, str(error), _SERVER_HINT) from None
+        engine = create_engine(
+            cluster.single_host(parsed, *hosts[0]),
             hide_parameters=True,
             pool_pre_ping=True,
             pool_recycle=3600,
         )
+        cluster.install(engine, cluster.Failover(hosts, on_switch))
+        return engine
     except (NoSuchModuleError, ModuleNotFoundError):
         raise DatabaseUnavailable(
             target,
@@ -134,30 +145,98 @@ def database_errors(target: str) -> Iterator[None]:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
-        return None if row is None else str(row[0])
+        return _revision(connection)
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration (first run creates it)."""
+# A named lock on a server: a second instance starting at once waits, then finds nothing to do.
+MIGRATION_LOCK = "strongroom_schema_upgrade"
+MIGRATION_WAIT_SECONDS = 120
+
+
+def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest migration (the first run creates it); returns the
+    revisions before and after.
+
+    Safe to start twice at once. On a server the second waits for the first's named lock
+    (GET_LOCK) and then finds the schema done. On a Galera cluster that lock is only one node's,
+    and SQLite has none: there the second's first change fails (the table or column is already
+    there, or certification refuses it) and it waits for the first to finish instead.
+    """
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_PACKAGE)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        server = connection.dialect.name != "sqlite"
+        if server:
+            connection.execute(
+                text("SELECT GET_LOCK(:name, :wait)"),
+                {"name": MIGRATION_LOCK, "wait": MIGRATION_WAIT_SECONDS},
+            )
+            connection.commit()
+        try:
+            before = _revision(connection)
+            connection.commit()
+            if before == SCHEMA_HEAD:
+                return before, before
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            except DBAPIError:
+                if not _wait_for_head(engine):
+                    raise
+            return before, SCHEMA_HEAD
+        finally:
+            if server:
+                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK})
+                connection.commit()
 
 
-def open_database(url: str) -> Database:
-    """Connect, migrate when needed, and hand back a session factory."""
+def _revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    return None if row is None else str(row[0])
+
+
+def _wait_for_head(engine: Engine) -> bool:
+    """Whether another instance's upgrade, running now, reaches the newest migration."""
+    deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if current_revision(engine) == SCHEMA_HEAD:
+                return True
+        except DBAPIError:
+            pass  # its tables may be half made: look again
+        time.sleep(0.2)
+    return False
+
+
+class SchemaBehind(DatabaseUnavailable):
+    """The schema is older than this Strongroom, and upgrading at start-up is turned off."""
+
+
+def open_database(
+    url: str, *, migrate: bool = True, on_switch: SwitchListener | None = None
+) -> Database:
+    """Connect, migrate when needed (unless ``migrate`` is off: then an older schema is an
+    error that names ``strongroom db upgrade``), and hand back a session factory."""
     target = describe_url(url)
-    engine = create_database_engine(url)
+    engine = create_database_engine(url, on_switch)
     try:
-        if current_revision(engine) != SCHEMA_HEAD:
+        revision = current_revision(engine)
+        if revision != SCHEMA_HEAD:
+            if not migrate:
+                engine.dispose()
+                raise SchemaBehind(
+                    target,
+                    f"its schema is at {revision or 'nothing yet'}, and this Strongroom needs "
+                    f"{SCHEMA_HEAD}.",
+                    "Upgrade it with: strongroom db upgrade (migrate_on_start is off in the "
+                    "config file).",
+                )
             upgrade_schema(engine)
     except DBAPIError as error:
         engine.dispose()
