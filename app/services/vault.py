@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, null, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,7 +90,8 @@ class VaultService:
         Only the titles are decrypted here, one per item, since the order needs them; every
         other field opens when it is first read (a row drawn, an item shown, the search index).
         """
-        with self._translate_errors(), self._sessions() as db:
+
+        def read(db: Session) -> list[tuple[Any, ...]]:
             self._check_key(db, active, write=False)
             # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
             columns = [getattr(VaultItem, name) for name in sealing.LIST_COLUMNS]
@@ -101,7 +103,10 @@ class VaultService:
                 VaultItem.deleted_at.is_not(None) if trash else VaultItem.deleted_at.is_(None)
             )
             with collector_paused():
-                rows = [tuple(row) for row in db.connection().execute(query)]
+                return [tuple(row) for row in db.connection().execute(query)]
+
+        with self._translate_errors():
+            rows = run_in_transaction(self._sessions, read)
         user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
         with collector_paused():
             items = [sealing.open_listed(user_id, cipher, row) for row in rows]
@@ -121,14 +126,13 @@ class VaultService:
         sum of versions, every purge lowers the count: so a device polls this one-row query and
         re-reads the vault only when it moved.
         """
-        with self._translate_errors(), self._sessions() as db:
-            row = db.execute(
-                select(
-                    func.count(VaultItem.id),
-                    func.coalesce(func.sum(VaultItem.version), 0),
-                    func.coalesce(func.max(VaultItem.id), 0),
-                ).where(VaultItem.user_id == active.user_id)
-            ).one()
+        summary = select(
+            func.count(VaultItem.id),
+            func.coalesce(func.sum(VaultItem.version), 0),
+            func.coalesce(func.max(VaultItem.id), 0),
+        ).where(VaultItem.user_id == active.user_id)
+        with self._translate_errors():
+            row = run_in_transaction(self._sessions, lambda db: db.execute(summary).one())
         return int(row[0]), int(row[1]), int(row[2])
 
     def add(self, active: ActiveSession, draft: ItemDraft) -> Item:
