@@ -118,29 +118,42 @@ class Failover:
 
 
 def _ready(connection: Any) -> bool:
-    """Whether the node answers queries (a Galera node cut off from its cluster does not)."""
+    """Whether the node answers queries (closing the connection when it does not)."""
+    try:
+        ready = _probe(connection)
+    except Exception as error:
+        if getattr(error, "errno", None) not in NODE_ERRORS:
+            raise
+        ready = False
+    if not ready:
+        connection.close()
+    return ready
+
+
+def _probe(connection: Any) -> bool:
+    """Ready or not; on a Galera node, reads are made to wait for the cluster's commits.
+
+    A Galera node cut off from its cluster still answers ``SELECT 1`` but refuses every table
+    (1047): its ``wsrep_ready`` status says which. A single server has ``wsrep_on`` off (or no
+    such variable at all) and is ready as it is.
+    """
     cursor = connection.cursor()
     try:
-        cursor.execute("SELECT 1")
-        cursor.fetchall()
-    except Exception as error:
-        if getattr(error, "errno", None) in NODE_ERRORS:
-            connection.close()
+        try:
+            cursor.execute("SELECT @@wsrep_on")
+            row = cursor.fetchone()
+        except Exception as error:
+            if getattr(error, "errno", None) in NODE_ERRORS:
+                raise
+            return True  # no wsrep variable: not a cluster node
+        if not row or row[0] not in (1, "1", "ON"):
+            return True
+        cursor.execute("SHOW STATUS LIKE 'wsrep_ready'")
+        status = cursor.fetchone()
+        if not status or status[1] != "ON":
             return False
-        raise
-    finally:
-        cursor.close()
-    return True
-
-
-def _on_galera(dbapi_connection: Any, connection_record: Any) -> None:
-    """Reads wait for the cluster's earlier commits, on a Galera node only."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT @@wsrep_on")
-        row = cursor.fetchone()
-        if row and row[0] in (1, "1", "ON"):
-            cursor.execute("SET SESSION wsrep_sync_wait = 1")
+        cursor.execute("SET SESSION wsrep_sync_wait = 1")
+        return True
     finally:
         cursor.close()
 
@@ -160,5 +173,4 @@ def install(engine: Engine, failover: Failover) -> None:
         return failover.connect(dialect, cparams)
 
     event.listen(engine, "do_connect", connect)
-    event.listen(engine, "connect", _on_galera)
     event.listen(engine, "handle_error", _node_not_ready)
