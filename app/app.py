@@ -25,6 +25,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
 from textual.filter import LineFilter
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Button, LoadingIndicator, Static
@@ -55,6 +56,14 @@ def stylesheet_paths() -> list[Path]:
     if not folder.is_dir():
         folder = here.parent / "styles"
     return [folder / "app.tcss"]
+
+
+class DatabaseReconnected(Message):
+    """The database's host went away and the next one answered (posted from a worker)."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
 
 
 class StrongroomApp(AccountFlow, VaultFlow):
@@ -90,6 +99,7 @@ class StrongroomApp(AccountFlow, VaultFlow):
         self._login_hint: str | None = None
         self._terminal_safe = TerminalSafe()
         self.init_vault_flow()
+        backend.on_reconnect = self._reconnected
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that keeps stored text from driving the terminal."""
@@ -104,6 +114,13 @@ class StrongroomApp(AccountFlow, VaultFlow):
             with Middle(), Center():
                 yield LoadingIndicator(id="starting-indicator")
                 yield Static("Opening your vault database…", id="starting")
+
+    def _reconnected(self, host: str) -> None:
+        """Called by the worker whose connection moved to another host."""
+        self.post_message(DatabaseReconnected(host))
+
+    def on_database_reconnected(self, message: DatabaseReconnected) -> None:
+        self.notify(f"Reconnected to the database at {message.host}.", markup=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < self.SHORT_ROWS, "-short")

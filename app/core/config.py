@@ -96,6 +96,9 @@ class Settings:
     data_dir: Path
     database_url: str = field(repr=False)  # may hold the database password
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    # Upgrade an older schema when the app starts; off for a cluster that upgrades it as a
+    # deploy step (strongroom db upgrade).
+    migrate_on_start: bool = True
 
     @property
     def token_path(self) -> Path:
@@ -192,7 +195,8 @@ def load_settings(
         except OSError as error:
             raise ConfigError(f"{config_path} could not be read: {error.strerror}") from None
 
-    unknown = sorted(set(document) - {"database_url", "database_password_file", "security"})
+    known = {"database_url", "database_password_file", "migrate_on_start", "security"}
+    unknown = sorted(set(document) - known)
     if unknown:
         raise ConfigError(f"Unknown setting in {config_path}: {', '.join(unknown)}.")
 
@@ -220,9 +224,16 @@ def load_settings(
             raise ConfigError("database_password_file must be the path of a file.")
         url = _with_password(url, _read_password_file(Path(password_file).expanduser()))
 
+    migrate_on_start = document.get("migrate_on_start", True)
+    if not isinstance(migrate_on_start, bool):
+        raise ConfigError("migrate_on_start must be true or false.")
     security = _security_from(document.get("security", {}))
     return Settings(
-        config_dir=config_dir, data_dir=data_dir, database_url=url.strip(), security=security
+        config_dir=config_dir,
+        data_dir=data_dir,
+        database_url=url.strip(),
+        security=security,
+        migrate_on_start=migrate_on_start,
     )
 
 
@@ -298,7 +309,7 @@ def _read_password_file(path: Path) -> str:
 
 def _with_password(url: str, password: str) -> str:
     """The URL with this password for its user (the URL itself must name the user only)."""
-    from urllib.parse import quote, urlsplit, urlunsplit
+    from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
     parts = urlsplit(url)
     if _has_password(url):
@@ -306,10 +317,13 @@ def _with_password(url: str, password: str) -> str:
             "database_url already contains a password; with database_password_file, "
             "leave it out of the URL."
         )
-    if not parts.username or not parts.hostname:
+    listed_hosts = any(key == "host" and value for key, value in parse_qsl(parts.query))
+    if not parts.username or not (parts.hostname or listed_hosts):
         raise ConfigError(
             "With database_password_file, database_url must name the user and the server, "
-            "for example mariadb+mariadbconnector://strongroom@db.example:3306/strongroom"
+            "for example mariadb+mariadbconnector://strongroom@db.example:3306/strongroom "
+            "(or several: strongroom@db1,db2,db3:3306/strongroom, or "
+            "strongroom@/strongroom?host=db1:3306,db2:3307)"
         )
     host = parts.netloc.rsplit("@", 1)[1]
     netloc = f"{parts.username}:{quote(password, safe='')}@{host}"

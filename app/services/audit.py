@@ -31,6 +31,7 @@ EVENTS = frozenset(
         "account_deleted",
         "item_read",
         "items_listed",
+        "database_failover",
     }
 )
 

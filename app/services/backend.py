@@ -7,6 +7,7 @@ so nothing here is imported until a worker first asks for a service.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.core.config import Settings
@@ -30,6 +31,8 @@ class Backend:
         self._database: Database | None = None
         self._accounts: AccountService | None = None
         self._vault: VaultService | None = None
+        # Called (from the worker that noticed) when the database moves to another host.
+        self.on_reconnect: Callable[[str], None] | None = None
 
     def login_hint(self) -> str | None:
         """The username to offer on an immediate login form, before the database is open.
@@ -49,9 +52,19 @@ class Backend:
             from app.core.memory import freeze_long_lived
             from app.services.database import open_database
 
-            self._database = open_database(self.settings.database_url)
+            self._database = open_database(
+                self.settings.database_url,
+                migrate=self.settings.migrate_on_start,
+                on_switch=self._switched,
+            )
             freeze_long_lived()
         return self._database
+
+    def _switched(self, old: str, new: str) -> None:
+        """A node went away and the next one answered: say so, quietly."""
+        self.security_log().record("database_failover", None, f"from {old} to {new}")
+        if self.on_reconnect is not None:
+            self.on_reconnect(new)
 
     def accounts(self) -> AccountService:
         """The account service, connecting and migrating the database the first time."""
