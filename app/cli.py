@@ -95,6 +95,16 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
     generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
 
+    schema = commands.add_parser(
+        "db", help="the database's schema", description="Upgrade the database's schema."
+    )
+    schema.add_argument(
+        "action",
+        choices=["upgrade"],
+        help="upgrade: bring the schema to this version's (for clusters that upgrade it as a "
+        "deploy step, with migrate_on_start = false)",
+    )
+
     command("status", "who is logged in on this device, locked or not, which database")
     command("lock", "lock the vault on this device (the session stays)")
     command("unlock", "unlock the vault on this device with the master password")
@@ -122,6 +132,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "generate":
             return generate(args)
+        if args.command == "db":
+            return upgrade_database(settings)
         from app.services.backend import Backend
 
         backend = Backend(settings, device_label="command line")
@@ -411,6 +423,31 @@ def rm(args: argparse.Namespace, backend: Backend) -> int:
 
 def generate(args: argparse.Namespace) -> int:
     print(generated(length=args.length, words=args.words, symbols=not args.no_symbols))
+    return DONE
+
+
+def upgrade_database(settings: Settings) -> int:
+    """`strongroom db upgrade`: safe to run from several places at once (see upgrade_schema)."""
+    from app.services.database import (
+        create_database_engine,
+        database_errors,
+        describe_url,
+        upgrade_schema,
+    )
+
+    target = describe_url(settings.database_url)
+    with database_errors(target):
+        engine = create_database_engine(settings.database_url)
+        try:
+            before, after = upgrade_schema(engine)
+        finally:
+            engine.dispose()
+    if before == after:
+        print(f"The schema of {visible_text(target)} is up to date ({after}).")
+    else:
+        print(
+            f"Upgraded the schema of {visible_text(target)} from {before or 'nothing'} to {after}."
+        )
     return DONE
 
 
