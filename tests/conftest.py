@@ -20,6 +20,7 @@ from app.core.config import SecuritySettings, Settings
 from app.services.accounts import AccountService
 from app.services.database import Database, open_database
 from app.services.tokens import TokenStore
+from tests.galera import GaleraCluster, start_cluster
 
 MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
 DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
@@ -55,7 +56,7 @@ def _isolate_user_files(
     monkeypatch.delenv("STRONGROOM_CONFIG_DIR", raising=False)
 
 
-MARIADB_FIXTURES = {"mariadb_server", "mariadb_url", "throwaway_mariadb"}
+MARIADB_FIXTURES = {"mariadb_server", "mariadb_url", "throwaway_mariadb", "galera", "galera_db"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -242,3 +243,27 @@ def throwaway_mariadb(tmp_path: Path) -> Iterator[ThrowawayMariaDB]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def galera() -> Iterator[GaleraCluster]:
+    """A throwaway 3-node Galera cluster for the whole run (see tests/galera.py)."""
+    cluster = start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def galera_db(galera: GaleraCluster) -> Iterator[str]:
+    """A fresh database on the cluster, made through node 1; its name."""
+    name = f"strongroom_{secrets.token_hex(4)}"
+    galera.sql(0, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    try:
+        yield name
+    finally:
+        for node in range(len(galera.nodes)):
+            if galera.nodes[node].process is not None:
+                galera.sql(node, f"DROP DATABASE IF EXISTS {name}")
+                break
