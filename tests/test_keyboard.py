@@ -69,6 +69,24 @@ async def test_keys_typed_faster_than_the_screen_draws_land_in_their_fields(
         assert app.screen.query_one("#password", Input).value == "z"
 
 
+async def test_ctrl_s_right_after_typing_saves_every_key_typed(settings: Settings) -> None:
+    """A paste or a fast typist: Ctrl+S (a priority binding) arrives while the title field has
+    not yet taken the keys before it; the saved title still has all of them."""
+    seed(settings, ItemDraft("Thing"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        for key in [*"GitHub", "ctrl+s"]:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert app.active is not None
+        titles = [item.title for item in app.backend.vault().list_items(app.active)]
+        assert titles == ["GitHub", "Thing"]
+
+
 async def test_every_button_of_the_item_form_is_reached_by_tab(settings: Settings) -> None:
     seed(settings, ItemDraft("Thing"))
     app = make_app(settings)

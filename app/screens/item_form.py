@@ -139,6 +139,15 @@ class ItemFormScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        # Ctrl+S is a priority binding: it runs before the focused field has handled the keys
+        # typed just before it (a paste, a fast typist, auto-type). Saving from that field's
+        # own queue, after them, saves what was typed rather than most of it.
+        if self.focused is not None and self.focused is not self:
+            self.focused.call_later(self._save)
+        else:
+            self._save()
+
+    def _save(self) -> None:
         if self.busy:
             return
         self.query_one("#error", Static).display = False
