@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
@@ -61,9 +62,10 @@ def stylesheet_paths() -> list[Path]:
 class DatabaseReconnected(Message):
     """The database's host went away and the next one answered (posted from a worker)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, old: str, new: str) -> None:
         super().__init__()
-        self.host = host
+        self.old = old
+        self.new = new
 
 
 class StrongroomApp(AccountFlow, VaultFlow):
@@ -98,6 +100,7 @@ class StrongroomApp(AccountFlow, VaultFlow):
         self._asked_by = {}
         self._login_hint: str | None = None
         self._terminal_safe = TerminalSafe()
+        self._database_notice: str | None = None
         self.init_vault_flow()
         backend.on_reconnect = self._reconnected
 
@@ -115,12 +118,14 @@ class StrongroomApp(AccountFlow, VaultFlow):
                 yield LoadingIndicator(id="starting-indicator")
                 yield Static("Opening your vault database…", id="starting")
 
-    def _reconnected(self, host: str) -> None:
+    def _reconnected(self, old: str, new: str) -> None:
         """Called by the worker whose connection moved to another host."""
-        self.post_message(DatabaseReconnected(host))
+        self.post_message(DatabaseReconnected(old, new))
 
     def on_database_reconnected(self, message: DatabaseReconnected) -> None:
-        self.notify(f"Reconnected to the database at {message.host}.", markup=False)
+        notice = f"The database at {message.old} did not answer; using {message.new}."
+        self.notify(notice, severity="warning", markup=False)
+        self._database_notice = notice
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.height < self.SHORT_ROWS, "-short")
@@ -161,8 +166,14 @@ class StrongroomApp(AccountFlow, VaultFlow):
         markup: bool = True,
     ) -> None:
         """One notice at a time: a new one replaces the last instead of piling up over the
-        detail pane. (Called on the UI thread only; workers post messages.)"""
+        detail pane. (Called on the UI thread only; workers post messages.)
+
+        A database failover's notice is not lost that way: it rides along with the next one
+        (the save that moved to another node says so below its own result)."""
         self.clear_notifications()
+        if self._database_notice is not None:
+            extra, self._database_notice = self._database_notice, None
+            message = f"{message}\n{escape(extra) if markup else extra}"
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_press_focused(self) -> None:

@@ -25,6 +25,8 @@ from app.services.tokens import TokenStore
 from app.services.vault import VaultService
 from tests.conftest import FAST_SECURITY, STRONG_PASSWORD
 from tests.galera import GaleraCluster
+from tests.pilot import seed
+from tests.terminal import terminal, write_config
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.galera]
 
@@ -245,8 +247,8 @@ def test_a_killed_node_moves_the_next_save_to_another_and_catches_up(
         security=FAST_SECURITY,
     )
     backend = Backend(settings, device_label="galera test")
-    switched: list[str] = []
-    backend.on_reconnect = switched.append
+    switched: list[tuple[str, str]] = []
+    backend.on_reconnect = lambda old, new: switched.append((old, new))
     backend.accounts().register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
     active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
     vault = backend.vault()
@@ -258,7 +260,7 @@ def test_a_killed_node_moves_the_next_save_to_another_and_catches_up(
             "after the crash",
             "before the crash",
         ]
-        assert switched == [galera.nodes[1].address]
+        assert switched == [(galera.nodes[0].address, galera.nodes[1].address)]
         log = settings.security_log_path.read_text()
         assert "database_failover" in log
         assert galera.nodes[1].address in log
@@ -296,3 +298,38 @@ def _wait_not_ready(galera: GaleraCluster, node: int) -> None:
     while galera.status(node, "wsrep_ready") != "OFF":
         assert time.monotonic() < deadline, "the isolated node stayed ready"
         time.sleep(0.1)
+
+
+def test_in_a_terminal_a_killed_node_is_a_notice_not_a_failure(
+    galera: GaleraCluster, galera_db: str, tmp_path: Path
+) -> None:
+    """The installed app, in tmux at 80x24, on all three nodes: kill -9 the node it is using,
+    add an item, and the screen shows the item saved and which node took over."""
+    settings = Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url=galera.url(0, 1, 2, database=galera_db),
+        security=FAST_SECURITY,
+    )
+    seed(settings, ItemDraft("Before the crash", password="one"))
+    write_config(settings)
+    try:
+        with terminal(settings, 80, 24) as term:
+            term.launch()
+            term.wait_for("Before the crash")
+            galera.kill(0)
+            term.keys("C-n")
+            term.wait_for("New item")
+            term.type("After the crash")
+            term.keys("C-s")
+            # The save's own notice, and below it which node took over.
+            term.wait_for("Saved 'After the crash'.", timeout=30)
+            screen = term.screen()
+            assert f"using {galera.nodes[1].address}." in screen
+            assert "cannot be reached" not in screen
+            assert "Traceback" not in screen
+    finally:
+        if galera.nodes[0].process is None:
+            galera.restart(0)
+    rows = galera.sql(0, "SELECT COUNT(*) FROM items", galera_db)
+    assert rows == [(2,)]

@@ -32,7 +32,7 @@ class Backend:
         self._accounts: AccountService | None = None
         self._vault: VaultService | None = None
         # Called (from the worker that noticed) when the database moves to another host.
-        self.on_reconnect: Callable[[str], None] | None = None
+        self.on_reconnect: Callable[[str, str], None] | None = None
 
     def login_hint(self) -> str | None:
         """The username to offer on an immediate login form, before the database is open.
@@ -64,7 +64,7 @@ class Backend:
         """A node went away and the next one answered: say so, quietly."""
         self.security_log().record("database_failover", None, f"from {old} to {new}")
         if self.on_reconnect is not None:
-            self.on_reconnect(new)
+            self.on_reconnect(old, new)
 
     def accounts(self) -> AccountService:
         """The account service, connecting and migrating the database the first time."""
