@@ -23,13 +23,16 @@ HOSTILE = f"{ESC}]52;c;ZXZpbA=={ESC}\\Evil{ESC}[2J"  # an OSC 52 copy and a scre
 
 
 def strongroom(
-    settings: Settings, *args: str, stdin: str | None = None
+    settings: Settings, *args: str, stdin: str | None = None, config_head: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """The installed command, with the test's folders and database and nothing on argv that
-    is secret; ``stdin`` is piped (not a terminal), as a script would."""
+    is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
+    top-level lines for config.toml."""
     if not STRONGROOM.exists():
         pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
     write_config(settings)
+    config = settings.config_dir / "config.toml"
+    config.write_text(config_head + config.read_text())
     command = [
         str(STRONGROOM),
         "--config-dir",
@@ -241,3 +244,34 @@ def test_add_edit_and_rm(vault: Settings) -> None:
     assert removed.returncode == 0
     gone = strongroom(vault, "get", "Mail", stdin=STRONG_PASSWORD + "\n")
     assert gone.returncode == 1
+
+
+def test_db_upgrade_as_a_deploy_step(settings: Settings) -> None:
+    """With migrate_on_start = false an older schema is an error naming `strongroom db
+    upgrade`, which brings it up to date (and says so), once."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.services.database import MIGRATIONS_PACKAGE, SCHEMA_HEAD, create_database_engine
+
+    engine = create_database_engine(settings.database_url)
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_PACKAGE)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005_vault_key_check")
+    engine.dispose()
+    manual = "migrate_on_start = false\n"
+
+    refused = strongroom(settings, "status", config_head=manual)
+    assert refused.returncode == 5
+    one_clean_line(refused.stderr)
+    assert "0005_vault_key_check" in refused.stderr
+    assert "strongroom db upgrade" in refused.stderr
+
+    upgraded = strongroom(settings, "db", "upgrade", config_head=manual)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"from 0005_vault_key_check to {SCHEMA_HEAD}" in upgraded.stdout
+    again = strongroom(settings, "db", "upgrade", config_head=manual)
+    assert f"is up to date ({SCHEMA_HEAD})" in again.stdout
+    assert strongroom(settings, "status", config_head=manual).returncode == 4  # no one yet

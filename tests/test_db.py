@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -100,3 +102,75 @@ def test_unwritable_sqlite_location_is_explained(tmp_path: Path) -> None:
 def test_describe_url_masks_the_password() -> None:
     assert describe_url("mysql://u:pw@h/d") == "mysql://u:***@h/d"
     assert describe_url("::::") == "(unreadable database URL)"
+
+
+def _instance_opens(url: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        open_database(url).dispose()
+        results.put("ok")
+    except Exception as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_two_instances_creating_the_schema_at_once(database_url: str) -> None:
+    """Two processes start on an empty database at the same moment: both open it, and the
+    schema is made once (on one server the second waits for the first's lock)."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    barrier, results = spawn.Barrier(2), spawn.Queue()
+    instances = [
+        spawn.Process(target=_instance_opens, args=(database_url, barrier, results))
+        for _ in range(2)
+    ]
+    for instance in instances:
+        instance.start()
+    outcomes = [results.get(timeout=120) for _ in instances]
+    for instance in instances:
+        instance.join(timeout=30)
+    assert outcomes == ["ok", "ok"]
+    database = open_database(database_url)
+    assert current_revision(database.engine) == SCHEMA_HEAD
+    database.dispose()
+
+
+@pytest.mark.mariadb
+def test_a_host_that_does_not_answer_is_passed_over(mariadb_url: str) -> None:
+    """The first host in the list refuses connections: the next one is used, and the switch
+    is reported (the app shows it, the security log records it)."""
+    from sqlalchemy.engine import make_url
+
+    from app.services.cluster import hosts_of
+
+    url = make_url(mariadb_url)
+    ((host, port),) = hosts_of(url)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = closed.getsockname()[1]  # nothing listens once this closes
+    listed = url.set(host=None, port=None).update_query_dict(
+        {"host": f"127.0.0.1:{dead},{host}:{port}"}
+    )
+    switched: list[tuple[str, str]] = []
+    database = open_database(
+        listed.render_as_string(hide_password=False),
+        on_switch=lambda old, new: switched.append((old, new)),
+    )
+    try:
+        assert current_revision(database.engine) == SCHEMA_HEAD
+    finally:
+        database.dispose()
+    assert switched == [(f"127.0.0.1:{dead}", f"{host}:{port}")]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mariadb+mariadbconnector://u@/s?host=db1:port",
+        "mariadb+mariadbconnector://u@db1,,db2:3306/s",
+    ],
+)
+def test_a_host_list_that_cannot_be_read_is_explained(url: str) -> None:
+    with pytest.raises(DatabaseUnavailable) as refused:
+        open_database(url)
+    assert "port" in refused.value.message or "empty" in refused.value.message

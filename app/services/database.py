@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,9 +54,20 @@ class Database:
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL is a property of the file, set by its first connection. Setting it needs the file
+    # alone for a moment and does not wait for busy_timeout: a second instance starting at the
+    # same moment is told "database is locked" at once, so it asks again, briefly.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
     cursor.close()
 
 
@@ -80,7 +93,8 @@ def create_database_engine(url: str, on_switch: SwitchListener | None = None) ->
                 if not path.exists() and not path.is_symlink():
                     # Created owner-only before SQLite opens it.
                     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
-                    os.close(os.open(path, flags, 0o600))
+                    with contextlib.suppress(FileExistsError):  # another instance, just now
+                        os.close(os.open(path, flags, 0o600))
                 problem = tamper_problem(path.lstat())
                 if problem is not None:
                     raise DatabaseUnavailable(
@@ -217,6 +231,17 @@ def _wait_for_head(engine: Engine) -> bool:
 class SchemaBehind(DatabaseUnavailable):
     """The schema is older than this Strongroom, and upgrading at start-up is turned off."""
 
+    def __init__(self, target: str, revision: str | None) -> None:
+        super().__init__(
+            target,
+            f"its schema is at {revision or 'nothing yet'}; this Strongroom needs {SCHEMA_HEAD}.",
+            "Upgrade it with: strongroom db upgrade (migrate_on_start is off in the config file).",
+        )
+        self.message = (
+            f"The database ({target}) needs a schema upgrade: {self.reason} "
+            "Run: strongroom db upgrade"
+        )
+
 
 def open_database(
     url: str, *, migrate: bool = True, on_switch: SwitchListener | None = None
@@ -230,13 +255,7 @@ def open_database(
         if revision != SCHEMA_HEAD:
             if not migrate:
                 engine.dispose()
-                raise SchemaBehind(
-                    target,
-                    f"its schema is at {revision or 'nothing yet'}, and this Strongroom needs "
-                    f"{SCHEMA_HEAD}.",
-                    "Upgrade it with: strongroom db upgrade (migrate_on_start is off in the "
-                    "config file).",
-                )
+                raise SchemaBehind(target, revision)
             upgrade_schema(engine)
     except DBAPIError as error:
         engine.dispose()
