@@ -110,6 +110,37 @@ def test_the_database_password_can_come_from_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("url", "hosts"),
+    [
+        (
+            "mariadb+mariadbconnector://strongroom@db1,db2,db3:3307/strongroom",
+            [("db1", 3307), ("db2", 3307), ("db3", 3307)],
+        ),
+        (
+            "mariadb+mariadbconnector://strongroom@/strongroom?host=db1:3306,db2:3307",
+            [("db1", 3306), ("db2", 3307)],
+        ),
+    ],
+    ids=["hosts on one port", "host= with ports"],
+)
+def test_several_hosts_take_the_password_file_too(
+    tmp_path: Path, url: str, hosts: list[tuple[str, int]]
+) -> None:
+    """A cluster's URL names every node; the password still comes from the file."""
+    from sqlalchemy.engine import make_url
+
+    from app.services.cluster import hosts_of
+
+    secret = tmp_path / "db_password"
+    secret.write_text("cluster-secret\n")
+    secret.chmod(0o600)
+    config_dir = write(tmp_path, f"database_url = \"{url}\"\ndatabase_password_file = '{secret}'\n")
+    parsed = make_url(load_settings(config_dir, tmp_path / "d", environ={}).database_url)
+    assert (parsed.username, parsed.password) == ("strongroom", "cluster-secret")
+    assert hosts_of(parsed) == hosts
+
+
+@pytest.mark.parametrize(
     ("url", "content", "message"),
     [
         ("mariadb+mariadbconnector://strongroom@db/s", "", "is empty"),
