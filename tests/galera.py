@@ -8,6 +8,7 @@ up by incremental state transfer instead of copying everything.
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
 import shutil
@@ -23,6 +24,16 @@ import pytest
 
 PROVIDER = Path("/usr/lib/galera/libgalera_smm.so")
 MARIADBD = Path("/usr/sbin/mariadbd")
+DOCUMENTED_SETTINGS = Path(__file__).resolve().parent.parent / "docs" / "galera.cnf"
+
+
+def documented_settings(**overrides: str) -> list[str]:
+    """docs/galera.cnf, the settings the compose example gives each node, as mariadbd options
+    (with these overrides for a cluster on 127.0.0.1)."""
+    parser = configparser.ConfigParser()
+    parser.read(DOCUMENTED_SETTINGS)
+    settings = {**dict(parser["galera"]), **overrides}
+    return [f"--{name.replace('_', '-')}={value}" for name, value in settings.items()]
 
 
 def free_ports(count: int) -> list[int]:
@@ -169,19 +180,16 @@ class GaleraCluster:
             f"--socket={node.root / 'mariadb.sock'}",
             f"--pid-file={node.root / 'mariadb.pid'}",
             *([f"--user={self._user}"] if self._user else []),
-            "--innodb-buffer-pool-size=64M",
             "--innodb-log-file-size=32M",
-            "--binlog-format=ROW",
-            "--innodb-autoinc-lock-mode=2",
             "--skip-log-bin",
-            "--wsrep-on=ON",
-            f"--wsrep-provider={PROVIDER}",
-            "--wsrep-cluster-name=strongroom-test",
-            f"--wsrep-cluster-address=gcomm://{gcomm}",
+            *documented_settings(
+                wsrep_cluster_address=f"gcomm://{gcomm}",
+                # The official image has mariadb-backup; Debian's server here has rsync.
+                wsrep_sst_method="rsync",
+            ),
             f"--wsrep-node-address=127.0.0.1:{node.gcomm_port}",
             f"--wsrep-node-name=node{node.index + 1}",
             f"--wsrep-provider-options={options}",
-            "--wsrep-sst-method=rsync",
             f"--wsrep-sst-receive-address=127.0.0.1:{node.sst_port}",
         ]
 

@@ -66,3 +66,38 @@ def test_dockerfile_installs_the_mariadb_extra_and_runs_unprivileged() -> None:
     assert "pip install --no-cache-dir '.[mariadb]'" in dockerfile
     assert "USER strongroom" in dockerfile
     assert 'ENTRYPOINT ["strongroom"]' in dockerfile
+
+
+def test_the_galera_example_runs_three_nodes_with_the_tested_settings() -> None:
+    """docs/galera-compose.yaml: three nodes of the pinned official image, each with the
+    settings in docs/galera.cnf (which tests/galera.py starts its cluster with), only the first
+    forming the cluster, and Strongroom given every node in its URL."""
+    import configparser
+
+    from sqlalchemy.engine import make_url
+
+    from app.services.cluster import hosts_of
+
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "docs" / "galera-compose.yaml").read_text())
+    services = compose["services"]
+    nodes = sorted(name for name in services if name.startswith("galera"))
+    assert nodes == ["galera1", "galera2", "galera3"]
+    settings = configparser.ConfigParser()
+    settings.read(ROOT / "docs" / "galera.cnf")
+    galera = settings["galera"]
+    assert galera["wsrep_cluster_address"] == "gcomm://" + ",".join(nodes)
+    assert galera["binlog_format"] == "ROW"
+    assert galera["innodb_autoinc_lock_mode"] == "2"
+    for name in nodes:
+        node = services[name]
+        assert node["image"] == load_compose()["services"]["mariadb"]["image"]
+        assert "./galera.cnf:/etc/mysql/conf.d/galera.cnf:ro" in node["volumes"]
+        assert "--galera_online" in node["healthcheck"]["test"]
+        assert f"--wsrep-node-name={name}" in node["command"]
+        assert ("--wsrep-new-cluster" in node["command"]) == (name == "galera1")
+        # The state transfer's password comes from a mounted file, never the command line.
+        assert not any("sst-auth" in part for part in node["command"])
+    app = services["strongroom"]
+    url = make_url(app["environment"]["STRONGROOM_DATABASE_URL"])
+    assert [host for host, _ in hosts_of(url)] == nodes
+    assert app["environment"]["STRONGROOM_DATABASE_PASSWORD_FILE"] == "/run/secrets/db_password"
