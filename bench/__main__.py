@@ -8,7 +8,8 @@
 4. per-keystroke filter and repaint while typing in the search box;
 5. resident memory with the vault unlocked;
 6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
-7. KeePassXC's command line on the same items (skipped with a note when it is not installed).
+7. on a throwaway 3-node Galera cluster, listing the vault and one save, against one server;
+8. KeePassXC's command line on the same items (skipped with a note when it is not installed).
 
 All measures of one kind run alternately in the same run, so their ratios hold on a noisy
 machine. ``--smoke`` runs everything on a tiny data set, to check that the benchmark works.
@@ -26,10 +27,12 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import keepass
+from bench.galera import measure_galera
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
 from bench.startup import measure_launch, stop_server
 from bench.vault import MARIADB_URL, measure_backend
+from tests.galera import missing as galera_missing
 
 LAUNCH_RATIO = Target("<= 1.25x bare Textual", lambda r: r.median <= 1.25)
 REMEMBERED = Target("< 1000 ms", lambda r: r.median < 1000)
@@ -37,6 +40,9 @@ UNLOCK_BEYOND_KDF = Target("<= 300 ms", lambda r: r.median <= 300)
 KEYSTROKE = Target("p95 <= 16 ms", lambda r: r.p95 <= 16)
 MEMORY = Target("< 150 MiB", lambda r: r.median < 150)
 SCALE_RATIO = Target("<= 1.2x empty database", lambda r: r.median <= 1.2)
+# A list is one read on any node; a save adds one certification round trip to the cluster.
+GALERA_LIST = Target("<= 1.25x one server", lambda r: r.median <= 1.25)
+GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
 
 
 def machine() -> dict[str, object]:
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     rows: list[Row] = []
     raw: dict[str, object] = {}
 
-    print("1/5 launch to the login prompt", file=sys.stderr)
+    print("1/6 launch to the login prompt", file=sys.stderr)
     launch = {
         name: [v * 1000 for v in values]
         for name, values in measure_launch(args.launch_runs).items()
@@ -109,7 +115,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     kdf: list[float] = []
     for number, backend in enumerate(backends, 1):
         print(
-            f"2/5 vault at {args.items} items on {backend} ({number}/{len(backends)})",
+            f"2/6 vault at {args.items} items on {backend} ({number}/{len(backends)})",
             file=sys.stderr,
         )
         samples = measure_backend(backend, args.items, args.runs)
@@ -143,7 +149,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
 
     if args.scale_users and "mariadb" in backends:
         print(
-            f"3/5 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
+            f"3/6 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
             file=sys.stderr,
         )
         scale = measure_scale(args.items, args.runs, args.scale_users, args.scale_items)
@@ -167,18 +173,41 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 )
             )
 
+    if args.galera and "mariadb" in backends and galera_missing() is not None:
+        print(f"4/6 Galera skipped: {galera_missing()}", file=sys.stderr)
+    elif args.galera and "mariadb" in backends:
+        print(
+            f"4/6 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
+        )
+        galera = measure_galera(args.items, args.runs)
+        raw["galera"] = galera
+        group = f"Galera, 3 nodes on this machine, {args.items} items"
+        for measure, target in (("list + decrypt", GALERA_LIST), ("one save", GALERA_SAVE)):
+            rows.append(row(group, f"{measure}, one server", "mariadb", galera["single"][measure]))
+            rows.append(row(group, f"{measure}, Galera", "galera", galera["galera"][measure]))
+            rows.append(
+                row(
+                    group,
+                    f"{measure}: Galera / one server",
+                    "galera",
+                    ratio(galera["galera"][measure], galera["single"][measure]),
+                    unit="x",
+                    target=target,
+                )
+            )
+
     if args.peer and keepass.available():
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
-        print(f"4/5 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
+        print(f"5/6 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
         peer = keepass.measure_keepass(args.items, args.runs, kdf_ms)
         raw["keepassxc"] = {"kdf_ms": kdf_ms, **peer}
         group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
         for measure, values in peer.items():
             rows.append(row(group, measure, "kdbx", values))
     elif args.peer:
-        print("4/5 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
+        print("5/6 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
     stop_server()
-    print("5/5 done", file=sys.stderr)
+    print("6/6 done", file=sys.stderr)
     return rows, raw
 
 
@@ -193,6 +222,7 @@ def main() -> None:
     parser.add_argument("--scale-users", type=int, default=1000)
     parser.add_argument("--scale-items", type=int, default=1000, help="items per other user")
     parser.add_argument("--no-peer", dest="peer", action="store_false")
+    parser.add_argument("--no-galera", dest="galera", action="store_false")
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the benchmark")
     args = parser.parse_args()

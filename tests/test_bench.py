@@ -60,6 +60,10 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
                 assert row["met"] is None
     assert rows[("Strongroom / bare", "sqlite")]["unit"] == "x"
     assert any(measure.endswith("full / empty") for measure, _ in rows)
+    for measure in ("list + decrypt", "one save"):
+        galera = rows[(f"{measure}: Galera / one server", "galera")]
+        assert galera["unit"] == "x"
+        assert galera["met"] is TARGETS[galera["target"]].check(Row(**galera))
     if shutil.which("keepassxc-cli"):
         assert rows[("keepassxc-cli open: one search", "kdbx")]["median"] > 0
     assert document["machine"]["cpus"] == os.cpu_count()
