@@ -333,3 +333,36 @@ def test_in_a_terminal_a_killed_node_is_a_notice_not_a_failure(
             galera.restart(0)
     rows = galera.sql(0, "SELECT COUNT(*) FROM items", galera_db)
     assert rows == [(2,)]
+
+
+def test_a_save_on_one_node_is_seen_at_once_on_another(
+    galera: GaleraCluster, galera_db: str, tmp_path: Path
+) -> None:
+    """Galera applies a commit on the other nodes a moment after it returns: without
+    wsrep_sync_wait, a read there right away can miss it (an import of 300 items, here, is
+    still being applied). Each of 40 imports is seen whole by the very next read elsewhere."""
+    active = alice(galera.node_url(0, galera_db), tmp_path)
+    writer = vault_on(galera.node_url(0, galera_db))
+    reader = vault_on(galera.node_url(1, galera_db))
+    batch = [ItemDraft(f"item {number}", password="x" * 40) for number in range(300)]
+    missed = 0
+    for round_number in range(1, 41):
+        writer.add_many(active, batch)
+        count, _, _ = reader.fingerprint(active)
+        missed += count != round_number * len(batch)
+    assert missed == 0
+
+
+def test_sync_wait_is_on_for_a_galera_node_only(
+    galera: GaleraCluster, galera_db: str, mariadb_url: str
+) -> None:
+    from sqlalchemy import text
+
+    for url, expected in ((galera.url(database=galera_db), 1), (mariadb_url, 0)):
+        database = open_database(url)
+        try:
+            with database.engine.connect() as connection:
+                value = connection.execute(text("SELECT @@SESSION.wsrep_sync_wait")).scalar_one()
+        finally:
+            database.dispose()
+        assert int(value) == expected, url

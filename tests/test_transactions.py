@@ -148,3 +148,15 @@ def test_an_edit_whose_commit_was_lost_is_saved_not_a_conflict(
     assert saved.password == "second"
     assert saved.version == item.version + 1  # applied once
     assert [entry.password for entry in vault.history(alice, item.id)] == ["first"]
+
+
+def test_a_registration_whose_commit_was_lost_is_not_called_taken(
+    accounts: AccountService, database: Database, lose_next_commit: list[bool]
+) -> None:
+    """The account was made; the retry finds it is its own (same verifier), not someone else's."""
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    assert not lose_next_commit[0]
+    with database.engine.connect() as connection:
+        count = connection.execute(text("SELECT COUNT(*) FROM users")).scalar_one()
+    assert count == 1
+    assert accounts.login("alice", STRONG_PASSWORD, remember=False).username == "alice"
