@@ -20,7 +20,7 @@ command line 60 ms, more than half of a ``strongroom get``.
 
 from __future__ import annotations
 
-import random
+import secrets
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -36,6 +36,8 @@ SERIALIZATION_SQLSTATE = "40001"
 ATTEMPTS = 12
 FIRST_PAUSE = 0.005
 LONGEST_PAUSE = 0.4
+# The os's generator, as everywhere in Strongroom (``random`` is kept out by a test).
+_JITTER = secrets.SystemRandom()
 
 
 def error_code(error: BaseException) -> int | None:
@@ -57,7 +59,7 @@ def should_retry(error: DBAPIError) -> bool:
 def pause(attempt: int) -> float:
     """Exponential backoff with full jitter: concurrent losers spread out instead of colliding
     again in step."""
-    return random.uniform(0, min(LONGEST_PAUSE, FIRST_PAUSE * (2**attempt)))  # noqa: S311 (timing, not a secret)
+    return _JITTER.uniform(0, min(LONGEST_PAUSE, FIRST_PAUSE * (2**attempt)))
 
 
 def run_in_transaction(
