@@ -95,6 +95,26 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
     generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
 
+    helper = command(
+        "git-credential",
+        "git's credential helper "
+        "(git config --global credential.helper 'strongroom git-credential')",
+    )
+    helper.add_argument(
+        "action",
+        choices=["get", "store", "erase"],
+        help="get: answer from the item whose URL has git's host; store: save what git used "
+        "(a new item, or the item's new password); erase: move a rejected one to the trash",
+    )
+
+    shells = commands.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish (see the README)",
+        description="Print the completion script for a shell.",
+    )
+    shells.add_argument("shell", choices=["bash", "zsh", "fish"])
+    shells.set_defaults(root=parser)
+
     schema = commands.add_parser(
         "db", help="the database's schema", description="Upgrade the database's schema."
     )
@@ -134,6 +154,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return generate(args)
         if args.command == "db":
             return upgrade_database(settings)
+        if args.command == "completion":
+            from app.completion import script
+
+            sys.stdout.write(script(args.shell, args.root, FIELDS))
+            return DONE
         from app.services.backend import Backend
 
         backend = Backend(settings, device_label="command line")
@@ -178,9 +203,28 @@ def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
     return line.rstrip("\r\n")
 
 
-def read_master_password(username: str) -> str:
-    missing = Exit(LOCKED, "No master password on standard input.")
-    return read_secret(f"Master password for {visible_text(username)}: ", missing)
+def read_master_password(username: str, *, stdin: bool = True) -> str:
+    """The master password: typed on the terminal, or (``stdin``) the first line of a piped
+    standard input. Without ``stdin`` (standard input is another program's, git's say) only
+    the terminal is asked, and without one the vault stays locked (exit 4)."""
+    prompt = f"Master password for {visible_text(username)}: "
+    if not stdin:
+        if not has_terminal():
+            raise Exit(LOCKED, "The vault is locked and there is no terminal to ask on.")
+        import getpass
+
+        return getpass.getpass(prompt)  # from /dev/tty, whatever standard input is
+    return read_secret(prompt, Exit(LOCKED, "No master password on standard input."))
+
+
+def has_terminal() -> bool:
+    import os
+
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
 
 
 def generated(*, length: int, words: int | None, symbols: bool = True) -> str:
@@ -211,9 +255,11 @@ def new_password(args: argparse.Namespace, title: str) -> str:
     )
 
 
-def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
+def open_session(
+    args: argparse.Namespace, backend: Backend, *, stdin: bool = True
+) -> ActiveSession:
     """This device's session, unlocked: remembered, or opened with the master password for
-    this command only (a locked session stays locked)."""
+    this command only (a locked session stays locked). ``stdin``: see read_master_password."""
     accounts = backend.accounts()
     state = accounts.startup()
     session = state.session
@@ -227,18 +273,24 @@ def open_session(args: argparse.Namespace, backend: Backend) -> ActiveSession:
             raise Exit(LOCKED, "Not logged in on this device: run strongroom to log in.")
         if args.no_input:
             raise Exit(LOCKED, f"Not logged in as {username} on this device (--no-input).")
-        return accounts.login(username, read_master_password(username), remember=False)
-    return unlock_with_password(args, backend, session, keep_unlocked=False)
+        password = read_master_password(username, stdin=stdin)
+        return accounts.login(username, password, remember=False)
+    return unlock_with_password(args, backend, session, keep_unlocked=False, stdin=stdin)
 
 
 def unlock_with_password(
-    args: argparse.Namespace, backend: Backend, session: ActiveSession, *, keep_unlocked: bool
+    args: argparse.Namespace,
+    backend: Backend,
+    session: ActiveSession,
+    *,
+    keep_unlocked: bool,
+    stdin: bool = True,
 ) -> ActiveSession:
     """Ask for the master password and open ``session``'s vault: for this command only, or
     (``keep_unlocked``) for this device, as unlocking in the app does."""
     if args.no_input:
         raise Exit(LOCKED, "The vault is locked (--no-input).")
-    password = read_master_password(session.username)
+    password = read_master_password(session.username, stdin=stdin)
     session_id = session.session_id if keep_unlocked else None
     try:
         return backend.accounts().unlock(session.user_id, session_id, password)
@@ -426,6 +478,62 @@ def generate(args: argparse.Namespace) -> int:
     return DONE
 
 
+def git_credential(args: argparse.Namespace, backend: Backend) -> int:
+    """git's credential helper: standard input is git's request (git-credential(1))."""
+    from app.core.credential import CredentialError, parse_request, reply, serves
+
+    try:
+        request = parse_request(sys.stdin.read() if sys.stdin is not None else "")
+    except CredentialError as error:
+        raise Exit(USAGE, str(error)) from None
+    session = open_session(args, backend, stdin=False)  # stdin was git's
+    vault = backend.vault()
+    matches = [item for item in vault.list_items(session) if not item.error]
+    matches = [item for item in matches if serves(item, request)]
+    where = visible_text(request.host)
+    if len(matches) > 1 and args.action != "erase":
+        lines = [f"{len(matches)} items are for {where}; git's username picks one:"]
+        lines += [f"  id:{item.id}\t{visible_text(item.title)}" for item in matches]
+        raise Exit(AMBIGUOUS, "\n".join(lines))
+    log = backend.security_log()
+    if args.action == "get":
+        if not matches:
+            raise Exit(NOT_FOUND, f"No item is for {where}.")
+        item = matches[0]
+        try:
+            answer = reply(item.username, item.password)
+        except CredentialError as error:
+            raise Exit(NOT_FOUND, str(error)) from None
+        log.record("item_read", session.username, f"item {item.id}, git credential")
+        sys.stdout.write(answer)
+        return DONE
+    if args.action == "store":
+        if not request.password:
+            return DONE
+        if not matches:
+            from app.core.items import ItemDraft
+
+            draft = ItemDraft(request.host, request.username, request.password, urls=(request.url,))
+            item = vault.add(session, draft)
+            print(f"Saved git's login for {where} as id:{item.id}.", file=sys.stderr)
+        elif matches[0].password != request.password:
+            from dataclasses import replace
+
+            item = matches[0]
+            vault.update(
+                session, item.id, item.version, replace(item.draft(), password=request.password)
+            )
+            print(f"Saved git's new password for {where} (id:{item.id}).", file=sys.stderr)
+        return DONE
+    # erase: git was refused with this password; the items holding it go to the trash (30
+    # days restorable), never one with another password.
+    for item in matches:
+        if request.password and item.password == request.password:
+            vault.trash(session, item.id)
+            print(f"git was refused: moved id:{item.id} to the trash.", file=sys.stderr)
+    return DONE
+
+
 def upgrade_database(settings: Settings) -> int:
     """`strongroom db upgrade`: safe to run from several places at once (see upgrade_schema)."""
     from app.services.database import (
@@ -499,6 +607,7 @@ def logout(args: argparse.Namespace, backend: Backend) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Backend], int]] = {
+    "git-credential": git_credential,
     "get": get,
     "ls": ls,
     "totp": totp,
