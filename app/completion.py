@@ -1,0 +1,208 @@
+"""Shell completion for bash, zsh and fish, made from the command line's own parser.
+
+``strongroom completion SHELL`` prints the script; the README says where each shell loads it.
+Commands, options and their fixed values come from the parser, so they never drift from it.
+The QUERY of ``get``, ``totp``, ``edit`` and ``rm`` completes to item titles, read with
+``strongroom ls --no-input`` (nothing when the vault is locked: completion never asks for the
+master password). Titles come from a database that others may write, so no script lets a shell
+expand one: bash filters them with a plain prefix match and ``printf %q`` (never ``compgen -W``,
+which would run a ``$(...)`` inside a title), zsh and fish take them as literal candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+SHELLS = ("bash", "zsh", "fish")
+TITLE_COMMANDS = ("get", "totp", "edit", "rm")
+TITLES = "strongroom ls --no-input 2>/dev/null | cut -f1"
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    options: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)  # option -> its fixed values
+    arguments: list[str] = field(default_factory=list)  # a positional's fixed values
+
+
+def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[Command]:
+    """Every subcommand of ``parser``, with its options and their fixed values."""
+    subparsers = next(
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    )
+    helps = {choice.dest: choice.help or "" for choice in subparsers._choices_actions}
+    found = []
+    for name, sub in subparsers.choices.items():
+        command = Command(name, helps.get(name, ""))
+        for action in sub._actions:
+            if action.option_strings:
+                command.options.extend(action.option_strings)
+                choices = fields if action.dest == "field" else action.choices
+                for option in action.option_strings:
+                    if choices:
+                        command.values[option] = [str(choice) for choice in choices]
+            elif action.choices:
+                command.arguments.extend(str(choice) for choice in action.choices)
+        found.append(command)
+    return found
+
+
+def script(shell: str, parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> str:
+    found = commands(parser, fields)
+    top = [option for action in parser._actions for option in action.option_strings]
+    return {"bash": _bash, "zsh": _zsh, "fish": _fish}[shell](found, top)
+
+
+def _words(words: list[str]) -> str:
+    """Words for a bash or zsh array: options, command names and fixed values only."""
+    return " ".join(words)
+
+
+def _bash(found: list[Command], top: list[str]) -> str:
+    option_cases = "\n".join(
+        f"        {c.name}) candidates=({_words(c.options)}) ;;" for c in found if c.options
+    )
+    value_cases = "\n".join(
+        f'        "{c.name} {option}") candidates=({_words(values)}) ;;'
+        for c in found
+        for option, values in c.values.items()
+    )
+    argument_cases = "\n".join(
+        f"        {c.name}) candidates=({_words(c.arguments)}) ;;" for c in found if c.arguments
+    )
+    return f"""# strongroom completion for bash. Load it from ~/.bashrc:
+#   source <(strongroom completion bash)
+# or save it as ~/.local/share/bash-completion/completions/strongroom
+_strongroom() {{
+    local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
+    local command=${{COMP_WORDS[1]}} word title
+    local -a candidates=()
+    COMPREPLY=()
+    if (( COMP_CWORD == 1 )); then
+        candidates=({_words([c.name for c in found] + top)})
+    elif [[ $cur == -* ]]; then
+        case $command in
+{option_cases}
+        esac
+    else
+        case "$command $prev" in
+{value_cases}
+        esac
+        if (( ${{#candidates[@]}} == 0 )); then
+            case $command in
+                {"|".join(TITLE_COMMANDS)})
+                    # Titles are data: matched as plain text, quoted, never expanded.
+                    while IFS= read -r title; do
+                        [[ $title == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$title")")
+                    done < <({TITLES})
+                    return ;;
+{argument_cases}
+            esac
+        fi
+    fi
+    for word in "${{candidates[@]}}"; do
+        [[ $word == "$cur"* ]] && COMPREPLY+=("$word")
+    done
+}}
+complete -F _strongroom strongroom
+"""
+
+
+def _zsh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _zsh(found: list[Command], top: list[str]) -> str:
+    described = "\n".join(
+        f"        {_zsh_quote(c.name + ':' + c.help.replace(':', chr(92) + ':'))}" for c in found
+    )
+    option_cases = "\n".join(
+        f"        {c.name}) candidates=({_words(c.options)}) ;;" for c in found if c.options
+    )
+    value_cases = "\n".join(
+        f'        "{c.name} {option}") candidates=({_words(values)}) ;;'
+        for c in found
+        for option, values in c.values.items()
+    )
+    argument_cases = "\n".join(
+        f"        {c.name}) candidates=({_words(c.arguments)}) ;;" for c in found if c.arguments
+    )
+    return f"""#compdef strongroom
+# strongroom completion for zsh. Load it from ~/.zshrc (after compinit):
+#   source <(strongroom completion zsh)
+# or save it as _strongroom in a folder of your $fpath.
+_strongroom() {{
+    local -a commands candidates titles
+    commands=(
+{described}
+    )
+    if (( CURRENT == 2 )); then
+        _describe command commands
+        compadd -- {_words(top)}
+        return
+    fi
+    local command=$words[2]
+    if [[ $PREFIX == -* ]]; then
+        case $command in
+{option_cases}
+        esac
+    else
+        case "$command ${{words[CURRENT-1]}}" in
+{value_cases}
+        esac
+        if (( ${{#candidates}} == 0 )); then
+            case $command in
+                {"|".join(TITLE_COMMANDS)})
+                    # Titles are data: literal candidates, never expanded.
+                    titles=(${{(f)"$({TITLES})"}})
+                    compadd -a titles
+                    return ;;
+{argument_cases}
+            esac
+        fi
+    fi
+    compadd -a candidates
+}}
+compdef _strongroom strongroom
+"""
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fish(found: list[Command], top: list[str]) -> str:
+    lines = [
+        "# strongroom completion for fish. Save it as",
+        "#   ~/.config/fish/completions/strongroom.fish",
+        "# (strongroom completion fish > ~/.config/fish/completions/strongroom.fish)",
+        "complete -c strongroom -f",
+    ]
+    for command in found:
+        lines.append(
+            f"complete -c strongroom -n __fish_use_subcommand -a {command.name} "
+            f"-d {_fish_quote(command.help)}"
+        )
+    for option in top:
+        flag = f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}"
+        lines.append(f"complete -c strongroom -n __fish_use_subcommand {flag}")
+    for command in found:
+        seen = f"-n '__fish_seen_subcommand_from {command.name}'"
+        for option in command.options:
+            flag = f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}"
+            values = command.values.get(option)
+            fixed = f" -xa {_fish_quote(' '.join(values))}" if values else ""
+            lines.append(f"complete -c strongroom {seen} {flag}{fixed}")
+        if command.arguments:
+            lines.append(
+                f"complete -c strongroom {seen} -a {_fish_quote(' '.join(command.arguments))}"
+            )
+    # Titles are data: each line of the output is one literal candidate.
+    lines.append(
+        "complete -c strongroom "
+        f"-n '__fish_seen_subcommand_from {' '.join(TITLE_COMMANDS)}' -a '({TITLES})'"
+    )
+    return "\n".join(lines) + "\n"
