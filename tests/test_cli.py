@@ -4,8 +4,12 @@ subprocess, with its exit code, standard output and standard error (SQLite and M
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -42,8 +46,15 @@ def strongroom(
         *args,
     ]
     env = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
+    # A session of its own: no controlling terminal, as under cron or CI, whoever runs this.
     return subprocess.run(
-        command, input=stdin or "", capture_output=True, text=True, env=env, timeout=60
+        command,
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        start_new_session=True,
     )
 
 
@@ -275,3 +286,184 @@ def test_db_upgrade_as_a_deploy_step(settings: Settings) -> None:
     again = strongroom(settings, "db", "upgrade", config_head=manual)
     assert f"is up to date ({SCHEMA_HEAD})" in again.stdout
     assert strongroom(settings, "status", config_head=manual).returncode == 4  # no one yet
+
+
+def test_git_uses_strongroom_as_its_credential_helper(vault: Settings, tmp_path: Path) -> None:
+    """Real git, `credential fill / approve / reject`, with `strongroom git-credential` as its
+    helper: it answers from the item for the host, saves what git stores, trashes what git
+    reports refused, and logs each read by item id."""
+    write_config(vault)
+    helper = "!" + shlex.join(
+        [
+            str(STRONGROOM),
+            "--config-dir",
+            str(vault.config_dir),
+            "--data-dir",
+            str(vault.data_dir),
+            "git-credential",
+        ]
+    )
+    home = tmp_path / "git-home"
+    home.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "GIT_TERMINAL_PROMPT": "0",  # git must not ask on a terminal when the helper has nothing
+        "STRONGROOM_DATABASE_URL": vault.database_url,
+    }
+
+    def git(action: str, request: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-c", f"credential.helper={helper}", "credential", action],
+            input=request + "\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            start_new_session=True,
+        )
+
+    filled = git("fill", "protocol=https\nhost=github.com\n")
+    assert filled.returncode == 0, filled.stderr
+    assert "username=alice\npassword=gh-secret\n" in filled.stdout
+
+    new = "protocol=https\nhost=git.example.org\nusername=bob\npassword=first-secret\n"
+    assert git("approve", new).returncode == 0
+    assert "password=first-secret" in git("fill", "protocol=https\nhost=git.example.org\n").stdout
+    assert git("approve", new.replace("first-secret", "second-secret")).returncode == 0
+    asked = "protocol=https\nhost=git.example.org\nusername=bob\n"
+    assert "password=second-secret" in git("fill", asked).stdout
+    listed = strongroom(vault, "ls", "git.example.org")
+    assert listed.stdout.count("git.example.org") >= 1
+    assert len(listed.stdout.splitlines()) == 1  # stored once, then its password changed
+
+    assert git("reject", new.replace("first-secret", "second-secret")).returncode == 0
+    refused = git("fill", asked)
+    assert refused.returncode != 0  # nothing to answer with, and no terminal to ask on
+    assert "password=" not in refused.stdout
+    assert "No item is for git.example.org" in refused.stderr
+
+    log = vault.security_log_path.read_text()
+    assert "git credential" in log
+    for secret in ("gh-secret", "first-secret", "second-secret"):
+        assert secret not in log
+        assert secret not in refused.stderr
+
+
+def test_git_credential_on_a_locked_vault_without_a_terminal_says_so(vault: Settings) -> None:
+    assert strongroom(vault, "lock").returncode == 0
+    done = strongroom(vault, "git-credential", "get", stdin="protocol=https\nhost=github.com\n\n")
+    assert done.returncode == 4
+    assert done.stdout == ""
+    one_clean_line(done.stderr)
+    assert "no terminal" in done.stderr
+
+
+# -- shell completion ------------------------------------------------------------------------
+
+HOSTILE_TITLE = "$(touch pwned)"
+
+
+@pytest.fixture
+def completing(vault: Settings, tmp_path: Path) -> dict[str, str]:
+    """The environment a shell completes in: the installed command on PATH, this vault, and a
+    title that would create ./pwned if a shell ever expanded it."""
+    seed_more = strongroom(vault, "add", HOSTILE_TITLE, stdin="x\n")
+    assert seed_more.returncode == 0, seed_more.stderr
+    return {
+        "PATH": f"{STRONGROOM.parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STRONGROOM_CONFIG_DIR": str(vault.config_dir),
+        "STRONGROOM_DATABASE_URL": vault.database_url,
+    }
+
+
+def in_shell(
+    shell: list[str], code: str, env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    if shutil.which(shell[0]) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{shell[0]} is not installed (CI=true: scripts/setup installs it)")
+        pytest.skip(f"{shell[0]} is not installed")
+    return subprocess.run(
+        [*shell, code], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
+    )
+
+
+def test_bash_completes_commands_options_values_and_titles(
+    completing: dict[str, str], tmp_path: Path
+) -> None:
+    code = r"""
+source <(strongroom completion bash)
+complete_line() {
+    read -ra COMP_WORDS <<< "$1"
+    [[ $1 == *" " ]] && COMP_WORDS+=("")
+    COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+    _strongroom
+    printf '%s|' "${COMPREPLY[@]}"; echo
+}
+complete_line "strongroom g"
+complete_line "strongroom get Git"
+complete_line "strongroom get --field u"
+complete_line "strongroom git-credential "
+complete_line "strongroom rm "
+"""
+    done = in_shell(["bash", "-c"], code, completing, tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "get|generate|git-credential|"
+    assert lines[1] == "GitHub|GitLab|"
+    assert lines[2] == "username|url|"
+    assert lines[3] == "get|store|erase|"
+    assert r"\$\(touch\ pwned\)" in lines[4].split("|")  # quoted, to be typed as it is
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_fish_completes_titles_as_literal_text(completing: dict[str, str], tmp_path: Path) -> None:
+    code = (
+        "strongroom completion fish | source; "
+        "complete -C 'strongroom get Git'; echo ---; complete -C 'strongroom totp '"
+    )
+    done = in_shell(["fish", "-c"], code, completing, tmp_path)
+    assert done.returncode == 0, done.stderr
+    titles, rest = done.stdout.split("---\n")
+    assert titles.splitlines() == ["GitHub", "GitLab"]
+    assert HOSTILE_TITLE in rest.splitlines()
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_zsh_completion_offers_titles_as_literal_candidates(
+    completing: dict[str, str], tmp_path: Path
+) -> None:
+    """zsh's completion system matches and quotes what the function offers; the function's
+    part (which candidates, from where) is checked with compadd and compdef standing in."""
+    code = r"""
+compdef() { }
+_describe() { local -a listed; listed=("${(@P)2}"); print -l -- "${listed[@]%%:*}" }
+compadd() {
+    if [[ $1 == -a ]]; then print -l -- "${(@P)2}"; return; fi
+    [[ $1 == -- ]] && shift
+    print -l -- "$@"
+}
+source <(strongroom completion zsh)
+words=(strongroom get Gi); CURRENT=3; PREFIX=Gi; _strongroom; print -- ---
+words=(strongroom get --field ''); CURRENT=4; PREFIX=''; _strongroom
+"""
+    done = in_shell(["zsh", "-f", "-c"], code, completing, tmp_path)
+    assert done.returncode == 0, done.stderr
+    titles, values = done.stdout.split("---\n")
+    assert set(titles.splitlines()) == {"GitHub", "GitLab", "Bank", HOSTILE_TITLE}
+    assert values.splitlines() == ["password", "username", "url", "notes", "totp", "title"]
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_completion_offers_no_titles_when_the_vault_is_locked(
+    completing: dict[str, str], tmp_path: Path, vault: Settings
+) -> None:
+    assert strongroom(vault, "lock").returncode == 0
+    code = (
+        "source <(strongroom completion bash); "
+        'COMP_WORDS=(strongroom get ""); COMP_CWORD=2; _strongroom; echo "${#COMPREPLY[@]}"'
+    )
+    done = in_shell(["bash", "-c"], code, completing, tmp_path)
+    assert done.stdout.strip() == "0"  # and nothing asked: the command ran with --no-input
