@@ -1,15 +1,20 @@
-"""The `strongroom` command (and `python -m app`)."""
+"""The `strongroom` command (and `python -m app`).
+
+Only ``os`` and ``sys`` are imported at first: a read command may be answered by the agent
+(app.quick) before argparse, the settings or anything else is loaded.
+"""
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app import __version__
-from app.core.config import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+    from app.core.config import Settings
 
 
 def disable_core_dumps() -> None:
@@ -33,6 +38,7 @@ def disable_core_dumps() -> None:
 def check_folders(settings: Settings) -> None:
     """Strongroom's folders must be the user's and writable by nobody else, and the files it
     appends to must not be symbolic links (which would send its logs, and chmods, elsewhere)."""
+    from app.core.config import ConfigError
     from app.core.files import tamper_problem
 
     for folder in (settings.config_dir, settings.data_dir):
@@ -54,6 +60,8 @@ def check_folders(settings: Settings) -> None:
 
 def configure_logging(log_path: Path) -> None:
     """Errors go to an owner-only file; never to the terminal the app is drawing on."""
+    import logging
+
     from app.core.files import make_private_dir
 
     make_private_dir(log_path.parent)
@@ -68,6 +76,16 @@ def configure_logging(log_path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`strongroom`'s parser: the app's options and every command's."""
+    import argparse
+    from pathlib import Path
+
+    from app import __version__
+
     parser = argparse.ArgumentParser(
         prog="strongroom",
         description="A full-screen terminal password manager: with no command, the app; with "
@@ -87,11 +105,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from app.cli import add_commands
 
     add_commands(parser)
-    return parser.parse_args(argv)
+    return parser
 
 
 def prepare(args: argparse.Namespace) -> Settings:
     """Everything before the first frame: the umask, the settings, the folders, the log."""
+    from app.core.config import load_settings
+
     os.umask(0o077)  # whatever Strongroom creates is the user's alone
     settings = load_settings(config_dir=args.config_dir, data_dir=args.data_dir)
     check_folders(settings)
@@ -100,6 +120,13 @@ def prepare(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.quick import handoff
+
+    handed = handoff(sys.argv[1:] if argv is None else argv)
+    if handed is not None:
+        return handed
+    from app.core.config import ConfigError
+
     args = parse_args(argv)
     try:
         settings = prepare(args)

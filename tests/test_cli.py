@@ -8,7 +8,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from sqlalchemy import update
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.models import User
+from app.services.backend import Backend
 from tests.conftest import STRONG_PASSWORD, make_settings
 from tests.pilot import seed
 from tests.terminal import STRONGROOM, write_config
@@ -27,16 +31,26 @@ HOSTILE = f"{ESC}]52;c;ZXZpbA=={ESC}\\Evil{ESC}[2J"  # an OSC 52 copy and a scre
 
 
 def strongroom(
-    settings: Settings, *args: str, stdin: str | None = None, config_head: str = ""
+    settings: Settings,
+    *args: str,
+    stdin: str | None = None,
+    config_head: str = "",
+    agent: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed command, with the test's folders and database and nothing on argv that
     is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
-    top-level lines for config.toml."""
+    top-level lines for config.toml. The agent is off unless ``agent`` names the runtime
+    folder its socket goes in."""
     if not STRONGROOM.exists():
         pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
-    write_config(settings)
     config = settings.config_dir / "config.toml"
-    config.write_text(config_head + config.read_text())
+    before = (config.read_text(), config.stat()) if config.exists() else None
+    write_config(settings)
+    wanted = config_head + ("" if agent else "command_line_agent = false\n") + config.read_text()
+    config.write_text(wanted)
+    if before is not None and before[0] == wanted:
+        # Unchanged, to its time too: the agent's profile holds the file's size and time.
+        os.utime(config, ns=(before[1].st_atime_ns, before[1].st_mtime_ns))
     command = [
         str(STRONGROOM),
         "--config-dir",
@@ -46,6 +60,8 @@ def strongroom(
         *args,
     ]
     env = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
+    if agent is not None:
+        env["XDG_RUNTIME_DIR"] = str(agent)
     # A session of its own: no controlling terminal, as under cron or CI, whoever runs this.
     return subprocess.run(
         command,
@@ -467,3 +483,85 @@ def test_completion_offers_no_titles_when_the_vault_is_locked(
     )
     done = in_shell(["bash", "-c"], code, completing, tmp_path)
     assert done.stdout.strip() == "0"  # and nothing asked: the command ran with --no-input
+
+
+# -- the agent -------------------------------------------------------------------------------
+
+
+def agent_socket(runtime: Path) -> Path:
+    """The one agent socket under ``runtime`` (waiting for the agent to start)."""
+    folder = runtime / f"strongroom-{os.getuid()}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        sockets = list(folder.glob("agent-*.sock")) if folder.exists() else []
+        if sockets:
+            return sockets[0]
+        time.sleep(0.05)
+    raise AssertionError("no agent started")
+
+
+def agent_pid(path: Path) -> int | None:
+    """The process listening on the socket ``path`` (from ss), or None."""
+    listed = subprocess.run(["ss", "-xlpn"], capture_output=True, text=True, check=False).stdout
+    for line in listed.splitlines():
+        if str(path) in line:
+            found = re.search(r"pid=(\d+)", line)
+            return int(found.group(1)) if found else None
+    return None
+
+
+def test_reads_are_answered_by_the_agent_until_the_vault_is_locked(
+    vault: Settings, tmp_path: Path
+) -> None:
+    """After a read with the vault unlocked, an agent answers the next reads (checking the
+    database for the session and the vault's changes each time); locking anywhere ends it."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    first = strongroom(vault, "get", "GitHub", agent=runtime)
+    assert (first.returncode, first.stdout) == (0, "gh-secret\n")
+    path = agent_socket(runtime)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    deadline = time.monotonic() + 20
+    while (pid := agent_pid(path)) is None:
+        assert time.monotonic() < deadline, "the agent never listened"
+        time.sleep(0.05)
+    assert "agent" in Path(f"/proc/{pid}/cmdline").read_text()
+    try:
+        answered = strongroom(vault, "get", "GitHub", "--field", "username", agent=runtime)
+        assert (answered.returncode, answered.stdout, answered.stderr) == (0, "alice\n", "")
+        assert strongroom(vault, "get", "Nothing", agent=runtime).returncode == 1
+        assert strongroom(vault, "get", "--bogus", agent=runtime).returncode == 2
+
+        # Another device changes the item: the agent's next answer has the change.
+        backend = Backend(vault, device_label="other device")
+        other = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        item = next(i for i in backend.vault().list_items(other) if i.title == "GitHub")
+        draft = replace(item.draft(), password="changed-elsewhere")
+        backend.vault().update(other, item.id, item.version, draft)
+        assert strongroom(vault, "get", "GitHub", agent=runtime).stdout == "changed-elsewhere\n"
+        events = [json.loads(line) for line in vault.security_log_path.read_text().splitlines()]
+        by_agent = [e for e in events if e.get("detail", "").endswith("(agent)")]
+        assert len(by_agent) >= 2  # the reads it answered are logged as its own
+
+        # Locked elsewhere (the app, another command): the agent hands the read back and exits.
+        assert strongroom(vault, "lock", agent=runtime).returncode == 0
+        locked = strongroom(vault, "get", "GitHub", "--no-input", agent=runtime)
+        assert locked.returncode == 4
+        assert locked.stdout == ""
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}").exists() and "agent" in _cmdline(pid):
+            assert time.monotonic() < deadline, "the agent outlived the lock"
+            time.sleep(0.05)
+        assert not path.exists()
+        backend.close()
+    finally:
+        if Path(f"/proc/{pid}").exists() and "agent" in _cmdline(pid):
+            os.kill(pid, signal.SIGTERM)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""

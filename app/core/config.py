@@ -99,6 +99,8 @@ class Settings:
     # Upgrade an older schema when the app starts; off for a cluster that upgrades it as a
     # deploy step (strongroom db upgrade).
     migrate_on_start: bool = True
+    # Let the read commands start and use the agent (app/agent.py).
+    command_line_agent: bool = True
 
     @property
     def token_path(self) -> Path:
@@ -195,7 +197,13 @@ def load_settings(
         except OSError as error:
             raise ConfigError(f"{config_path} could not be read: {error.strerror}") from None
 
-    known = {"database_url", "database_password_file", "migrate_on_start", "security"}
+    known = {
+        "database_url",
+        "database_password_file",
+        "migrate_on_start",
+        "command_line_agent",
+        "security",
+    }
     unknown = sorted(set(document) - known)
     if unknown:
         raise ConfigError(f"Unknown setting in {config_path}: {', '.join(unknown)}.")
@@ -224,16 +232,19 @@ def load_settings(
             raise ConfigError("database_password_file must be the path of a file.")
         url = _with_password(url, _read_password_file(Path(password_file).expanduser()))
 
-    migrate_on_start = document.get("migrate_on_start", True)
-    if not isinstance(migrate_on_start, bool):
-        raise ConfigError("migrate_on_start must be true or false.")
+    switches = {}
+    for name in ("migrate_on_start", "command_line_agent"):
+        value = document.get(name, True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be true or false.")
+        switches[name] = value
     security = _security_from(document.get("security", {}))
     return Settings(
         config_dir=config_dir,
         data_dir=data_dir,
         database_url=url.strip(),
         security=security,
-        migrate_on_start=migrate_on_start,
+        **switches,
     )
 
 

@@ -1,0 +1,177 @@
+"""The command line's agent: reads answered by a process that keeps the services warm.
+
+A `strongroom get` that starts from nothing spends most of its time importing SQLAlchemy and
+the services and opening every title of the vault; `pass show` and `rbw get` are fast because
+an agent (gpg-agent, rbw-agent) already holds what they need. So does Strongroom's: after a read
+command succeeds with an unlocked vault, a background ``strongroom agent`` starts, and later
+`get`, `ls`, `totp` and `status` are handed to it over a Unix socket (app.quick, before the
+command line imports anything heavy). It parses and runs them with the same parser and code
+(app.__main__, app.cli) on the same services: nothing reaches the database another way.
+
+What it holds and for how long:
+- The vault key and the decrypted list of items (titles at first), like the app while it is
+  unlocked. Each request first asks the database for this device's session, as every command
+  does: when the vault was locked or logged out (here, in the app or on another device), the
+  agent answers "locked" and exits, dropping all of it; the command then runs by itself.
+- The list is re-read when the vault's fingerprint (one cheap query) has moved.
+- It exits after ``auto_lock_minutes`` without a request.
+
+Who can ask: the socket is in a folder only its owner can enter, is itself owner-only, and the
+agent checks each caller's user id (SO_PEERCRED). It never prompts: a command that would need
+the master password or standard input is not sent to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import struct
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app import quick
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+
+
+def profile(settings: Settings) -> list[str]:
+    return quick.profile(str(settings.config_dir), str(settings.data_dir))
+
+
+def socket_path(settings: Settings) -> Path:
+    """This profile's socket (the name app.quick finds it by), in an owner-only folder."""
+    return Path(quick.socket_file(profile(settings)))
+
+
+def start(settings: Settings) -> None:
+    """Start the agent in the background (once a command has found the vault unlocked)."""
+    import subprocess
+
+    command = [
+        sys.executable,
+        "-m",
+        "app",
+        "--config-dir",
+        str(settings.config_dir),
+        "--data-dir",
+        str(settings.data_dir),
+        "agent",
+    ]
+    with contextlib.suppress(OSError):
+        subprocess.Popen(  # noqa: S603 (this Python, this package: no input of anyone's)
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # not the terminal's: a closed terminal leaves it be
+            close_fds=True,
+        )
+
+
+def serve(settings: Settings) -> int:
+    """Answer requests until idle for ``auto_lock_minutes`` or the vault is locked."""
+    import signal
+
+    from app import cli
+    from app.__main__ import build_parser
+    from app.services.backend import Backend
+
+    # A polite kill (SIGTERM) cleans up as going idle does: the socket goes, the key with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    mine = profile(settings)
+    parser = build_parser()
+    cli.ANSWERED_BY = " (agent)"
+    path = socket_path(settings)
+    with contextlib.suppress(FileExistsError):
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not quick.private_folder(str(path.parent)):
+        return 1
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if not _claim(listener, path):
+        return 0  # another agent answers already
+    listener.settimeout(settings.security.auto_lock_minutes * 60)
+    backend = Backend(settings, device_label="command line")
+    try:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                return 0
+            with connection:
+                if not _same_user(connection):
+                    continue
+                code = _answer(connection, mine, parser, backend, cli)
+            if code == quick.LOCKED:
+                return 0  # locked or logged out: keep nothing
+    finally:
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        cli.forget_items()
+        backend.close()
+
+
+def _claim(listener: socket.socket, path: Path) -> bool:
+    """Bind to ``path``: a socket left by an agent that died is replaced, a live one kept."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+            return False
+        except OSError:
+            pass
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    old_mask = os.umask(0o177)
+    try:
+        listener.bind(str(path))
+    except OSError:
+        return False
+    finally:
+        os.umask(old_mask)
+    listener.listen(8)
+    return True
+
+
+def _same_user(connection: socket.socket) -> bool:
+    credentials = connection.getsockopt(
+        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+    )
+    _, uid, _ = struct.unpack("3i", credentials)
+    return bool(uid == os.getuid())
+
+
+def _answer(connection: socket.socket, mine: list[str], parser: Any, backend: Any, cli: Any) -> int:
+    """Run one handed-over command line; its exit code (after sending the answer)."""
+    connection.settimeout(10)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        request = quick.receive(connection)
+        if request is None:
+            return 1
+        words = quick.decode(request)
+        count = int(words[1])
+        foreign = words[0] != quick.VERSION or words[2 : 2 + count] != mine
+        if foreign:
+            code = quick.LOCKED  # another profile's request: "go your own way"
+        else:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    args = parser.parse_args(words[2 + count :])  # errors and exit 2 too
+                except SystemExit as stop:
+                    code = stop.code if isinstance(stop.code, int) else 2
+                else:
+                    if args.command not in quick.COMMANDS:
+                        raise ValueError("not a command the agent answers")
+                    args.no_input = True  # the agent never asks: "locked" sends it back
+                    code = int(cli.run_command(args, backend))
+    except (OSError, ValueError, IndexError):
+        return 1
+    stdout = out.getvalue().encode("utf-8", "surrogateescape")
+    stderr = err.getvalue().encode("utf-8", "surrogateescape")
+    with contextlib.suppress(OSError):
+        connection.sendall(f"{code} {len(stdout)}\n".encode() + stdout + stderr)
+    return 0 if foreign else code  # (a foreign request does not stop this agent)

@@ -1,0 +1,158 @@
+"""The first thing `strongroom` runs: a read command handed to a running agent, if there is one.
+
+Python itself starts in about 15 ms; argparse, the settings and the services would add many
+times that to every `strongroom get`. So before any of them is imported, a ``get``, ``ls``,
+``totp`` or ``status`` goes, as its raw arguments, to the agent for this profile (see
+app/agent.py), which parses and runs it with the real parser and commands. Everything else, and
+every read the agent cannot answer (none running, the vault locked, another profile), takes the
+usual way.
+
+Only C modules that load in well under a millisecond are imported here (``_socket`` rather
+than ``socket``, which pulls in ``enum``; no ``json``, which pulls in ``re``): this file is the
+whole of a warm `strongroom get` on the client's side.
+
+The profile is everything that decides which vault a command opens: the config and data
+folders, the database settings in the environment and the config file's size and time. The
+socket is named by a checksum of it, and the agent answers only a request that carries exactly
+its own profile.
+
+The exchange: the request is ``1``, the number of profile parts, the parts and the arguments,
+NUL-separated (none can hold a NUL); the answer is ``CODE STDOUT-LENGTH\\n``, then standard
+output and standard error, as bytes.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import stat
+import sys
+import zlib
+
+COMMANDS = frozenset({"get", "ls", "totp", "status"})
+GLOBAL_OPTIONS = ("--config-dir", "--data-dir")
+PROFILE_ENVIRONMENT = ("STRONGROOM_DATABASE_URL", "STRONGROOM_DATABASE_PASSWORD_FILE")
+LOCKED = 4
+LIMIT = 64 * 1024 * 1024  # a request or an answer larger than this is refused
+VERSION = "1"
+
+
+def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None]:
+    """The global options before the command, and the command (None when unclear)."""
+    options: dict[str, str] = {}
+    words = iter(argv)
+    for word in words:
+        name, equals, value = word.partition("=")
+        if name in GLOBAL_OPTIONS:
+            options[name] = value if equals else next(words, "")
+        elif word.startswith("-"):
+            return options, None  # --help, --version, or a mistake: the full parser's
+        else:
+            return options, word
+    return options, None
+
+
+def default_folder(kind: str) -> str:
+    """platformdirs' folder on Linux: $XDG_CONFIG_HOME or $XDG_DATA_HOME, or their defaults."""
+    variable, fallback = {
+        "config": ("XDG_CONFIG_HOME", ".config"),
+        "data": ("XDG_DATA_HOME", ".local/share"),
+    }[kind]
+    base = os.environ.get(variable, "").strip()
+    if not base:
+        base = os.path.join(os.path.expanduser("~"), fallback)
+    return os.path.join(base, "strongroom")
+
+
+def profile(config_dir: str, data_dir: str) -> list[str]:
+    """Which vault a command started here, with these folders, would open."""
+    config_dir, data_dir = os.path.realpath(config_dir), os.path.realpath(data_dir)
+    try:
+        status = os.stat(os.path.join(config_dir, "config.toml"))
+        config_file = f"{status.st_size}:{status.st_mtime_ns}"
+    except OSError:
+        config_file = "none"
+    environment = [os.environ.get(name, "") for name in PROFILE_ENVIRONMENT]
+    return [config_dir, data_dir, config_file, *environment]
+
+
+def socket_folder() -> str:
+    base = os.environ.get("XDG_RUNTIME_DIR") or os.environ.get("TMPDIR") or "/tmp"  # noqa: S108
+    return os.path.join(base, f"strongroom-{os.getuid()}")
+
+
+def socket_file(parts: list[str]) -> str:
+    checksum = zlib.crc32("\0".join(parts).encode("utf-8", "surrogateescape"))
+    return os.path.join(socket_folder(), f"agent-{checksum:08x}.sock")
+
+
+def private_folder(path: str) -> bool:
+    """A folder of ours that nobody else may enter."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
+    )
+
+
+def encode(words: list[str]) -> bytes:
+    return b"\0".join(word.encode("utf-8", "surrogateescape") for word in words)
+
+
+def decode(data: bytes) -> list[str]:
+    return [word.decode("utf-8", "surrogateescape") for word in data.split(b"\0")]
+
+
+def receive(connection: _socket.socket) -> bytes | None:
+    """Everything the other side sends until it closes; None past the limit."""
+    chunks, size = [], 0
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > LIMIT:
+            return None
+    return b"".join(chunks)
+
+
+def handoff(argv: list[str]) -> int | None:
+    """The agent's exit code for ``argv`` (its output written here), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    options, command = _global_options(argv)
+    if command not in COMMANDS or "-h" in argv or "--help" in argv:
+        return None
+    config_dir = options.get("--config-dir") or os.environ.get("STRONGROOM_CONFIG_DIR", "")
+    parts = profile(
+        config_dir.strip() or default_folder("config"),
+        options.get("--data-dir") or default_folder("data"),
+    )
+    if not private_folder(socket_folder()):
+        return None
+    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        connection.settimeout(30)
+        connection.connect(socket_file(parts))
+        connection.sendall(encode([VERSION, str(len(parts)), *parts, *argv]))
+        connection.shutdown(_socket.SHUT_WR)
+        answer = receive(connection)
+    except OSError:
+        return None
+    finally:
+        connection.close()
+    head, newline, body = (answer or b"").partition(b"\n")
+    try:
+        code, length = (int(number) for number in head.split(b" "))
+    except ValueError:
+        return None
+    if not newline or code == LOCKED or length > len(body):
+        return None  # the command itself says so, or asks for the master password
+    try:
+        sys.stdout.buffer.write(body[:length])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return 141
+    sys.stderr.buffer.write(body[length:])
+    sys.stderr.flush()
+    return code
