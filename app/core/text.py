@@ -9,6 +9,8 @@ _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}
 
 def visible_text(text: str) -> str:
     """One line of text safe to draw: control and bidi-override characters become '�'."""
+    if text.isascii() and text.isprintable():
+        return text  # nearly every title, name and URL: nothing to replace, no loop
     return "".join(
         " "
         if character in "\t\n"
