@@ -9,7 +9,8 @@
 5. resident memory with the vault unlocked;
 6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
 7. on a throwaway 3-node Galera cluster, listing the vault and one save, against one server;
-8. KeePassXC's command line on the same items (skipped with a note when it is not installed).
+8. `strongroom get`, `ls` and `totp` beside `pass show`, `pass ls` and `keepassxc-cli show`;
+9. KeePassXC's command line on the same items (skipped with a note when it is not installed).
 
 All measures of one kind run alternately in the same run, so their ratios hold on a noisy
 machine. ``--smoke`` runs everything on a tiny data set, to check that the benchmark works.
@@ -26,7 +27,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from bench import keepass
+from bench import command_line, keepass
 from bench.galera import measure_galera
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
@@ -43,6 +44,8 @@ SCALE_RATIO = Target("<= 1.2x empty database", lambda r: r.median <= 1.2)
 # A list is one read on any node; a save adds one certification round trip to the cluster.
 GALERA_LIST = Target("<= 1.25x one server", lambda r: r.median <= 1.25)
 GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
+VS_PASS = Target("<= 3x pass show", lambda r: r.median <= 3)
+VS_KEEPASSXC = Target("<= 0.25x keepassxc-cli show", lambda r: r.median <= 0.25)
 
 
 def machine() -> dict[str, object]:
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     rows: list[Row] = []
     raw: dict[str, object] = {}
 
-    print("1/6 launch to the login prompt", file=sys.stderr)
+    print("1/7 launch to the login prompt", file=sys.stderr)
     launch = {
         name: [v * 1000 for v in values]
         for name, values in measure_launch(args.launch_runs).items()
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     kdf: list[float] = []
     for number, backend in enumerate(backends, 1):
         print(
-            f"2/6 vault at {args.items} items on {backend} ({number}/{len(backends)})",
+            f"2/7 vault at {args.items} items on {backend} ({number}/{len(backends)})",
             file=sys.stderr,
         )
         samples = measure_backend(backend, args.items, args.runs)
@@ -149,7 +152,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
 
     if args.scale_users and "mariadb" in backends:
         print(
-            f"3/6 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
+            f"3/7 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
             file=sys.stderr,
         )
         scale = measure_scale(args.items, args.runs, args.scale_users, args.scale_items)
@@ -174,10 +177,10 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             )
 
     if args.galera and "mariadb" in backends and galera_missing() is not None:
-        print(f"4/6 Galera skipped: {galera_missing()}", file=sys.stderr)
+        print(f"4/7 Galera skipped: {galera_missing()}", file=sys.stderr)
     elif args.galera and "mariadb" in backends:
         print(
-            f"4/6 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
+            f"4/7 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
         )
         galera = measure_galera(args.items, args.runs)
         raw["galera"] = galera
@@ -196,18 +199,54 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 )
             )
 
+    missing = command_line.available()
+    if args.peer and missing is None:
+        kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
+        print(
+            f"5/7 the command line beside pass and keepassxc-cli ({kdf_ms} ms KDF)", file=sys.stderr
+        )
+        cli_samples = command_line.measure_command_line(args.items, args.runs * 2, kdf_ms)
+        raw["command line"] = cli_samples
+        group = f"command line, {args.items} items, each a fresh process"
+        for label, values in cli_samples.items():
+            backend = "sqlite" if label.startswith("strongroom") else label.split()[0]
+            rows.append(row(group, label, backend, values))
+        for label in ("strongroom get", "strongroom ls", "strongroom totp"):
+            rows.append(
+                row(
+                    group,
+                    f"{label} / pass show",
+                    "sqlite",
+                    ratio(cli_samples[label], cli_samples["pass show"]),
+                    unit="x",
+                    target=VS_PASS,
+                )
+            )
+        rows.append(
+            row(
+                group,
+                "strongroom get / keepassxc-cli show",
+                "sqlite",
+                ratio(cli_samples["strongroom get"], cli_samples["keepassxc-cli show"]),
+                unit="x",
+                target=VS_KEEPASSXC,
+            )
+        )
+    elif args.peer:
+        print(f"5/7 the command line comparison skipped: {missing}", file=sys.stderr)
+
     if args.peer and keepass.available():
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
-        print(f"5/6 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
+        print(f"6/7 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
         peer = keepass.measure_keepass(args.items, args.runs, kdf_ms)
         raw["keepassxc"] = {"kdf_ms": kdf_ms, **peer}
         group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
         for measure, values in peer.items():
             rows.append(row(group, measure, "kdbx", values))
     elif args.peer:
-        print("5/6 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
+        print("6/7 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
     stop_server()
-    print("6/6 done", file=sys.stderr)
+    print("7/7 done", file=sys.stderr)
     return rows, raw
 
 

@@ -64,6 +64,11 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
         galera = rows[(f"{measure}: Galera / one server", "galera")]
         assert galera["unit"] == "x"
         assert galera["met"] is TARGETS[galera["target"]].check(Row(**galera))
+    if all(shutil.which(tool) for tool in ("keepassxc-cli", "pass", "gpg")):
+        for label in ("strongroom get", "strongroom ls", "strongroom totp"):
+            versus = rows[(f"{label} / pass show", "sqlite")]
+            assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
+        assert rows[("strongroom get / keepassxc-cli show", "sqlite")]["target"]
     if shutil.which("keepassxc-cli"):
         assert rows[("keepassxc-cli open: one search", "kdbx")]["median"] > 0
     assert document["machine"]["cpus"] == os.cpu_count()
