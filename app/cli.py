@@ -220,6 +220,8 @@ ANSWERED_BY = ""
 # which can only use that, may start). Set by open_session.
 _remembered_unlocked = False
 _listed: tuple[tuple[int, bytes, tuple[int, int, int]], list[Item]] | None = None
+# What ls printed for that list (the agent answers a repeated ls without rendering it again).
+_rendered: dict[tuple[object, ...], str] = {}
 
 
 def vault_items(backend: Backend, session: ActiveSession) -> list[Item]:
@@ -230,12 +232,14 @@ def vault_items(backend: Backend, session: ActiveSession) -> list[Item]:
     mark = (session.user_id, session.vault_key, vault.fingerprint(session))
     if _listed is None or _listed[0] != mark:
         _listed = (mark, vault.list_items(session))
+        _rendered.clear()
     return _listed[1]
 
 
 def forget_items() -> None:
     global _listed
     _listed = None
+    _rendered.clear()
 
 
 # -- unlocking -------------------------------------------------------------------------------
@@ -435,7 +439,9 @@ def get(args: argparse.Namespace, backend: Backend) -> int:
         raise Exit(USAGE, f"No field {args.field!r}; the fields are {', '.join(FIELDS)}.")
     session, item = open_item(args, backend)
     field = "all fields" if args.json else args.field
-    backend.security_log().record("item_read", session.username, f"item {item.id}, {field}{ANSWERED_BY}")
+    backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, {field}{ANSWERED_BY}"
+    )
     if args.json:
         # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
         print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
@@ -462,7 +468,9 @@ def ls(args: argparse.Namespace, backend: Backend) -> int:
         items = Index(items).search(args.query)
     for tag in args.tag:
         items = [item for item in items if tag.casefold() in (t.casefold() for t in item.tags)]
-    backend.security_log().record("items_listed", session.username, f"{len(items)} items{ANSWERED_BY}")
+    backend.security_log().record(
+        "items_listed", session.username, f"{len(items)} items{ANSWERED_BY}"
+    )
     if args.json:
         rows = [
             {"id": i.id, "title": i.title, "username": i.username, "urls": list(i.urls)}
@@ -470,16 +478,24 @@ def ls(args: argparse.Namespace, backend: Backend) -> int:
         ]
         print(json.dumps(rows, ensure_ascii=True, indent=2))
         return DONE
-    for item in items:
-        url = item.urls[0] if item.urls else ""
-        print("\t".join(visible_text(text) for text in (item.title, item.username, url)))
+    key = ("ls", args.query, tuple(args.tag))
+    text = _rendered.get(key)
+    if text is None:
+        lines = []
+        for item in items:
+            url = item.urls[0] if item.urls else ""
+            lines.append("\t".join(visible_text(part) for part in (item.title, item.username, url)))
+        text = _rendered[key] = "".join(line + "\n" for line in lines)
+    sys.stdout.write(text)
     return DONE
 
 
 def totp(args: argparse.Namespace, backend: Backend) -> int:
     session, item = open_item(args, backend)
     code, remaining = totp_code(item)
-    backend.security_log().record("item_read", session.username, f"item {item.id}, totp{ANSWERED_BY}")
+    backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, totp{ANSWERED_BY}"
+    )
     print(code)
     print(f"{remaining} s left", file=sys.stderr)
     return DONE
