@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from app.app import stylesheet_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,3 +58,112 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == "strongroom: bcrypt_cost must be between 10 and 16."
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install '.[mariadb]'` into a new virtual environment: its bin folder."""
+    root = tmp_path_factory.mktemp("fresh-install")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = root.glob("strongroom-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
+    bin_dir = root / "venv" / "bin"
+    done = subprocess.run(
+        [str(bin_dir / "pip"), "install", "-q", f"{wheel}[mariadb]"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return bin_dir
+
+
+SEED = """
+import sys
+from pathlib import Path
+from app.core.config import load_settings
+from app.core.items import ItemDraft
+from app.services.backend import Backend
+settings = load_settings(Path(sys.argv[1]), Path(sys.argv[2]))
+backend = Backend(settings)
+backend.accounts().register("alice", sys.argv[3], sys.argv[3])
+active = backend.accounts().login("alice", sys.argv[3], remember=True)
+backend.vault().add(active, ItemDraft("Bank", totp="JBSWY3DPEHPK3PXP"))
+backend.close()
+"""
+
+
+def test_every_command_from_a_fresh_install(
+    installed: Path, database_url: str, tmp_path: Path
+) -> None:
+    """The installed `strongroom` (not this checkout), on SQLite and MariaDB: an account made
+    as the app makes it, then every command a script would use."""
+    config, data = tmp_path / "config", tmp_path / "data"
+    config.mkdir(mode=0o700)
+    (config / "config.toml").write_text(
+        "command_line_agent = false\n[security]\nargon2_memory_kib = 19456\n"
+        "argon2_iterations = 2\nargon2_parallelism = 1\nbcrypt_cost = 10\n"
+    )
+    (config / "config.toml").chmod(0o600)
+    env = {
+        "PATH": f"{installed}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "STRONGROOM_DATABASE_URL": database_url,
+    }
+    password = "correct horse battery staple"
+    subprocess.run(
+        [str(installed / "python"), "-c", SEED, str(config), str(data), password],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+
+    def strongroom(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(installed / "strongroom"),
+                "--config-dir",
+                str(config),
+                "--data-dir",
+                str(data),
+                *args,
+            ],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            start_new_session=True,
+        )
+
+    def ok(*args: str, stdin: str = "") -> str:
+        done = strongroom(*args, stdin=stdin)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    assert len(ok("generate", "--length", "24").strip()) == 24
+    ok("add", "GitHub", "-u", "alice", "--url", "https://github.com", stdin="gh-secret\n")
+    assert ok("get", "GitHub") == "gh-secret\n"
+    assert '"username": "alice"' in ok("get", "GitHub", "--json")
+    assert "GitHub\talice\thttps://github.com" in ok("ls")
+    ok("edit", "GitHub", "--tag", "work")
+    assert len(ok("totp", "Bank").strip()) == 6
+    assert "password=gh-secret" in ok(
+        "git-credential", "get", stdin="protocol=https\nhost=github.com\n\n"
+    )
+    assert "complete -F _strongroom strongroom" in ok("completion", "bash")
+    assert "up to date" in ok("db", "upgrade")
+    assert "user: alice, unlocked" in ok("status")
+    ok("lock")
+    assert strongroom("get", "GitHub", "--no-input").returncode == 4
+    assert ok("get", "GitHub", stdin=f"{password}\n") == "gh-secret\n"  # this command only
+    ok("unlock", stdin=f"{password}\n")
+    ok("rm", "GitHub")
+    assert strongroom("get", "GitHub").returncode == 1
+    ok("logout")
+    assert strongroom("status").returncode == 4
