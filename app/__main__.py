@@ -76,36 +76,9 @@ def configure_logging(log_path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from app.cli import build_parser
+
     return build_parser().parse_args(argv)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """`strongroom`'s parser: the app's options and every command's."""
-    import argparse
-    from pathlib import Path
-
-    from app import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="strongroom",
-        description="A full-screen terminal password manager: with no command, the app; with "
-        "one, that command for scripts.",
-        epilog="The database is SQLite by default; set database_url in the config file or "
-        "STRONGROOM_DATABASE_URL for MariaDB. Secrets are never taken on the command line.",
-    )
-    parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
-    parser.add_argument(
-        "--config-dir",
-        type=Path,
-        help="use this folder for config.toml and the saved login (default: the platform's)",
-    )
-    parser.add_argument(
-        "--data-dir", type=Path, help="use this folder for the SQLite database and the log"
-    )
-    from app.cli import add_commands
-
-    add_commands(parser)
-    return parser
 
 
 def prepare(args: argparse.Namespace) -> Settings:

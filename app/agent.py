@@ -6,7 +6,7 @@ an agent (gpg-agent, rbw-agent) already holds what they need. So does Strongroom
 command succeeds with an unlocked vault, a background ``strongroom agent`` starts, and later
 `get`, `ls`, `totp` and `status` are handed to it over a Unix socket (app.quick, before the
 command line imports anything heavy). It parses and runs them with the same parser and code
-(app.__main__, app.cli) on the same services: nothing reaches the database another way.
+(app.cli) on the same services: nothing reaches the database another way.
 
 What it holds and for how long:
 - The vault key and the decrypted list of items (titles at first), like the app while it is
@@ -77,13 +77,12 @@ def serve(settings: Settings) -> int:
     import signal
 
     from app import cli
-    from app.__main__ import build_parser
     from app.services.backend import Backend
 
     # A polite kill (SIGTERM) cleans up as going idle does: the socket goes, the key with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     mine = profile(settings)
-    parser = build_parser()
+    parser = cli.build_parser()
     cli.ANSWERED_BY = " (agent)"
     path = socket_path(settings)
     with contextlib.suppress(FileExistsError):

@@ -50,6 +50,32 @@ class Exit(Exception):
         self.message = message
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """`strongroom`'s parser: the app's options and every command's."""
+    from pathlib import Path
+
+    from app import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="strongroom",
+        description="A full-screen terminal password manager: with no command, the app; with "
+        "one, that command for scripts.",
+        epilog="The database is SQLite by default; set database_url in the config file or "
+        "STRONGROOM_DATABASE_URL for MariaDB. Secrets are never taken on the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        help="use this folder for config.toml and the saved login (default: the platform's)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="use this folder for the SQLite database and the log"
+    )
+    add_commands(parser)
+    return parser
+
+
 def add_commands(parser: argparse.ArgumentParser) -> None:
     """The subcommands, on the `strongroom` parser (no subcommand opens the app)."""
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
