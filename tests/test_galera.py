@@ -366,3 +366,72 @@ def test_sync_wait_is_on_for_a_galera_node_only(
         finally:
             database.dispose()
         assert int(value) == expected, url
+
+
+async def test_the_app_shows_the_conflict_screen_when_galera_refuses_its_commit(
+    galera: GaleraCluster, galera_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app on node 2 saves an edit; just before its COMMIT, another device saves the same
+    item on node 1. Galera's certification refuses the app's commit (1213): the save is run
+    again, finds the other device's version, and the person sees the conflict screen, not
+    "cannot be reached"."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from app.factory import make_app
+    from app.models import VaultItem
+    from app.screens.conflict import ConflictScreen
+    from app.services import transactions
+    from tests.pilot import settle, type_into
+
+    settings = Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url=galera.node_url(1, galera_db),
+        security=FAST_SECURITY,
+    )
+    seed(settings, ItemDraft("Shared", password="original"))
+    other = vault_on(galera.node_url(0, galera_db))
+    other_session = accounts_on(galera.node_url(0, galera_db), tmp_path / "other").login(
+        "alice", STRONG_PASSWORD, remember=False
+    )
+    (item,) = other.list_items(other_session)
+    retried: list[int] = []
+    pause = transactions.pause
+
+    def counted(attempt: int) -> float:
+        retried.append(attempt)
+        return pause(attempt)
+
+    monkeypatch.setattr(transactions, "pause", counted)
+    saving: set[int] = set()
+    fired: list[bool] = []
+
+    def an_item_was_written(session: Session, context: object) -> None:
+        if any(isinstance(row, VaultItem) for row in session.dirty):
+            saving.add(id(session))
+
+    def the_other_device_saves_first(session: Session) -> None:
+        if fired or id(session) not in saving:
+            return
+        fired.append(True)
+        other.update(other_session, item.id, item.version, ItemDraft("Shared", password="theirs"))
+
+    event.listen(Session, "after_flush", an_item_was_written)
+    event.listen(Session, "before_commit", the_other_device_saves_first)
+    try:
+        app = make_app(settings)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await type_into(pilot, "#password", "mine")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert fired
+            assert isinstance(app.screen, ConflictScreen)
+            assert "cannot be reached" not in str(app.screen.render())
+    finally:
+        event.remove(Session, "after_flush", an_item_was_written)
+        event.remove(Session, "before_commit", the_other_device_saves_first)
+    assert retried  # Galera refused the first COMMIT; the runner ran the save again
