@@ -539,6 +539,7 @@ def add(args: argparse.Namespace, backend: Backend) -> int:
         tags=tuple(args.tag or ()),
     )
     item = backend.vault().add(session, draft)
+    record_write(backend, session, "item_added", item.id, "add")
     print(f"Added {visible_text(item.title)!r} (id:{item.id}).", file=sys.stderr)
     return DONE
 
@@ -567,6 +568,7 @@ def edit(args: argparse.Namespace, backend: Backend) -> int:
         saved = backend.vault().update(session, item.id, item.version, replace(draft, **changes))  # type: ignore[arg-type]
     except EditConflict:
         raise Exit(NOT_FOUND, "The item changed meanwhile on another device; try again.") from None
+    record_write(backend, session, "item_changed", saved.id, "edit")
     print(f"Saved {visible_text(saved.title)!r} (id:{saved.id}).", file=sys.stderr)
     return DONE
 
@@ -574,8 +576,16 @@ def edit(args: argparse.Namespace, backend: Backend) -> int:
 def rm(args: argparse.Namespace, backend: Backend) -> int:
     session, item = open_item(args, backend)
     backend.vault().trash(session, item.id)
+    record_write(backend, session, "item_trashed", item.id, "rm")
     print(f"Moved {visible_text(item.title)!r} to the trash (id:{item.id}).", file=sys.stderr)
     return DONE
+
+
+def record_write(
+    backend: Backend, session: ActiveSession, event: str, item_id: int, command: str
+) -> None:
+    """A change made from the command line, in the security log: by item id, never by title."""
+    backend.security_log().record(event, session.username, f"item {item_id}, {command}")
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -620,6 +630,7 @@ def git_credential(args: argparse.Namespace, backend: Backend) -> int:
 
             draft = ItemDraft(request.host, request.username, request.password, urls=(request.url,))
             item = vault.add(session, draft)
+            record_write(backend, session, "item_added", item.id, "git credential")
             print(f"Saved git's login for {where} as id:{item.id}.", file=sys.stderr)
         elif matches[0].password != request.password:
             from dataclasses import replace
@@ -628,6 +639,7 @@ def git_credential(args: argparse.Namespace, backend: Backend) -> int:
             vault.update(
                 session, item.id, item.version, replace(item.draft(), password=request.password)
             )
+            record_write(backend, session, "item_changed", item.id, "git credential")
             print(f"Saved git's new password for {where} (id:{item.id}).", file=sys.stderr)
         return DONE
     # erase: git was refused with this password; the items holding it go to the trash (30
@@ -635,6 +647,7 @@ def git_credential(args: argparse.Namespace, backend: Backend) -> int:
     for item in matches:
         if request.password and item.password == request.password:
             vault.trash(session, item.id)
+            record_write(backend, session, "item_trashed", item.id, "git credential")
             print(f"git was refused: moved id:{item.id} to the trash.", file=sys.stderr)
     return DONE
 

@@ -201,14 +201,26 @@ def test_hostile_text_never_reaches_the_terminal_raw(settings: Settings) -> None
         assert "Traceback" not in done.stderr
 
 
-def test_every_read_is_in_the_security_log_by_id_never_by_title(vault: Settings) -> None:
+def test_every_use_is_in_the_security_log_by_id_never_by_title(vault: Settings) -> None:
     strongroom(vault, "get", "GitHub")
     strongroom(vault, "totp", "Bank")
     strongroom(vault, "ls")
+    strongroom(vault, "add", "Shop", stdin="shop-secret\n")
+    strongroom(vault, "edit", "Shop", "--username", "a.smith")
+    strongroom(vault, "rm", "Shop")
     log = vault.security_log_path.read_text()
     events = [json.loads(line) for line in log.splitlines()]
-    reads = [e for e in events if e["event"] in ("item_read", "items_listed")]
-    assert [e["event"] for e in reads] == ["item_read", "item_read", "items_listed"]
+    used = [e for e in events if e["event"].startswith("item")]
+    assert [e["event"] for e in used] == [
+        "item_read",
+        "item_read",
+        "items_listed",
+        "item_added",
+        "item_changed",
+        "item_trashed",
+    ]
+    assert all(re.match(r"item \d+, |\d+ items", e["detail"]) for e in used), used
+    assert "Shop" not in log
     assert "GitHub" not in log
     assert "Bank" not in log
     assert "secret" not in log

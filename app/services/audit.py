@@ -31,6 +31,9 @@ EVENTS = frozenset(
         "account_deleted",
         "item_read",
         "items_listed",
+        "item_added",
+        "item_changed",
+        "item_trashed",
         "database_failover",
     }
 )
