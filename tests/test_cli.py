@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -577,3 +578,122 @@ def _cmdline(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return ""
+
+
+class GitServer:
+    """A bare repository behind HTTP basic auth, served by `git http-backend` (git's own CGI
+    program), on 127.0.0.1."""
+
+    def __init__(self, root: Path, username: str, password: str) -> None:
+        import base64
+        import threading
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+        self.root = root
+        subprocess.run(
+            ["git", "init", "-q", "--bare", "-b", "main", str(root / "repo.git")], check=True
+        )
+        subprocess.run(
+            ["git", "-C", str(root / "repo.git"), "config", "http.receivepack", "true"],
+            check=True,
+        )
+        expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        self.refused = 0
+
+        def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            if environ.get("HTTP_AUTHORIZATION") != expected:
+                self.refused += 1
+                start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"')])
+                return [b"who are you?\n"]
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            cgi = {
+                "GIT_PROJECT_ROOT": str(root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "REMOTE_USER": username,
+                **{
+                    key: str(environ.get(key, ""))
+                    for key in ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE")
+                },
+                "CONTENT_LENGTH": str(len(body)),
+                "PATH": "/usr/bin:/bin",
+            }
+            done = subprocess.run(
+                ["/usr/lib/git-core/git-http-backend"], input=body, env=cgi, capture_output=True
+            )
+            head, _, payload = done.stdout.partition(b"\r\n\r\n")
+            headers = [tuple(line.split(": ", 1)) for line in head.decode().split("\r\n")]
+            status = next((value for name, value in headers if name == "Status"), "200 OK")
+            start_response(status, [(n, v) for n, v in headers if n != "Status"])
+            return [payload]
+
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/repo.git"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_git_pushes_and_clones_over_http_with_the_password_from_strongroom(
+    vault: Settings, tmp_path: Path
+) -> None:
+    """A real push and clone over HTTP with basic auth: the server refuses git until it sends
+    the password that only Strongroom's item holds."""
+    server = GitServer(tmp_path / "served", "alice", "git-secret")
+    added = strongroom(
+        vault, "add", "Local git", "-u", "alice", "--url", server.url, stdin="git-secret\n"
+    )
+    assert added.returncode == 0, added.stderr
+    helper = "!" + shlex.join(
+        [
+            str(STRONGROOM),
+            "--config-dir",
+            str(vault.config_dir),
+            "--data-dir",
+            str(vault.data_dir),
+            "git-credential",
+        ]
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GIT_TERMINAL_PROMPT": "0",
+        "STRONGROOM_DATABASE_URL": vault.database_url,
+        "GIT_AUTHOR_NAME": "Alice",
+        "GIT_AUTHOR_EMAIL": "alice@example.org",
+        "GIT_COMMITTER_NAME": "Alice",
+        "GIT_COMMITTER_EMAIL": "alice@example.org",
+    }
+
+    def git(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-c", f"credential.helper={helper}", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=60,
+            start_new_session=True,
+        )
+
+    try:
+        work = tmp_path / "work"
+        subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True, env=env)
+        (work / "README").write_text("hello\n")
+        subprocess.run(["git", "-C", str(work), "add", "README"], check=True, env=env)
+        subprocess.run(["git", "-C", str(work), "commit", "-qm", "first"], check=True, env=env)
+        pushed = git("push", "-q", server.url, "main", cwd=work)
+        assert pushed.returncode == 0, pushed.stderr
+        cloned = git("clone", "-q", server.url, str(tmp_path / "clone"))
+        assert cloned.returncode == 0, cloned.stderr
+        assert (tmp_path / "clone" / "README").read_text() == "hello\n"
+        assert server.refused >= 1  # the first request of each went without the password
+        for output in (pushed.stderr, cloned.stderr):
+            assert "git-secret" not in output
+    finally:
+        server.close()
