@@ -153,7 +153,9 @@ def _answer(connection: socket.socket, mine: list[str], parser: Any, backend: An
             return 1
         words = quick.decode(request)
         count = int(words[1])
-        foreign = words[0] != quick.VERSION or words[2 : 2 + count] != mine
+        if words[0] != quick.VERSION:
+            return quick.LOCKED  # a newer Strongroom asks: this agent is out of date, and goes
+        foreign = words[2 : 2 + count] != mine
         if foreign:
             code = quick.LOCKED  # another profile's request: "go your own way"
         else:
