@@ -73,27 +73,16 @@ def _editor(
     url: str, active: ActiveSession, jobs: Any, results: Any, barrier: Any, name: str
 ) -> None:
     """Save each job's edit at the same moment as the other editor."""
-    from app.services import transactions
-
     vault = vault_on(url)
-    retries = 0
-    pause = transactions.pause
-
-    def counted(attempt: int) -> float:
-        nonlocal retries
-        retries += 1
-        return pause(attempt)
-
-    transactions.pause = counted
     while (job := jobs.get()) is not None:
         item_id, version = job
         barrier.wait()
         try:
             draft = ItemDraft(f"saved by {name}", password=f"{name} password")
             vault.update(active, item_id, version, draft)
-            results.put((name, "saved", retries))
+            results.put((name, "saved"))
         except Exception as error:
-            results.put((name, outcome(error), retries))
+            results.put((name, outcome(error)))
 
 
 def _login(url: str, home: str, barrier: Any, results: Any) -> None:
@@ -154,7 +143,7 @@ def test_two_devices_saving_one_item_on_two_nodes_get_one_save_and_one_conflict(
 ) -> None:
     """Each of 50 rounds: two processes on nodes 1 and 2 save the same version of one item at
     once. Galera's certification lets one commit; the other is retried and finds the new
-    version: the conflict screen, never "cannot be reached"."""
+    version: EditConflict (the conflict screen), never "cannot be reached"."""
     active = alice(galera.node_url(0, galera_db), tmp_path)
     vault = vault_on(galera.node_url(2, galera_db))
     jobs = [SPAWN.Queue(), SPAWN.Queue()]
@@ -170,7 +159,6 @@ def test_two_devices_saving_one_item_on_two_nodes_get_one_save_and_one_conflict(
     for editor in editors:
         editor.start()
     rounds: list[dict[str, str]] = []
-    retries: dict[str, int] = {}
     try:
         for number in range(ROUNDS):
             item = vault.add(active, ItemDraft(f"round {number}", password="first"))
@@ -178,9 +166,8 @@ def test_two_devices_saving_one_item_on_two_nodes_get_one_save_and_one_conflict(
                 job.put((item.id, item.version))
             outcomes: dict[str, str] = {}
             for _ in editors:
-                name, result, retried = results.get(timeout=60)
+                name, result = results.get(timeout=60)
                 outcomes[name] = result
-                retries[name] = retried
             rounds.append(outcomes)
             winner = next((name for name, result in outcomes.items() if result == "saved"), None)
             stored = vault.list_items(active)
@@ -194,9 +181,9 @@ def test_two_devices_saving_one_item_on_two_nodes_get_one_save_and_one_conflict(
         for editor in editors:
             editor.join(timeout=30)
     kinds = Counter(tuple(sorted(outcomes.values())) for outcomes in rounds)
+    # Whether a round's loser was refused at its read or by certification at its COMMIT (run
+    # again by the runner) is the race's; the app-level test below makes the second for certain.
     assert kinds == Counter({("conflict", "saved"): ROUNDS}), kinds
-    # The retry path ran: some rounds collided at COMMIT (certification), not only at the read.
-    assert sum(retries.values()) > 0, retries
 
 
 def test_concurrent_wrong_logins_over_three_nodes_are_all_counted(
