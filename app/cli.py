@@ -23,6 +23,8 @@ from app.core.errors import DatabaseUnavailable, LoginFailed, UserError, Validat
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from app.core.accounts import ActiveSession
     from app.core.config import Settings
     from app.core.items import Item
@@ -120,6 +122,23 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--length", type=int, default=20, help="characters (8-128)")
     generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
     generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
+
+    exporting = command(
+        "export",
+        "write the vault for another manager to import (asks for the master password first)",
+    )
+    exporting.add_argument(
+        "--format",
+        required=True,
+        choices=["keepass-xml", "keepassxc-csv", "bitwarden-json"],
+        help="KeePass 2 XML (keepassxc-cli import), KeePassXC CSV, or Bitwarden's unencrypted JSON",
+    )
+    exporting.add_argument(
+        "-o",
+        "--output",
+        help="the file to write, created owner-only (standard output when it is not a terminal)",
+    )
+    exporting.add_argument("--force", action="store_true", help="replace the file if it exists")
 
     helper = command(
         "git-credential",
@@ -593,6 +612,66 @@ def generate(args: argparse.Namespace) -> int:
     return DONE
 
 
+def export(args: argparse.Namespace, backend: Backend) -> int:
+    """The whole vault (trash and password history too) in another manager's format."""
+    from pathlib import Path
+
+    from app.core.exports import FORMATS, PLAINTEXT_WARNING, Exported
+
+    if args.output is None and sys.stdout.isatty():
+        raise Exit(
+            USAGE,
+            "Not writing every password to the terminal: name a file with -o, or redirect "
+            "standard output.",
+        )
+    session = open_session(args, backend)
+    if _remembered_unlocked:  # the vault was open: the master password is asked all the same
+        if args.no_input:
+            raise Exit(LOCKED, "An export asks for the master password (--no-input).")
+        try:
+            backend.accounts().check_master_password(
+                session, read_master_password(session.username)
+            )
+        except LoginFailed as refusal:
+            raise Exit(REFUSED, refusal.message) from None
+    vault = backend.vault()
+    items = vault.list_items(session) + vault.list_items(session, trash=True)
+    history = vault.all_history(session)
+    entries = [Exported(item, history.get(item.id, [])) for item in items if not item.error]
+    text = FORMATS[args.format](entries)
+    where = "standard output"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        where = args.output
+        write_private(Path(args.output), text, replace=args.force)
+    detail = f"{len(entries)} items, {args.format}"
+    backend.security_log().record("vault_exported", session.username, detail)
+    damaged = len(items) - len(entries)
+    left = f" ({damaged} damaged items left out)" if damaged else ""
+    print(
+        f"Exported {len(entries)} items to {visible_text(where)}{left}. {PLAINTEXT_WARNING}",
+        file=sys.stderr,
+    )
+    return DONE
+
+
+def write_private(path: Path, text: str, *, replace: bool) -> None:
+    """Create ``path`` readable by its owner alone; an existing file only with ``replace``."""
+    import os
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if replace else os.O_EXCL)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise Exit(USAGE, f"{path} exists; --force replaces it.") from None
+    except OSError as error:
+        raise Exit(USAGE, f"{path} cannot be written: {error.strerror}.") from None
+    os.fchmod(descriptor, 0o600)  # a replaced file keeps no looser mode
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def git_credential(args: argparse.Namespace, backend: Backend) -> int:
     """git's credential helper: standard input is git's request (git-credential(1))."""
     from app.core.credential import CredentialError, parse_request, reply, serves
@@ -725,6 +804,7 @@ def logout(args: argparse.Namespace, backend: Backend) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Backend], int]] = {
+    "export": export,
     "git-credential": git_credential,
     "get": get,
     "ls": ls,

@@ -225,6 +225,12 @@ class AccountService:
         except LoginFailed as refusal:  # LoginThrottled too
             raise ValidationError(refusal.message, field) from None
 
+    def check_master_password(self, active: ActiveSession, password: str) -> None:
+        """The master password again, before an export: LoginFailed (throttled like a login)
+        when it is wrong."""
+        with database_errors(self._target):
+            self._check_master_password(active.user_id, password)
+
     def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
         """Open a locked vault again with the master password; the session stays as it was."""
         with database_errors(self._target):

@@ -34,6 +34,7 @@ EVENTS = frozenset(
         "item_added",
         "item_changed",
         "item_trashed",
+        "vault_exported",
         "database_failover",
     }
 )

@@ -1,0 +1,226 @@
+"""A vault written out in formats other managers read: KeePass 2 XML, KeePassXC CSV and
+Bitwarden's unencrypted JSON.
+
+Plain Python: the items come in decrypted (the caller has checked the master password), the
+text goes out. What each format can hold of an item:
+
+- KeePass 2 XML (what ``keepassxc-cli import`` reads): every field; the first tag as the group
+  path (``Work/Servers`` as nested groups) and every tag in ``Tags``; extra URLs as
+  ``KP2A_URL_n``; the TOTP secret as KeePassXC's ``otp``; earlier passwords as the entry's
+  history; trashed items in the recycle bin.
+- KeePassXC CSV: KeePassXC's ten columns (group, title, username, password, URL, notes, TOTP,
+  icon, last modified, created); one URL, no history, no trash.
+- Bitwarden JSON: logins with every URL, TOTP, favourite, password history and trash
+  (``deletedDate``); the first tag as the folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.core.items import HistoryEntry, Item
+
+PLAINTEXT_WARNING = (
+    "This file holds your passwords unencrypted: anyone who gets it can read them all. "
+    "Import it, then delete it."
+)
+
+
+@dataclass(frozen=True)
+class Exported:
+    item: Item
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def trashed(self) -> bool:
+        return self.item.deleted_at is not None
+
+
+def _iso(moment: datetime | None) -> str:
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _otp(secret: str) -> str:
+    """KeePassXC and Bitwarden take an otpauth link; a bare secret becomes one."""
+    if not secret or secret.startswith("otpauth://"):
+        return secret
+    return f"otpauth://totp/Strongroom?secret={secret}&period=30&digits=6"
+
+
+def _uuid(seed: str) -> str:
+    """A stable KeePass UUID (base64 of 16 bytes) for an item or a group."""
+    return base64.b64encode(uuid.uuid5(uuid.NAMESPACE_URL, seed).bytes).decode()
+
+
+# -- KeePass 2 XML ----------------------------------------------------------------------------
+
+
+def keepass_xml(entries: list[Exported]) -> str:
+    root = ET.Element("KeePassFile")
+    meta = ET.SubElement(root, "Meta")
+    ET.SubElement(meta, "Generator").text = "Strongroom"
+    recycle_bin = _uuid("strongroom:recycle-bin")
+    top = ET.SubElement(ET.SubElement(root, "Root"), "Group")
+    ET.SubElement(top, "UUID").text = _uuid("strongroom:root")
+    ET.SubElement(top, "Name").text = "Root"
+    groups: dict[str, ET.Element] = {"": top}
+
+    def group(path: str) -> ET.Element:
+        if path not in groups:
+            parent_path, _, name = path.rpartition("/")
+            element = ET.SubElement(group(parent_path), "Group")
+            ET.SubElement(element, "UUID").text = _uuid(f"strongroom:group:{path}")
+            ET.SubElement(element, "Name").text = name
+            groups[path] = element
+        return groups[path]
+
+    bin_group: ET.Element | None = None
+    for entry in entries:
+        item = entry.item
+        if entry.trashed:
+            if bin_group is None:
+                ET.SubElement(meta, "RecycleBinEnabled").text = "True"
+                ET.SubElement(meta, "RecycleBinUUID").text = recycle_bin
+                bin_group = ET.SubElement(top, "Group")
+                ET.SubElement(bin_group, "UUID").text = recycle_bin
+                ET.SubElement(bin_group, "Name").text = "Recycle Bin"
+            parent = bin_group
+        else:
+            path = "/".join(part for part in (item.tags[0] if item.tags else "").split("/") if part)
+            parent = group(path)
+        element = ET.SubElement(parent, "Entry")
+        _keepass_entry(element, item, item.password)
+        if entry.history:
+            history = ET.SubElement(element, "History")
+            for old in reversed(entry.history):  # oldest first, as KeePass keeps it
+                previous = ET.SubElement(history, "Entry")
+                _keepass_entry(previous, item, old.password, old.replaced_at)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _keepass_entry(
+    element: ET.Element, item: Item, password: str, when: datetime | None = None
+) -> None:
+    ET.SubElement(element, "UUID").text = _uuid(f"strongroom:item:{item.id}")
+    times = ET.SubElement(element, "Times")
+    ET.SubElement(times, "LastModificationTime").text = _iso(when or item.updated_at)
+    ET.SubElement(times, "CreationTime").text = _iso(item.updated_at)
+    if item.tags:
+        ET.SubElement(element, "Tags").text = ";".join(item.tags)
+    strings = {
+        "Title": item.title,
+        "UserName": item.username,
+        "Password": password,
+        "URL": item.urls[0] if item.urls else "",
+        "Notes": item.notes,
+    }
+    for number, url in enumerate(item.urls[1:], 1):
+        strings[f"KP2A_URL_{number}"] = url
+    if item.totp:
+        strings["otp"] = _otp(item.totp)
+    for key, value in strings.items():
+        string = ET.SubElement(element, "String")
+        ET.SubElement(string, "Key").text = key
+        shown = ET.SubElement(string, "Value")
+        shown.text = value
+        if key in ("Password", "otp"):
+            shown.set("ProtectInMemory", "True")
+
+
+# -- KeePassXC CSV ----------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "Group", "Title", "Username", "Password", "URL", "Notes", "TOTP", "Icon", "Last Modified",
+    "Created",
+)  # fmt: skip
+
+
+def keepassxc_csv(entries: list[Exported]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        if entry.trashed:
+            continue  # KeePassXC's CSV has no trash
+        item = entry.item
+        group = "/".join(
+            ["Root", *(part for part in (item.tags[:1] or [""])[0].split("/") if part)]
+        )
+        moment = _iso(item.updated_at)
+        writer.writerow(
+            (
+                group,
+                item.title,
+                item.username,
+                item.password,
+                item.urls[0] if item.urls else "",
+                item.notes,
+                _otp(item.totp),
+                "0",
+                moment,
+                moment,
+            )
+        )
+    return out.getvalue()
+
+
+# -- Bitwarden JSON ---------------------------------------------------------------------------
+
+
+def bitwarden_json(entries: list[Exported]) -> str:
+    folders: dict[str, str] = {}
+    items = []
+    for entry in entries:
+        item = entry.item
+        folder = item.tags[0] if item.tags else None
+        if folder is not None and folder not in folders:
+            folders[folder] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"strongroom:folder:{folder}"))
+        items.append(
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"strongroom:item:{item.id}")),
+                "organizationId": None,
+                "folderId": folders[folder] if folder is not None else None,
+                "type": 1,
+                "reprompt": 0,
+                "name": item.title,
+                "notes": item.notes or None,
+                "favorite": item.favourite,
+                "login": {
+                    "uris": [{"match": None, "uri": url} for url in item.urls],
+                    "username": item.username or None,
+                    "password": item.password or None,
+                    "totp": _otp(item.totp) or None,
+                },
+                "collectionIds": None,
+                "passwordHistory": [
+                    {"lastUsedDate": _iso(old.replaced_at), "password": old.password}
+                    for old in entry.history
+                ]
+                or None,
+                "revisionDate": _iso(item.updated_at),
+                "creationDate": _iso(item.updated_at),
+                "deletedDate": _iso(item.deleted_at) if entry.trashed else None,
+            }
+        )
+    document = {
+        "encrypted": False,
+        "folders": [{"id": folder_id, "name": name} for name, folder_id in folders.items()],
+        "items": items,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Callable[[list[Exported]], str]] = {
+    "keepass-xml": keepass_xml,
+    "keepassxc-csv": keepassxc_csv,
+    "bitwarden-json": bitwarden_json,
+}
