@@ -61,18 +61,25 @@ def _words(words: list[str]) -> str:
     return " ".join(words)
 
 
-def _bash(found: list[Command], top: list[str]) -> str:
-    option_cases = "\n".join(
+def _cases(found: list[Command]) -> tuple[str, str, str]:
+    """The ``case`` arms that bash and zsh share: each command's options, each option's fixed
+    values, each command's fixed arguments (all set ``candidates``)."""
+    options = "\n".join(
         f"        {c.name}) candidates=({_words(c.options)}) ;;" for c in found if c.options
     )
-    value_cases = "\n".join(
-        f'        "{c.name} {option}") candidates=({_words(values)}) ;;'
+    values = "\n".join(
+        f'        "{c.name} {option}") candidates=({_words(fixed)}) ;;'
         for c in found
-        for option, values in c.values.items()
+        for option, fixed in c.values.items()
     )
-    argument_cases = "\n".join(
+    arguments = "\n".join(
         f"        {c.name}) candidates=({_words(c.arguments)}) ;;" for c in found if c.arguments
     )
+    return options, values, arguments
+
+
+def _bash(found: list[Command], top: list[str]) -> str:
+    option_cases, value_cases, argument_cases = _cases(found)
     return f"""# strongroom completion for bash. Load it from ~/.bashrc:
 #   source <(strongroom completion bash)
 # or save it as ~/.local/share/bash-completion/completions/strongroom
@@ -119,17 +126,7 @@ def _zsh(found: list[Command], top: list[str]) -> str:
     described = "\n".join(
         f"        {_zsh_quote(c.name + ':' + c.help.replace(':', chr(92) + ':'))}" for c in found
     )
-    option_cases = "\n".join(
-        f"        {c.name}) candidates=({_words(c.options)}) ;;" for c in found if c.options
-    )
-    value_cases = "\n".join(
-        f'        "{c.name} {option}") candidates=({_words(values)}) ;;'
-        for c in found
-        for option, values in c.values.items()
-    )
-    argument_cases = "\n".join(
-        f"        {c.name}) candidates=({_words(c.arguments)}) ;;" for c in found if c.arguments
-    )
+    option_cases, value_cases, argument_cases = _cases(found)
     return f"""#compdef strongroom
 # strongroom completion for zsh. Load it from ~/.zshrc (after compinit):
 #   source <(strongroom completion zsh)
