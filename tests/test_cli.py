@@ -317,21 +317,19 @@ def test_db_upgrade_as_a_deploy_step(settings: Settings) -> None:
     assert strongroom(settings, "status", config_head=manual).returncode == 4  # no one yet
 
 
+def git_helper(settings: Settings) -> str:
+    """git's credential.helper setting for the installed command on this test's vault."""
+    command = [str(STRONGROOM), "--config-dir", str(settings.config_dir)]
+    command += ["--data-dir", str(settings.data_dir), "git-credential"]
+    return "!" + shlex.join(command)
+
+
 def test_git_uses_strongroom_as_its_credential_helper(vault: Settings, tmp_path: Path) -> None:
     """Real git, `credential fill / approve / reject`, with `strongroom git-credential` as its
     helper: it answers from the item for the host, saves what git stores, trashes what git
     reports refused, and logs each read by item id."""
     write_config(vault)
-    helper = "!" + shlex.join(
-        [
-            str(STRONGROOM),
-            "--config-dir",
-            str(vault.config_dir),
-            "--data-dir",
-            str(vault.data_dir),
-            "git-credential",
-        ]
-    )
+    helper = git_helper(vault)
     home = tmp_path / "git-home"
     home.mkdir()
     env = {
@@ -649,16 +647,7 @@ def test_git_pushes_and_clones_over_http_with_the_password_from_strongroom(
         vault, "add", "Local git", "-u", "alice", "--url", server.url, stdin="git-secret\n"
     )
     assert added.returncode == 0, added.stderr
-    helper = "!" + shlex.join(
-        [
-            str(STRONGROOM),
-            "--config-dir",
-            str(vault.config_dir),
-            "--data-dir",
-            str(vault.data_dir),
-            "git-credential",
-        ]
-    )
+    helper = git_helper(vault)
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
