@@ -176,8 +176,9 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 )
             )
 
-    if args.galera and "mariadb" in backends and galera_missing() is not None:
-        print(f"4/7 Galera skipped: {galera_missing()}", file=sys.stderr)
+    no_cluster = galera_missing() if args.galera and "mariadb" in backends else None
+    if no_cluster is not None:
+        print(f"4/7 Galera skipped: {no_cluster}", file=sys.stderr)
     elif args.galera and "mariadb" in backends:
         print(
             f"4/7 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
