@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, select, text, update
 
 from app.core.config import ConfigError, Settings, load_settings
-from app.core.items import ItemDraft
+from app.core.items import CustomField, ItemDraft
 from app.factory import make_app
 from app.models import LoginSession, LoginThrottle, User
 from app.services.backend import Backend
@@ -399,7 +399,13 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
     accounts, vault = backend.accounts(), backend.vault()
     old = accounts.login("alice", STRONG_PASSWORD, remember=True)
     item = next(i for i in vault.list_items(old) if i.title == "Site")
-    vault.update(old, item.id, item.version, ItemDraft("Site", password="second", notes="kept"))
+    pin = CustomField("PIN", "4321", secret=True)
+    vault.update(
+        old,
+        item.id,
+        item.version,
+        ItemDraft("Site", password="second", notes="kept", fields=(pin,)),
+    )
     stolen = Backend(settings, device_label="thief")
     stolen_session = stolen.accounts().login("alice", STRONG_PASSWORD, remember=False)
     vault.trash(old, vault.list_items(old)[0].id)  # the trash is re-sealed too
@@ -419,7 +425,9 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
     engine.dispose()
     cipher = crypto.FieldCipher(old.vault_key)
     for row in items:
-        for name in ("title", "username", "password", "urls", "notes", "tags", "totp"):
+        for name in ("title", "username", "password", "urls", "notes", "tags", "totp", "fields"):
+            if row[f"{name}_sealed"] is None:
+                continue
             with pytest.raises(crypto.CryptoError):
                 cipher.open(row[f"{name}_sealed"], crypto.field_aad(new.user_id, row["id"], name))
         assert (
@@ -436,6 +444,7 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
                         row[f"{n}_sealed"]
                         for n in ("title", "username", "urls", "tags", "password", "notes", "totp")
                     ),
+                    row["fields_sealed"],
                 ),
             ).error
             is None
@@ -450,6 +459,8 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
 
     # The new key opens everything, the trash and the history included.
     assert {i.title for i in vault.list_items(new)} == {"Site"}
+    assert [i.fields for i in vault.list_items(new)] == [(pin,)]
+    assert sum(row["fields_sealed"] is not None for row in items) == 1
     assert [i.title for i in vault.list_items(new, trash=True)] == ["Other"]
     assert [e.password for e in vault.history(new, item.id)] == [SECRET]
     # The old key, wherever it survives, neither reads nor writes.

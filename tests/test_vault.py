@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from app.core.accounts import ActiveSession
 from app.core.errors import EditConflict, ItemNotFound, ValidationError
-from app.core.items import ItemDraft
+from app.core.items import CustomField, ItemDraft
 from app.core.rules import normalize_totp, validate
 from app.models import VaultItem
 from app.services.accounts import AccountService
@@ -132,6 +132,7 @@ def test_canary_secrets_appear_nowhere_in_the_database(
         "notes": "canary-notes-e4e4",
         "tags": ("canarytag8a8a",),
         "totp": "KRUGS4ZANFZSAYLOEBSXQYLNOBWGK",
+        "fields": (CustomField("canary-field-name-3b3b", "canary-field-value-9d9d", True),),
     }
     item = vault.add(alice, ItemDraft(**canaries))  # type: ignore[arg-type]
     renewed = ItemDraft(**{**canaries, "password": "canary-newpass-d00d"})  # type: ignore[arg-type]
@@ -141,8 +142,10 @@ def test_canary_secrets_appear_nowhere_in_the_database(
     if url.get_backend_name() == "sqlite" and url.database:
         dump += Path(url.database).read_bytes()
     needles: list[str] = ["canary-pass-c0ffee", "canary-newpass-d00d", STRONG_PASSWORD]
+    needles += ["canary-field-name-3b3b", "canary-field-value-9d9d"]
     for value in canaries.values():
-        needles.extend(value if isinstance(value, tuple) else [str(value)])
+        if value and isinstance(value[0], str):
+            needles.extend(value if isinstance(value, tuple) else [str(value)])
     for needle in needles:
         raw = needle.encode()
         for form in (raw, raw.hex().encode(), base64.b64encode(raw), base64.b64encode(raw)[:-4]):
@@ -179,6 +182,23 @@ def test_ciphertext_moved_between_items_or_fields_is_refused(
         a.username_sealed = a.password_sealed  # same item, other field
     items = {i.id: i for i in vault.list_items(alice)}
     assert items[one.id].error is not None
+    assert items[two.id].error is not None
+
+
+def test_custom_fields_moved_between_items_are_refused(
+    vault: VaultService, alice: ActiveSession, database: Database
+) -> None:
+    """Someone who can write the database copies one item's sealed custom fields onto
+    another: they do not open there, and the item says it is damaged."""
+    pin = CustomField("PIN", "1234", secret=True)
+    one = vault.add(alice, draft("One", fields=(pin,)))
+    two = vault.add(alice, draft("Two"))
+    with database.sessions.begin() as db:
+        a, b = db.get_one(VaultItem, one.id), db.get_one(VaultItem, two.id)
+        b.fields_sealed = a.fields_sealed
+    items = {i.id: i for i in vault.list_items(alice)}
+    assert items[one.id].fields == (pin,)
+    assert items[two.id].fields == ()
     assert items[two.id].error is not None
 
 

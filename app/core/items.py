@@ -10,7 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.core.lazy_fields import SecretFields, ShownFields
+from app.core.lazy_fields import CustomFields, SecretFields, ShownFields
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """A field of an item's own (a PIN, a card's code, an API key): a name and a value.
+
+    A secret one is masked on screen until revealed, like the password. Names are searched,
+    values never are.
+    """
+
+    name: str
+    value: str = field(default="", repr=False)
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class ItemDraft:
     tags: tuple[str, ...] = ()
     totp: str = field(default="", repr=False)
     favourite: bool = False
+    fields: tuple[CustomField, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -40,6 +54,7 @@ class Item:
     damage: str | None
     shown: ShownFields = field(repr=False, compare=False)
     secrets: SecretFields = field(repr=False, compare=False)
+    extra: CustomFields = field(repr=False, compare=False)
 
     def __init__(
         self,
@@ -56,6 +71,7 @@ class Item:
         *,
         shown: ShownFields | None = None,
         secrets: SecretFields | None = None,
+        extra: CustomFields | None = None,
     ) -> None:
         put = object.__setattr__  # frozen: set once, here
         put(self, "id", id)
@@ -67,6 +83,7 @@ class Item:
         put(self, "damage", damage)
         put(self, "shown", shown if shown is not None else ShownFields(username, urls, tags))
         put(self, "secrets", secrets if secrets is not None else SecretFields())
+        put(self, "extra", extra if extra is not None else CustomFields())
 
     @property
     def username(self) -> str:
@@ -93,8 +110,20 @@ class Item:
         return self.secrets.totp
 
     @property
+    def fields(self) -> tuple[CustomField, ...]:
+        return self.extra.fields
+
+    def field_named(self, name: str) -> CustomField | None:
+        """The custom field called ``name`` (case-insensitive when no exact match)."""
+        for custom in self.fields:
+            if custom.name == name:
+                return custom
+        folded = name.casefold()
+        return next((custom for custom in self.fields if custom.name.casefold() == folded), None)
+
+    @property
     def error(self) -> str | None:
-        return self.damage or self.shown.error or self.secrets.error
+        return self.damage or self.shown.error or self.secrets.error or self.extra.error
 
     def draft(self) -> ItemDraft:
         return ItemDraft(
@@ -106,6 +135,7 @@ class Item:
             self.tags,
             self.totp,
             self.favourite,
+            self.fields,
         )
 
 
@@ -113,3 +143,15 @@ class Item:
 class HistoryEntry:
     password: str = field(repr=False)
     replaced_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportedItem:
+    """An item read from another manager's file: what the form would hold, plus what only an
+    import brings (the earlier passwords, the item's own dates, whether it was in the trash)."""
+
+    draft: ItemDraft
+    history: tuple[HistoryEntry, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    trashed_at: datetime | None = None

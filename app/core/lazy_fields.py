@@ -8,7 +8,10 @@ copy, or the search index. A field that fails to open spoils only its own item.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from app.core.items import CustomField
 
 Values = TypeVar("Values")
 Opener = Callable[[], tuple[Values, str | None]]
@@ -108,3 +111,22 @@ class SecretFields(_Sealed[tuple[str, str, str]]):
     @property
     def totp(self) -> str:
         return self._open()[2]
+
+
+class CustomFields(_Sealed[tuple["CustomField", ...]]):
+    """An item's custom fields: opened when the item is shown, copied, edited or searched
+    (by name). Most items have none, and then there is nothing to open."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        fields: tuple[CustomField, ...] = (),
+        *,
+        opener: Opener[tuple[CustomField, ...]] | None = None,
+    ) -> None:
+        super().__init__(fields, opener)
+
+    @property
+    def fields(self) -> tuple[CustomField, ...]:
+        return self._open()

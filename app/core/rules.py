@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import replace
 
 from app.core.errors import ValidationError
-from app.core.items import ItemDraft
+from app.core.items import CustomField, ItemDraft
 from app.core.passwords import PasswordPolicy
 from app.core.totp import TotpError
 from app.core.totp import parse as parse_totp
@@ -22,9 +22,12 @@ LIMITS = {
     "notes": 100_000,
     "tag": 64,
     "totp": 512,
+    "field name": 100,
+    "field value": 10_000,
 }
 MAX_URLS = 20
 MAX_TAGS = 32
+MAX_FIELDS = 100
 
 # An item's password is judged for the strength meter only: a site's rules, not ours, decide
 # what it may be, so the floor is lower than a master password's and nothing is refused.
@@ -62,6 +65,28 @@ def normalize_totp(secret: str) -> str:
         raise ValidationError(str(error), "totp") from None
 
 
+def _check_fields(fields: tuple[CustomField, ...]) -> tuple[CustomField, ...]:
+    """The custom fields as stored; an error names the row to fix as ``fields/<n>``."""
+    if len(fields) > MAX_FIELDS:
+        raise ValidationError(f"At most {MAX_FIELDS} custom fields per item.", "fields/0")
+    seen: set[str] = set()
+    clean = []
+    for number, custom in enumerate(fields):
+        where = f"fields/{number}"
+        try:
+            name = _check_text(custom.name.strip(), "field name", LIMITS["field name"])
+            value = _check_text(custom.value, "field value", LIMITS["field value"], multiline=True)
+        except ValidationError as error:
+            raise ValidationError(str(error), where) from None
+        if not name:
+            raise ValidationError("Every custom field needs a name.", where)
+        if name in seen:
+            raise ValidationError(f"Two custom fields are called {name!r}; rename one.", where)
+        seen.add(name)
+        clean.append(CustomField(name, value, custom.secret))
+    return tuple(clean)
+
+
 def validate(draft: ItemDraft) -> ItemDraft:
     """The draft as it will be stored, or a ValidationError naming the field to fix."""
     title = _check_text(draft.title.strip(), "title", LIMITS["title"])
@@ -86,4 +111,5 @@ def validate(draft: ItemDraft) -> ItemDraft:
         notes=_check_text(draft.notes, "notes", LIMITS["notes"], multiline=True),
         tags=tags,
         totp=normalize_totp(_check_text(draft.totp, "totp", LIMITS["totp"])),
+        fields=_check_fields(draft.fields),
     )

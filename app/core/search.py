@@ -1,4 +1,5 @@
-"""Search as you type: case-insensitive, fuzzy, over title, username, URLs and tags.
+"""Search as you type: case-insensitive, fuzzy, over title, username, URLs, tags and the
+names of custom fields (never their values).
 
 Built for a keystroke budget of one frame at 10,000 items. Each item's searchable text is
 lower-cased once (an Index). A query is first a substring test per item; the items that fail it
@@ -58,7 +59,10 @@ class Index:
     def __init__(self, items: Sequence[Item]) -> None:
         self.items = list(items)
         self._titles = [_searchable(item.title) for item in self.items]
-        self._others = [_searchable(item.username, *item.urls, *item.tags) for item in self.items]
+        self._others = [
+            _searchable(item.username, *item.urls, *item.tags, *(f.name for f in item.fields))
+            for item in self.items
+        ]
         # Typing forward only ever narrows the matches (every term and every subsequence of
         # a longer query matches wherever it did for the shorter one), so each keystroke
         # searches the previous keystroke's matches instead of the whole vault.

@@ -46,6 +46,10 @@ wrapped_key = Annotated[bytes, mapped_column(short_binary(255))]
 sealed_field = Annotated[
     bytes, mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"))
 ]
+optional_sealed_field = Annotated[
+    bytes | None,
+    mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"), nullable=True),
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

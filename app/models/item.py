@@ -7,7 +7,14 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UTCDateTime, intpk, sealed_field, utc_timestamp
+from app.models.base import (
+    Base,
+    UTCDateTime,
+    intpk,
+    optional_sealed_field,
+    sealed_field,
+    utc_timestamp,
+)
 
 # The typed fields, in form order; each is a column named "<field>_sealed".
 ITEM_FIELDS = ("title", "username", "password", "urls", "notes", "tags", "totp")
@@ -37,6 +44,8 @@ class VaultItem(Base):
     notes_sealed: Mapped[sealed_field]
     tags_sealed: Mapped[sealed_field]
     totp_sealed: Mapped[sealed_field]
+    # The item's custom fields, as one sealed JSON list; NULL when it has none.
+    fields_sealed: Mapped[optional_sealed_field]
 
     history: Mapped[list[PasswordHistory]] = relationship(
         back_populates="item",

@@ -15,6 +15,7 @@ from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
 from app.screens.keys import ITEM_FORM_KEYS, bindings
+from app.widgets.custom_fields import CustomFieldsEditor
 from app.widgets.secret_input import SecretInput, toggle_reveal
 from app.widgets.strength import StrengthMeter
 
@@ -66,6 +67,8 @@ class ItemFormScreen(ModalScreen[None]):
             yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
             # Shown as typed: a pasted secret or link can be checked before it is saved.
             yield Input(start.totp, id="totp", max_length=LIMITS["totp"])
+            yield Label("Custom fields (a secret one is masked)", classes="field-label")
+            yield CustomFieldsEditor(start.fields, id="fields")
             yield Checkbox("Favourite", value=start.favourite, id="favourite")
             with Vertical(classes="form-actions"):
                 yield Static("", id="error", classes="form-error", markup=False)
@@ -94,6 +97,7 @@ class ItemFormScreen(ModalScreen[None]):
             tags=tuple(t.strip() for t in tags if t.strip()),
             totp=self.query_one("#totp", Input).value,
             favourite=self.query_one("#favourite", Checkbox).value,
+            fields=self.query_one(CustomFieldsEditor).fields,
         )
 
     @property
@@ -117,7 +121,11 @@ class ItemFormScreen(ModalScreen[None]):
         error.display = True
         names = {"url": "urls", "tag": "tags"}
         target = names.get(field or "", field or "")
-        if target and self.query(f"#{target}"):
+        if target.startswith("fields/"):
+            row = self.query_one(CustomFieldsEditor).focus_row(int(target.partition("/")[2]))
+            form = self.query_one(".dialog")
+            self.call_after_refresh(form.scroll_to_widget, row, animate=False)
+        elif target and self.query(f"#{target}"):
             widget = self.query_one(f"#{target}")
             widget.focus(scroll_visible=False)
             # The field and its label in view, scrolled no further than needed (the title's

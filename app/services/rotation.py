@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from app.core import crypto
 from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
 
+# Every sealed column of an item: the typed fields, then the custom fields (NULL when none).
+_SEALED = (*ITEM_FIELDS, "fields")
+
 Progress = Callable[[int, int], None]  # (done, total), every PROGRESS_EVERY items and at the end
 PROGRESS_EVERY = 250
 
@@ -44,13 +47,16 @@ def reseal_vault(
     columns = [
         VaultItem.id,
         VaultItem.version,
-        *(getattr(VaultItem, f"{n}_sealed") for n in ITEM_FIELDS),
+        *(getattr(VaultItem, f"{n}_sealed") for n in _SEALED),
     ]
     rows = db.execute(select(*columns).where(VaultItem.user_id == user_id)).all()
     total, damaged, changes = len(rows), 0, []
     for done, (item_id, version, *sealed) in enumerate(rows, start=1):
         change: dict[str, object] = {"b_id": item_id, "b_version": version + 1}
-        for name, blob in zip(ITEM_FIELDS, sealed, strict=True):
+        for name, blob in zip(_SEALED, sealed, strict=True):
+            if blob is None:  # no custom fields
+                change[f"b_{name}"] = None
+                continue
             resealed = _reseal(old, new, blob, crypto.field_aad(user_id, item_id, name))
             damaged += resealed is None
             change[f"b_{name}"] = blob if resealed is None else resealed
@@ -65,7 +71,7 @@ def reseal_vault(
             .where(table.c.id == bindparam("b_id"))
             .values(
                 version=bindparam("b_version"),
-                **{f"{name}_sealed": bindparam(f"b_{name}") for name in ITEM_FIELDS},
+                **{f"{name}_sealed": bindparam(f"b_{name}") for name in _SEALED},
             ),
             changes,
         )

@@ -7,13 +7,14 @@ when first read, with the openers built here.
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Any
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
-from app.core.items import Item, ItemDraft
-from app.core.lazy_fields import SecretFields, ShownFields
+from app.core.items import CustomField, Item, ItemDraft
+from app.core.lazy_fields import CustomFields, SecretFields, ShownFields
 from app.models import VaultItem
 
 # What the list and search show, opened on unlock; then what waits until an item is used.
@@ -28,6 +29,7 @@ LIST_COLUMNS = (
     "updated_at",
     "deleted_at",
     *(f"{name}_sealed" for name in _ROW_FIELDS),
+    "fields_sealed",
 )
 
 
@@ -89,12 +91,33 @@ def _open_secrets(
     return (password, notes, totp), error
 
 
+def _open_custom(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, sealed: bytes
+) -> tuple[tuple[CustomField, ...], str | None]:
+    """An item's custom fields, opened when first read (see CustomFields)."""
+    (text,), error = _open_fields(("fields",), cipher, user_id, item_id, sealed)
+    if error is not None:
+        return (), error
+    try:
+        return tuple(
+            CustomField(str(name), str(value), bool(secret))
+            for name, value, secret in json.loads(text)
+        ), None
+    except (ValueError, TypeError):
+        return (), "This item cannot be opened: its custom fields are unreadable"
+
+
 def seal(row: VaultItem, active: ActiveSession, draft: ItemDraft) -> None:
     """Write a validated draft into a row that has its id (the id is in every field's AAD)."""
     cipher = crypto.FieldCipher(active.vault_key)
     for name, value in plain_values(draft).items():
         aad = crypto.field_aad(active.user_id, row.id, name)
         setattr(row, f"{name}_sealed", cipher.seal(value, aad))
+    if draft.fields:
+        text = json.dumps([[f.name, f.value, f.secret] for f in draft.fields], ensure_ascii=False)
+        row.fields_sealed = cipher.seal(text, crypto.field_aad(active.user_id, row.id, "fields"))
+    else:
+        row.fields_sealed = None
     row.favourite = draft.favourite
 
 
@@ -109,6 +132,7 @@ def open_row(row: VaultItem, active: ActiveSession) -> Item:
             row.updated_at,
             row.deleted_at,
             *(getattr(row, f"{name}_sealed") for name in _ROW_FIELDS),
+            row.fields_sealed,
         ),
     )
 
@@ -120,7 +144,7 @@ def open_listed(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) 
     SecretFields). This runs for every item on every unlock, so it stays a straight line.
     """
     item_id, version, favourite, updated_at, deleted_at = row[:5]
-    sealed_title, username, urls, tags, password, notes, totp = row[5:]
+    sealed_title, username, urls, tags, password, notes, totp, custom = row[5:]
     try:
         title = cipher.open(sealed_title, crypto.field_aad(user_id, item_id, "title"))
     except (crypto.CryptoError, UnicodeDecodeError) as error:
@@ -145,6 +169,9 @@ def open_listed(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) 
         secrets=SecretFields(
             opener=partial(_open_secrets, cipher, user_id, item_id, password, notes, totp)
         ),
+        extra=None
+        if custom is None
+        else CustomFields(opener=partial(_open_custom, cipher, user_id, item_id, custom)),
     )
 
 

@@ -118,6 +118,14 @@ class ItemDetail(Static):
                 if details:
                     field("", details, "dim")
         field("Tags", ", ".join(item.tags) if item.tags else "—")
+        for custom in item.fields:
+            # A name is shown as far as the label column allows; the value wraps beside it.
+            label = visible_text(custom.name)
+            label = label if len(label) <= 20 else label[:19] + "…"
+            if custom.secret and not self.revealed:
+                field(label, Text.assemble((MASK, "bold"), (" (Ctrl+R shows)", "dim")))
+            else:
+                field(label, custom.value.replace("\n", " ⏎ ") or "—")
         if item.favourite:
             field("Favourite", "★")
         if item.updated_at is not None:
