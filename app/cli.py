@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.core.errors import DatabaseUnavailable, LoginFailed, UserError, ValidationError
+from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
@@ -93,7 +94,12 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
 
     get = command("get", "print one item's field (its password by default)")
     get.add_argument("query", help="a title, words to search for, or id:N")
-    get.add_argument("--field", "-f", default="password", help=f"one of {', '.join(FIELDS)}")
+    get.add_argument(
+        "--field",
+        "-f",
+        default="password",
+        help=f"one of {', '.join(FIELDS)}, or a custom field's name",
+    )
     get.add_argument("--json", action="store_true", help="the whole item as JSON")
     get.add_argument("-n", action="store_true", help="no newline after the value")
 
@@ -123,6 +129,20 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
     generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
 
+    importing = command(
+        "import",
+        "bring in another manager's export (the format is found from the file)",
+    )
+    importing.add_argument(
+        "file", help="the export file (a pass store: its folder, usually ~/.password-store)"
+    )
+    importing.add_argument(
+        "--format", choices=IMPORT_FORMATS, help="read the file as this format, not the one found"
+    )
+    importing.add_argument(
+        "--dry-run", action="store_true", help="read the file and say what it holds; write nothing"
+    )
+
     exporting = command(
         "export",
         "write the vault for another manager to import (asks for the master password first)",
@@ -130,8 +150,9 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     exporting.add_argument(
         "--format",
         required=True,
-        choices=["keepass-xml", "keepassxc-csv", "bitwarden-json"],
-        help="KeePass 2 XML (keepassxc-cli import), KeePassXC CSV, or Bitwarden's unencrypted JSON",
+        choices=EXPORT_FORMATS,
+        help="Bitwarden's password-protected JSON (asks for the file's password), Bitwarden "
+        "JSON, KeePass 2 XML (keepassxc-cli import) or KeePassXC CSV",
     )
     exporting.add_argument(
         "-o",
@@ -458,6 +479,7 @@ def as_json(item: Item) -> dict[str, object]:
         "notes": item.notes,
         "tags": list(item.tags),
         "totp": item.totp,
+        "fields": [{"name": f.name, "value": f.value, "secret": f.secret} for f in item.fields],
         "favourite": item.favourite,
         "updated_at": item.updated_at.isoformat() if item.updated_at else None,
     }
@@ -480,10 +502,15 @@ def totp_code(item: Item) -> tuple[str, int]:
 
 
 def get(args: argparse.Namespace, backend: Backend) -> int:
-    if args.field not in FIELDS:
-        raise Exit(USAGE, f"No field {args.field!r}; the fields are {', '.join(FIELDS)}.")
     session, item = open_item(args, backend)
-    field = "all fields" if args.json else args.field
+    custom = None
+    if args.field not in FIELDS and not args.json:
+        custom = item.field_named(args.field)
+        if custom is None:
+            names = ", ".join([*FIELDS, *(repr(f.name) for f in item.fields)])
+            raise Exit(NOT_FOUND, f"{item.title!r} has no field {args.field!r}; it has {names}.")
+    # A custom field's name is the item's own text: the log says only that one was read.
+    field = "all fields" if args.json else "a custom field" if custom else args.field
     backend.security_log().record(
         "item_read", session.username, f"item {item.id}, {field}{ANSWERED_BY}"
     )
@@ -491,7 +518,9 @@ def get(args: argparse.Namespace, backend: Backend) -> int:
         # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
         print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
         return DONE
-    if args.field == "totp":
+    if custom is not None:
+        value = custom.value
+    elif args.field == "totp":
         value = totp_code(item)[0]
     elif args.field == "url":
         value = item.urls[0] if item.urls else ""
@@ -616,7 +645,8 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
     """The whole vault (trash and password history too) in another manager's format."""
     from pathlib import Path
 
-    from app.core.exports import FORMATS, PLAINTEXT_WARNING, Exported
+    from app.core.exports import ENCRYPTED_FORMATS, PLAINTEXT_WARNING
+    from app.services.transfer import export_text
 
     if args.output is None and sys.stdout.isatty():
         raise Exit(
@@ -634,42 +664,118 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
             )
         except LoginFailed as refusal:
             raise Exit(REFUSED, refusal.message) from None
-    vault = backend.vault()
-    items = vault.list_items(session) + vault.list_items(session, trash=True)
-    history = vault.all_history(session)
-    entries = [Exported(item, history.get(item.id, [])) for item in items if not item.error]
-    text = FORMATS[args.format](entries)
+    encrypted = args.format in ENCRYPTED_FORMATS
+    password = ""
+    if encrypted:
+        if args.no_input:
+            raise Exit(LOCKED, "An encrypted export asks for the file's password (--no-input).")
+        password = read_secret(
+            "Password for the export file: ",
+            Exit(USAGE, "No password for the export file on standard input."),
+            confirm="The same password again: ",
+        )
+        problem = export_password_problem(password)
+        if problem:
+            raise Exit(USAGE, problem)
+    result = export_text(
+        backend.vault(), session, args.format, settings=backend.settings, password=password
+    )
     where = "standard output"
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(result.text)
     else:
         where = args.output
-        write_private(Path(args.output), text, replace=args.force)
-    detail = f"{len(entries)} items, {args.format}"
+        write_private(Path(args.output), result.text, replace=args.force)
+    detail = f"{result.count} items, {args.format}"
     backend.security_log().record("vault_exported", session.username, detail)
-    damaged = len(items) - len(entries)
-    left = f" ({damaged} damaged items left out)" if damaged else ""
+    left = f" ({result.damaged} damaged items left out)" if result.damaged else ""
+    warning = (
+        "It opens only with the password you gave it: keep that password safe."
+        if encrypted
+        else PLAINTEXT_WARNING
+    )
     print(
-        f"Exported {len(entries)} items to {visible_text(where)}{left}. {PLAINTEXT_WARNING}",
+        f"Exported {result.count} items to {visible_text(where)}{left}. {warning}", file=sys.stderr
+    )
+    return DONE
+
+
+def export_password_problem(password: str) -> str | None:
+    """Why a password cannot protect an export (the file travels: it must resist guessing
+    offline as the master password does), or None."""
+    from app.core.passwords import PasswordPolicy
+
+    problems = PasswordPolicy().assess(password).problems
+    return f"That password cannot protect an export: {problems[0]}" if problems else None
+
+
+def import_file(args: argparse.Namespace, backend: Backend) -> int:
+    """Another manager's export into the vault: read it all, say what it holds, then write
+    every item in one transaction (or none)."""
+    from pathlib import Path
+
+    from app.core.formats import FileMissing, ImportFailed, WrongFilePassword
+    from app.services.transfer import import_parsed, read_file
+
+    session = open_session(args, backend)
+
+    def ask(prompt: str) -> str:
+        if args.no_input:
+            raise Exit(LOCKED, "The file is encrypted and --no-input forbids asking.")
+        return read_secret(prompt, Exit(USAGE, "No password for the file on standard input."))
+
+    try:
+        parsed = read_file(Path(args.file), ask, args.format)
+    except ImportFailed as error:
+        code = (
+            NOT_FOUND
+            if isinstance(error, FileMissing)
+            else REFUSED
+            if isinstance(error, WrongFilePassword)
+            else USAGE
+        )
+        raise Exit(code, error.message) from None
+    for skipped in parsed.skipped:
+        print(f"Skipped {visible_text(skipped.where)}: {skipped.reason}", file=sys.stderr)
+    fields = f", {parsed.custom_fields} custom fields" if parsed.custom_fields else ""
+    print(
+        f"Read {len(parsed.items)} items{fields} from {visible_text(args.file)} "
+        f"({parsed.format}); {len(parsed.skipped)} skipped.",
         file=sys.stderr,
     )
+    if parsed.adjusted:
+        print(
+            f"{parsed.adjusted} items held what a field cannot: control characters are kept as "
+            "their symbols (␛), and overlong values in the notes.",
+            file=sys.stderr,
+        )
+    if args.dry_run:
+        return DONE
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rSealing {done}/{total}…", end="", file=sys.stderr, flush=True)
+
+    added, already = import_parsed(
+        backend.vault(), backend.security_log(), session, parsed, progress
+    )
+    if sys.stderr.isatty() and added:
+        print(file=sys.stderr)
+    there = f"; {already} were already in the vault" if already else ""
+    print(f"Imported {added} items{there}.", file=sys.stderr)
     return DONE
 
 
 def write_private(path: Path, text: str, *, replace: bool) -> None:
     """Create ``path`` readable by its owner alone; an existing file only with ``replace``."""
-    import os
+    from app.core.files import write_new_private_file
 
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if replace else os.O_EXCL)
     try:
-        descriptor = os.open(path, flags, 0o600)
+        write_new_private_file(path, text, replace=replace)
     except FileExistsError:
         raise Exit(USAGE, f"{path} exists; --force replaces it.") from None
     except OSError as error:
         raise Exit(USAGE, f"{path} cannot be written: {error.strerror}.") from None
-    os.fchmod(descriptor, 0o600)  # a replaced file keeps no looser mode
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(text)
 
 
 def git_credential(args: argparse.Namespace, backend: Backend) -> int:
@@ -805,6 +911,7 @@ def logout(args: argparse.Namespace, backend: Backend) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Backend], int]] = {
     "export": export,
+    "import": import_file,
     "git-credential": git_credential,
     "get": get,
     "ls": ls,

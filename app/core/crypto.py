@@ -250,3 +250,90 @@ class FieldCipher:
         except InvalidTag:
             raise CryptoError("The stored field was altered or belongs elsewhere.") from None
         return plaintext.decode("utf-8")
+
+
+class MacMismatch(CryptoError):
+    """The MAC does not match: the key is wrong or the data was changed."""
+
+
+# -- Bitwarden's password-protected exports --------------------------------------------------
+#
+# Not Strongroom's own scheme: Bitwarden's, so that its exports can be read and written. A key
+# from the password (PBKDF2-SHA256 over the salt, or Argon2id over the salt's SHA-256), stretched
+# by HKDF-Expand into an encryption key ("enc") and a MAC key ("mac"); values are AES-256-CBC
+# (PKCS#7) with HMAC-SHA256 over IV and ciphertext, and the MAC is checked before decrypting.
+
+
+def bitwarden_keys(
+    password: str,
+    salt: str,
+    *,
+    argon2: bool,
+    iterations: int,
+    memory_mib: int = 64,
+    parallelism: int = 4,
+) -> tuple[bytes, bytes]:
+    """(encryption key, MAC key) for a Bitwarden export; the caller has bounded the costs."""
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    secret, salt_bytes = password.encode("utf-8"), salt.encode("utf-8")
+    if argon2:
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(salt_bytes)
+        master = hash_secret_raw(
+            secret=secret,
+            salt=digest.finalize(),
+            time_cost=iterations,
+            memory_cost=memory_mib * 1024,
+            parallelism=parallelism,
+            hash_len=32,
+            type=Type.ID,
+        )
+    else:
+        pbkdf2 = PBKDF2HMAC(
+            algorithm=hashes.SHA256(), length=32, salt=salt_bytes, iterations=iterations
+        )
+        master = pbkdf2.derive(secret)
+
+    def expand(info: bytes) -> bytes:
+        return HKDFExpand(algorithm=hashes.SHA256(), length=32, info=info).derive(master)
+
+    return expand(b"enc"), expand(b"mac")
+
+
+def cbc_hmac_seal(plain: bytes, keys: tuple[bytes, bytes]) -> tuple[bytes, bytes, bytes]:
+    """(iv, ciphertext, mac) of ``plain``, as Bitwarden's type 2 values hold them."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    iv = secrets.token_bytes(16)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(keys[0]), modes.CBC(iv)).encryptor()
+    body = encryptor.update(padded) + encryptor.finalize()
+    mac = hmac.HMAC(keys[1], hashes.SHA256())
+    mac.update(iv + body)
+    return iv, body, mac.finalize()
+
+
+def cbc_hmac_open(iv: bytes, body: bytes, mac: bytes, keys: tuple[bytes, bytes]) -> bytes:
+    """The plaintext; CryptoError when the MAC does not match (checked first, in constant
+    time) or the padding is damaged."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    check = hmac.HMAC(keys[1], hashes.SHA256())
+    check.update(iv + body)
+    try:
+        check.verify(mac)
+    except InvalidSignature:
+        raise MacMismatch("wrong key or changed data") from None
+    try:
+        decryptor = Cipher(algorithms.AES(keys[0]), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(body) + decryptor.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError:
+        raise CryptoError("damaged data") from None

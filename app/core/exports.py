@@ -6,12 +6,14 @@ text goes out. What each format can hold of an item:
 
 - KeePass 2 XML (what ``keepassxc-cli import`` reads): every field; the first tag as the group
   path (``Work/Servers`` as nested groups) and every tag in ``Tags``; extra URLs as
-  ``KP2A_URL_n``; the TOTP secret as KeePassXC's ``otp``; earlier passwords as the entry's
-  history; trashed items in the recycle bin.
+  ``KP2A_URL_n``; the TOTP secret as KeePassXC's ``otp``; custom fields as attributes (secret
+  ones protected); earlier passwords as the entry's history; trashed items in the recycle bin.
+  Not the favourite mark, which KeePass has no place for.
 - KeePassXC CSV: KeePassXC's ten columns (group, title, username, password, URL, notes, TOTP,
-  icon, last modified, created); one URL, no history, no trash.
-- Bitwarden JSON: logins with every URL, TOTP, favourite, password history and trash
-  (``deletedDate``); the first tag as the folder.
+  icon, last modified, created); one URL; no custom fields, history, favourites or trash.
+- Bitwarden JSON: logins with every URL, TOTP, favourite, custom fields (secret ones hidden),
+  password history and trash (``deletedDate``); the first tag as the folder. The
+  password-protected form is the same document, encrypted (see formats.bitwarden).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from app.core.formats.bitwarden import Kdf, encrypt_export
 from app.core.items import HistoryEntry, Item
 
 PLAINTEXT_WARNING = (
@@ -38,6 +41,7 @@ PLAINTEXT_WARNING = (
 class Exported:
     item: Item
     history: list[HistoryEntry] = field(default_factory=list)
+    created_at: datetime | None = None
 
     @property
     def trashed(self) -> bool:
@@ -97,23 +101,24 @@ def keepass_xml(entries: list[Exported]) -> str:
             path = "/".join(part for part in (item.tags[0] if item.tags else "").split("/") if part)
             parent = group(path)
         element = ET.SubElement(parent, "Entry")
-        _keepass_entry(element, item, item.password)
+        _keepass_entry(element, entry, item.password)
         if entry.history:
             history = ET.SubElement(element, "History")
             for old in reversed(entry.history):  # oldest first, as KeePass keeps it
                 previous = ET.SubElement(history, "Entry")
-                _keepass_entry(previous, item, old.password, old.replaced_at)
+                _keepass_entry(previous, entry, old.password, old.replaced_at)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _keepass_entry(
-    element: ET.Element, item: Item, password: str, when: datetime | None = None
+    element: ET.Element, entry: Exported, password: str, when: datetime | None = None
 ) -> None:
+    item = entry.item
     ET.SubElement(element, "UUID").text = _uuid(f"strongroom:item:{item.id}")
     times = ET.SubElement(element, "Times")
     ET.SubElement(times, "LastModificationTime").text = _iso(when or item.updated_at)
-    ET.SubElement(times, "CreationTime").text = _iso(item.updated_at)
+    ET.SubElement(times, "CreationTime").text = _iso(entry.created_at or item.updated_at)
     if item.tags:
         ET.SubElement(element, "Tags").text = ";".join(item.tags)
     strings = {
@@ -127,12 +132,18 @@ def _keepass_entry(
         strings[f"KP2A_URL_{number}"] = url
     if item.totp:
         strings["otp"] = _otp(item.totp)
+    protected = {"Password", "otp"}
+    for custom in item.fields:
+        if custom.name not in strings:  # a field named like a standard one stays in the notes
+            strings[custom.name] = custom.value
+            if custom.secret:
+                protected.add(custom.name)
     for key, value in strings.items():
         string = ET.SubElement(element, "String")
         ET.SubElement(string, "Key").text = key
         shown = ET.SubElement(string, "Value")
         shown.text = value
-        if key in ("Password", "otp"):
+        if key in protected:
             shown.set("ProtectInMemory", "True")
 
 
@@ -167,7 +178,7 @@ def keepassxc_csv(entries: list[Exported]) -> str:
                 _otp(item.totp),
                 "0",
                 moment,
-                moment,
+                _iso(entry.created_at or item.updated_at),
             )
         )
     return out.getvalue()
@@ -200,6 +211,17 @@ def bitwarden_json(entries: list[Exported]) -> str:
                     "password": item.password or None,
                     "totp": _otp(item.totp) or None,
                 },
+                "fields": [
+                    {
+                        "name": f.name,
+                        "value": f.value,
+                        "type": 1 if f.secret else 0,
+                        "linkedId": None,
+                    }
+                    for f in item.fields
+                ]
+                + _more_tags(item)
+                or None,
                 "collectionIds": None,
                 "passwordHistory": [
                     {"lastUsedDate": _iso(old.replaced_at), "password": old.password}
@@ -207,7 +229,7 @@ def bitwarden_json(entries: list[Exported]) -> str:
                 ]
                 or None,
                 "revisionDate": _iso(item.updated_at),
-                "creationDate": _iso(item.updated_at),
+                "creationDate": _iso(entry.created_at or item.updated_at),
                 "deletedDate": _iso(item.deleted_at) if entry.trashed else None,
             }
         )
@@ -219,8 +241,32 @@ def bitwarden_json(entries: list[Exported]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+# Bitwarden has one folder per item and no tags: the others travel in a field of this name,
+# which Strongroom's import turns back into tags (Bitwarden shows it as a plain field).
+TAGS_FIELD = "Strongroom tags"
+
+
+def _more_tags(item: Item) -> list[dict[str, object]]:
+    if len(item.tags) < 2:
+        return []
+    text = ", ".join(item.tags[1:])
+    return [{"name": TAGS_FIELD, "value": text, "type": 0, "linkedId": None}]
+
+
 FORMATS: dict[str, Callable[[list[Exported]], str]] = {
     "keepass-xml": keepass_xml,
     "keepassxc-csv": keepassxc_csv,
     "bitwarden-json": bitwarden_json,
 }
+ENCRYPTED_FORMATS = ("bitwarden-encrypted-json",)
+LABELS = {
+    "bitwarden-encrypted-json": "Bitwarden JSON, password-protected (encrypted)",
+    "bitwarden-json": "Bitwarden JSON (unencrypted)",
+    "keepass-xml": "KeePass 2 XML, for keepassxc-cli import (unencrypted)",
+    "keepassxc-csv": "KeePassXC CSV (unencrypted)",
+}
+
+
+def bitwarden_encrypted_json(entries: list[Exported], password: str, kdf: Kdf) -> str:
+    """Bitwarden's password-protected export: Bitwarden and KeePassXC import it."""
+    return encrypt_export(bitwarden_json(entries), password, kdf)

@@ -66,3 +66,14 @@ def write_private_file(path: Path, content: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_new_private_file(path: Path, text: str, *, replace: bool = False) -> None:
+    """Create ``path`` readable by its owner alone (an export, say). An existing file raises
+    FileExistsError unless ``replace``; a replaced one keeps no looser mode. A symbolic link
+    at ``path`` is never followed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if replace else os.O_EXCL)
+    descriptor = os.open(path, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)

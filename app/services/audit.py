@@ -35,6 +35,7 @@ EVENTS = frozenset(
         "item_changed",
         "item_trashed",
         "vault_exported",
+        "vault_imported",
         "database_failover",
     }
 )

@@ -9,8 +9,9 @@ current item, so the caller can show both and let the person choose.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, utc_now
 from app.core.errors import EditConflict, ItemNotFound, ValidationError, VaultKeyChanged
-from app.core.items import HistoryEntry, Item, ItemDraft
+from app.core.items import HistoryEntry, ImportedItem, Item, ItemDraft
 from app.core.memory import collector_paused
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
@@ -31,6 +32,8 @@ from app.services.transactions import run_in_transaction
 
 TRASH_RETENTION = timedelta(days=30)
 HISTORY_LIMIT = 10
+PROGRESS_EVERY = 250
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 class VaultService:
@@ -180,6 +183,70 @@ class VaultService:
         with self._translate_errors():
             return run_in_transaction(self._sessions, work)
 
+    def import_items(
+        self,
+        active: ActiveSession,
+        entries: list[ImportedItem],
+        progress: Progress | None = None,
+    ) -> tuple[int, int]:
+        """Add what an import read, in one transaction: every item or none. An item the vault
+        already holds (the same title, username, password, URLs, notes, TOTP and custom
+        fields, live or in the trash) is not added again. Returns (added, already there).
+
+        Each item keeps its own dates and earlier passwords; one that was in the other
+        manager's trash goes into the trash, restorable for 30 days from now.
+        """
+        from app.core.formats import identity
+
+        cleaned = [replace(entry, draft=validate(entry.draft)) for entry in entries]
+        existing = self.list_items(active) + self.list_items(active, trash=True)
+        known = {identity(item.draft()) for item in existing if item.error is None}
+        fresh: list[ImportedItem] = []
+        for entry in cleaned:
+            key = identity(entry.draft)
+            if key not in known:
+                known.add(key)  # a file that holds one item twice adds it once
+                fresh.append(entry)
+        now = self._clock()
+        write_ids = [new_write_id() for _ in fresh]
+
+        def work(db: Session) -> int:
+            self._check_key(db, active)
+            if self._written(db, active, write_ids[0]) is not None:
+                return len(fresh)  # one transaction: the first is there, so are the others
+            rows = []
+            for entry, write_id in zip(fresh, write_ids, strict=True):
+                row = self._new_row(active, entry.draft, now, write_id)
+                row.created_at = entry.created_at or entry.updated_at or now
+                row.updated_at = entry.updated_at or row.created_at
+                row.deleted_at = now if entry.trashed_at is not None else None
+                rows.append(row)
+            db.add_all(rows)
+            db.flush()
+            history = []
+            for done, (row, entry) in enumerate(zip(rows, fresh, strict=True), start=1):
+                sealing.seal(row, active, entry.draft)
+                for old in entry.history[:HISTORY_LIMIT]:
+                    history.append((row.id, old))
+                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
+                    progress(done, len(rows))
+            olds = [
+                PasswordHistory(item_id=item_id, replaced_at=old.replaced_at, password_sealed=b"")
+                for item_id, old in history
+            ]
+            db.add_all(olds)
+            db.flush()
+            for kept, (item_id, old) in zip(olds, history, strict=True):
+                kept.password_sealed = sealing.seal_history(active, item_id, kept.id, old.password)
+            db.flush()
+            return len(fresh)
+
+        if not fresh:
+            return 0, len(cleaned)
+        with self._translate_errors():
+            added = run_in_transaction(self._sessions, work)
+        return added, len(cleaned) - added
+
     @staticmethod
     def _new_row(
         active: ActiveSession, clean: ItemDraft, now: datetime, write_id: str
@@ -288,6 +355,15 @@ class VaultService:
                 continue
             history.setdefault(item_id, []).append(HistoryEntry(password, replaced_at))
         return history
+
+    def created_dates(self, active: ActiveSession) -> dict[int, datetime]:
+        """When each item was created, by id (the list leaves it out): for an export."""
+        query = select(VaultItem.id, VaultItem.created_at).where(
+            VaultItem.user_id == active.user_id
+        )
+        with self._translate_errors():
+            rows = run_in_transaction(self._sessions, lambda db: db.execute(query).all())
+        return {item_id: created for item_id, created in rows}
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
         write_id = new_write_id()

@@ -1,0 +1,344 @@
+"""Other managers' files, read into vault items: one reader per format, one way in.
+
+:func:`read` takes a path (and a format name, or finds the format from the file) and returns a
+:class:`Parsed`: the items, what was skipped and why. It writes nothing: the caller shows the
+summary, then hands the items to the vault in one transaction. A file that cannot be read as its
+format raises :class:`ImportFailed` naming the line or entry and the reason; nothing is imported.
+
+Everything here treats the file as hostile data: sizes are capped before reading, a zip's
+expanded size before expanding, and text is never interpreted beyond its format.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.core.errors import UserError, ValidationError
+from app.core.items import CustomField, ImportedItem, ItemDraft
+from app.core.rules import LIMITS, MAX_FIELDS, MAX_TAGS, MAX_URLS, validate
+
+MAX_FILE_BYTES = 100 * 1024 * 1024  # a 10,000-item export is a few megabytes
+MAX_EXPANDED_BYTES = 256 * 1024 * 1024  # what a zip may hold, expanded
+
+Ask = Callable[[str], str]  # asks for a file's password with this prompt; "" when none given
+
+
+class ImportFailed(UserError):
+    """The file cannot be imported; the message says where and why. Nothing was written."""
+
+    def __init__(self, message: str, field: str = "file") -> None:
+        super().__init__(message, field)
+
+
+class FileMissing(ImportFailed):
+    """There is no such file."""
+
+
+class WrongFilePassword(ImportFailed):
+    """The password given does not open the (encrypted) file."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "password")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    where: str  # "line 12", "entry 'GitHub'"
+    reason: str
+
+
+@dataclass
+class Parsed:
+    format: str
+    items: list[ImportedItem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    adjusted: int = 0  # control characters shown as symbols, overlong values moved to notes
+
+    @property
+    def custom_fields(self) -> int:
+        return sum(len(item.draft.fields) for item in self.items)
+
+
+Reader = Callable[[Path, Ask], Parsed]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    label: str  # "Bitwarden JSON"
+    reader: Reader
+
+
+# -- reading the file -------------------------------------------------------------------------
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ImportFailed(
+                f"{path.name} is {size // (1024 * 1024)} MB; an export to import is at most "
+                f"{limit // (1024 * 1024)} MB. Is this the right file?"
+            )
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)[:limit]
+    except FileNotFoundError:
+        raise FileMissing(f"There is no file {str(path)!r}.") from None
+    except IsADirectoryError:
+        raise ImportFailed(f"{str(path)!r} is a folder, not an export file.") from None
+    except OSError as error:
+        raise ImportFailed(f"{str(path)!r} cannot be read: {error.strerror}.") from None
+
+
+def decode(data: bytes, name: str) -> str:
+    """Text from a file: UTF-8 (with or without a BOM) or UTF-16 with its BOM, as spreadsheets
+    save it. Anything else is refused with a line that says what to do."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            data, chosen = data[len(bom) :], encoding
+            break
+    else:
+        chosen = "utf-8"
+    try:
+        text = data.decode(chosen)
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ImportFailed(
+            f"{name} is not UTF-8 text (line {line}): is it the export file? "
+            "Save a spreadsheet as 'CSV UTF-8'."
+        ) from None
+    if "\x00" in text:
+        raise ImportFailed(f"{name} holds binary data, not an export this can read.")
+    return text
+
+
+# -- what every reader shares ------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _pictured(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
+def when(value: object) -> datetime | None:
+    """A date as the formats write them: ISO 8601 (with Z or an offset), or seconds or
+    milliseconds since 1970. None for anything else."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            number = float(value)
+            if number > 10**11:  # milliseconds
+                number /= 1000
+            return datetime.fromtimestamp(number, UTC)
+        if isinstance(value, str):
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def split_tags(path: str) -> tuple[str, ...]:
+    """A folder or group path as a tag ("Work/Servers"); none for the top level."""
+    parts = [part.strip() for part in path.replace("\\", "/").split("/") if part.strip()]
+    return ("/".join(parts),) if parts else ()
+
+
+def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | None:
+    """The item as the vault can hold it, or None (and a Skipped line) if it cannot.
+
+    What the form refuses but a file may hold is kept, changed as little as possible: control
+    characters in a one-line field become their visible symbols (ESC as ␛), a title that is
+    too long is cut (the whole one goes to the notes), URLs, tags and fields past the limits go
+    to the notes. A TOTP secret that makes no codes is kept as a secret custom field.
+    """
+    draft = item.draft
+    if not any((draft.title.strip(), draft.username, draft.password, draft.notes.strip(),
+                draft.totp, *draft.urls, *(f.value for f in draft.fields))):  # fmt: skip
+        parsed.skipped.append(Skipped(where, "it holds nothing (no title, login or notes)"))
+        return None
+    notes_extra: list[str] = []
+    adjusted = False
+
+    def one_line(text: str) -> str:
+        nonlocal adjusted
+        cleaned = _CONTROL_SINGLE_LINE.sub(_pictured, text)
+        adjusted |= cleaned != text
+        return cleaned
+
+    def multi_line(text: str) -> str:
+        nonlocal adjusted
+        cleaned = _CONTROL.sub(_pictured, text.replace("\r\n", "\n").replace("\r", "\n"))
+        adjusted |= cleaned != text.replace("\r\n", "\n").replace("\r", "\n")
+        return cleaned
+
+    title = one_line(draft.title.strip()) or _fallback_title(draft)
+    if len(title) > LIMITS["title"]:
+        notes_extra.append(f"Title: {title}")
+        title = title[: LIMITS["title"] - 1] + "…"
+    username = one_line(draft.username)
+    if len(username) > LIMITS["username"]:
+        notes_extra.append(f"Username: {username}")
+        username = ""
+    password = one_line(draft.password)
+    urls = [one_line(url).strip() for url in draft.urls if url.strip()]
+    keep_urls = [url for url in urls if len(url) <= LIMITS["url"]][:MAX_URLS]
+    notes_extra += [f"URL: {url}" for url in urls if url not in keep_urls]
+    tags = list(dict.fromkeys(one_line(tag).strip()[: LIMITS["tag"]] for tag in draft.tags))
+    tags = [tag for tag in tags if tag][:MAX_TAGS]
+    fields: list[CustomField] = []
+    names: set[str] = set()
+    for custom in draft.fields:
+        name = one_line(custom.name.strip())[: LIMITS["field name"]] or "Field"
+        base, number = name, 2
+        while name in names:  # Bitwarden allows two fields of one name; the vault does not
+            name, number = f"{base} ({number})", number + 1
+        names.add(name)
+        value = multi_line(custom.value)
+        if len(fields) >= MAX_FIELDS or len(value) > LIMITS["field value"]:
+            notes_extra.append(f"{name}: {value}")
+            continue
+        fields.append(CustomField(name, value, custom.secret))
+    totp = one_line(draft.totp.strip())
+    if totp:
+        from app.core.rules import normalize_totp
+
+        try:
+            normalize_totp(totp)
+        except ValidationError:
+            fields.append(CustomField(_free_name("TOTP (makes no codes)", names), totp, True))
+            totp = ""
+    notes = multi_line(draft.notes)
+    if notes_extra:
+        adjusted = True
+        notes = "\n".join([notes, *notes_extra]) if notes else "\n".join(notes_extra)
+    notes = notes[: LIMITS["notes"]]
+    clean = replace(
+        draft,
+        title=title,
+        username=username,
+        password=password,
+        urls=tuple(keep_urls),
+        notes=notes,
+        tags=tuple(tags),
+        totp=totp,
+        fields=tuple(fields),
+    )
+    try:
+        clean = validate(clean)
+    except ValidationError as error:
+        parsed.skipped.append(Skipped(where, error.message))
+        return None
+    parsed.adjusted += adjusted
+    history = tuple(entry for entry in item.history if entry.password)
+    return replace(item, draft=clean, history=history)
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    base, number = name, 2
+    while name in taken:
+        name, number = f"{base} ({number})", number + 1
+    taken.add(name)
+    return name
+
+
+def _fallback_title(draft: ItemDraft) -> str:
+    """Some managers allow an item without a name; the vault does not."""
+    for url in draft.urls:
+        host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.I).split("/")[0]
+        if host:
+            return _CONTROL_SINGLE_LINE.sub(_pictured, host)
+    return _CONTROL_SINGLE_LINE.sub(_pictured, draft.username.strip()) or "Untitled"
+
+
+def add(parsed: Parsed, item: ImportedItem, where: str) -> None:
+    kept = fitted(item, where, parsed)
+    if kept is not None:
+        parsed.items.append(kept)
+
+
+def identity(draft: ItemDraft) -> tuple[object, ...]:
+    """What makes two items the same one: importing a file twice adds nothing the second time."""
+    return (
+        draft.title,
+        draft.username,
+        draft.password,
+        draft.urls,
+        draft.notes,
+        draft.totp,
+        draft.fields,
+    )
+
+
+# -- choosing the reader ------------------------------------------------------------------------
+
+
+def formats() -> dict[str, Format]:
+    from app.core.formats import bitwarden, keepass, onepassword, pass_store, simple_csv
+
+    every = [
+        *bitwarden.FORMATS,
+        *keepass.FORMATS,
+        *onepassword.FORMATS,
+        *simple_csv.FORMATS,
+        *pass_store.FORMATS,
+    ]
+    return {entry.name: entry for entry in every}
+
+
+def detect(path: Path) -> str:
+    """The format of a file, from what it holds (never from its name alone)."""
+    from app.core.formats import simple_csv
+
+    if not path.exists():
+        raise FileMissing(f"There is no file {str(path)!r}.")
+    if path.is_dir():
+        if (path / ".gpg-id").exists():
+            return "pass"
+        raise ImportFailed(
+            f"{str(path)!r} is a folder but not a pass password store (it has no .gpg-id)."
+        )
+    head = read_bytes(path, MAX_FILE_BYTES)[:4096]
+    if head.startswith(b"\x03\xd9\xa2\x9a"):
+        return "kdbx"
+    if head.startswith(b"PK\x03\x04"):
+        return "1pux"
+    try:
+        start = decode(head, path.name).lstrip()
+    except ImportFailed:
+        if len(head) == 4096:  # the cut may have split a character: judge the whole file
+            start = decode(read_bytes(path), path.name)[:4096].lstrip()
+        else:
+            raise
+    if start.startswith("{"):
+        return "bitwarden-json"
+    if start.startswith("<"):
+        return "keepass-xml"
+    found = simple_csv.detect_csv(start)
+    if found is None:
+        raise ImportFailed(
+            f"{path.name} is not a format this knows. Give --format (see --help for the list), "
+            "or export again as CSV or JSON."
+        )
+    return found
+
+
+def read(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:
+    known = formats()
+    name = format_name or detect(path)
+    if name not in known:
+        raise ImportFailed(f"No import format {name!r}; the formats are {', '.join(known)}.")
+    return known[name].reader(path, ask)

@@ -1,0 +1,108 @@
+"""A ``pass`` password store: a folder of gpg-encrypted files, decrypted by the installed
+``gpg`` (with the key gpg-agent holds, or asks for through its own pinentry).
+
+Each file is an item: its path is the title (``Email/work`` is the title ``work`` with the tag
+``Email``); its first line is the password; ``key: value`` lines after it are the username
+(``login``, ``username``, ``user``, ``email``), URLs (``url``, ``website``) or custom fields; an
+``otpauth://`` line (pass-otp's) is the TOTP; every other line is kept in the notes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from app.core.formats import (
+    MAX_FILE_BYTES,
+    Ask,
+    Format,
+    ImportFailed,
+    Parsed,
+    add,
+    decode,
+    split_tags,
+    when,
+)
+from app.core.items import CustomField, ImportedItem, ItemDraft
+
+MAX_ENTRIES = 100_000
+USERNAME_KEYS = {"login", "username", "user", "email", "e-mail"}
+URL_KEYS = {"url", "website", "site", "web"}
+_KEY_VALUE = re.compile(r"^([A-Za-z][\w .-]{0,40}):\s?(.*)$")
+
+
+def _entry(text: str, name: str) -> ItemDraft:
+    lines = text.replace("\r\n", "\n").split("\n")
+    password, rest = lines[0], lines[1:]
+    username, urls, totp = "", [], ""
+    fields: list[CustomField] = []
+    notes: list[str] = []
+    for line in rest:
+        if line.startswith("otpauth://") and not totp:
+            totp = line.strip()
+            continue
+        match = _KEY_VALUE.match(line)
+        if match is None or match.group(2).startswith("//"):  # "https://…" is not a key
+            notes.append(line)
+            continue
+        key, value = match.group(1).strip(), match.group(2).strip()
+        if key.casefold() in USERNAME_KEYS and not username:
+            username = value
+        elif key.casefold() in URL_KEYS:
+            urls.append(value)
+        else:
+            fields.append(CustomField(key, value))
+    parent, _, title = name.rpartition("/")
+    return ItemDraft(
+        title=title,
+        username=username,
+        password=password,
+        urls=tuple(urls),
+        notes="\n".join(notes).strip("\n"),
+        tags=split_tags(parent),
+        totp=totp,
+        fields=tuple(fields),
+    )
+
+
+def read_store(path: Path, ask: Ask) -> Parsed:
+    program = shutil.which("gpg")
+    if program is None:
+        raise ImportFailed("Importing a pass store needs gpg, which is not installed.")
+    if not (path / ".gpg-id").exists():
+        raise ImportFailed(f"{str(path)!r} is not a pass password store (it has no .gpg-id).")
+    files = sorted(
+        file
+        for file in path.rglob("*.gpg")
+        if ".git" not in file.relative_to(path).parts and file.is_file()
+    )
+    if len(files) > MAX_ENTRIES:
+        raise ImportFailed(f"The store holds {len(files)} entries; at most {MAX_ENTRIES} at once.")
+    parsed = Parsed("pass")
+    for file in files:
+        name = file.relative_to(path).with_suffix("").as_posix()
+        done = subprocess.run(  # noqa: S603 (our arguments; the file is gpg's to judge)
+            [program, "--quiet", "--yes", "--decrypt", os.fspath(file)],
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+            check=False,
+        )
+        if done.returncode != 0:
+            said = decode(done.stderr[-1000:], "gpg").strip().splitlines()
+            raise ImportFailed(
+                f"gpg could not decrypt {name!r}: {said[-1] if said else 'no reason given'}. "
+                "Unlock your key first (for example with 'pass show' of one entry)."
+            )
+        if len(done.stdout) > MAX_FILE_BYTES:
+            raise ImportFailed(f"{name!r} is larger than an entry can be.")
+        draft = _entry(decode(done.stdout, name), name)
+        modified = when(file.stat().st_mtime)
+        add(parsed, ImportedItem(draft, updated_at=modified), f"entry {name!r}")
+    return parsed
+
+
+FORMATS = (Format("pass", "pass password store (a folder, through gpg)", read_store),)

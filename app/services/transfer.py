@@ -1,0 +1,90 @@
+"""Import and export, shared by the app and the command line: one path in, one path out.
+
+An import reads the file first (:func:`read_file`, nothing written), so the caller can show a
+summary; :func:`import_parsed` then writes every item in one transaction. An export checks
+nothing itself: the caller has asked for the master password (see
+AccountService.check_master_password) before calling :func:`export_text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.accounts import ActiveSession
+from app.core.config import Settings
+from app.core.exports import ENCRYPTED_FORMATS, FORMATS, Exported, bitwarden_encrypted_json
+from app.core.formats import Ask, Parsed, read
+from app.core.formats.bitwarden import ARGON2ID, Kdf
+from app.services.audit import SecurityLog
+from app.services.vault import Progress, VaultService
+
+EXPORT_FORMATS = (*ENCRYPTED_FORMATS, *FORMATS)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    text: str
+    count: int
+    damaged: int  # items that could not be opened, left out
+
+
+def export_kdf(settings: Settings) -> Kdf:
+    """Argon2id for an encrypted export, at least as costly as the vault's own and never
+    under Bitwarden's default (64 MiB, 3 iterations, 4 lanes)."""
+    return Kdf(
+        ARGON2ID,
+        iterations=min(10, max(3, settings.security.argon2_iterations)),
+        memory_mib=min(1024, max(64, settings.security.argon2_memory_kib // 1024)),
+        parallelism=min(16, max(4, settings.security.argon2_parallelism)),
+    )
+
+
+def export_text(
+    vault: VaultService,
+    active: ActiveSession,
+    format_name: str,
+    *,
+    settings: Settings,
+    password: str = "",
+) -> ExportResult:
+    """The whole vault (the trash and password history too) in ``format_name``; an encrypted
+    format is sealed with ``password``."""
+    items = vault.list_items(active) + vault.list_items(active, trash=True)
+    history = vault.all_history(active)
+    created = vault.created_dates(active)
+    entries = [
+        Exported(item, history.get(item.id, []), created.get(item.id))
+        for item in items
+        if not item.error
+    ]
+    if format_name in ENCRYPTED_FORMATS:
+        if not password:
+            raise ValueError("an encrypted export needs its password")
+        text = bitwarden_encrypted_json(entries, password, export_kdf(settings))
+    else:
+        text = FORMATS[format_name](entries)
+    return ExportResult(text, len(entries), len(items) - len(entries))
+
+
+def read_file(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:
+    """What ``path`` holds, as items; ImportFailed (nothing read) when it cannot be imported."""
+    return read(path, ask, format_name)
+
+
+def import_parsed(
+    vault: VaultService,
+    log: SecurityLog,
+    active: ActiveSession,
+    parsed: Parsed,
+    progress: Progress | None = None,
+) -> tuple[int, int]:
+    """Write what :func:`read_file` read, in one transaction: (added, already in the vault)."""
+    added, already = vault.import_items(active, parsed.items, progress)
+    log.record(
+        "vault_imported",
+        active.username,
+        f"{added} items added, {already} already there, {len(parsed.skipped)} skipped, "
+        f"{parsed.format}",
+    )
+    return added, already

@@ -1,0 +1,326 @@
+"""`strongroom import` and the export it pairs with, through the installed command, with the
+real tools installed from Debian on the other side (keepassxc-cli, gpg and pass), read back
+through the services and raw SQL, on SQLite and MariaDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from app.core.items import CustomField, Item, ItemDraft
+from app.services.backend import Backend
+from tests.conftest import STRONG_PASSWORD, make_settings
+from tests.pilot import seed
+from tests.test_cli import ESC, one_clean_line, strongroom
+from tests.test_trust import rows
+
+KDBX_PASSWORD = "another long passphrase"
+EXPORT_PASSWORD = "correct horse battery staple orbit"
+TOTP_LINK = "otpauth://totp/Bank:al?secret=JBSWY3DPEHPK3PXP&digits=8&period=60&algorithm=SHA256"
+
+
+def need(tool: str) -> None:
+    if shutil.which(tool) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed (CI=true: scripts/setup installs it)")
+        pytest.skip(f"{tool} is not installed")
+
+
+def second_account(settings: Settings, tmp_path: Path, name: str = "bob") -> Settings:
+    """Another person on the same database, remembered on a device of their own."""
+    other = replace(
+        make_settings(tmp_path / name, settings.database_url), security=settings.security
+    )
+    backend = Backend(other, device_label=name)
+    backend.accounts().register(name, STRONG_PASSWORD, STRONG_PASSWORD)
+    backend.accounts().login(name, STRONG_PASSWORD, remember=True)
+    backend.close()
+    return other
+
+
+def everything(settings: Settings, username: str) -> dict[str, tuple[object, ...]]:
+    """Every field of every item (the trash too) and its password history, by title."""
+    backend = Backend(settings, device_label="reader")
+    active = backend.accounts().login(username, STRONG_PASSWORD, remember=False)
+    vault = backend.vault()
+    items: list[Item] = vault.list_items(active) + vault.list_items(active, trash=True)
+    history = vault.all_history(active)
+    found: dict[str, tuple[object, ...]] = {
+        item.title: (
+            item.username,
+            item.password,
+            item.urls,
+            item.notes,
+            item.tags,
+            item.totp,
+            item.fields,
+            item.favourite,
+            item.deleted_at is not None,
+            [entry.password for entry in history.get(item.id, [])],
+        )
+        for item in items
+    }
+    backend.close()
+    return found
+
+
+def import_file(
+    settings: Settings,
+    *args: str,
+    passwords: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The vault is open (a remembered session): standard input holds the file's password."""
+    stdin = "".join(f"{line}\n" for line in passwords)
+    return strongroom(settings, "import", *args, stdin=stdin, env=env)
+
+
+@pytest.fixture
+def full_vault(settings: Settings) -> Settings:
+    """Every kind of field Strongroom holds: custom fields (secret and not), TOTP with its
+    parameters, several URLs, tags with a path, a favourite, history, the trash, and text
+    that CSV, JSON and XML must quote."""
+    seed(
+        settings,
+        ItemDraft(
+            "Bank",
+            "al",
+            "first",
+            ("https://bank.example", "https://m.bank.example"),
+            'Say "hi", <b>&amp;</b>\nsecond line',
+            ("Money/Banks", "important"),
+            TOTP_LINK,
+            True,
+            (CustomField("PIN", "4321", True), CustomField("Branch", "Leeds")),
+        ),
+        ItemDraft("Mail", "al@example.com", "mail-pw", ("https://mail.example",)),
+        ItemDraft("Old forum", "al", "forum-secret"),
+    )
+    backend = Backend(settings, device_label="test")
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    items = {item.title: item for item in backend.vault().list_items(active)}
+    bank = items["Bank"]
+    backend.vault().update(active, bank.id, bank.version, replace(bank.draft(), password="now"))
+    backend.vault().trash(active, items["Old forum"].id)
+    backend.close()
+    return settings
+
+
+def test_bitwarden_encrypted_json_round_trip_loses_nothing(
+    full_vault: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "vault.json"
+    done = strongroom(
+        full_vault,
+        "export",
+        "--format",
+        "bitwarden-encrypted-json",
+        "-o",
+        str(out),
+        stdin=f"{STRONG_PASSWORD}\n{EXPORT_PASSWORD}\n{EXPORT_PASSWORD}\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    text = out.read_text()
+    for secret in ("4321", "now", "forum-secret", "Bank", "Leeds"):
+        assert secret not in text
+    wrapper = json.loads(text)
+    assert wrapper["kdfType"] == 1  # Argon2id
+    assert wrapper["kdfMemory"] >= 64
+    assert wrapper["kdfIterations"] >= 3
+
+    bob = second_account(full_vault, tmp_path)
+    wrong = import_file(bob, str(out), passwords=("not the password",))
+    assert wrong.returncode == 6
+    one_clean_line(wrong.stderr)
+    assert rows(bob, "SELECT COUNT(*) FROM items i JOIN users u ON u.id = i.user_id "
+                "WHERE u.username = 'bob'") == [(0,)]  # fmt: skip
+    done = import_file(bob, str(out), passwords=(EXPORT_PASSWORD,))
+    assert done.returncode == 0, done.stderr
+    assert "Imported 3 items" in done.stderr
+    assert everything(bob, "bob") == everything(full_vault, "alice")
+    # Dates travel: the item keeps the day it was created, not the day it was imported.
+    created = rows(bob, "SELECT created_at FROM items ORDER BY id")
+    assert len(created) == 6
+
+    again = import_file(bob, str(out), passwords=(EXPORT_PASSWORD,))
+    assert again.returncode == 0
+    assert "Imported 0 items; 3 were already in the vault" in again.stderr
+    log = bob.security_log_path.read_text()
+    assert "vault_imported" in log
+    assert "4321" not in log
+
+
+def test_a_file_that_fails_imports_nothing(full_vault: Settings, tmp_path: Path) -> None:
+    bob = second_account(full_vault, tmp_path)
+    broken = tmp_path / "broken.json"
+    good = {"name": "Fine", "type": 1, "login": {"password": "x"}}
+    broken.write_text(json.dumps({"encrypted": False, "items": [good, good, "bad"]}))
+    done = import_file(bob, str(broken))
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert "item 3" in done.stderr
+    assert rows(bob, "SELECT COUNT(*) FROM items i JOIN users u ON u.id = i.user_id "
+                "WHERE u.username = 'bob'") == [(0,)]  # fmt: skip
+    missing = import_file(bob, str(tmp_path / "nowhere.csv"))
+    assert missing.returncode == 1
+    one_clean_line(missing.stderr)
+
+
+def test_hostile_text_is_stored_and_shown_literally(settings: Settings, tmp_path: Path) -> None:
+    seed(settings)
+    hostile = f"[red]x[/red] <b> {ESC}]52;c;ZXZpbA=={ESC}\\{ESC}[2J"
+    path = tmp_path / "chrome.csv"
+    path.write_text(f'name,url,username,password\n"{hostile}",https://h,"{hostile}","{hostile}"\n')
+    done = import_file(settings, str(path))
+    assert done.returncode == 0, done.stderr
+    assert ESC not in done.stderr
+    listed = strongroom(settings, "ls")
+    assert ESC not in listed.stdout
+    assert "[red]x[/red] <b> ␛]52;c;ZXZpbA==" in listed.stdout
+    shown = strongroom(settings, "get", "[red]x", "--json")
+    assert ESC not in shown.stdout
+
+
+def test_keepassxc_entries_arrive_from_its_xml_csv_and_kdbx(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Entries made by keepassxc-cli itself, in groups, with a changed password (history) and
+    one in its recycle bin, come in from its XML, its CSV and the .kdbx file."""
+    need("keepassxc-cli")
+    kdbx = tmp_path / "theirs.kdbx"
+
+    def cli(*args: str, stdin: str = "") -> str:
+        done = subprocess.run(
+            ["keepassxc-cli", *args], input=stdin, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli(
+        "db-create", "-q", "-t", "100", "-p", str(kdbx), stdin=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n"
+    )
+    unlock = f"{KDBX_PASSWORD}\n"
+    cli("mkdir", "-q", str(kdbx), "Work", stdin=unlock)
+    cli("mkdir", "-q", str(kdbx), "Work/Servers", stdin=unlock)
+    cli("add", "-q", "-u", "root", "--url", "ssh://db.example", "--notes", 'Line "one", two\nthree',
+        "-p", str(kdbx), "Work/Servers/Database", stdin=f"{unlock}first-pw\n")  # fmt: skip
+    cli("edit", "-q", "-p", str(kdbx), "Work/Servers/Database", stdin=f"{unlock}second-pw\n")
+    cli("add", "-q", "-u", "me", "-p", str(kdbx), "Forum", stdin=f"{unlock}forum-pw\n")
+    cli("add", "-q", "-u", "old", "-p", str(kdbx), "Gone", stdin=f"{unlock}gone-pw\n")
+    cli("rm", "-q", str(kdbx), "Gone", stdin=unlock)
+    xml = tmp_path / "theirs.xml"
+    xml.write_text(cli("export", "-q", "-f", "xml", str(kdbx), stdin=unlock))
+    csv_file = tmp_path / "theirs.csv"
+    csv_file.write_text(cli("export", "-q", "-f", "csv", str(kdbx), stdin=unlock))
+
+    seed(settings)
+    done = import_file(settings, str(xml))
+    assert done.returncode == 0, done.stderr
+    assert "(keepass-xml)" in done.stderr
+    found = everything(settings, "alice")
+    assert found["Database"] == (
+        "root", "second-pw", ("ssh://db.example",), 'Line "one", two\nthree', ("Work/Servers",),
+        "", (), False, False, ["first-pw"],
+    )  # fmt: skip
+    assert found["Forum"][:2] == ("me", "forum-pw")
+    assert found["Gone"][1] == "gone-pw"
+    assert found["Gone"][8] is True
+    # The same entries from the CSV and from the .kdbx itself: all already there.
+    again = import_file(settings, str(csv_file))
+    assert again.returncode == 0, again.stderr
+    assert "(keepassxc-csv)" in again.stderr
+    assert "3 were already in the vault" in again.stderr
+    wrong = import_file(settings, str(kdbx), passwords=("wrong",))
+    assert wrong.returncode == 6
+    one_clean_line(wrong.stderr)
+    from_kdbx = import_file(settings, str(kdbx), passwords=(KDBX_PASSWORD,))
+    assert from_kdbx.returncode == 0, from_kdbx.stderr
+    assert "(kdbx)" in from_kdbx.stderr
+    assert "Imported 0 items; 3 were already" in from_kdbx.stderr
+
+
+def test_strongroom_to_keepassxc_and_back_loses_nothing_keepass_holds(
+    full_vault: Settings, tmp_path: Path
+) -> None:
+    """Out as XML, into a .kdbx by keepassxc-cli import, back in from that .kdbx: every field
+    KeePass has a place for (not the favourite mark) arrives as it left."""
+    need("keepassxc-cli")
+    xml = tmp_path / "ours.xml"
+    done = strongroom(
+        full_vault,
+        "export",
+        "--format",
+        "keepass-xml",
+        "-o",
+        str(xml),
+        stdin=f"{STRONG_PASSWORD}\n",
+    )
+    assert done.returncode == 0, done.stderr
+    kdbx = tmp_path / "ours.kdbx"
+    made = subprocess.run(
+        ["keepassxc-cli", "import", "-q", "-p", str(xml), str(kdbx)],
+        input=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    bob = second_account(full_vault, tmp_path)
+    back = import_file(bob, str(kdbx), passwords=(KDBX_PASSWORD,))
+    assert back.returncode == 0, back.stderr
+    theirs, ours = everything(bob, "bob"), everything(full_vault, "alice")
+    assert set(theirs) == set(ours)
+    for title, fields in ours.items():
+        # KeePass has no favourite mark, and keeps attributes in order of their names.
+        assert theirs[title][:6] == fields[:6], title
+        assert sorted(theirs[title][6], key=repr) == sorted(fields[6], key=repr), title  # type: ignore[call-overload]
+        assert theirs[title][7:] == (False, *fields[8:]), title
+
+
+def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -> None:
+    need("gpg")
+    need("pass")
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {
+        "GNUPGHOME": str(home),
+        "PASSWORD_STORE_DIR": str(tmp_path / "store"),
+        "HOME": str(tmp_path),
+    }
+    environment = {**os.environ, **env}
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Test <t@example.com>",
+         "default", "default", "never"],
+        env=environment, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    subprocess.run(
+        ["pass", "init", "t@example.com"], env=environment, check=True, capture_output=True
+    )
+    entries = {
+        "Email/work": "mail-pw\nlogin: al@work.example\nurl: https://mail.work.example\n"
+        "otpauth://totp/W?secret=JBSWY3DPEHPK3PXP\nRecovery: 1111-2222\nfree text line\n",
+        "bank": "bank-pw\n",
+    }
+    for name, content in entries.items():
+        subprocess.run(
+            ["pass", "insert", "-m", name], input=content, text=True, env=environment,
+            check=True, capture_output=True,
+        )  # fmt: skip
+    seed(settings)
+    done = import_file(settings, str(tmp_path / "store"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "(pass)" in done.stderr
+    found = everything(settings, "alice")
+    assert found["work"][:7] == (
+        "al@work.example", "mail-pw", ("https://mail.work.example",), "free text line",
+        ("Email",), "JBSWY3DPEHPK3PXP", (CustomField("Recovery", "1111-2222"),),
+    )  # fmt: skip
+    assert found["bank"][1] == "bank-pw"
