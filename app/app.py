@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from textual import events, on
@@ -35,12 +35,16 @@ from textual.worker import Worker, WorkerState
 from app.flows.accounts import AccountFlow
 from app.flows.clipboard import ClipboardGuard
 from app.flows.failures import Failure, explain, log_failure
+from app.flows.transfer import TransferFlow
 from app.flows.vault import VaultFlow
 from app.screens.form import ShowsErrors
 from app.screens.keys import VAULT_KEYS, commands
 from app.screens.login import LoginScreen
 from app.services.backend import Backend
-from app.widgets.literal import TerminalSafe
+from app.widgets.literal import TerminalSafe, visible_text
+
+if TYPE_CHECKING:
+    from app.screens.vault import VaultScreen
 
 QUIT_GRACE = 5.0  # seconds a signalled quit may take (the lock being recorded has 4 of them)
 
@@ -68,7 +72,7 @@ class DatabaseReconnected(Message):
         self.new = new
 
 
-class StrongroomApp(AccountFlow, VaultFlow):
+class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -103,6 +107,11 @@ class StrongroomApp(AccountFlow, VaultFlow):
         self._database_notice: str | None = None
         self.init_vault_flow()
         backend.on_reconnect = self._reconnected
+
+    def reload_after_import(self) -> None:
+        screen = self.vault_screen()
+        if self.unlocked and screen is not None:
+            self.reload_list(trash=screen.showing_trash)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that keeps stored text from driving the terminal."""
@@ -243,6 +252,20 @@ class StrongroomApp(AccountFlow, VaultFlow):
 
     # -- the command palette ---------------------------------------------------------------------
 
+    @staticmethod
+    def _field_commands(screen: VaultScreen) -> Iterable[SystemCommand]:
+        """Copy each custom field of the selected item."""
+        item = screen.highlighted
+        if item is None or item.error:
+            return
+        for custom in item.fields:
+            name = visible_text(custom.name)
+            yield SystemCommand(
+                f"Copy field {name}",
+                f"Copy {name!r} of {visible_text(item.title)!r}; the clipboard is cleared after",
+                partial(screen.call_next, screen.action_copy_field, custom.name),
+            )
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from app.screens.vault import VaultScreen
 
@@ -256,8 +279,19 @@ class StrongroomApp(AccountFlow, VaultFlow):
                 help_text = f"{key.does[0].upper()}{key.does[1:]} ({key.display})"
                 run = partial(screen.call_next, screen.run_action, key.action)
                 yield SystemCommand(key.command, help_text, run)
+            yield from self._field_commands(screen)
         yield SystemCommand(
             "Lock the vault", "Forget the vault key until you unlock", self.lock_vault
+        )
+        yield SystemCommand(
+            "Import from another manager",
+            "Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or pass",
+            self.show_import,
+        )
+        yield SystemCommand(
+            "Export the vault",
+            "Bitwarden encrypted JSON, Bitwarden JSON, KeePass XML or KeePassXC CSV",
+            self.show_export,
         )
         yield SystemCommand(
             "Remembered sessions",

@@ -168,9 +168,13 @@ class PasswordDialog(DialogForm):
                         yield Button(self.BUTTON, id="submit", variant="error")
                     else:
                         yield Button(self.BUTTON, id="submit", variant="primary")
+                    yield from self.compose_more_buttons()
                     yield Button("Cancel", id="close")
 
     def compose_progress(self) -> ComposeResult:
+        yield from ()
+
+    def compose_more_buttons(self) -> ComposeResult:
         yield from ()
 
     def on_mount(self) -> None:
@@ -189,12 +193,30 @@ class DeleteAccountScreen(PasswordDialog):
     HEADING = "Delete account"
     EXPLANATION = (
         "This removes your account, every saved login and every item in your vault, for good. "
+        "Keep a copy first: Export writes them all to a file encrypted under a password you "
+        "choose, which Bitwarden, KeePassXC and Strongroom import. "
         "Enter your master password to confirm."
     )
     BUTTON = "Delete everything"
     DANGER = True
 
     Submitted = messages.DeleteAccountSubmitted
+
+    def compose_more_buttons(self) -> ComposeResult:
+        yield Button("Export first", id="export-first", variant="primary")
+
+    @on(Button.Pressed, "#export-first")
+    def _export_first(self, event: Button.Pressed) -> None:
+        event.stop()
+        from app.screens.transfer import ExportScreen
+
+        self.app.push_screen(
+            ExportScreen(
+                heading="Export before deleting",
+                note="A copy of every item, the trash and password history, to keep after the "
+                "account is gone. Encrypted unless you choose otherwise.",
+            )
+        )
 
     def submitted(self, password: str) -> Message:
         return self.Submitted(self, password)

@@ -76,6 +76,14 @@ VAULT_KEYS = (
         "",
         "Password generator",
     ),
+    Key(
+        "g",
+        "show one tag or folder (g again: pick another)",
+        "g",
+        "pick_tag",
+        "Tags",
+        "Filter by tag",
+    ),
     Key("F5", "load changes made on other devices", "f5", "refresh", "", "Refresh"),
     Key(
         "Ctrl+L", "lock (the session stays; the master password unlocks)", "ctrl+l", "lock", "Lock"
@@ -155,6 +163,11 @@ EVERYWHERE_KEYS = (
         "Ctrl+P, Rotate vault key",
         "re-seal every item under a new key; old saved logins and copies open nothing",
     ),
+    Key(
+        "Ctrl+P, Import",
+        "bring in Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or pass",
+    ),
+    Key("Ctrl+P, Export", "write the vault for another manager (encrypted by default)"),
     Key("Ctrl+Q", "quit (clears the clipboard)"),
 )
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from app.core.formats import Parsed
     from app.core.items import Item, ItemDraft
     from app.screens.account import (
         ChangePasswordScreen,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         SessionsScreen,
     )
     from app.screens.item_form import ItemFormScreen
+    from app.screens.transfer import ExportScreen, ImportScreen
 
 ItemActionKind = Literal["trash", "restore", "purge", "history"]
 CopyKind = Literal["username", "password", "URL", "TOTP code"]
@@ -77,7 +79,7 @@ class ItemAction(Message):
 @dataclass(eq=False, repr=False)
 class Copy(Message):
     value: str = field(repr=False)
-    what: CopyKind
+    what: str  # a CopyKind, or "field 'NAME'" for a custom field
 
 
 @dataclass(eq=False, repr=False)
@@ -124,3 +126,35 @@ class RotateKeySubmitted(Message):
 class RevokeSession(Message):
     form: SessionsScreen
     session_id: int
+
+
+# -- import and export -------------------------------------------------------------------------
+
+
+@dataclass(eq=False, repr=False)
+class ReadImportFile(Message):
+    """Read the file and say what it holds; nothing is written yet."""
+
+    form: ImportScreen
+    path: str
+    format_name: str | None
+    password: str = field(repr=False)
+
+
+@dataclass(eq=False, repr=False)
+class ImportItems(Message):
+    """Write what was read, in one transaction."""
+
+    form: ImportScreen
+    parsed: Parsed
+
+
+@dataclass(eq=False, repr=False)
+class ExportSubmitted(Message):
+    form: ExportScreen
+    format_name: str
+    path: str
+    master_password: str = field(repr=False)
+    file_password: str = field(repr=False)
+    confirm: str = field(repr=False)
+    replace: bool = False

@@ -42,6 +42,7 @@ class VaultScreen(Screen[None]):
         self._items: list[Item] = []
         self._index: Index | None = None  # built off the UI thread, after the list is drawn
         self.showing_trash = False
+        self.tag: str | None = None  # show only the items filed under this tag
         self.loaded = False
         self._arrived: tuple[list[Item], bool, int | None] | None = None
         self._composed = False  # its widgets exist (on_mount has begun)
@@ -84,7 +85,7 @@ class VaultScreen(Screen[None]):
         if trash != self.showing_trash:
             self.showing_trash = trash
             self.set_class(trash, "-trash")
-            self.query_one(ItemList).border_title = "Trash" if trash else "Vault"
+            self._show_title()
             self.refresh_bindings()  # the footer offers Restore in the trash, Add in the vault
         keep = select if select is not None else self.highlighted.id if self.highlighted else None
         self._items, self._index = items, None
@@ -134,8 +135,27 @@ class VaultScreen(Screen[None]):
             if self.showing_trash:
                 empty = "The trash is empty."
             else:
-                empty = "No items yet: Ctrl+N adds one."
+                empty = "No items yet: Ctrl+N adds one, Ctrl+P imports."
+        if self.tag is not None:
+            from app.screens.tags import carries
+
+            tag = self.tag
+            shown = [item for item in shown if not item.error and carries(item, tag)]
+            empty = f"Nothing tagged {visible_text(tag)!r} here. Esc shows every item."
         self.query_one(ItemList).set_items(shown, keep_id=keep, empty_text=empty)
+
+    def _show_title(self) -> None:
+        title = "Trash" if self.showing_trash else "Vault"
+        if self.tag is not None:
+            title = f"{title} · {visible_text(self.tag)}"
+        self.query_one(ItemList).border_title = title
+
+    def show_tag(self, tag: str | None) -> None:
+        """Show only the items filed under ``tag`` (None: every item)."""
+        self.tag = tag or None
+        self._show_title()
+        self._apply_search(self.highlighted.id if self.highlighted else None)
+        self._show_counts()
 
     def _show_counts(self) -> None:
         total = len(self._items)
@@ -230,6 +250,8 @@ class VaultScreen(Screen[None]):
         search = self.query_one("#search", Input)
         if search.value:
             search.value = ""
+        elif self.tag is not None:
+            self.show_tag(None)
         self.query_one(ItemList).focus()
 
     def action_focus_list(self) -> None:
@@ -260,6 +282,30 @@ class VaultScreen(Screen[None]):
             self.notify(f"This item has no {what}.", severity="warning")
             return
         self.post_message(self.Copy(value, what))
+
+    def action_copy_field(self, name: str) -> None:
+        """Copy a custom field of the selected item (offered in the command palette)."""
+        item = self.highlighted
+        custom = None if item is None or item.error else item.field_named(name)
+        if custom is None:
+            self.notify("The selected item has no such field.", severity="warning")
+            return
+        if not custom.value:
+            self.notify(
+                f"The field {visible_text(name)!r} is empty.", severity="warning", markup=False
+            )
+            return
+        self.post_message(self.Copy(custom.value, f"field {visible_text(name)!r}"))
+
+    def action_pick_tag(self) -> None:
+        from app.screens.tags import ALL, TagPickerScreen, tag_counts
+
+        def picked(tag: str | None) -> None:
+            if tag is not None:
+                self.show_tag(None if tag == ALL else tag)
+
+        counts = tag_counts(self._items)
+        self.app.push_screen(TagPickerScreen(counts, len(self._items), self.tag), picked)
 
     def action_reveal(self) -> None:
         self.query_one(ItemDetail).reveal()

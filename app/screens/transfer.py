@@ -1,0 +1,278 @@
+"""Import from another manager, export for one: two dialogs over the vault.
+
+Importing reads the file first and says what it holds (items, custom fields, what is skipped
+and why) before anything is written; the second press writes it all in one transaction, with a
+progress bar. Exporting asks for the master password first, and is encrypted by default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+
+from app.core.exports import ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
+from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
+from app.core.formats import Parsed
+from app.screens import messages
+from app.screens.account import DialogForm
+from app.screens.confirm import ConfirmScreen
+from app.widgets.literal import visible_text
+from app.widgets.secret_input import SecretInput
+
+IMPORT_LABELS = {
+    "bitwarden-json": "Bitwarden JSON (encrypted too)",
+    "bitwarden-csv": "Bitwarden CSV",
+    "keepass-xml": "KeePass 2 XML (KeePassXC, KeePass)",
+    "kdbx": "KeePass database (.kdbx)",
+    "keepassxc-csv": "KeePassXC CSV",
+    "1pux": "1Password (.1pux)",
+    "1password-csv": "1Password CSV",
+    "lastpass-csv": "LastPass CSV",
+    "chrome-csv": "Chrome, Chromium, Edge, Brave CSV",
+    "firefox-csv": "Firefox CSV",
+    "pass": "pass password store (folder)",
+}
+SHOWN_SKIPPED = 8  # reasons listed in the summary; the rest are counted
+
+
+class ImportScreen(DialogForm):
+    Read = messages.ReadImportFile
+    Import = messages.ImportItems
+
+    FIELDS = {"file": ("path",), "password": ("file-password",)}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parsed: Parsed | None = None
+        self.importing = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(can_focus=False, classes="dialog transfer"):
+            yield Static("Import from another manager", classes="form-title")
+            yield Static(
+                "Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or a pass store. "
+                "The file is read first: nothing is saved until you have seen what it holds.",
+                classes="form-text",
+            )
+            yield Label("File to import (for pass: the store's folder)", classes="field-label")
+            yield Input(placeholder="~/Downloads/bitwarden_export.json", id="path")
+            yield Label("Format", classes="field-label")
+            options = [(IMPORT_LABELS[name], name) for name in IMPORT_FORMATS]
+            yield Select(options, prompt="Found from the file", id="format", compact=True)
+            yield Label("", id="password-label", classes="field-label")
+            yield SecretInput(id="file-password")
+            yield Static("", id="summary", classes="form-text", markup=False)
+            yield ProgressBar(id="progress", show_eta=False)
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Read file", id="submit", variant="primary")
+                    yield Button("Cancel", id="close")
+
+    def on_mount(self) -> None:
+        for hidden in ("#error", "#password-label", "#file-password", "#summary", "#progress"):
+            self.query_one(hidden).display = False
+        self.query_one("#path", Input).focus()
+
+    def action_next_field(self) -> None:
+        from textual.actions import SkipAction
+
+        raise SkipAction()  # Enter reads the file (or imports what was read)
+
+    def submit(self) -> None:
+        if self.importing or self.query_one("#submit", Button).loading:
+            return
+        self.query_one("#error").display = False
+        if self.parsed is not None and self.parsed.items:
+            self.importing = True
+            self.set_busy(True)
+            self.query_one("#progress").display = True
+            self.post_message(self.Import(self, self.parsed))
+            return
+        path = self.query_one("#path", Input).value.strip()
+        if not path:
+            self.show_error("Please enter the file to import.", "file")
+            return
+        chosen = self.query_one("#format", Select).value
+        self.set_busy(True)
+        self.post_message(
+            self.Read(
+                self,
+                path,
+                chosen if isinstance(chosen, str) else None,
+                self.query_one("#file-password", Input).value,
+            )
+        )
+
+    @on(Input.Changed, "#path")
+    @on(Select.Changed, "#format")
+    def _file_changed(self) -> None:
+        """Another file (or format): what was read no longer holds."""
+        self.parsed = None
+        self.query_one("#summary").display = False
+        self.query_one("#submit", Button).label = "Read file"
+        self.query_one("#file-password", Input).clear()
+        self.query_one("#password-label").display = False
+        self.query_one("#file-password").display = False
+
+    def ask_password(self, prompt: str) -> None:
+        """The file is encrypted: show where its password goes."""
+        label = self.query_one("#password-label", Label)
+        label.update(visible_text(prompt.rstrip(": ")) + ":")
+        label.display = True
+        self.query_one("#file-password").display = True
+        self.show_error("This file is encrypted: enter its password, then Read file.", "password")
+
+    def show_summary(self, parsed: Parsed) -> None:
+        self.set_busy(False)
+        self.parsed = parsed
+        count = len(parsed.items)
+        lines = [
+            f"{IMPORT_LABELS.get(parsed.format, parsed.format)}: {count} items"
+            + (f", {parsed.custom_fields} custom fields" if parsed.custom_fields else "")
+            + f", {len(parsed.skipped)} skipped."
+        ]
+        lines += [
+            f"• Skipped {visible_text(s.where)}: {visible_text(s.reason)}"
+            for s in parsed.skipped[:SHOWN_SKIPPED]
+        ]
+        if len(parsed.skipped) > SHOWN_SKIPPED:
+            lines.append(f"• … and {len(parsed.skipped) - SHOWN_SKIPPED} more")
+        if parsed.adjusted:
+            lines.append(
+                f"{parsed.adjusted} items held control characters or overlong values: they "
+                "are kept as visible symbols (␛) or in the notes."
+            )
+        if count:
+            lines.append("Items already in the vault are not added twice.")
+        summary = self.query_one("#summary", Static)
+        summary.update("\n".join(lines))
+        summary.display = True
+        button = self.query_one("#submit", Button)
+        button.label = f"Import {count} items" if count else "Read file"
+        button.focus()
+        self.call_after_refresh(self.query_one(".dialog").scroll_end, animate=False)
+
+    def show_progress(self, done: int, total: int) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(total, 1), progress=done)
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        self.importing = False
+        self.query_one("#progress").display = False
+        super().show_error(message, field)
+
+
+class ExportScreen(DialogForm):
+    Submitted = messages.ExportSubmitted
+
+    FIELDS = {
+        "password": ("password",),
+        "file_password": ("file-password", "file-confirm"),
+        "path": ("path",),
+    }
+
+    def __init__(self, *, heading: str = "Export the vault", note: str = "") -> None:
+        super().__init__()
+        self._heading = heading
+        self._note = note
+        self._typed_path = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(can_focus=False, classes="dialog transfer"):
+            yield Static(self._heading, classes="form-title")
+            yield Static(
+                self._note
+                or "Every item, with the trash and password history, in a file that another "
+                "manager imports.",
+                classes="form-text",
+            )
+            yield Label("Format", classes="field-label")
+            options = [(LABELS[name], name) for name in EXPORT_FORMATS]
+            yield Select(
+                options, value=EXPORT_FORMATS[0], allow_blank=False, id="format", compact=True
+            )
+            yield Static(PLAINTEXT_WARNING, id="plaintext", classes="form-error", markup=False)
+            yield Label("A password for the file (asked when it is imported)", id="file-label")
+            yield SecretInput(id="file-password")
+            yield Label("The same password again", id="confirm-label", classes="field-label")
+            yield SecretInput(id="file-confirm")
+            yield Label("Save to", classes="field-label")
+            yield Input(self._default_path(EXPORT_FORMATS[0]), id="path")
+            yield Label("Please enter your password:", classes="field-label")
+            yield SecretInput(id="password")
+            with Vertical(classes="form-actions"):
+                yield Static("", id="error", classes="form-error", markup=False)
+                with Horizontal(classes="form-buttons"):
+                    yield Button("Export", id="submit", variant="primary")
+                    yield Button("Cancel", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#error").display = False
+        self._show_format(EXPORT_FORMATS[0])
+        self.query_one("#format", Select).focus()
+
+    @staticmethod
+    def _default_path(format_name: str) -> str:
+        suffix = {"keepass-xml": "xml", "keepassxc-csv": "csv"}.get(format_name, "json")
+        return f"~/strongroom-export-{dt.date.today().isoformat()}.{suffix}"
+
+    @on(Select.Changed, "#format")
+    def _format_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._show_format(event.value)
+            if not self._typed_path:
+                with self.prevent(Input.Changed):
+                    self.query_one("#path", Input).value = self._default_path(event.value)
+
+    @on(Input.Changed, "#path")
+    def _path_typed(self) -> None:
+        self._typed_path = True
+
+    def _show_format(self, format_name: str) -> None:
+        encrypted = format_name in ENCRYPTED_FORMATS
+        self.query_one("#plaintext").display = not encrypted
+        for name in ("#file-label", "#file-password", "#confirm-label", "#file-confirm"):
+            self.query_one(name).display = encrypted
+
+    def action_next_field(self) -> None:
+        from textual.actions import SkipAction
+
+        shown = [field for field in self.query(Input) if field.display]
+        if not isinstance(self.focused, Input) or self.focused is shown[-1]:
+            raise SkipAction()
+        self.focused.call_later(self.focus_next, Input)
+
+    def submit(self, replace: bool = False) -> None:
+        chosen = self.query_one("#format", Select).value
+        format_name = chosen if isinstance(chosen, str) else EXPORT_FORMATS[0]
+        self.set_busy(True)
+        self.query_one("#error").display = False
+        self.post_message(
+            self.Submitted(
+                self,
+                format_name,
+                self.query_one("#path", Input).value.strip(),
+                self.query_one("#password", Input).value,
+                self.query_one("#file-password", Input).value,
+                self.query_one("#file-confirm", Input).value,
+                replace,
+            )
+        )
+
+    def confirm_replace(self, path: Path) -> None:
+        """The file exists: replace it only if the person says so."""
+        self.set_busy(False)
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.is_attached:
+                self.submit(replace=True)
+
+        question = f"{visible_text(str(path))} exists. Replace it?"
+        self.app.push_screen(ConfirmScreen(question, yes="Replace", no="Keep it"), answer)
