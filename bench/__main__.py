@@ -10,7 +10,8 @@
 6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
 7. on a throwaway 3-node Galera cluster, listing the vault and one save, against one server;
 8. `strongroom get`, `ls` and `totp` beside `pass show`, `pass ls` and `keepassxc-cli show`;
-9. KeePassXC's command line on the same items (skipped with a note when it is not installed).
+9. KeePassXC's command line on the same items (skipped with a note when it is not installed);
+10. `strongroom import` of the items as KeePass XML beside `keepassxc-cli import` of that file.
 
 All measures of one kind run alternately in the same run, so their ratios hold on a noisy
 machine. ``--smoke`` runs everything on a tiny data set, to check that the benchmark works.
@@ -27,7 +28,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from bench import command_line, keepass
+from bench import command_line, importing, keepass
 from bench.galera import measure_galera
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
@@ -46,6 +47,7 @@ GALERA_LIST = Target("<= 1.25x one server", lambda r: r.median <= 1.25)
 GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
 VS_PASS = Target("<= 3x pass show", lambda r: r.median <= 3)
 VS_KEEPASSXC = Target("<= 0.25x keepassxc-cli show", lambda r: r.median <= 0.25)
+IMPORT_VS_KEEPASSXC = Target("<= 1x keepassxc-cli import", lambda r: r.median <= 1)
 
 
 def machine() -> dict[str, object]:
@@ -244,6 +246,25 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
         group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
         for measure, values in peer.items():
             rows.append(row(group, measure, "kdbx", values))
+        print(f"6/7 importing {args.items} items beside keepassxc-cli import", file=sys.stderr)
+        for backend in backends:
+            imported = importing.measure_import(args.items, args.runs, kdf_ms, backend)
+            raw[f"import {backend}"] = imported
+            group = f"import {args.items} items (KeePass XML), each a fresh process"
+            ours = imported[f"strongroom import ({backend})"]
+            theirs = imported["keepassxc-cli import"]
+            rows.append(row(group, "strongroom import", backend, ours))
+            rows.append(row(group, "keepassxc-cli import", "kdbx", theirs))
+            rows.append(
+                row(
+                    group,
+                    "strongroom import / keepassxc-cli import",
+                    backend,
+                    ratio(ours, theirs),
+                    unit="x",
+                    target=IMPORT_VS_KEEPASSXC,
+                )
+            )
     elif args.peer:
         print("6/7 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
     stop_server()

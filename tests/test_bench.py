@@ -71,5 +71,9 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
         assert rows[("strongroom get / keepassxc-cli show", "sqlite")]["target"]
     if shutil.which("keepassxc-cli"):
         assert rows[("keepassxc-cli open: one search", "kdbx")]["median"] > 0
+        for backend in ("sqlite", "mariadb"):
+            assert rows[("strongroom import", backend)]["median"] > 0
+            versus = rows[("strongroom import / keepassxc-cli import", backend)]
+            assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
     assert document["machine"]["cpus"] == os.cpu_count()
     assert "Strongroom / bare" in done.stdout  # the table

@@ -163,6 +163,17 @@ def test_every_command_from_a_fresh_install(
     assert strongroom("get", "GitHub", "--no-input").returncode == 4
     assert ok("get", "GitHub", stdin=f"{password}\n") == "gh-secret\n"  # this command only
     ok("unlock", stdin=f"{password}\n")
+    exported = tmp_path / "vault.json"
+    secret = "another long export passphrase"
+    ok("export", "--format", "bitwarden-encrypted-json", "-o", str(exported),
+       stdin=f"{password}\n{secret}\n{secret}\n")  # fmt: skip
+    chrome = tmp_path / "Chrome Passwords.csv"
+    chrome.write_text("name,url,username,password\nForum,https://forum.example,al,forum-pw\n")
+    assert "Read 1 items" in strongroom("import", str(chrome)).stderr
+    assert ok("get", "Forum") == "forum-pw\n"
+    again = strongroom("import", str(exported), stdin=f"{secret}\n")
+    assert again.returncode == 0, again.stderr
+    assert "were already in the vault" in again.stderr
     ok("rm", "GitHub")
     assert strongroom("get", "GitHub").returncode == 1
     ok("logout")

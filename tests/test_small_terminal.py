@@ -131,7 +131,7 @@ def test_registration_errors_and_the_new_login_are_on_screen(
         assert "▌ bob" in screen  # the new name, and the cursor waits in the password
         term.type(STRONG_PASSWORD)
         term.keys("Enter")
-        in_view(term, "Welcome, bob!", "No items yet: Ctrl+N adds one.")
+        in_view(term, "Welcome, bob!", "No items yet: Ctrl+N adds, Ctrl+P imports.")
 
 
 @pytest.mark.parametrize("size", SIZES)

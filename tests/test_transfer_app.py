@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, OptionList
 
 from app.core.config import Settings
 from app.core.items import CustomField, ItemDraft
@@ -57,7 +57,10 @@ async def test_import_reads_first_then_writes_every_item(
         await settle(pilot)
         picker = app.screen
         assert isinstance(picker, TagPickerScreen)
-        picker.dismiss("Work")
+        tags = picker.query_one(OptionList)
+        assert "Servers (1)" in str(tags.get_option("Work/Servers").prompt)
+        tags.highlighted = tags.get_option_index("Work")
+        await pilot.press("enter")
         await settle(pilot)
         assert titles(app) == ["Router"]
         assert "Vault · Work" in str(app.screen.query_one("#items").border_title)
@@ -65,8 +68,10 @@ async def test_import_reads_first_then_writes_every_item(
         await settle(pilot)
         assert len(titles(app)) == 5
         # The secret custom field is masked until revealed, and copied from the palette.
-        app.screen.query_one("#items").focus()
-        while app.screen.highlighted is None or app.screen.highlighted.title != "Router":  # type: ignore[attr-defined]
+        vault = app.screen
+        assert isinstance(vault, VaultScreen)
+        vault.query_one("#items").focus()
+        while vault.highlighted is None or vault.highlighted.title != "Router":
             await pilot.press("down")
         assert "PIN" in detail(app)
         assert "1234" not in detail(app)

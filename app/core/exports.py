@@ -111,6 +111,19 @@ def keepass_xml(entries: list[Exported]) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+# Strings KeePass (and its TOTP) reads as its own: a custom field is never written as one.
+_KEEPASS_OWN = {
+    "Title",
+    "UserName",
+    "Password",
+    "URL",
+    "Notes",
+    "otp",
+    "TOTP Seed",
+    "TOTP Settings",
+}
+
+
 def _keepass_entry(
     element: ET.Element, entry: Exported, password: str, when: datetime | None = None
 ) -> None:
@@ -134,10 +147,12 @@ def _keepass_entry(
         strings["otp"] = _otp(item.totp)
     protected = {"Password", "otp"}
     for custom in item.fields:
-        if custom.name not in strings:  # a field named like a standard one stays in the notes
-            strings[custom.name] = custom.value
-            if custom.secret:
-                protected.add(custom.name)
+        name = custom.name
+        while name in strings or name in _KEEPASS_OWN:  # "Title" is KeePass's own: renamed
+            name = f"{name} (field)"
+        strings[name] = custom.value
+        if custom.secret:
+            protected.add(name)
     for key, value in strings.items():
         string = ET.SubElement(element, "String")
         ET.SubElement(string, "Key").text = key

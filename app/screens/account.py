@@ -164,11 +164,11 @@ class PasswordDialog(DialogForm):
             with Vertical(classes="form-actions"):
                 yield Static("", id="error", classes="form-error", markup=False)
                 with Horizontal(classes="form-buttons"):
+                    yield from self.compose_more_buttons()  # the safer way out, first
                     if self.DANGER:
                         yield Button(self.BUTTON, id="submit", variant="error")
                     else:
                         yield Button(self.BUTTON, id="submit", variant="primary")
-                    yield from self.compose_more_buttons()
                     yield Button("Cancel", id="close")
 
     def compose_progress(self) -> ComposeResult:

@@ -135,7 +135,7 @@ class VaultScreen(Screen[None]):
             if self.showing_trash:
                 empty = "The trash is empty."
             else:
-                empty = "No items yet: Ctrl+N adds one, Ctrl+P imports."
+                empty = "No items yet: Ctrl+N adds, Ctrl+P imports."
         if self.tag is not None:
             from app.screens.tags import carries
 

@@ -107,17 +107,27 @@ def _open_custom(
         return (), "This item cannot be opened: its custom fields are unreadable"
 
 
+def sealed_values(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, draft: ItemDraft
+) -> dict[str, bytes | None]:
+    """Every sealed column of item ``item_id`` (the id is in every field's AAD) for a
+    validated draft, by column name."""
+    values: dict[str, bytes | None] = {
+        f"{name}_sealed": cipher.seal(value, crypto.field_aad(user_id, item_id, name))
+        for name, value in plain_values(draft).items()
+    }
+    values["fields_sealed"] = None
+    if draft.fields:
+        text = json.dumps([[f.name, f.value, f.secret] for f in draft.fields], ensure_ascii=False)
+        values["fields_sealed"] = cipher.seal(text, crypto.field_aad(user_id, item_id, "fields"))
+    return values
+
+
 def seal(row: VaultItem, active: ActiveSession, draft: ItemDraft) -> None:
     """Write a validated draft into a row that has its id (the id is in every field's AAD)."""
     cipher = crypto.FieldCipher(active.vault_key)
-    for name, value in plain_values(draft).items():
-        aad = crypto.field_aad(active.user_id, row.id, name)
-        setattr(row, f"{name}_sealed", cipher.seal(value, aad))
-    if draft.fields:
-        text = json.dumps([[f.name, f.value, f.secret] for f in draft.fields], ensure_ascii=False)
-        row.fields_sealed = cipher.seal(text, crypto.field_aad(active.user_id, row.id, "fields"))
-    else:
-        row.fields_sealed = None
+    for column, value in sealed_values(cipher, active.user_id, row.id, draft).items():
+        setattr(row, column, value)
     row.favourite = draft.favourite
 
 

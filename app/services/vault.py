@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import Table, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -159,56 +158,58 @@ class VaultService:
             return run_in_transaction(self._sessions, work)
 
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
-        """Add many items in one transaction (an import), sealed exactly as :meth:`add` does."""
-        cleaned = [validate(draft) for draft in drafts]
-        now = self._clock()
-        write_ids = [new_write_id() for _ in cleaned]
-
-        def work(db: Session) -> int:
-            self._check_key(db, active)
-            if self._written(db, active, write_ids[0]) is not None:
-                return len(cleaned)  # one transaction: the first is there, so are the others
-            rows = [
-                self._new_row(active, clean, now, write_id)
-                for clean, write_id in zip(cleaned, write_ids, strict=True)
-            ]
-            db.add_all(rows)
-            db.flush()
-            for row, clean in zip(rows, cleaned, strict=True):
-                sealing.seal(row, active, clean)
-            return len(cleaned)
-
-        if not cleaned:
-            return 0
-        with self._translate_errors():
-            return run_in_transaction(self._sessions, work)
+        """Add many items in one transaction, sealed exactly as :meth:`add` does."""
+        added, _ = self.import_items(active, [ImportedItem(d) for d in drafts], dedupe=False)
+        return added
 
     def import_items(
         self,
         active: ActiveSession,
         entries: list[ImportedItem],
         progress: Progress | None = None,
+        *,
+        dedupe: bool = True,
     ) -> tuple[int, int]:
         """Add what an import read, in one transaction: every item or none. An item the vault
         already holds (the same title, username, password, URLs, notes, TOTP and custom
         fields, live or in the trash) is not added again. Returns (added, already there).
 
         Each item keeps its own dates and earlier passwords; one that was in the other
-        manager's trash goes into the trash, restorable for 30 days from now.
+        manager's trash goes into the trash, restorable for 30 days from now. The rows go in
+        as two statements run over many rows (insert, then seal: the id is in every field's
+        associated data), not one ORM object each: 10,000 items take seconds, not minutes.
         """
-        from app.core.formats import identity
+        cleaned = [
+            ImportedItem(
+                validate(entry.draft),
+                entry.history,
+                entry.created_at,
+                entry.updated_at,
+                entry.trashed_at,
+            )
+            for entry in entries
+        ]
+        fresh = cleaned
+        if dedupe:
+            from app.core.formats import identity
 
-        cleaned = [replace(entry, draft=validate(entry.draft)) for entry in entries]
-        existing = self.list_items(active) + self.list_items(active, trash=True)
-        known = {identity(item.draft()) for item in existing if item.error is None}
-        fresh: list[ImportedItem] = []
-        for entry in cleaned:
-            key = identity(entry.draft)
-            if key not in known:
-                known.add(key)  # a file that holds one item twice adds it once
-                fresh.append(entry)
+            existing = self.list_items(active) + self.list_items(active, trash=True)
+            known = {identity(item.draft()) for item in existing if item.error is None}
+            fresh = []
+            for entry in cleaned:
+                key = identity(entry.draft)
+                if key not in known:
+                    known.add(key)  # a file that holds one item twice adds it once
+                    fresh.append(entry)
+        if not fresh:
+            return 0, len(cleaned)
         now = self._clock()
-        write_ids = [new_write_id() for _ in fresh]
+        # One prefix for the whole import, then the item's number: the new rows are found
+        # again by one range read of the write_id index, with no RETURNING per batch.
+        prefix = new_write_id()[:24]
+        write_ids = [f"{prefix}{number:08x}" for number in range(len(fresh))]
+        cipher = crypto.FieldCipher(active.vault_key)
+        items, history = _table(VaultItem), _table(PasswordHistory)
 
         def work(db: Session) -> int:
             self._check_key(db, active)
@@ -216,33 +217,66 @@ class VaultService:
                 return len(fresh)  # one transaction: the first is there, so are the others
             rows = []
             for entry, write_id in zip(fresh, write_ids, strict=True):
-                row = self._new_row(active, entry.draft, now, write_id)
-                row.created_at = entry.created_at or entry.updated_at or now
-                row.updated_at = entry.updated_at or row.created_at
-                row.deleted_at = now if entry.trashed_at is not None else None
-                rows.append(row)
-            db.add_all(rows)
-            db.flush()
-            history = []
-            for done, (row, entry) in enumerate(zip(rows, fresh, strict=True), start=1):
-                sealing.seal(row, active, entry.draft)
-                for old in entry.history[:HISTORY_LIMIT]:
-                    history.append((row.id, old))
-                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
-                    progress(done, len(rows))
-            olds = [
-                PasswordHistory(item_id=item_id, replaced_at=old.replaced_at, password_sealed=b"")
-                for item_id, old in history
-            ]
-            db.add_all(olds)
-            db.flush()
-            for kept, (item_id, old) in zip(olds, history, strict=True):
-                kept.password_sealed = sealing.seal_history(active, item_id, kept.id, old.password)
-            db.flush()
+                created = entry.created_at or entry.updated_at or now
+                rows.append(
+                    {
+                        "user_id": active.user_id,
+                        "version": 1,
+                        "favourite": entry.draft.favourite,
+                        "created_at": created,
+                        "updated_at": entry.updated_at or created,
+                        "write_id": write_id,
+                        "deleted_at": now if entry.trashed_at is not None else None,
+                        **{f"{name}_sealed": b"" for name in ITEM_FIELDS},
+                        "fields_sealed": None,
+                    }
+                )
+            db.connection().execute(insert(items), rows)
+            made = db.connection().execute(
+                select(items.c.write_id, items.c.id).where(
+                    items.c.write_id.between(write_ids[0], write_ids[-1]),
+                    items.c.user_id == active.user_id,
+                )
+            )
+            by_write: dict[str, int] = {write_id: item_id for write_id, item_id in made}
+            ids = [by_write[write_id] for write_id in write_ids]
+            sealed, olds = [], []
+            for done, (item_id, entry) in enumerate(zip(ids, fresh, strict=True), start=1):
+                values = sealing.sealed_values(cipher, active.user_id, item_id, entry.draft)
+                sealed.append({"b_id": item_id, **{f"b_{k}": v for k, v in values.items()}})
+                olds += [(item_id, old) for old in entry.history[:HISTORY_LIMIT]]
+                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
+                    progress(done, len(ids))
+            columns = [*(f"{name}_sealed" for name in ITEM_FIELDS), "fields_sealed"]
+            db.connection().execute(
+                update(items)
+                .where(items.c.id == bindparam("b_id"))
+                .values({column: bindparam(f"b_{column}") for column in columns}),
+                sealed,
+            )
+            if olds:
+                placeholders = [
+                    {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
+                    for item_id, old in olds
+                ]
+                returning = insert(history).returning(history.c.id, sort_by_parameter_order=True)
+                entry_ids = list(db.connection().execute(returning, placeholders).scalars())
+                db.connection().execute(
+                    update(history)
+                    .where(history.c.id == bindparam("b_id"))
+                    .values(password_sealed=bindparam("b_sealed")),
+                    [
+                        {
+                            "b_id": entry_id,
+                            "b_sealed": sealing.seal_history(
+                                active, item_id, entry_id, old.password
+                            ),
+                        }
+                        for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
+                    ],
+                )
             return len(fresh)
 
-        if not fresh:
-            return 0, len(cleaned)
         with self._translate_errors():
             added = run_in_transaction(self._sessions, work)
         return added, len(cleaned) - added
@@ -416,6 +450,12 @@ class VaultService:
 
         with self._translate_errors():
             return run_in_transaction(self._sessions, work)
+
+
+def _table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def new_write_id() -> str:

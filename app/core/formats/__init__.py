@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,7 +153,7 @@ def when(value: object) -> datetime | None:
 
 def split_tags(path: str) -> tuple[str, ...]:
     """A folder or group path as a tag ("Work/Servers"); none for the top level."""
-    parts = [part.strip() for part in path.replace("\\", "/").split("/") if part.strip()]
+    parts = [part.strip() for part in path.split("/") if part.strip()]
     return ("/".join(parts),) if parts else ()
 
 
@@ -175,12 +175,16 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
 
     def one_line(text: str) -> str:
         nonlocal adjusted
+        if text.isprintable():  # the common case, answered in C
+            return text
         cleaned = _CONTROL_SINGLE_LINE.sub(_pictured, text)
         adjusted |= cleaned != text
         return cleaned
 
     def multi_line(text: str) -> str:
         nonlocal adjusted
+        if "\r" not in text and text.replace("\n", "").replace("\t", "").isprintable():
+            return text
         cleaned = _CONTROL.sub(_pictured, text.replace("\r\n", "\n").replace("\r", "\n"))
         adjusted |= cleaned != text.replace("\r\n", "\n").replace("\r", "\n")
         return cleaned
@@ -226,17 +230,10 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
         adjusted = True
         notes = "\n".join([notes, *notes_extra]) if notes else "\n".join(notes_extra)
     notes = notes[: LIMITS["notes"]]
-    clean = replace(
-        draft,
-        title=title,
-        username=username,
-        password=password,
-        urls=tuple(keep_urls),
-        notes=notes,
-        tags=tuple(tags),
-        totp=totp,
-        fields=tuple(fields),
-    )
+    clean = ItemDraft(
+        title, username, password, tuple(keep_urls), notes, tuple(tags), totp,
+        draft.favourite, tuple(fields),
+    )  # fmt: skip
     try:
         clean = validate(clean)
     except ValidationError as error:
@@ -244,7 +241,7 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
         return None
     parsed.adjusted += adjusted
     history = tuple(entry for entry in item.history if entry.password)
-    return replace(item, draft=clean, history=history)
+    return ImportedItem(clean, history, item.created_at, item.updated_at, item.trashed_at)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

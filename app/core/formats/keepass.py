@@ -94,7 +94,8 @@ def _entry(element: ET.Element, path: list[str], trashed: bool) -> ImportedItem:
             totp = value  # KeePass 2 plugins and older KeePassXC
         elif key != "TOTP Settings" or not text("TOTP Seed"):
             fields.append(CustomField(key, value, secret))
-    tags = list(split_tags("/".join(path)))
+    # In the recycle bin the group is the bin, not the entry's own: only its tags are kept.
+    tags = [] if trashed else list(split_tags("/".join(path)))
     tags += [
         tag.strip() for tag in re.split(r"[;,]", element.findtext("Tags") or "") if tag.strip()
     ]
@@ -105,21 +106,23 @@ def _entry(element: ET.Element, path: list[str], trashed: bool) -> ImportedItem:
     history: list[HistoryEntry] = []
     older = element.find("History")
     if older is not None:
-        seen = {password}
+        # Each snapshot is the whole entry: a password counts as an earlier one where it
+        # differs from the snapshot after it (other edits leave it the same).
+        newer = password
         for previous in reversed(older.findall("Entry")):  # KeePass keeps oldest first
             old = _strings(previous).get("Password", ("", False))[0]
-            if old and old not in seen:
-                seen.add(old)
+            if old and old != newer:
                 stamp = previous.find("Times")
                 at = _time(stamp.findtext("LastModificationTime")) if stamp is not None else None
                 history.append(HistoryEntry(old, at or modified or datetime.now(UTC)))
+            newer = old or newer
     draft = ItemDraft(
         title=text("Title"),
         username=text("UserName"),
         password=password,
         urls=tuple(urls),
         notes=text("Notes"),
-        tags=() if trashed else tuple(tags),
+        tags=tuple(tags),
         totp=totp,
         fields=tuple(fields),
     )

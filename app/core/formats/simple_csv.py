@@ -100,7 +100,7 @@ def read_keepassxc(path: Path, ask: Ask) -> Parsed:
     is the database's root group, so ``Root/Work`` is the tag ``Work``."""
     parsed = Parsed("keepassxc-csv")
     for line, row in rows(path, required=KEEPASSXC):
-        group = row["group"].replace("\\", "/").split("/")[1:]
+        group = row["group"].split("/")[1:]
         trashed = bool(group) and group[0] == "Recycle Bin"
         draft = ItemDraft(
             title=row["title"],
@@ -132,7 +132,7 @@ def read_lastpass(path: Path, ask: Ask) -> Parsed:
             password=row["password"],
             urls=() if url in ("http://sn", "") else (url,),
             notes=row["extra"],
-            tags=split_tags(row["grouping"]),
+            tags=split_tags(row["grouping"].replace("\\", "/")),  # LastPass writes a\\b
             totp=row["totp"],
             favourite=row["fav"].strip() == "1",
         )
