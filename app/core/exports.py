@@ -283,5 +283,5 @@ LABELS = {
 
 
 def bitwarden_encrypted_json(entries: list[Exported], password: str, kdf: Kdf) -> str:
-    """Bitwarden's password-protected export: Bitwarden and KeePassXC import it."""
+    """Bitwarden's password-protected export, which Bitwarden (and Strongroom) import."""
     return encrypt_export(bitwarden_json(entries), password, kdf)
