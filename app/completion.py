@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 SHELLS = ("bash", "zsh", "fish")
 TITLE_COMMANDS = ("get", "totp", "edit", "rm")
 TITLES = "strongroom ls --no-input 2>/dev/null | cut -f1"
+FILE_DESTS = {"file", "output"}  # an argument or option naming a file: the shell's own files
 
 
 @dataclass
@@ -26,6 +27,8 @@ class Command:
     options: list[str] = field(default_factory=list)
     values: dict[str, list[str]] = field(default_factory=dict)  # option -> its fixed values
     arguments: list[str] = field(default_factory=list)  # a positional's fixed values
+    file_options: list[str] = field(default_factory=list)  # options whose value is a file
+    takes_file: bool = False  # its positional argument is a file (or folder)
 
 
 def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[Command]:
@@ -38,6 +41,11 @@ def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[C
     for name, sub in subparsers.choices.items():
         command = Command(name, helps.get(name, ""))
         for action in sub._actions:
+            if action.dest in FILE_DESTS:
+                if action.option_strings:
+                    command.file_options.extend(action.option_strings)
+                else:
+                    command.takes_file = True
             if action.option_strings:
                 command.options.extend(action.option_strings)
                 choices = fields if action.dest == "field" else action.choices
@@ -80,6 +88,13 @@ def _cases(found: list[Command]) -> tuple[str, str, str]:
 
 def _bash(found: list[Command], top: list[str]) -> str:
     option_cases, value_cases, argument_cases = _cases(found)
+    files = 'compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur")'
+    file_values = "\n".join(
+        f'        "{c.name} {option}") {files}; return ;;'
+        for c in found
+        for option in c.file_options
+    )
+    file_commands = "|".join(c.name for c in found if c.takes_file)
     return f"""# strongroom completion for bash. Load it from ~/.bashrc:
 #   source <(strongroom completion bash)
 # or save it as ~/.local/share/bash-completion/completions/strongroom
@@ -97,9 +112,11 @@ _strongroom() {{
     else
         case "$command $prev" in
 {value_cases}
+{file_values}
         esac
         if (( ${{#candidates[@]}} == 0 )); then
             case $command in
+                {file_commands}) {files}; return ;;
                 {"|".join(TITLE_COMMANDS)})
                     # Titles are data: matched as plain text, quoted, never expanded.
                     while IFS= read -r title; do
@@ -127,6 +144,12 @@ def _zsh(found: list[Command], top: list[str]) -> str:
         f"        {_zsh_quote(c.name + ':' + c.help.replace(':', chr(92) + ':'))}" for c in found
     )
     option_cases, value_cases, argument_cases = _cases(found)
+    file_values = "\n".join(
+        f'        "{c.name} {option}") _files; return ;;'
+        for c in found
+        for option in c.file_options
+    )
+    file_commands = "|".join(c.name for c in found if c.takes_file)
     return f"""#compdef strongroom
 # strongroom completion for zsh. Load it from ~/.zshrc (after compinit):
 #   source <(strongroom completion zsh)
@@ -149,9 +172,11 @@ _strongroom() {{
     else
         case "$command ${{words[CURRENT-1]}}" in
 {value_cases}
+{file_values}
         esac
         if (( ${{#candidates}} == 0 )); then
             case $command in
+                {file_commands}) _files; return ;;
                 {"|".join(TITLE_COMMANDS)})
                     # Titles are data: literal candidates, never expanded.
                     titles=(${{(f)"$({TITLES})"}})
@@ -192,7 +217,11 @@ def _fish(found: list[Command], top: list[str]) -> str:
             flag = f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}"
             values = command.values.get(option)
             fixed = f" -xa {_fish_quote(' '.join(values))}" if values else ""
+            if option in command.file_options:
+                fixed = " -rF"
             lines.append(f"complete -c strongroom {seen} {flag}{fixed}")
+        if command.takes_file:
+            lines.append(f"complete -c strongroom {seen} -F")
         if command.arguments:
             lines.append(
                 f"complete -c strongroom {seen} -a {_fish_quote(' '.join(command.arguments))}"

@@ -436,7 +436,11 @@ complete_line "strongroom get Git"
 complete_line "strongroom get --field u"
 complete_line "strongroom git-credential "
 complete_line "strongroom rm "
+complete_line "strongroom import bit"
+complete_line "strongroom export -o vault"
 """
+    (tmp_path / "bitwarden_export.json").write_text("{}")
+    (tmp_path / "vault.json").write_text("{}")
     done = in_shell(["bash", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -446,16 +450,21 @@ complete_line "strongroom rm "
     assert lines[3] == "get|store|erase|"
     assert r"\$\(touch\ pwned\)" in lines[4].split("|")  # quoted, to be typed as it is
     assert not (tmp_path / "pwned").exists()
+    assert lines[5] == "bitwarden_export.json|"  # the file to import is one of the shell's
+    assert lines[6] == "vault.json|"
 
 
 def test_fish_completes_titles_as_literal_text(completing: dict[str, str], tmp_path: Path) -> None:
     code = (
         "strongroom completion fish | source; "
-        "complete -C 'strongroom get Git'; echo ---; complete -C 'strongroom totp '"
+        "complete -C 'strongroom get Git'; echo ---; complete -C 'strongroom totp '; "
+        "echo ---; complete -C 'strongroom import exp'"
     )
+    (tmp_path / "export.1pux").write_text("")
     done = in_shell(["fish", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
-    titles, rest = done.stdout.split("---\n")
+    titles, rest, files = done.stdout.split("---\n")
+    assert files.splitlines() == ["export.1pux"]
     assert titles.splitlines() == ["GitHub", "GitLab"]
     assert HOSTILE_TITLE in rest.splitlines()
     assert not (tmp_path / "pwned").exists()
