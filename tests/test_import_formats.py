@@ -461,6 +461,20 @@ def test_a_custom_field_named_like_a_keepass_string_is_kept_under_another_name(
     )
 
 
+def test_a_kdbx_without_keepassxc_cli_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no keepassxc-cli, no gpg
+    path = tmp_path / "vault.kdbx"
+    path.write_bytes(b"\x03\xd9\xa2\x9a\x67\xfb\x4b\xb5" + b"\x00" * 100)
+    with pytest.raises(ImportFailed, match=r"needs keepassxc-cli.*export from KeePassXC as XML"):
+        read(path, no_password)
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / ".gpg-id").write_text("key\n")
+    with pytest.raises(ImportFailed, match="needs gpg"):
+        read(tmp_path / "store", no_password)
+
+
 def test_detect_finds_each_format(tmp_path: Path) -> None:
     (tmp_path / "store").mkdir()
     (tmp_path / "store" / ".gpg-id").write_text("key\n")

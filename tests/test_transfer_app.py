@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Button, Input, OptionList
+from textual.widgets import Button, Input, OptionList, Select
 
 from app.core.config import Settings
 from app.core.items import CustomField, ItemDraft
 from app.screens.account import DeleteAccountScreen
+from app.screens.confirm import ConfirmScreen
 from app.screens.item_form import ItemFormScreen
 from app.screens.tags import TagPickerScreen
 from app.screens.transfer import ExportScreen, ImportScreen
@@ -165,6 +166,37 @@ async def test_export_asks_for_the_master_password_and_writes_an_encrypted_file(
     done = import_file(bob, str(out), passwords=(EXPORT_PASSWORD,))
     assert done.returncode == 0, done.stderr
     assert everything(bob, "bob") == everything(settings, "alice")
+
+
+async def test_export_never_replaces_a_file_unasked(settings: Settings, tmp_path: Path) -> None:
+    seed(settings, ItemDraft("Bank", password="bank-pw"))
+    out = tmp_path / "vault.xml"
+    out.write_text("keep me")
+    async with vault_app(settings) as (app, pilot):
+        await palette(app, "Export the vault")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        form.query_one("#format", Select).value = "keepass-xml"
+        await settle(pilot)
+        assert "unencrypted" in screen_text(app)
+        assert not form.query_one("#file-password").display
+        await type_into(pilot, "#path", str(out))
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep it
+        await settle(pilot)
+        assert out.read_text() == "keep me"
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")  # replace it
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert "<KeePassFile>" in out.read_text()
+        assert out.stat().st_mode & 0o777 == 0o600
 
 
 async def test_deleting_the_account_offers_an_export_first(settings: Settings) -> None:
