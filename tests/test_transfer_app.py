@@ -13,7 +13,7 @@ from app.core.items import CustomField, ItemDraft
 from app.screens.account import DeleteAccountScreen
 from app.screens.confirm import ConfirmScreen
 from app.screens.item_form import ItemFormScreen
-from app.screens.tags import TagPickerScreen
+from app.screens.tags import FieldPickerScreen, TagPickerScreen
 from app.screens.transfer import ExportScreen, ImportScreen
 from app.screens.vault import VaultScreen
 from app.widgets.custom_fields import CustomFieldRow
@@ -81,6 +81,16 @@ async def test_import_reads_first_then_writes_every_item(
         await palette(app, "Copy field PIN")
         await settle(pilot)
         assert app.clipboard == "1234"
+        await pilot.press("f")  # the same from the keyboard: a picker of the item's fields
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, FieldPickerScreen)
+        fields = picker.query_one(OptionList)
+        fields.highlighted = 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.clipboard == "blue"
+        assert "Copied the field 'Colour'" in "\n".join(str(n.message) for n in app._notifications)
 
 
 def titles_in_vault(app: object) -> list[str]:

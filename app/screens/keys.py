@@ -57,6 +57,7 @@ VAULT_KEYS = (
     Key("Ctrl+C", "copy the password", "ctrl+c", "copy('password')", "Copy pass", "Copy password"),
     Key("Ctrl+U", "copy the URL", "ctrl+u", "copy('URL')", "", "Copy URL"),
     Key("Ctrl+T", "copy the TOTP code", "ctrl+t", "copy('TOTP code')", "", "Copy TOTP code"),
+    Key("f", "copy one of the item's custom fields", "f", "pick_field", "", "Copy a custom field"),
     Key(
         "Ctrl+R",
         "show or hide the password (hides itself after 20 s)",

@@ -1,7 +1,8 @@
-"""Pick a tag (or folder) to show: every tag of the vault with how many items carry it.
+"""Pickers over the vault: a tag (or folder) to show, and a custom field to copy.
 
-A tag with a path (``Work/Servers``, as folders and groups arrive from other managers) also
-counts under each of its parents, so picking ``Work`` shows everything filed under it.
+Every tag of the vault is offered with how many items carry it. A tag with a path
+(``Work/Servers``, as folders and groups arrive from other managers) also counts under each of
+its parents, so picking ``Work`` shows everything filed under it.
 """
 
 from __future__ import annotations
@@ -80,3 +81,33 @@ class TagPickerScreen(ModalScreen[str | None]):
         event.stop()
         picked = event.option.id
         self.dismiss(ALL if picked in (None, "\x00all") else picked)
+
+
+class FieldPickerScreen(ModalScreen[str | None]):
+    """The selected item's custom fields: Enter copies the one highlighted (by name)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
+
+    def __init__(self, title: str, names: list[tuple[str, bool]]) -> None:
+        super().__init__()
+        self._title = title
+        self._names = names
+
+    def compose(self) -> ComposeResult:
+        options = [
+            Option(f"{visible_text(name)}{'  (secret)' if secret else ''}", id=f"\x00{number}")
+            for number, (name, secret) in enumerate(self._names)
+        ]
+        with Vertical(classes="dialog tags"):
+            yield Static(f"Copy a field of {visible_text(self._title)}", classes="form-title")
+            yield OptionList(*options, id="fields")
+
+    def on_mount(self) -> None:
+        fields = self.query_one(OptionList)
+        fields.highlighted = 0
+        fields.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self._names[event.option_index][0])

@@ -37,7 +37,7 @@ IMPORT_LABELS = {
     "firefox-csv": "Firefox CSV",
     "pass": "pass password store (folder)",
 }
-SHOWN_SKIPPED = 8  # reasons listed in the summary; the rest are counted
+SHOWN_SKIPPED = 200  # reasons listed in the summary (it scrolls); past that, counted
 
 
 class ImportScreen(DialogForm):
@@ -142,7 +142,8 @@ class ImportScreen(DialogForm):
             for s in parsed.skipped[:SHOWN_SKIPPED]
         ]
         if len(parsed.skipped) > SHOWN_SKIPPED:
-            lines.append(f"• … and {len(parsed.skipped) - SHOWN_SKIPPED} more")
+            more = len(parsed.skipped) - SHOWN_SKIPPED
+            lines.append(f"• … and {more} more (strongroom import --dry-run lists every one)")
         if parsed.adjusted:
             lines.append(
                 f"{parsed.adjusted} items held control characters or overlong values: they "

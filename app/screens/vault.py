@@ -283,6 +283,23 @@ class VaultScreen(Screen[None]):
             return
         self.post_message(self.Copy(value, what))
 
+    def action_pick_field(self) -> None:
+        """Pick one of the selected item's custom fields and copy it."""
+        item = self.highlighted
+        if item is None or item.error:
+            return
+        if not item.fields:
+            self.notify("This item has no custom fields.", severity="warning")
+            return
+        from app.screens.tags import FieldPickerScreen
+
+        def picked(name: str | None) -> None:
+            if name is not None:
+                self.action_copy_field(name)
+
+        names = [(field.name, field.secret) for field in item.fields]
+        self.app.push_screen(FieldPickerScreen(item.title, names), picked)
+
     def action_copy_field(self, name: str) -> None:
         """Copy a custom field of the selected item (offered in the command palette)."""
         item = self.highlighted
