@@ -645,7 +645,7 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
     """The whole vault (trash and password history too) in another manager's format."""
     from pathlib import Path
 
-    from app.core.exports import ENCRYPTED_FORMATS, PLAINTEXT_WARNING
+    from app.core.exports import ENCRYPTED_FORMATS, written_note
     from app.services.transfer import export_text
 
     if args.output is None and sys.stdout.isatty():
@@ -664,9 +664,8 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
             )
         except LoginFailed as refusal:
             raise Exit(REFUSED, refusal.message) from None
-    encrypted = args.format in ENCRYPTED_FORMATS
     password = ""
-    if encrypted:
+    if args.format in ENCRYPTED_FORMATS:
         if args.no_input:
             raise Exit(LOCKED, "An encrypted export asks for the file's password (--no-input).")
         password = read_secret(
@@ -674,9 +673,6 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
             Exit(USAGE, "No password for the export file on standard input."),
             confirm="The same password again: ",
         )
-        problem = export_password_problem(password)
-        if problem:
-            raise Exit(USAGE, problem)
     result = export_text(
         backend.vault(), session, args.format, settings=backend.settings, password=password
     )
@@ -689,24 +685,9 @@ def export(args: argparse.Namespace, backend: Backend) -> int:
     detail = f"{result.count} items, {args.format}"
     backend.security_log().record("vault_exported", session.username, detail)
     left = f" ({result.damaged} damaged items left out)" if result.damaged else ""
-    warning = (
-        "It opens only with the password you gave it: keep that password safe."
-        if encrypted
-        else PLAINTEXT_WARNING
-    )
-    print(
-        f"Exported {result.count} items to {visible_text(where)}{left}. {warning}", file=sys.stderr
-    )
+    note = written_note(args.format)
+    print(f"Exported {result.count} items to {visible_text(where)}{left}. {note}", file=sys.stderr)
     return DONE
-
-
-def export_password_problem(password: str) -> str | None:
-    """Why a password cannot protect an export (the file travels: it must resist guessing
-    offline as the master password does), or None."""
-    from app.core.passwords import PasswordPolicy
-
-    problems = PasswordPolicy().assess(password).problems
-    return f"That password cannot protect an export: {problems[0]}" if problems else None
 
 
 def import_file(args: argparse.Namespace, backend: Backend) -> int:

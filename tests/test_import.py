@@ -117,15 +117,24 @@ def test_bitwarden_encrypted_json_round_trip_loses_nothing(
     full_vault: Settings, tmp_path: Path
 ) -> None:
     out = tmp_path / "vault.json"
-    done = strongroom(
-        full_vault,
-        "export",
-        "--format",
-        "bitwarden-encrypted-json",
-        "-o",
-        str(out),
-        stdin=f"{STRONG_PASSWORD}\n{EXPORT_PASSWORD}\n{EXPORT_PASSWORD}\n",
-    )
+
+    def export(password: str) -> subprocess.CompletedProcess[str]:
+        return strongroom(
+            full_vault,
+            "export",
+            "--format",
+            "bitwarden-encrypted-json",
+            "-o",
+            str(out),
+            stdin=f"{STRONG_PASSWORD}\n{password}\n{password}\n",
+        )
+
+    weak = export("password1")
+    assert weak.returncode == 2
+    one_clean_line(weak.stderr)
+    assert "cannot protect an export" in weak.stderr
+    assert not out.exists()
+    done = export(EXPORT_PASSWORD)
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
     text = out.read_text()

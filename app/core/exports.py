@@ -35,6 +35,7 @@ PLAINTEXT_WARNING = (
     "This file holds your passwords unencrypted: anyone who gets it can read them all. "
     "Import it, then delete it."
 )
+ENCRYPTED_NOTE = "It opens only with the password you gave it: keep that password safe."
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,13 @@ FORMATS: dict[str, Callable[[list[Exported]], str]] = {
     "bitwarden-json": bitwarden_json,
 }
 ENCRYPTED_FORMATS = ("bitwarden-encrypted-json",)
+
+
+def written_note(format_name: str) -> str:
+    """What to say of a file just written in ``format_name``: how it is protected."""
+    return ENCRYPTED_NOTE if format_name in ENCRYPTED_FORMATS else PLAINTEXT_WARNING
+
+
 LABELS = {
     "bitwarden-encrypted-json": "Bitwarden JSON, password-protected (encrypted)",
     "bitwarden-json": "Bitwarden JSON (unencrypted)",

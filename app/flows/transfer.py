@@ -50,7 +50,7 @@ class TransferFlow(Flow):
         form: ExportScreen
         count: int
         path: Path
-        encrypted: bool
+        format_name: str
 
     @dataclass(eq=False, repr=False)
     class ExportExists(Message):
@@ -95,26 +95,17 @@ class TransferFlow(Flow):
         from app.core.errors import ValidationError
         from app.core.exports import ENCRYPTED_FORMATS
         from app.core.files import write_new_private_file
-        from app.core.passwords import PasswordPolicy
         from app.services.transfer import export_text
 
         session = self.session()
         self.backend.accounts().check_master_password(session, request.master_password)
         encrypted = request.format_name in ENCRYPTED_FORMATS
-        if encrypted:
-            problems = PasswordPolicy().assess(request.file_password).problems
-            if problems:
-                raise ValidationError(
-                    f"That password cannot protect an export: {problems[0]}", "file_password"
-                )
-            if request.file_password != request.confirm:
-                raise ValidationError("The two file passwords do not match.", "file_password")
+        if encrypted and request.file_password != request.confirm:
+            raise ValidationError("The two file passwords do not match.", "file_password")
         if not request.path:
             raise ValidationError("Please enter where to save the export.", "path")
-        path = Path(request.path).expanduser()
-        if path.exists() and not request.replace:
-            self.post_message(self.ExportExists(request.form, path))
-            return
+        # Written (and its password judged) before the file is looked at: "Replace it?" is
+        # asked only of an export that can go ahead.
         result = export_text(
             self.backend.vault(),
             session,
@@ -122,6 +113,10 @@ class TransferFlow(Flow):
             settings=self.backend.settings,
             password=request.file_password,
         )
+        path = Path(request.path).expanduser()
+        if path.exists() and not request.replace:
+            self.post_message(self.ExportExists(request.form, path))
+            return
         try:
             write_new_private_file(path, result.text, replace=request.replace)
         except FileExistsError:
@@ -131,7 +126,7 @@ class TransferFlow(Flow):
             raise ValidationError(f"{path} cannot be written: {error.strerror}.", "path") from None
         detail = f"{result.count} items, {request.format_name}"
         self.backend.security_log().record("vault_exported", session.username, detail)
-        self.post_message(self.Exported(request.form, result.count, path, encrypted))
+        self.post_message(self.Exported(request.form, result.count, path, request.format_name))
 
     # -- what the screens ask for -------------------------------------------------------------
 
@@ -196,15 +191,11 @@ class TransferFlow(Flow):
 
     @on(Exported)
     def _exported(self, message: Exported) -> None:
-        from app.core.exports import PLAINTEXT_WARNING
+        from app.core.exports import written_note
         from app.widgets.literal import visible_text
 
         if message.form.is_attached:
             message.form.dismiss(None)
-        warning = (
-            "It opens only with the password you gave it."
-            if message.encrypted
-            else PLAINTEXT_WARNING
-        )
+        note = written_note(message.format_name)
         where = visible_text(str(message.path))
-        self.notify(f"Exported {message.count} items to {where}. {warning}", markup=False)
+        self.notify(f"Exported {message.count} items to {where}. {note}", markup=False)

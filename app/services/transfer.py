@@ -13,9 +13,11 @@ from pathlib import Path
 
 from app.core.accounts import ActiveSession
 from app.core.config import Settings
+from app.core.errors import ValidationError
 from app.core.exports import ENCRYPTED_FORMATS, FORMATS, Exported, bitwarden_encrypted_json
 from app.core.formats import Ask, Parsed, read
 from app.core.formats.bitwarden import ARGON2ID, Kdf
+from app.core.passwords import PasswordPolicy
 from app.services.audit import SecurityLog
 from app.services.vault import Progress, VaultService
 
@@ -49,7 +51,14 @@ def export_text(
     password: str = "",
 ) -> ExportResult:
     """The whole vault (the trash and password history too) in ``format_name``; an encrypted
-    format is sealed with ``password``."""
+    format is sealed with ``password``, which must resist guessing offline as a master password
+    does (the file travels): ValidationError (field ``file_password``) says why it does not."""
+    encrypted = format_name in ENCRYPTED_FORMATS
+    if encrypted:
+        problems = PasswordPolicy().assess(password).problems
+        if problems:
+            reason = f"That password cannot protect an export: {problems[0]}"
+            raise ValidationError(reason, "file_password")
     items = vault.list_items(active) + vault.list_items(active, trash=True)
     history = vault.all_history(active)
     created = vault.created_dates(active)
@@ -58,9 +67,7 @@ def export_text(
         for item in items
         if not item.error
     ]
-    if format_name in ENCRYPTED_FORMATS:
-        if not password:
-            raise ValueError("an encrypted export needs its password")
+    if encrypted:
         text = bitwarden_encrypted_json(entries, password, export_kdf(settings))
     else:
         text = FORMATS[format_name](entries)
