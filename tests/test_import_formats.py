@@ -194,6 +194,19 @@ def test_an_encrypted_export_that_asks_for_absurd_work_is_refused_before_any(
         read(path, no_password)
 
 
+def test_an_account_restricted_bitwarden_export_says_how_to_export_instead(
+    tmp_path: Path,
+) -> None:
+    restricted = {
+        "encrypted": True,
+        "encKeyValidation_DO_NOT_EDIT": "2.a|b|c",
+        "folders": [],
+        "items": [{"type": 1, "name": "2.a|b|c", "login": {"password": "2.a|b|c"}}],
+    }
+    with pytest.raises(ImportFailed, match="locked to the Bitwarden account that made it"):
+        parse(tmp_path, "restricted.json", json.dumps(restricted))
+
+
 def test_bitwarden_csv(tmp_path: Path) -> None:
     text = (
         "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,"

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.core.formats.bitwarden import Kdf, encrypt_export
+from app.core.formats.bitwarden import TAGS_FIELD, Kdf, encrypt_export
 from app.core.items import HistoryEntry, Item
 
 PLAINTEXT_WARNING = (
@@ -255,11 +255,6 @@ def bitwarden_json(entries: list[Exported]) -> str:
         "items": items,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-# Bitwarden has one folder per item and no tags: the others travel in a field of this name,
-# which Strongroom's import turns back into tags (Bitwarden shows it as a plain field).
-TAGS_FIELD = "Strongroom tags"
 
 
 def _more_tags(item: Item) -> list[dict[str, object]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.core.errors import UserError, ValidationError
 from app.core.items import CustomField, ImportedItem, ItemDraft
-from app.core.rules import LIMITS, MAX_FIELDS, MAX_TAGS, MAX_URLS, validate
+from app.core.rules import LIMITS, MAX_FIELDS, MAX_TAGS, MAX_URLS, normalize_totp, validate
 
 MAX_FILE_BYTES = 100 * 1024 * 1024  # a 10,000-item export is a few megabytes
 MAX_EXPANDED_BYTES = 256 * 1024 * 1024  # what a zip may hold, expanded
@@ -183,13 +183,14 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
 
     def multi_line(text: str) -> str:
         nonlocal adjusted
-        if "\r" not in text and text.replace("\n", "").replace("\t", "").isprintable():
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # line endings are not data
+        if text.replace("\n", "").replace("\t", "").isprintable():
             return text
-        cleaned = _CONTROL.sub(_pictured, text.replace("\r\n", "\n").replace("\r", "\n"))
-        adjusted |= cleaned != text.replace("\r\n", "\n").replace("\r", "\n")
+        cleaned = _CONTROL.sub(_pictured, text)
+        adjusted |= cleaned != text
         return cleaned
 
-    title = one_line(draft.title.strip()) or _fallback_title(draft)
+    title = one_line(draft.title.strip() or _fallback_title(draft))
     if len(title) > LIMITS["title"]:
         notes_extra.append(f"Title: {title}")
         title = title[: LIMITS["title"] - 1] + "…"
@@ -206,11 +207,8 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
     fields: list[CustomField] = []
     names: set[str] = set()
     for custom in draft.fields:
-        name = one_line(custom.name.strip())[: LIMITS["field name"]] or "Field"
-        base, number = name, 2
-        while name in names:  # Bitwarden allows two fields of one name; the vault does not
-            name, number = f"{base} ({number})", number + 1
-        names.add(name)
+        # Bitwarden allows two fields of one name; the vault does not.
+        name = _free_name(one_line(custom.name.strip())[: LIMITS["field name"]] or "Field", names)
         value = multi_line(custom.value)
         if len(fields) >= MAX_FIELDS or len(value) > LIMITS["field value"]:
             notes_extra.append(f"{name}: {value}")
@@ -218,8 +216,6 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
         fields.append(CustomField(name, value, custom.secret))
     totp = one_line(draft.totp.strip())
     if totp:
-        from app.core.rules import normalize_totp
-
         try:
             normalize_totp(totp)
         except ValidationError:
@@ -245,6 +241,7 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
 
 
 def _free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``… if it is taken; the one returned is taken now."""
     base, number = name, 2
     while name in taken:
         name, number = f"{base} ({number})", number + 1
@@ -257,8 +254,8 @@ def _fallback_title(draft: ItemDraft) -> str:
     for url in draft.urls:
         host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip(), flags=re.I).split("/")[0]
         if host:
-            return _CONTROL_SINGLE_LINE.sub(_pictured, host)
-    return _CONTROL_SINGLE_LINE.sub(_pictured, draft.username.strip()) or "Untitled"
+            return host
+    return draft.username.strip() or "Untitled"
 
 
 def add(parsed: Parsed, item: ImportedItem, where: str) -> None:

@@ -19,6 +19,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ from app.core.formats import (
 from app.core.items import CustomField, HistoryEntry, ImportedItem, ItemDraft
 
 PBKDF2, ARGON2ID = 0, 1
-TAGS_FIELD = "Strongroom tags"  # what Strongroom's export writes tags past the folder into
+# Bitwarden has one folder per item and no tags: Strongroom's export writes the others into a
+# field of this name (Bitwarden shows it as a plain field), which its import turns back into tags.
+TAGS_FIELD = "Strongroom tags"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # an earlier password that came without its date
 # What a file may ask of the key derivation: enough for any real export, not enough for a
 # crafted file to hold the machine (Bitwarden's own limits).
 PBKDF2_ITERATIONS = range(5_000, 2_000_001)
@@ -140,7 +144,7 @@ def encrypt_export(document: str, password: str, kdf: Kdf) -> str:
 
 
 def _decrypt_export(wrapper: dict[str, Any], ask: Ask) -> dict[str, Any]:
-    if not wrapper.get("passwordProtected"):
+    if not wrapper.get("passwordProtected"):  # encrypted under the account's own key
         raise ImportFailed(
             "This Bitwarden export is locked to the Bitwarden account that made it. In "
             "Bitwarden, export again with the file type 'Password protected' (or as JSON)."
@@ -275,7 +279,7 @@ def _item(raw: dict[str, Any], folders: dict[str, str]) -> ImportedItem:
         fields=tuple(fields),
     )
     history = tuple(
-        HistoryEntry(_text(old.get("password")), when(old.get("lastUsedDate")) or _epoch())
+        HistoryEntry(_text(old.get("password")), when(old.get("lastUsedDate")) or _EPOCH)
         for old in raw.get("passwordHistory") or []
     )
     return ImportedItem(
@@ -285,12 +289,6 @@ def _item(raw: dict[str, Any], folders: dict[str, str]) -> ImportedItem:
         updated_at=when(raw.get("revisionDate")),
         trashed_at=when(raw.get("deletedDate")),
     )
-
-
-def _epoch() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def read_json(path: Path, ask: Ask) -> Parsed:
@@ -305,11 +303,6 @@ def read_json(path: Path, ask: Ask) -> Parsed:
         raise ImportFailed(f"{path.name} is JSON, but not a Bitwarden export (it has no items).")
     parsed = Parsed("bitwarden-json")
     if document.get("encrypted"):
-        if "data" not in document and "items" in document:
-            raise ImportFailed(
-                "This Bitwarden export is locked to the Bitwarden account that made it. In "
-                "Bitwarden, export again with the file type 'Password protected' (or as JSON)."
-            )
         document = _decrypt_export(document, ask)
         parsed.format = "bitwarden-encrypted-json"
     items = document.get("items")
