@@ -17,26 +17,13 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from app.core.exports import ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
 from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
-from app.core.formats import Parsed
+from app.core.formats import Parsed, formats
 from app.screens import messages
 from app.screens.account import DialogForm
 from app.screens.confirm import ConfirmScreen
 from app.widgets.literal import visible_text
 from app.widgets.secret_input import SecretInput
 
-IMPORT_LABELS = {
-    "bitwarden-json": "Bitwarden JSON (encrypted too)",
-    "bitwarden-csv": "Bitwarden CSV",
-    "keepass-xml": "KeePass 2 XML (KeePassXC, KeePass)",
-    "kdbx": "KeePass database (.kdbx)",
-    "keepassxc-csv": "KeePassXC CSV",
-    "1pux": "1Password (.1pux)",
-    "1password-csv": "1Password CSV",
-    "lastpass-csv": "LastPass CSV",
-    "chrome-csv": "Chrome, Chromium, Edge, Brave CSV",
-    "firefox-csv": "Firefox CSV",
-    "pass": "pass password store (folder)",
-}
 SHOWN_SKIPPED = 200  # reasons listed in the summary (it scrolls); past that, counted
 
 
@@ -62,7 +49,8 @@ class ImportScreen(DialogForm):
             yield Label("File to import (for pass: the store's folder)", classes="field-label")
             yield Input(placeholder="~/Downloads/bitwarden_export.json", id="path")
             yield Label("Format", classes="field-label")
-            options = [(IMPORT_LABELS[name], name) for name in IMPORT_FORMATS]
+            known = formats()
+            options = [(known[name].label, name) for name in IMPORT_FORMATS]
             yield Select(options, prompt="Found from the file", id="format", compact=True)
             yield Label("", id="password-label", classes="field-label")
             yield SecretInput(id="file-password")
@@ -132,8 +120,10 @@ class ImportScreen(DialogForm):
         self.set_busy(False)
         self.parsed = parsed
         count = len(parsed.items)
+        known = formats()
+        label = known[parsed.format].label if parsed.format in known else parsed.format
         lines = [
-            f"{IMPORT_LABELS.get(parsed.format, parsed.format)}: {count} items"
+            f"{label}: {count} items"
             + (f", {parsed.custom_fields} custom fields" if parsed.custom_fields else "")
             + f", {len(parsed.skipped)} skipped."
         ]
