@@ -77,7 +77,9 @@ class Format:
 # -- reading the file -------------------------------------------------------------------------
 
 
-def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES, *, head: int | None = None) -> bytes:
+    """The file's bytes, once its size is known to be within ``limit``; only its first
+    ``head`` bytes when that is all the caller needs."""
     try:
         size = path.stat().st_size
         if size > limit:
@@ -86,7 +88,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
                 f"{limit // (1024 * 1024)} MB. Is this the right file?"
             )
         with path.open("rb") as handle:
-            return handle.read(limit + 1)[:limit]
+            return handle.read(head) if head is not None else handle.read(limit + 1)[:limit]
     except FileNotFoundError:
         raise FileMissing(f"There is no file {str(path)!r}.") from None
     except IsADirectoryError:
@@ -305,7 +307,7 @@ def detect(path: Path) -> str:
         raise ImportFailed(
             f"{str(path)!r} is a folder but not a pass password store (it has no .gpg-id)."
         )
-    head = read_bytes(path, MAX_FILE_BYTES)[:4096]
+    head = read_bytes(path, head=4096)  # the reader reads the whole file, once
     if head.startswith(b"\x03\xd9\xa2\x9a"):
         return "kdbx"
     if head.startswith(b"PK\x03\x04"):
