@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
+from textual.widgets.button import ButtonVariant
 
 from app.core.passwords import PasswordPolicy
 from app.core.times import local
@@ -45,6 +46,21 @@ class DialogForm(ModalScreen[None]):
 
     def action_toggle_reveal(self) -> None:
         toggle_reveal(self)
+
+    @staticmethod
+    def compose_actions(
+        submit: str, *more: Button, variant: ButtonVariant = "primary", close: str = "Cancel"
+    ) -> ComposeResult:
+        """The error line (hidden until there is one) and the buttons, docked below the
+        fields: ``more`` first, then the submit button, then the one that closes."""
+        with Vertical(classes="form-actions"):
+            error = Static("", id="error", classes="form-error", markup=False)
+            error.display = False
+            yield error
+            with Horizontal(classes="form-buttons"):
+                yield from more
+                yield Button(submit, id="submit", variant=variant)
+                yield Button(close, id="close")
 
     def set_busy(self, busy: bool) -> None:
         if self.query("#submit"):
@@ -120,14 +136,9 @@ class ChangePasswordScreen(DialogForm):
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Confirm the new password:", classes="field-label")
             yield SecretInput(id="confirm")
-            with Vertical(classes="form-actions"):
-                yield Static("", id="error", classes="form-error", markup=False)
-                with Horizontal(classes="form-buttons"):
-                    yield Button("Change password", id="submit", variant="primary")
-                    yield Button("Cancel", id="close")
+            yield from self.compose_actions("Change password")
 
     def on_mount(self) -> None:
-        self.query_one("#error", Static).display = False
         self.query_one("#current", Input).focus()
 
     @on(Input.Changed, "#new")
@@ -161,24 +172,17 @@ class PasswordDialog(DialogForm):
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password")
             yield from self.compose_progress()
-            with Vertical(classes="form-actions"):
-                yield Static("", id="error", classes="form-error", markup=False)
-                with Horizontal(classes="form-buttons"):
-                    yield from self.compose_more_buttons()  # the safer way out, first
-                    if self.DANGER:
-                        yield Button(self.BUTTON, id="submit", variant="error")
-                    else:
-                        yield Button(self.BUTTON, id="submit", variant="primary")
-                    yield Button("Cancel", id="close")
+            variant: ButtonVariant = "error" if self.DANGER else "primary"
+            # The safer way out, if there is one, comes first.
+            yield from self.compose_actions(self.BUTTON, *self.more_buttons(), variant=variant)
 
     def compose_progress(self) -> ComposeResult:
         yield from ()
 
-    def compose_more_buttons(self) -> ComposeResult:
-        yield from ()
+    def more_buttons(self) -> list[Button]:
+        return []
 
     def on_mount(self) -> None:
-        self.query_one("#error", Static).display = False
         self.query_one("#password", Input).focus()
 
     def submit(self) -> None:
@@ -202,8 +206,8 @@ class DeleteAccountScreen(PasswordDialog):
 
     Submitted = messages.DeleteAccountSubmitted
 
-    def compose_more_buttons(self) -> ComposeResult:
-        yield Button("Export first", id="export-first", variant="primary")
+    def more_buttons(self) -> list[Button]:
+        return [Button("Export first", id="export-first", variant="primary")]
 
     @on(Button.Pressed, "#export-first")
     def _export_first(self, event: Button.Pressed) -> None:
@@ -274,14 +278,9 @@ class SessionsScreen(DialogForm):
             yield Static("Remembered sessions", classes="form-title")
             yield DataTable(id="table", cursor_type="row")
             yield Static("", id="empty", classes="form-text", markup=False)
-            with Vertical(classes="form-actions"):
-                yield Static("", id="error", classes="form-error", markup=False)
-                with Horizontal(classes="form-buttons"):
-                    yield Button("Revoke selected", id="submit", variant="error")
-                    yield Button("Close", id="close")
+            yield from self.compose_actions("Revoke selected", variant="error", close="Close")
 
     def on_mount(self) -> None:
-        self.query_one("#error", Static).display = False
         self.show_sessions(self.sessions)
         self.query_one(DataTable).focus()
 

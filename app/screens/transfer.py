@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from app.core.exports import ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
@@ -56,14 +56,10 @@ class ImportScreen(DialogForm):
             yield SecretInput(id="file-password")
             yield Static("", id="summary", classes="form-text", markup=False)
             yield ProgressBar(id="progress", show_eta=False)
-            with Vertical(classes="form-actions"):
-                yield Static("", id="error", classes="form-error", markup=False)
-                with Horizontal(classes="form-buttons"):
-                    yield Button("Read file", id="submit", variant="primary")
-                    yield Button("Cancel", id="close")
+            yield from self.compose_actions("Read file")
 
     def on_mount(self) -> None:
-        for hidden in ("#error", "#password-label", "#file-password", "#summary", "#progress"):
+        for hidden in ("#password-label", "#file-password", "#summary", "#progress"):
             self.query_one(hidden).display = False
         self.query_one("#path", Input).focus()
 
@@ -198,14 +194,9 @@ class ExportScreen(DialogForm):
             yield Input(self._default_path(EXPORT_FORMATS[0]), id="path")
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password")
-            with Vertical(classes="form-actions"):
-                yield Static("", id="error", classes="form-error", markup=False)
-                with Horizontal(classes="form-buttons"):
-                    yield Button("Export", id="submit", variant="primary")
-                    yield Button("Cancel", id="close")
+            yield from self.compose_actions("Export")
 
     def on_mount(self) -> None:
-        self.query_one("#error").display = False
         self._show_format(EXPORT_FORMATS[0])
         self.query_one("#format", Select).focus()
 
