@@ -59,9 +59,20 @@ def vault(settings: Settings) -> Settings:
 
 
 def export(
-    vault: Settings, *args: str, password: str = STRONG_PASSWORD
+    vault: Settings, *args: str, password: str = STRONG_PASSWORD, file_password: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    return strongroom(vault, "export", *args, stdin=f"{password}\n")
+    """The installed command's export; ``file_password``, for an encrypted one, typed twice."""
+    typed = [password, *([file_password] * 2 if file_password else [])]
+    return strongroom(vault, "export", *args, stdin="".join(f"{line}\n" for line in typed))
+
+
+def keepassxc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """KeePassXC's own command line, which must succeed; passwords on its standard input."""
+    done = subprocess.run(
+        ["keepassxc-cli", *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
 
 def test_keepass_xml_imports_into_keepassxc_with_every_field(
@@ -76,25 +87,15 @@ def test_keepass_xml_imports_into_keepassxc_with_every_field(
     assert done.returncode == 0, done.stderr
     assert "unencrypted" in done.stderr
     kdbx = tmp_path / "vault.kdbx"
-    imported = subprocess.run(
-        ["keepassxc-cli", "import", "-q", "-p", str(out), str(kdbx)],
-        input=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n",
-        capture_output=True,
-        text=True,
+    imported = keepassxc(
+        "import", "-q", "-p", str(out), str(kdbx), stdin=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n"
     )
-    assert imported.returncode == 0, imported.stderr
     assert "invalid" not in imported.stderr
 
     def show(entry: str, *attributes: str) -> list[str]:
         flags = [flag for name in attributes for flag in ("-a", name)]
-        done = subprocess.run(
-            ["keepassxc-cli", "show", "-q", "-s", *flags, str(kdbx), entry],
-            input=f"{KDBX_PASSWORD}\n",
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.splitlines()
+        shown = keepassxc("show", "-q", "-s", *flags, str(kdbx), entry, stdin=f"{KDBX_PASSWORD}\n")
+        return shown.stdout.splitlines()
 
     assert show(
         "Work/Code/GitHub", "Title", "UserName", "Password", "URL", "KP2A_URL_1", "Tags"

@@ -19,9 +19,9 @@ from app.services.backend import Backend
 from tests.conftest import STRONG_PASSWORD, make_settings
 from tests.pilot import seed
 from tests.test_cli import ESC, one_clean_line, strongroom
+from tests.test_export import KDBX_PASSWORD, export, keepassxc
 from tests.test_trust import rows
 
-KDBX_PASSWORD = "another long passphrase"
 EXPORT_PASSWORD = "correct horse battery staple orbit"
 TOTP_LINK = "otpauth://totp/Bank:al?secret=JBSWY3DPEHPK3PXP&digits=8&period=60&algorithm=SHA256"
 
@@ -118,23 +118,22 @@ def test_bitwarden_encrypted_json_round_trip_loses_nothing(
 ) -> None:
     out = tmp_path / "vault.json"
 
-    def export(password: str) -> subprocess.CompletedProcess[str]:
-        return strongroom(
+    def encrypted(password: str) -> subprocess.CompletedProcess[str]:
+        return export(
             full_vault,
-            "export",
             "--format",
             "bitwarden-encrypted-json",
             "-o",
             str(out),
-            stdin=f"{STRONG_PASSWORD}\n{password}\n{password}\n",
+            file_password=password,
         )
 
-    weak = export("password1")
+    weak = encrypted("password1")
     assert weak.returncode == 2
     one_clean_line(weak.stderr)
     assert "cannot protect an export" in weak.stderr
     assert not out.exists()
-    done = export(EXPORT_PASSWORD)
+    done = encrypted(EXPORT_PASSWORD)
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
     text = out.read_text()
@@ -207,11 +206,7 @@ def test_keepassxc_entries_arrive_from_its_xml_csv_and_kdbx(
     kdbx = tmp_path / "theirs.kdbx"
 
     def cli(*args: str, stdin: str = "") -> str:
-        done = subprocess.run(
-            ["keepassxc-cli", *args], input=stdin, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return keepassxc(*args, stdin=stdin).stdout
 
     cli(
         "db-create", "-q", "-t", "100", "-p", str(kdbx), stdin=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n"
@@ -263,25 +258,12 @@ def test_strongroom_to_keepassxc_and_back_loses_nothing_keepass_holds(
     KeePass has a place for (not the favourite mark) arrives as it left."""
     need("keepassxc-cli")
     xml = tmp_path / "ours.xml"
-    done = strongroom(
-        full_vault,
-        "export",
-        "--format",
-        "keepass-xml",
-        "-o",
-        str(xml),
-        stdin=f"{STRONG_PASSWORD}\n",
-    )
+    done = export(full_vault, "--format", "keepass-xml", "-o", str(xml))
     assert done.returncode == 0, done.stderr
     kdbx = tmp_path / "ours.kdbx"
-    made = subprocess.run(
-        ["keepassxc-cli", "import", "-q", "-p", str(xml), str(kdbx)],
-        input=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
+    keepassxc(
+        "import", "-q", "-p", str(xml), str(kdbx), stdin=f"{KDBX_PASSWORD}\n{KDBX_PASSWORD}\n"
     )
-    assert made.returncode == 0, made.stderr
     bob = second_account(full_vault, tmp_path)
     back = import_file(bob, str(kdbx), passwords=(KDBX_PASSWORD,))
     assert back.returncode == 0, back.stderr

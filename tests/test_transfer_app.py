@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, OptionList, Select
 
+from app.app import StrongroomApp
 from app.core.config import Settings
 from app.core.items import CustomField, ItemDraft
 from app.screens.account import DeleteAccountScreen
@@ -24,9 +26,21 @@ from tests.test_import_formats import BITWARDEN_JSON
 from tests.test_vault_app import detail, titles, vault_app
 
 
-async def palette(app: object, title: str) -> None:
-    commands = {c.title: c for c in app.get_system_commands(app.screen)}  # type: ignore[attr-defined]
+async def palette(app: StrongroomApp, title: str) -> None:
+    commands = {c.title: c for c in app.get_system_commands(app.screen)}
     commands[title].callback()
+
+
+async def read_in_dialog(app: StrongroomApp, pilot: Pilot[None], path: Path) -> ImportScreen:
+    """Open the import dialog from the command palette, type the file, press Enter."""
+    await palette(app, "Import from another manager")
+    await settle(pilot)
+    form = app.screen
+    assert isinstance(form, ImportScreen)
+    await type_into(pilot, "#path", str(path))
+    await pilot.press("enter")
+    await settle(pilot)
+    return form
 
 
 async def test_import_reads_first_then_writes_every_item(
@@ -36,13 +50,7 @@ async def test_import_reads_first_then_writes_every_item(
     path = tmp_path / "bitwarden_export.json"
     path.write_text(json.dumps(BITWARDEN_JSON))
     async with vault_app(settings) as (app, pilot):
-        await palette(app, "Import from another manager")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, ImportScreen)
-        await type_into(pilot, "#path", str(path))
-        await pilot.press("enter")
-        await settle(pilot)
+        form = await read_in_dialog(app, pilot, path)
         summary = screen_text(app)
         assert "Bitwarden JSON (encrypted too): 5 items, 14 custom fields, 1 skipped." in summary
         assert "• Skipped item 5 (''): it holds nothing" in summary
@@ -109,12 +117,7 @@ async def test_an_encrypted_file_asks_for_its_password_in_the_dialog(
     path = tmp_path / "encrypted.json"
     path.write_text(encrypt_export(json.dumps(BITWARDEN_JSON), EXPORT_PASSWORD, Kdf(PBKDF2, 5000)))
     async with vault_app(settings) as (app, pilot):
-        await palette(app, "Import from another manager")
-        await settle(pilot)
-        await type_into(pilot, "#path", str(path))
-        await pilot.press("enter")
-        await settle(pilot)
-        form = app.screen
+        form = await read_in_dialog(app, pilot, path)
         assert "enter its password" in screen_text(app)
         assert app.focused is form.query_one("#file-password")
         await type_into(pilot, "#file-password", "not it")
@@ -135,12 +138,8 @@ async def test_a_file_that_cannot_be_read_says_why_and_writes_nothing(
     path = tmp_path / "broken.csv"
     path.write_text('name,url,username,password\na,https://a,"u,p\n')
     async with vault_app(settings) as (app, pilot):
-        await palette(app, "Import from another manager")
-        await settle(pilot)
-        await type_into(pilot, "#path", str(path))
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ImportScreen)
+        form = await read_in_dialog(app, pilot, path)
+        assert app.screen is form
         assert "line 2" in screen_text(app)
         assert titles_in_vault(app) == []
 
