@@ -88,15 +88,24 @@ def _mariadb_version() -> str:
         return f"unreachable ({type(error).__name__})"
 
 
-def ratio(values: list[float], floor: list[float]) -> list[float]:
-    return [statistics.median(values) / statistics.median(floor)]
+def ratio_row(
+    group: str,
+    measure: str,
+    backend: str,
+    values: list[float],
+    floor: list[float],
+    target: Target,
+) -> Row:
+    """One measure as a multiple of another taken in the same run (median over median)."""
+    multiple = [statistics.median(values) / statistics.median(floor)]
+    return row(group, measure, backend, multiple, unit="x", target=target)
 
 
 def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     rows: list[Row] = []
     raw: dict[str, object] = {}
 
-    print("1/7 launch to the login prompt", file=sys.stderr)
+    print("1/8 launch to the login prompt", file=sys.stderr)
     launch = {
         name: [v * 1000 for v in values]
         for name, values in measure_launch(args.launch_runs).items()
@@ -106,13 +115,13 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     rows.append(row(group, "bare Textual form", "-", launch["bare Textual form"]))
     rows.append(row(group, "Strongroom", "sqlite", launch["strongroom"]))
     rows.append(
-        row(
+        ratio_row(
             group,
             "Strongroom / bare",
             "sqlite",
-            ratio(launch["strongroom"], launch["bare Textual form"]),
-            unit="x",
-            target=LAUNCH_RATIO,
+            launch["strongroom"],
+            launch["bare Textual form"],
+            LAUNCH_RATIO,
         )
     )
 
@@ -120,7 +129,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     kdf: list[float] = []
     for number, backend in enumerate(backends, 1):
         print(
-            f"2/7 vault at {args.items} items on {backend} ({number}/{len(backends)})",
+            f"2/8 vault at {args.items} items on {backend} ({number}/{len(backends)})",
             file=sys.stderr,
         )
         samples = measure_backend(backend, args.items, args.runs)
@@ -154,7 +163,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
 
     if args.scale_users and "mariadb" in backends:
         print(
-            f"3/7 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
+            f"3/8 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
             file=sys.stderr,
         )
         scale = measure_scale(args.items, args.runs, args.scale_users, args.scale_items)
@@ -168,22 +177,22 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 row(group, f"{measure}, full database", "mariadb", scale["million"][measure])
             )
             rows.append(
-                row(
+                ratio_row(
                     group,
                     f"{measure}: full / empty",
                     "mariadb",
-                    ratio(scale["million"][measure], scale["empty"][measure]),
-                    unit="x",
-                    target=SCALE_RATIO,
+                    scale["million"][measure],
+                    scale["empty"][measure],
+                    SCALE_RATIO,
                 )
             )
 
     no_cluster = galera_missing() if args.galera and "mariadb" in backends else None
     if no_cluster is not None:
-        print(f"4/7 Galera skipped: {no_cluster}", file=sys.stderr)
+        print(f"4/8 Galera skipped: {no_cluster}", file=sys.stderr)
     elif args.galera and "mariadb" in backends:
         print(
-            f"4/7 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
+            f"4/8 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
         )
         galera = measure_galera(args.items, args.runs)
         raw["galera"] = galera
@@ -192,13 +201,13 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows.append(row(group, f"{measure}, one server", "mariadb", galera["single"][measure]))
             rows.append(row(group, f"{measure}, Galera", "galera", galera["galera"][measure]))
             rows.append(
-                row(
+                ratio_row(
                     group,
                     f"{measure}: Galera / one server",
                     "galera",
-                    ratio(galera["galera"][measure], galera["single"][measure]),
-                    unit="x",
-                    target=target,
+                    galera["galera"][measure],
+                    galera["single"][measure],
+                    target,
                 )
             )
 
@@ -206,7 +215,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     if args.peer and missing is None:
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
         print(
-            f"5/7 the command line beside pass and keepassxc-cli ({kdf_ms} ms KDF)", file=sys.stderr
+            f"5/8 the command line beside pass and keepassxc-cli ({kdf_ms} ms KDF)", file=sys.stderr
         )
         cli_samples = command_line.measure_command_line(args.items, args.runs * 2, kdf_ms)
         raw["command line"] = cli_samples
@@ -216,37 +225,37 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows.append(row(group, label, backend, values))
         for label in ("strongroom get", "strongroom ls", "strongroom totp"):
             rows.append(
-                row(
+                ratio_row(
                     group,
                     f"{label} / pass show",
                     "sqlite",
-                    ratio(cli_samples[label], cli_samples["pass show"]),
-                    unit="x",
-                    target=VS_PASS,
+                    cli_samples[label],
+                    cli_samples["pass show"],
+                    VS_PASS,
                 )
             )
         rows.append(
-            row(
+            ratio_row(
                 group,
                 "strongroom get / keepassxc-cli show",
                 "sqlite",
-                ratio(cli_samples["strongroom get"], cli_samples["keepassxc-cli show"]),
-                unit="x",
-                target=VS_KEEPASSXC,
+                cli_samples["strongroom get"],
+                cli_samples["keepassxc-cli show"],
+                VS_KEEPASSXC,
             )
         )
     elif args.peer:
-        print(f"5/7 the command line comparison skipped: {missing}", file=sys.stderr)
+        print(f"5/8 the command line comparison skipped: {missing}", file=sys.stderr)
 
     if args.peer and keepass.available():
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
-        print(f"6/7 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
+        print(f"6/8 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
         peer = keepass.measure_keepass(args.items, args.runs, kdf_ms)
         raw["keepassxc"] = {"kdf_ms": kdf_ms, **peer}
         group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
         for measure, values in peer.items():
             rows.append(row(group, measure, "kdbx", values))
-        print(f"6/7 importing {args.items} items beside keepassxc-cli import", file=sys.stderr)
+        print(f"7/8 importing {args.items} items beside keepassxc-cli import", file=sys.stderr)
         for backend in backends:
             imported = importing.measure_import(args.items, args.runs, kdf_ms, backend)
             raw[f"import {backend}"] = imported
@@ -256,19 +265,19 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             rows.append(row(group, "strongroom import", backend, ours))
             rows.append(row(group, "keepassxc-cli import", "kdbx", theirs))
             rows.append(
-                row(
+                ratio_row(
                     group,
                     "strongroom import / keepassxc-cli import",
                     backend,
-                    ratio(ours, theirs),
-                    unit="x",
-                    target=IMPORT_VS_KEEPASSXC,
+                    ours,
+                    theirs,
+                    IMPORT_VS_KEEPASSXC,
                 )
             )
     elif args.peer:
-        print("6/7 KeePassXC skipped: keepassxc-cli is not installed", file=sys.stderr)
+        print("6/8, 7/8 KeePassXC and the import skipped: no keepassxc-cli", file=sys.stderr)
     stop_server()
-    print("7/7 done", file=sys.stderr)
+    print("8/8 done", file=sys.stderr)
     return rows, raw
 
 
