@@ -1,13 +1,14 @@
 """SQLAlchemy models: the tables Strongroom keeps, and nothing else."""
 
 from app.models.base import Base
-from app.models.item import ITEM_FIELDS, PasswordHistory, VaultItem
+from app.models.item import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.models.session import LoginSession
 from app.models.throttle import AppKey, LoginThrottle
 from app.models.user import User
 
 __all__ = [
     "ITEM_FIELDS",
+    "SEALED_FIELDS",
     "AppKey",
     "Base",
     "LoginSession",

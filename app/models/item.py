@@ -18,6 +18,8 @@ from app.models.base import (
 
 # The typed fields, in form order; each is a column named "<field>_sealed".
 ITEM_FIELDS = ("title", "username", "password", "urls", "notes", "tags", "totp")
+# Every sealed column of an item: the typed fields, then its custom fields (NULL when none).
+SEALED_FIELDS = (*ITEM_FIELDS, "fields")
 
 
 class VaultItem(Base):

@@ -13,10 +13,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.core import crypto
-from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
-
-# Every sealed column of an item: the typed fields, then the custom fields (NULL when none).
-_SEALED = (*ITEM_FIELDS, "fields")
+from app.models import SEALED_FIELDS, PasswordHistory, VaultItem
 
 Progress = Callable[[int, int], None]  # (done, total), every PROGRESS_EVERY items and at the end
 PROGRESS_EVERY = 250
@@ -47,13 +44,13 @@ def reseal_vault(
     columns = [
         VaultItem.id,
         VaultItem.version,
-        *(getattr(VaultItem, f"{n}_sealed") for n in _SEALED),
+        *(getattr(VaultItem, f"{n}_sealed") for n in SEALED_FIELDS),
     ]
     rows = db.execute(select(*columns).where(VaultItem.user_id == user_id)).all()
     total, damaged, changes = len(rows), 0, []
     for done, (item_id, version, *sealed) in enumerate(rows, start=1):
         change: dict[str, object] = {"b_id": item_id, "b_version": version + 1}
-        for name, blob in zip(_SEALED, sealed, strict=True):
+        for name, blob in zip(SEALED_FIELDS, sealed, strict=True):
             if blob is None:  # no custom fields
                 change[f"b_{name}"] = None
                 continue
@@ -71,7 +68,7 @@ def reseal_vault(
             .where(table.c.id == bindparam("b_id"))
             .values(
                 version=bindparam("b_version"),
-                **{f"{name}_sealed": bindparam(f"b_{name}") for name in _SEALED},
+                **{f"{name}_sealed": bindparam(f"b_{name}") for name in SEALED_FIELDS},
             ),
             changes,
         )

@@ -24,7 +24,7 @@ from app.core.errors import EditConflict, ItemNotFound, ValidationError, VaultKe
 from app.core.items import HistoryEntry, ImportedItem, Item, ItemDraft
 from app.core.memory import collector_paused
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
+from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, User, VaultItem
 from app.services import sealing
 from app.services.database import database_errors
 from app.services.transactions import run_in_transaction
@@ -175,9 +175,9 @@ class VaultService:
         fields, live or in the trash) is not added again. Returns (added, already there).
 
         Each item keeps its own dates and earlier passwords; one that was in the other
-        manager's trash goes into the trash, restorable for 30 days from now. The rows go in
-        as two statements run over many rows (insert, then seal: the id is in every field's
-        associated data), not one ORM object each: 10,000 items take seconds, not minutes.
+        manager's trash goes into the trash, restorable for 30 days from now. The rows go in by
+        statements run over many rows (insert, read the new ids back, seal: the id is in every
+        field's associated data), not one ORM object each: 10,000 items take seconds.
         """
         cleaned = [
             ImportedItem(
@@ -247,7 +247,7 @@ class VaultService:
                 olds += [(item_id, old) for old in entry.history[:HISTORY_LIMIT]]
                 if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
                     progress(done, len(ids))
-            columns = [*(f"{name}_sealed" for name in ITEM_FIELDS), "fields_sealed"]
+            columns = [f"{name}_sealed" for name in SEALED_FIELDS]
             db.connection().execute(
                 update(items)
                 .where(items.c.id == bindparam("b_id"))
