@@ -38,8 +38,8 @@ class DialogForm(ModalScreen[None]):
     ]
 
     def action_next_field(self) -> None:
-        """Enter in a field moves to the next one; in the last field, Enter submits."""
-        fields = list(self.query(Input))
+        """Enter in a field moves to the next one; in the last field shown, Enter submits."""
+        fields = [field for field in self.query(Input) if field.display]
         if not isinstance(self.focused, Input) or self.focused is fields[-1]:
             raise SkipAction()
         self.focus_next(Input)

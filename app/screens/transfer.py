@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
@@ -64,8 +65,6 @@ class ImportScreen(DialogForm):
         self.query_one("#path", Input).focus()
 
     def action_next_field(self) -> None:
-        from textual.actions import SkipAction
-
         raise SkipAction()  # Enter reads the file (or imports what was read)
 
     def submit(self) -> None:
@@ -222,14 +221,6 @@ class ExportScreen(DialogForm):
         self.query_one("#plaintext").display = not encrypted
         for name in ("#file-label", "#file-password", "#confirm-label", "#file-confirm"):
             self.query_one(name).display = encrypted
-
-    def action_next_field(self) -> None:
-        from textual.actions import SkipAction
-
-        shown = [field for field in self.query(Input) if field.display]
-        if not isinstance(self.focused, Input) or self.focused is shown[-1]:
-            raise SkipAction()
-        self.focused.call_later(self.focus_next, Input)
 
     def submit(self, replace: bool = False) -> None:
         chosen = self.query_one("#format", Select).value
