@@ -717,19 +717,14 @@ def import_file(args: argparse.Namespace, backend: Backend) -> int:
         )
         raise Exit(code, error.message) from None
     for skipped in parsed.skipped:
-        print(f"Skipped {visible_text(skipped.where)}: {skipped.reason}", file=sys.stderr)
-    fields = f", {parsed.custom_fields} custom fields" if parsed.custom_fields else ""
+        where, reason = visible_text(skipped.where), visible_text(skipped.reason)
+        print(f"Skipped {where}: {reason}", file=sys.stderr)
     print(
-        f"Read {len(parsed.items)} items{fields} from {visible_text(args.file)} "
-        f"({parsed.format}); {len(parsed.skipped)} skipped.",
+        f"Read {parsed.counts()} from {visible_text(args.file)} ({parsed.format}).",
         file=sys.stderr,
     )
     if parsed.adjusted:
-        print(
-            f"{parsed.adjusted} items held what a field cannot: control characters are kept as "
-            "their symbols (␛), and overlong values in the notes.",
-            file=sys.stderr,
-        )
+        print(parsed.adjusted_note(), file=sys.stderr)
     if args.dry_run:
         return DONE
 

@@ -190,6 +190,7 @@ def test_hostile_text_is_stored_and_shown_literally(settings: Settings, tmp_path
     done = import_file(settings, str(path))
     assert done.returncode == 0, done.stderr
     assert ESC not in done.stderr
+    assert "1 items held control characters" in done.stderr  # and says what it did
     listed = strongroom(settings, "ls")
     assert ESC not in listed.stdout
     assert "[red]x[/red] <b> ␛]52;c;ZXZpbA==" in listed.stdout

@@ -117,11 +117,7 @@ class ImportScreen(DialogForm):
         count = len(parsed.items)
         known = formats()
         label = known[parsed.format].label if parsed.format in known else parsed.format
-        lines = [
-            f"{label}: {count} items"
-            + (f", {parsed.custom_fields} custom fields" if parsed.custom_fields else "")
-            + f", {len(parsed.skipped)} skipped."
-        ]
+        lines = [f"{label}: {parsed.counts()}."]
         lines += [
             f"• Skipped {visible_text(s.where)}: {visible_text(s.reason)}"
             for s in parsed.skipped[:SHOWN_SKIPPED]
@@ -130,10 +126,7 @@ class ImportScreen(DialogForm):
             more = len(parsed.skipped) - SHOWN_SKIPPED
             lines.append(f"• … and {more} more (strongroom import --dry-run lists every one)")
         if parsed.adjusted:
-            lines.append(
-                f"{parsed.adjusted} items held control characters or overlong values: they "
-                "are kept as visible symbols (␛) or in the notes."
-            )
+            lines.append(parsed.adjusted_note())
         if count:
             lines.append("Items already in the vault are not added twice.")
         summary = self.query_one("#summary", Static)

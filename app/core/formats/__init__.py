@@ -63,6 +63,20 @@ class Parsed:
     def custom_fields(self) -> int:
         return sum(len(item.draft.fields) for item in self.items)
 
+    def counts(self) -> str:
+        """'N items, M custom fields, K skipped': the summary shown before anything is written."""
+        fields = f", {self.custom_fields} custom fields" if self.custom_fields else ""
+        return f"{len(self.items)} items{fields}, {len(self.skipped)} skipped"
+
+    def adjusted_note(self) -> str:
+        """What was changed to fit the vault, in a sentence ("" when nothing was)."""
+        if not self.adjusted:
+            return ""
+        return (
+            f"{self.adjusted} items held control characters or overlong values: they are kept "
+            "as visible symbols (␛) or in the notes."
+        )
+
 
 Reader = Callable[[Path, Ask], Parsed]
 
