@@ -11,7 +11,6 @@ recycle bin into the trash. Attachments and icons are not carried.
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 import re
 import shutil
@@ -49,7 +48,7 @@ def _time(text: str | None) -> datetime | None:
         return moment
     try:
         raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error is one
         return None
     if len(raw) != 8:
         return None
