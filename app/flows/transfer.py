@@ -94,8 +94,7 @@ class TransferFlow(Flow):
     def export_vault(self, request: messages.ExportSubmitted) -> None:
         from app.core.errors import ValidationError
         from app.core.exports import ENCRYPTED_FORMATS
-        from app.core.files import write_new_private_file
-        from app.services.transfer import export_text
+        from app.services.transfer import ExportTarget, export_text, save_export
 
         session = self.session()
         self.backend.accounts().check_master_password(session, request.master_password)
@@ -118,14 +117,19 @@ class TransferFlow(Flow):
             self.post_message(self.ExportExists(request.form, path))
             return
         try:
-            write_new_private_file(path, result.text, replace=request.replace)
-        except FileExistsError:
+            save_export(
+                self.backend.security_log(),
+                session,
+                result,
+                request.format_name,
+                path,
+                replace=request.replace,
+            )
+        except ExportTarget as refused:
+            if not refused.exists:
+                raise
             self.post_message(self.ExportExists(request.form, path))
             return
-        except OSError as error:
-            raise ValidationError(f"{path} cannot be written: {error.strerror}.", "path") from None
-        detail = f"{result.count} items, {request.format_name}"
-        self.backend.security_log().record("vault_exported", session.username, detail)
         self.post_message(self.Exported(request.form, result.count, path, request.format_name))
 
     # -- what the screens ask for -------------------------------------------------------------

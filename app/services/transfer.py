@@ -74,6 +74,41 @@ def export_text(
     return ExportResult(text, len(entries), len(items) - len(entries))
 
 
+class ExportTarget(ValidationError):
+    """The export file cannot be written where it was asked for (it exists, or the folder
+    refuses it): ``exists`` says which, so a caller can ask "Replace it?"."""
+
+    def __init__(self, message: str, *, exists: bool) -> None:
+        super().__init__(message, "path")
+        self.exists = exists
+
+
+def save_export(
+    log: SecurityLog,
+    active: ActiveSession,
+    result: ExportResult,
+    format_name: str,
+    path: Path | None,
+    *,
+    replace: bool = False,
+) -> None:
+    """Write an export to ``path``, created owner-only and never replacing a file unless
+    ``replace`` (ExportTarget otherwise), and record it in the security log. ``path`` None: the
+    caller has sent the text elsewhere (a pipe) and only the record is made."""
+    from app.core.files import write_new_private_file
+
+    if path is not None:
+        try:
+            write_new_private_file(path, result.text, replace=replace)
+        except FileExistsError:
+            raise ExportTarget(f"{path} exists.", exists=True) from None
+        except OSError as error:
+            raise ExportTarget(
+                f"{path} cannot be written: {error.strerror}.", exists=False
+            ) from None
+    log.record("vault_exported", active.username, f"{result.count} items, {format_name}")
+
+
 def read_file(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:
     """What ``path`` holds, as items; ImportFailed (nothing read) when it cannot be imported."""
     return read(path, ask, format_name)
