@@ -19,8 +19,14 @@ from app.core.exports import ENCRYPTED_FORMATS, FORMATS, Exported, bitwarden_enc
 from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
 from app.core.formats import ImportFailed, Parsed, detect, formats, read
 from app.core.formats.bitwarden import ARGON2ID, PBKDF2, Kdf, WrongPassword, encrypt_export
-from app.core.items import CustomField, HistoryEntry, Item, ItemDraft
-from app.core.lazy_fields import CustomFields, SecretFields
+from app.core.items import (
+    CustomField,
+    CustomFields,
+    HistoryEntry,
+    Item,
+    ItemDraft,
+    SecretFields,
+)
 from app.core.rules import validate
 
 ESC = "\x1b"

@@ -1,7 +1,7 @@
 """Sealing vault items: every field a person types is AES-GCM encrypted under the vault key,
 bound to its user, item and field, before it reaches the database, and opened only here.
 
-Opening is lazy (see :mod:`app.core.lazy_fields`): listing opens only the titles; the rest open
+Opening is lazy (see :mod:`app.core.items`): listing opens only the titles; the rest open
 when first read, with the openers built here.
 """
 
@@ -13,8 +13,14 @@ from typing import Any
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
-from app.core.items import CustomField, Item, ItemDraft
-from app.core.lazy_fields import CustomFields, SecretFields, ShownFields
+from app.core.items import (
+    CustomField,
+    CustomFields,
+    Item,
+    ItemDraft,
+    SecretFields,
+    ShownFields,
+)
 from app.models import VaultItem
 
 # What the list and search show, opened on unlock; then what waits until an item is used.
