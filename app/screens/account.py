@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.widgets.button import ButtonVariant
 
@@ -18,94 +16,13 @@ from app.core.passwords import PasswordPolicy
 from app.core.times import local
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
+from app.screens.form import DialogForm
 from app.widgets.literal import literal, visible_text
-from app.widgets.secret_input import SecretInput, toggle_reveal
+from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
 
 if TYPE_CHECKING:
     from app.core.accounts import SessionInfo
-
-
-class DialogForm(ModalScreen[None]):
-    """A modal form whose outcome the App reports back with show_error() or dismiss()."""
-
-    BINDINGS = [
-        Binding("escape", "dismiss", "Close"),
-        Binding("ctrl+r", "toggle_reveal", "Show/hide password"),
-        # A priority binding, so that focus has moved before the next key arrives: typed or
-        # pasted fast, "password, Enter, new password" lands in two fields, not one.
-        Binding("enter", "next_field", show=False, priority=True),
-    ]
-
-    def action_next_field(self) -> None:
-        """Enter in a field moves to the next one; in the last field shown, Enter submits."""
-        fields = [field for field in self.query(Input) if field.display]
-        if not isinstance(self.focused, Input) or self.focused is fields[-1]:
-            raise SkipAction()
-        self.focus_next(Input)
-
-    def action_toggle_reveal(self) -> None:
-        toggle_reveal(self)
-
-    @staticmethod
-    def compose_actions(
-        submit: str, *more: Button, variant: ButtonVariant = "primary", close: str = "Cancel"
-    ) -> ComposeResult:
-        """The error line (hidden until there is one) and the buttons, docked below the
-        fields: ``more`` first, then the submit button, then the one that closes."""
-        with Vertical(classes="form-actions"):
-            error = Static("", id="error", classes="form-error", markup=False)
-            error.display = False
-            yield error
-            with Horizontal(classes="form-buttons"):
-                yield from more
-                yield Button(submit, id="submit", variant=variant)
-                yield Button(close, id="close")
-
-    def set_busy(self, busy: bool) -> None:
-        if self.query("#submit"):
-            self.query_one("#submit", Button).loading = busy
-
-    # Which fields go with a failure's field: what to clear, and (first) where the cursor goes.
-    FIELDS: dict[str, tuple[str, ...]] = {}
-
-    def show_error(self, message: str, field: str | None = None) -> None:
-        """Say what is wrong and put the cursor where the fix goes; what was typed stays."""
-        self.set_busy(False)
-        error = self.query_one("#error", Static)
-        error.update(message)
-        error.display = True
-        ids = self.FIELDS.get(field or "", (field,) if field else ())
-        targets = [widget for name in ids for widget in self.query(f"#{name}").results(Input)]
-        if targets:
-            targets[0].focus()
-        elif self.query(Input):
-            self.query(Input).first().focus()
-
-    def clear_passwords(self, field: str | None = None) -> None:
-        """Empty the fields that go with ``field`` (all of them for None)."""
-        ids = self.FIELDS.get(field or "", (field,) if field else ())
-        for secret in self.query(Input):
-            if field is None or secret.id in ids:
-                secret.clear()
-
-    @on(Input.Submitted)
-    def _enter(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.submit()
-
-    @on(Button.Pressed, "#submit")
-    def _pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.submit()
-
-    @on(Button.Pressed, "#close")
-    def _close(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(None)
-
-    def submit(self) -> None:
-        raise NotImplementedError
 
 
 class ChangePasswordScreen(DialogForm):

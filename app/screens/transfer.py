@@ -20,8 +20,8 @@ from app.core.exports import ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
 from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
 from app.core.formats import Parsed, formats
 from app.screens import messages
-from app.screens.account import DialogForm
 from app.screens.confirm import ConfirmScreen
+from app.screens.form import DialogForm
 from app.widgets.literal import visible_text
 from app.widgets.secret_input import SecretInput
 
