@@ -19,7 +19,8 @@ from app.core.formats import Ask, Parsed, read
 from app.core.formats.bitwarden import ARGON2ID, Kdf
 from app.core.passwords import PasswordPolicy
 from app.services.audit import SecurityLog
-from app.services.vault import Progress, VaultService
+from app.services.bulk import Progress, import_items
+from app.services.vault import VaultService
 
 EXPORT_FORMATS = (*ENCRYPTED_FORMATS, *FORMATS)
 
@@ -122,7 +123,7 @@ def import_parsed(
     progress: Progress | None = None,
 ) -> tuple[int, int]:
     """Write what :func:`read_file` read, in one transaction: (added, already in the vault)."""
-    added, already = vault.import_items(active, parsed.items, progress)
+    added, already = import_items(vault, active, parsed.items, progress)
     log.record(
         "vault_imported",
         active.username,

@@ -3,7 +3,8 @@
 Plain Python, no Textual. Every field a person types is sealed (see :mod:`.sealing`) before it
 reaches the database, with the vault key held by the caller's ActiveSession. Edits carry the
 version they started from; an edit of an item that changed meanwhile raises EditConflict with the
-current item, so the caller can show both and let the person choose.
+current item, so the caller can show both and let the person choose. An import's many items go
+in through :mod:`.bulk`, sealed the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import delete, func, null, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -24,15 +25,14 @@ from app.core.errors import EditConflict, ItemNotFound, ValidationError, VaultKe
 from app.core.items import HistoryEntry, ImportedItem, Item, ItemDraft
 from app.core.memory import collector_paused
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, User, VaultItem
+from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
 from app.services import sealing
 from app.services.database import database_errors
 from app.services.transactions import run_in_transaction
 
 TRASH_RETENTION = timedelta(days=30)
 HISTORY_LIMIT = 10
-PROGRESS_EVERY = 250
-Progress = Callable[[int, int], None]  # (done, total)
+T = TypeVar("T")
 
 
 class VaultService:
@@ -71,19 +71,6 @@ class VaultService:
             raise ItemNotFound
         return row
 
-    @staticmethod
-    def _check_key(db: Session, active: ActiveSession, *, write: bool = True) -> None:
-        """The vault key in hand must be the account's current one: after a rotation on
-        another device, this one's old key may neither write nor read (see crypto.key_check).
-        A writer holds the account row shared until it commits, so a rotation (which takes it
-        exclusively) cannot slip in between the check and the write."""
-        query = select(User.vault_key_check).where(User.id == active.user_id)
-        if write:
-            query = query.with_for_update(read=True)
-        stored = db.scalar(query)
-        if stored is not None and stored != crypto.key_check(active.vault_key):
-            raise VaultKeyChanged
-
     # -- actions ----------------------------------------------------------------------------
 
     def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
@@ -94,7 +81,7 @@ class VaultService:
         """
 
         def read(db: Session) -> list[tuple[Any, ...]]:
-            self._check_key(db, active, write=False)
+            check_key(db, active, write=False)
             # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
             columns = [getattr(VaultItem, name) for name in sealing.LIST_COLUMNS]
             if not trash:
@@ -143,8 +130,8 @@ class VaultService:
         write_id = new_write_id()
 
         def work(db: Session) -> Item:
-            self._check_key(db, active)
-            done = self._written(db, active, write_id)
+            check_key(db, active)
+            done = written(db, active, write_id)
             if done is not None:
                 return done  # the first run's COMMIT went through after all
             row = self._new_row(active, clean, now, write_id)
@@ -158,128 +145,22 @@ class VaultService:
             return run_in_transaction(self._sessions, work)
 
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
-        """Add many items in one transaction, sealed exactly as :meth:`add` does."""
-        added, _ = self.import_items(active, [ImportedItem(d) for d in drafts], dedupe=False)
+        """Add many items in one transaction, sealed exactly as :meth:`add` does (see
+        :mod:`.bulk`)."""
+        from app.services.bulk import import_items
+
+        added, _ = import_items(self, active, [ImportedItem(d) for d in drafts], dedupe=False)
         return added
 
-    def import_items(
-        self,
-        active: ActiveSession,
-        entries: list[ImportedItem],
-        progress: Progress | None = None,
-        *,
-        dedupe: bool = True,
-    ) -> tuple[int, int]:
-        """Add what an import read, in one transaction: every item or none. An item the vault
-        already holds (the same title, username, password, URLs, notes, TOTP and custom
-        fields, live or in the trash) is not added again. Returns (added, already there).
+    def now(self) -> datetime:
+        """What time the service's clock says it is (tests set their own clock)."""
+        return self._clock()
 
-        Each item keeps its own dates and earlier passwords; one that was in the other
-        manager's trash goes into the trash, restorable for 30 days from now. The rows go in by
-        statements run over many rows (insert, read the new ids back, seal: the id is in every
-        field's associated data), not one ORM object each: 10,000 items take seconds.
-        """
-        cleaned = [
-            ImportedItem(
-                validate(entry.draft),
-                entry.history,
-                entry.created_at,
-                entry.updated_at,
-                entry.trashed_at,
-            )
-            for entry in entries
-        ]
-        fresh = cleaned
-        if dedupe:
-            from app.core.formats import identity
-
-            existing = self.list_items(active) + self.list_items(active, trash=True)
-            known = {identity(item.draft()) for item in existing if item.error is None}
-            fresh = []
-            for entry in cleaned:
-                key = identity(entry.draft)
-                if key not in known:
-                    known.add(key)  # a file that holds one item twice adds it once
-                    fresh.append(entry)
-        if not fresh:
-            return 0, len(cleaned)
-        now = self._clock()
-        # One prefix for the whole import, then the item's number: the new rows are found
-        # again by one range read of the write_id index, with no RETURNING per batch.
-        prefix = new_write_id()[:24]
-        write_ids = [f"{prefix}{number:08x}" for number in range(len(fresh))]
-        cipher = crypto.FieldCipher(active.vault_key)
-        items, history = _table(VaultItem), _table(PasswordHistory)
-
-        def work(db: Session) -> int:
-            self._check_key(db, active)
-            if self._written(db, active, write_ids[0]) is not None:
-                return len(fresh)  # one transaction: the first is there, so are the others
-            rows = []
-            for entry, write_id in zip(fresh, write_ids, strict=True):
-                created = entry.created_at or entry.updated_at or now
-                rows.append(
-                    {
-                        "user_id": active.user_id,
-                        "version": 1,
-                        "favourite": entry.draft.favourite,
-                        "created_at": created,
-                        "updated_at": entry.updated_at or created,
-                        "write_id": write_id,
-                        "deleted_at": now if entry.trashed_at is not None else None,
-                        **{f"{name}_sealed": b"" for name in ITEM_FIELDS},
-                        "fields_sealed": None,
-                    }
-                )
-            db.connection().execute(insert(items), rows)
-            made = db.connection().execute(
-                select(items.c.write_id, items.c.id).where(
-                    items.c.write_id.between(write_ids[0], write_ids[-1]),
-                    items.c.user_id == active.user_id,
-                )
-            )
-            by_write: dict[str, int] = {write_id: item_id for write_id, item_id in made}
-            ids = [by_write[write_id] for write_id in write_ids]
-            sealed, olds = [], []
-            for done, (item_id, entry) in enumerate(zip(ids, fresh, strict=True), start=1):
-                values = sealing.sealed_values(cipher, active.user_id, item_id, entry.draft)
-                sealed.append({"b_id": item_id, **{f"b_{k}": v for k, v in values.items()}})
-                olds += [(item_id, old) for old in entry.history[:HISTORY_LIMIT]]
-                if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
-                    progress(done, len(ids))
-            columns = [f"{name}_sealed" for name in SEALED_FIELDS]
-            db.connection().execute(
-                update(items)
-                .where(items.c.id == bindparam("b_id"))
-                .values({column: bindparam(f"b_{column}") for column in columns}),
-                sealed,
-            )
-            if olds:
-                placeholders = [
-                    {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
-                    for item_id, old in olds
-                ]
-                returning = insert(history).returning(history.c.id, sort_by_parameter_order=True)
-                entry_ids = list(db.connection().execute(returning, placeholders).scalars())
-                db.connection().execute(
-                    update(history)
-                    .where(history.c.id == bindparam("b_id"))
-                    .values(password_sealed=bindparam("b_sealed")),
-                    [
-                        {
-                            "b_id": entry_id,
-                            "b_sealed": sealing.seal_history(
-                                active, item_id, entry_id, old.password
-                            ),
-                        }
-                        for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
-                    ],
-                )
-            return len(fresh)
-
+    def write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` as one transaction (retried as run_in_transaction retries), with what
+        the database says turned into errors a person can act on: for :mod:`.bulk`."""
         with self._translate_errors():
-            added = run_in_transaction(self._sessions, work)
-        return added, len(cleaned) - added
+            return run_in_transaction(self._sessions, work)
 
     @staticmethod
     def _new_row(
@@ -291,16 +172,6 @@ class VaultService:
         row.favourite = clean.favourite
         return row
 
-    @staticmethod
-    def _written(db: Session, active: ActiveSession, write_id: str) -> Item | None:
-        """The item this write already made or changed, if an earlier run of it committed."""
-        row = db.scalar(
-            select(VaultItem).where(
-                VaultItem.write_id == write_id, VaultItem.user_id == active.user_id
-            )
-        )
-        return None if row is None else sealing.open_row(row, active)
-
     def update(
         self, active: ActiveSession, item_id: int, expected_version: int, draft: ItemDraft
     ) -> Item:
@@ -310,7 +181,7 @@ class VaultService:
         write_id = new_write_id()
 
         def work(db: Session) -> Item:
-            self._check_key(db, active)
+            check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             current = sealing.open_row(row, active)
             if row.write_id == write_id:
@@ -403,7 +274,7 @@ class VaultService:
         write_id = new_write_id()
 
         def work(db: Session) -> Item:
-            self._check_key(db, active)
+            check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             if row.write_id != write_id:  # else the first run's COMMIT went through
                 row.deleted_at = when
@@ -452,12 +323,27 @@ class VaultService:
             return run_in_transaction(self._sessions, work)
 
 
-def _table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def new_write_id() -> str:
     """A write's identity, chosen before it runs (see VaultItem.write_id)."""
     return uuid.uuid4().hex
+
+
+def check_key(db: Session, active: ActiveSession, *, write: bool = True) -> None:
+    """The vault key in hand must be the account's current one: after a rotation on
+    another device, this one's old key may neither write nor read (see crypto.key_check).
+    A writer holds the account row shared until it commits, so a rotation (which takes it
+    exclusively) cannot slip in between the check and the write."""
+    query = select(User.vault_key_check).where(User.id == active.user_id)
+    if write:
+        query = query.with_for_update(read=True)
+    stored = db.scalar(query)
+    if stored is not None and stored != crypto.key_check(active.vault_key):
+        raise VaultKeyChanged
+
+
+def written(db: Session, active: ActiveSession, write_id: str) -> Item | None:
+    """The item this write already made or changed, if an earlier run of it committed."""
+    row = db.scalar(
+        select(VaultItem).where(VaultItem.write_id == write_id, VaultItem.user_id == active.user_id)
+    )
+    return None if row is None else sealing.open_row(row, active)
