@@ -1,15 +1,17 @@
 """The `strongroom` command (and `python -m app`).
 
 Only ``os`` and ``sys`` are imported at first: a read command may be answered by the agent
-(app.quick) before argparse, the settings or anything else is loaded.
+(app.cli.quick) before argparse, the settings or anything else is loaded.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
+# Not typing.TYPE_CHECKING: importing typing (and the re, enum and collections it pulls in)
+# would cost a warm `strongroom get` a third of its time (see app/core/deferrals.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from pathlib import Path
@@ -76,7 +78,7 @@ def configure_logging(log_path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from app.cli import build_parser
+    from app.cli.parser import build_parser
 
     return build_parser().parse_args(argv)
 
@@ -93,7 +95,7 @@ def prepare(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.quick import handoff
+    from app.cli.quick import handoff
 
     handed = handoff(sys.argv[1:] if argv is None else argv)
     if handed is not None:
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     disable_core_dumps()
     if args.command:
-        from app.cli import run
+        from app.cli.main import run
 
         return run(args, settings)
 

@@ -99,7 +99,7 @@ class Settings:
     # Upgrade an older schema when the app starts; off for a cluster that upgrades it as a
     # deploy step (strongroom db upgrade).
     migrate_on_start: bool = True
-    # Let the read commands start and use the agent (app/agent.py).
+    # Let the read commands start and use the agent (app/cli/agent.py).
     command_line_agent: bool = True
 
     @property

@@ -4,9 +4,9 @@ A `strongroom get` that starts from nothing spends most of its time importing SQ
 the services and opening every title of the vault; `pass show` and `rbw get` are fast because
 an agent (gpg-agent, rbw-agent) already holds what they need. So does Strongroom's: after a read
 command succeeds with an unlocked vault, a background ``strongroom agent`` starts, and later
-`get`, `ls`, `totp` and `status` are handed to it over a Unix socket (app.quick, before the
-command line imports anything heavy). It parses and runs them with the same parser and code
-(app.cli) on the same services: nothing reaches the database another way.
+`get`, `ls`, `totp` and `status` are handed to it over a Unix socket (app.cli.quick, before the
+command line imports anything heavy). It parses and runs them with the same parser and command
+table (app.cli.table) on the same services: nothing reaches the database another way.
 
 What it holds and for how long:
 - The vault key and the decrypted list of items (titles at first), like the app while it is
@@ -30,11 +30,14 @@ import socket
 import struct
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app import quick
+from app.cli import quick
 
 if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
     from app.core.config import Settings
 
 
@@ -43,7 +46,7 @@ def profile(settings: Settings) -> list[str]:
 
 
 def socket_path(settings: Settings) -> Path:
-    """This profile's socket (the name app.quick finds it by), in an owner-only folder."""
+    """This profile's socket (the name app.cli.quick finds it by), in an owner-only folder."""
     return Path(quick.socket_file(profile(settings)))
 
 
@@ -76,14 +79,13 @@ def serve(settings: Settings) -> int:
     """Answer requests until idle for ``auto_lock_minutes`` or the vault is locked."""
     import signal
 
-    from app import cli
-    from app.services.backend import Backend
+    from app.cli.context import Context
+    from app.cli.parser import build_parser
 
     # A polite kill (SIGTERM) cleans up as going idle does: the socket goes, the key with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     mine = profile(settings)
-    parser = cli.build_parser()
-    cli.ANSWERED_BY = " (agent)"
+    parser = build_parser()
     path = socket_path(settings)
     with contextlib.suppress(FileExistsError):
         path.parent.mkdir(mode=0o700, parents=True)
@@ -93,7 +95,7 @@ def serve(settings: Settings) -> int:
     if not _claim(listener, path):
         return 0  # another agent answers already
     listener.settimeout(settings.security.auto_lock_minutes * 60)
-    backend = Backend(settings, device_label="command line")
+    ctx = Context(settings, answered_by=" (agent)")
     try:
         while True:
             try:
@@ -103,15 +105,14 @@ def serve(settings: Settings) -> int:
             with connection:
                 if not _same_user(connection):
                     continue
-                code = _answer(connection, mine, parser, backend, cli)
+                code = _answer(connection, mine, parser, ctx)
             if code == quick.LOCKED:
                 return 0  # locked or logged out: keep nothing
     finally:
         listener.close()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        cli.forget_items()
-        backend.close()
+        ctx.close()  # the decrypted items and the key go with it
 
 
 def _claim(listener: socket.socket, path: Path) -> bool:
@@ -143,8 +144,12 @@ def _same_user(connection: socket.socket) -> bool:
     return bool(uid == os.getuid())
 
 
-def _answer(connection: socket.socket, mine: list[str], parser: Any, backend: Any, cli: Any) -> int:
+def _answer(
+    connection: socket.socket, mine: list[str], parser: argparse.ArgumentParser, ctx: Context
+) -> int:
     """Run one handed-over command line; its exit code (after sending the answer)."""
+    from app.cli import table
+
     connection.settimeout(10)
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -165,10 +170,10 @@ def _answer(connection: socket.socket, mine: list[str], parser: Any, backend: An
                 except SystemExit as stop:
                     code = stop.code if isinstance(stop.code, int) else 2
                 else:
-                    if args.command not in quick.COMMANDS:
+                    if args.command not in table.AGENT_COMMANDS:
                         raise ValueError("not a command the agent answers")
                     args.no_input = True  # the agent never asks: "locked" sends it back
-                    code = int(cli.run_command(args, backend))
+                    code = int(table.run_command(args, ctx))
     except (OSError, ValueError, IndexError):
         return 1
     stdout = out.getvalue().encode("utf-8", "surrogateescape")

@@ -3,9 +3,9 @@
 Python itself starts in about 15 ms; argparse, the settings and the services would add many
 times that to every `strongroom get`. So before any of them is imported, a ``get``, ``ls``,
 ``totp`` or ``status`` goes, as its raw arguments, to the agent for this profile (see
-app/agent.py), which parses and runs it with the real parser and commands. Everything else, and
-every read the agent cannot answer (none running, the vault locked, another profile), takes the
-usual way.
+app/cli/agent.py), which parses and runs it with the real parser and command table. Everything
+else, and every read the agent cannot answer (none running, the vault locked, another profile),
+takes the usual way.
 
 Only C modules that load in well under a millisecond are imported here (``_socket`` rather
 than ``socket``, which pulls in ``enum``; no ``json``, which pulls in ``re``): this file is the

@@ -1,0 +1,86 @@
+"""``register`` and ``login``: an account from a terminal where the full-screen app cannot run
+(a plain SSH session, a script), with the app's prompts, rules, throttle and messages.
+
+Usernames are read as typed; passwords without echo from the terminal, or as lines of standard
+input when it is not one (the password, then its confirmation). The services decide everything
+else, exactly as for the app's forms: the strength check, a taken name, the login throttle, the
+one message for a wrong name or password.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from app.cli.exits import DONE, USAGE, Exit
+from app.cli.prompts import interactive, read_line, read_secret
+from app.core.errors import ValidationError
+from app.core.text import visible_text
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
+
+TRIES = 3  # on a terminal, a refused password is asked again (as passwd(1) does)
+
+
+def register(args: argparse.Namespace, ctx: Context) -> int:
+    username = args.username
+    if username is None:
+        username = read_line("Please enter a username: ", Exit(USAGE, "No username given."))
+    accounts = ctx.backend.accounts()
+    for attempt in range(1, TRIES + 1):
+        password = read_secret("Please enter a password: ", Exit(USAGE, "No password given."))
+        confirm = read_secret(
+            "Please confirm the password: ", Exit(USAGE, "The password was not confirmed.")
+        )
+        try:
+            created = accounts.register(username, password, confirm)
+        except ValidationError as refused:
+            # The name is kept: only a refused password is asked again, and only of a person.
+            if refused.field not in ("password", "confirm") or not interactive():
+                raise
+            if attempt == TRIES:
+                raise
+            print(visible_text(refused.message), file=sys.stderr)
+            continue
+        name = visible_text(created.username)
+        print(
+            f"Account {name} created. Log in with your new password: strongroom login",
+            file=sys.stderr,
+        )
+        return DONE
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def login(args: argparse.Namespace, ctx: Context) -> int:
+    username = args.username
+    if username is None:
+        username = read_line("Please enter your username: ", Exit(USAGE, "No username given."))
+    if not username.strip():
+        raise Exit(USAGE, "Please enter your username.")
+    password = read_secret("Please enter your password: ", Exit(USAGE, "No password given."))
+    if not password:
+        raise Exit(USAGE, "Please enter your password.")
+    accounts = ctx.backend.accounts()
+    kept = None if args.remember else accounts.startup().session
+    session = accounts.login(username, password, remember=args.remember)
+    print(f"Welcome, {visible_text(session.username)}!", file=sys.stderr)
+    if session.notice:
+        print(visible_text(session.notice), file=sys.stderr)
+    if args.remember:
+        print("This device keeps you logged in until strongroom logout.", file=sys.stderr)
+    elif kept is not None:
+        print(
+            f"This device stays logged in as {visible_text(kept.username)}: commands use "
+            "that session (strongroom login --remember replaces it).",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            "This device does not keep the session: each command asks for your master "
+            "password (strongroom login --remember keeps it).",
+            file=sys.stderr,
+        )
+    return DONE

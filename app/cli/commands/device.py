@@ -1,0 +1,63 @@
+"""This device's session: ``status``, ``lock``, ``unlock`` and ``logout``."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from app.cli.access import this_device, unlock_with_password
+from app.cli.exits import DONE, LOCKED, Exit
+from app.core.text import visible_text
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
+
+
+def status(args: argparse.Namespace, ctx: Context) -> int:
+    from app.services.database import describe_url
+
+    backend = ctx.backend
+    print(f"database: {describe_url(backend.settings.database_url)}")
+    session = this_device(ctx)
+    if session is None:
+        hint = backend.login_hint()
+        print(f"not logged in{f' (last: {visible_text(hint)})' if hint else ''}")
+        return LOCKED
+    state = "unlocked" if session.vault_key else "locked"
+    count = backend.vault().fingerprint(session)[0]
+    print(f"user: {visible_text(session.username)}, {state}")
+    print(f"items: {count}")
+    return DONE
+
+
+def lock(args: argparse.Namespace, ctx: Context) -> int:
+    session = this_device(ctx)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device.")
+    if session.vault_key:
+        ctx.backend.accounts().lock(session)
+    print("Locked.", file=sys.stderr)
+    return DONE
+
+
+def unlock(args: argparse.Namespace, ctx: Context) -> int:
+    session = this_device(ctx)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device: run strongroom login to log in.")
+    if session.vault_key:
+        print("Already unlocked.", file=sys.stderr)
+        return DONE
+    unlock_with_password(args, ctx, session, keep_unlocked=True)
+    print("Unlocked.", file=sys.stderr)
+    return DONE
+
+
+def logout(args: argparse.Namespace, ctx: Context) -> int:
+    session = this_device(ctx)
+    if session is None:
+        raise Exit(LOCKED, "Not logged in on this device.")
+    ctx.backend.accounts().logout(session)
+    print("Logged out.", file=sys.stderr)
+    return DONE

@@ -1,0 +1,120 @@
+"""Reading the vault: ``get``, ``ls`` and ``totp``, the commands the agent may answer warm."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from app.cli.access import open_item, open_session, vault_items
+from app.cli.exits import DONE, NOT_FOUND, Exit
+from app.cli.parser import FIELDS
+from app.core.text import visible_text
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
+    from app.core.items import Item
+
+
+def get(args: argparse.Namespace, ctx: Context) -> int:
+    session, item = open_item(args, ctx)
+    custom = None
+    if args.field not in FIELDS and not args.json:
+        custom = item.field_named(args.field)
+        if custom is None:
+            names = ", ".join([*FIELDS, *(repr(f.name) for f in item.fields)])
+            raise Exit(NOT_FOUND, f"{item.title!r} has no field {args.field!r}; it has {names}.")
+    # A custom field's name is the item's own text: the log says only that one was read.
+    field = "all fields" if args.json else "a custom field" if custom else args.field
+    ctx.backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, {field}{ctx.answered_by}"
+    )
+    if args.json:
+        # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
+        print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
+        return DONE
+    if custom is not None:
+        value = custom.value
+    elif args.field == "totp":
+        value = totp_code(item)[0]
+    elif args.field == "url":
+        value = item.urls[0] if item.urls else ""
+    else:
+        value = getattr(item, args.field)
+    sys.stdout.write(value if args.n else value + "\n")  # exactly as stored
+    return DONE
+
+
+def ls(args: argparse.Namespace, ctx: Context) -> int:
+    session = open_session(args, ctx)
+    # What ls prints, and nothing secret: an item whose secrets are damaged is still listed.
+    items = [item for item in vault_items(ctx, session) if not (item.damage or item.shown.error)]
+    if args.query:
+        from app.core.search import Index
+
+        items = Index(items).search(args.query)
+    for tag in args.tag:
+        items = [item for item in items if tag.casefold() in (t.casefold() for t in item.tags)]
+    ctx.backend.security_log().record(
+        "items_listed", session.username, f"{len(items)} items{ctx.answered_by}"
+    )
+    if args.json:
+        rows = [
+            {"id": i.id, "title": i.title, "username": i.username, "urls": list(i.urls)}
+            for i in items
+        ]
+        print(json.dumps(rows, ensure_ascii=True, indent=2))
+        return DONE
+    # The agent answers a repeated ls from what it printed last time.
+    key = ("ls", args.query, tuple(args.tag))
+    text = ctx.cache.rendered.get(key)
+    if text is None:
+        lines = []
+        for item in items:
+            url = item.urls[0] if item.urls else ""
+            lines.append("\t".join(visible_text(part) for part in (item.title, item.username, url)))
+        text = ctx.cache.rendered[key] = "".join(line + "\n" for line in lines)
+    sys.stdout.write(text)
+    return DONE
+
+
+def totp(args: argparse.Namespace, ctx: Context) -> int:
+    session, item = open_item(args, ctx)
+    code, remaining = totp_code(item)
+    ctx.backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, totp{ctx.answered_by}"
+    )
+    print(code)
+    print(f"{remaining} s left", file=sys.stderr)
+    return DONE
+
+
+def as_json(item: Item) -> dict[str, object]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "username": item.username,
+        "password": item.password,
+        "urls": list(item.urls),
+        "notes": item.notes,
+        "tags": list(item.tags),
+        "totp": item.totp,
+        "fields": [{"name": f.name, "value": f.value, "secret": f.secret} for f in item.fields],
+        "favourite": item.favourite,
+        "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+    }
+
+
+def totp_code(item: Item) -> tuple[str, int]:
+    import time
+
+    from app.core.totp import TotpError, totp_now
+
+    if not item.totp:
+        raise Exit(NOT_FOUND, f"{item.title!r} has no TOTP secret.")
+    try:
+        return totp_now(item.totp, time.time())
+    except TotpError as error:
+        raise Exit(NOT_FOUND, f"{item.title!r} has no usable TOTP secret: {error}") from None

@@ -1,0 +1,122 @@
+"""Moving a vault in and out: ``import`` another manager's export, ``export`` for another.
+
+The reading, writing and sealing are the services' (app.services.transfer), shared with the
+app; only the prompting and the printing are the command line's own.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.cli.access import open_session
+from app.cli.exits import DONE, LOCKED, NOT_FOUND, REFUSED, USAGE, Exit
+from app.cli.prompts import read_master_password, read_secret
+from app.core.errors import LoginFailed
+from app.core.text import visible_text
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.cli.context import Context
+
+
+def export(args: argparse.Namespace, ctx: Context) -> int:
+    """The whole vault (trash and password history too) in another manager's format."""
+    from app.core.exports import ENCRYPTED_FORMATS, written_note
+    from app.services.transfer import ExportTarget, export_text, save_export
+
+    if args.output is None and sys.stdout.isatty():
+        raise Exit(
+            USAGE,
+            "Not writing every password to the terminal: name a file with -o, or redirect "
+            "standard output.",
+        )
+    backend = ctx.backend
+    session = open_session(args, ctx)
+    if ctx.remembered_unlocked:  # the vault was open: the master password is asked all the same
+        if args.no_input:
+            raise Exit(LOCKED, "An export asks for the master password (--no-input).")
+        try:
+            backend.accounts().check_master_password(
+                session, read_master_password(session.username)
+            )
+        except LoginFailed as refusal:
+            raise Exit(REFUSED, refusal.message) from None
+    password = ""
+    if args.format in ENCRYPTED_FORMATS:
+        if args.no_input:
+            raise Exit(LOCKED, "An encrypted export asks for the file's password (--no-input).")
+        password = read_secret(
+            "Password for the export file: ",
+            Exit(USAGE, "No password for the export file on standard input."),
+            confirm="The same password again: ",
+        )
+    result = export_text(
+        backend.vault(), session, args.format, settings=backend.settings, password=password
+    )
+    path = None if args.output is None else Path(args.output)
+    if path is None:
+        sys.stdout.write(result.text)
+    try:
+        save_export(backend.security_log(), session, result, args.format, path, replace=args.force)
+    except ExportTarget as refused:
+        more = " --force replaces it." if refused.exists else ""
+        raise Exit(USAGE, refused.message + more) from None
+    where = "standard output" if path is None else args.output
+    left = f" ({result.damaged} damaged items left out)" if result.damaged else ""
+    note = written_note(args.format)
+    print(f"Exported {result.count} items to {visible_text(where)}{left}. {note}", file=sys.stderr)
+    return DONE
+
+
+def import_file(args: argparse.Namespace, ctx: Context) -> int:
+    """Another manager's export into the vault: read it all, say what it holds, then write
+    every item in one transaction (or none)."""
+    from app.core.formats import FileMissing, ImportFailed, WrongFilePassword
+    from app.services.transfer import import_parsed, read_file
+
+    session = open_session(args, ctx)
+
+    def ask(prompt: str) -> str:
+        if args.no_input:
+            raise Exit(LOCKED, "The file is encrypted and --no-input forbids asking.")
+        return read_secret(prompt, Exit(USAGE, "No password for the file on standard input."))
+
+    try:
+        parsed = read_file(Path(args.file), ask, args.format)
+    except ImportFailed as error:
+        code = (
+            NOT_FOUND
+            if isinstance(error, FileMissing)
+            else REFUSED
+            if isinstance(error, WrongFilePassword)
+            else USAGE
+        )
+        raise Exit(code, error.message) from None
+    for skipped in parsed.skipped:
+        where, reason = visible_text(skipped.where), visible_text(skipped.reason)
+        print(f"Skipped {where}: {reason}", file=sys.stderr)
+    print(
+        f"Read {parsed.counts()} from {visible_text(args.file)} ({parsed.format}).",
+        file=sys.stderr,
+    )
+    if parsed.adjusted:
+        print(parsed.adjusted_note(), file=sys.stderr)
+    if args.dry_run:
+        return DONE
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rSealing {done}/{total}…", end="", file=sys.stderr, flush=True)
+
+    backend = ctx.backend
+    added, already = import_parsed(
+        backend.vault(), backend.security_log(), session, parsed, progress
+    )
+    if sys.stderr.isatty() and added:
+        print(file=sys.stderr)
+    there = f"; {already} were already in the vault" if already else ""
+    print(f"Imported {added} items{there}.", file=sys.stderr)
+    return DONE

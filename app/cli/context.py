@@ -1,0 +1,73 @@
+"""What every command runs with: the settings, the services, and what this process keeps
+between commands.
+
+A command is a function of its parsed arguments and a :class:`Context`. One process runs one
+command, except the agent, which runs many with one context: its services stay open and its
+:class:`ItemCache` spares listing the vault again while nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.accounts import ActiveSession
+    from app.core.config import Settings
+    from app.core.items import Item
+    from app.services.backend import Backend
+
+# (user, vault key, the vault's fingerprint): what a listing was made of.
+Mark = tuple[int, bytes, tuple[int, int, int]]
+
+
+@dataclass
+class ItemCache:
+    """The vault's live items, listed once per change, and what ``ls`` printed for them."""
+
+    listed: tuple[Mark, list[Item]] | None = None
+    rendered: dict[tuple[object, ...], str] = field(default_factory=dict)
+
+    def items(self, backend: Backend, session: ActiveSession) -> list[Item]:
+        """Listed again only when the vault's fingerprint has moved (in the agent, that spares
+        opening 10,000 titles for every request)."""
+        vault = backend.vault()
+        mark = (session.user_id, session.vault_key, vault.fingerprint(session))
+        if self.listed is None or self.listed[0] != mark:
+            self.listed = (mark, vault.list_items(session))
+            self.rendered.clear()
+        return self.listed[1]
+
+    def forget(self) -> None:
+        self.listed = None
+        self.rendered.clear()
+
+
+class Context:
+    """The settings and the services for the commands of one process (see the module)."""
+
+    def __init__(self, settings: Settings, *, answered_by: str = "") -> None:
+        self.settings = settings
+        # Said in the security log after each read (" (agent)" when the agent answered).
+        self.answered_by = answered_by
+        # Whether the vault was found unlocked by this device's remembered session: then the
+        # agent, which can only use that, may start, and an export asks for the password.
+        self.remembered_unlocked = False
+        self.cache = ItemCache()
+        self._backend: Backend | None = None
+
+    @property
+    def backend(self) -> Backend:
+        """The services, opened on first use (``generate`` and ``completion`` never do)."""
+        if self._backend is None:
+            from app.services.backend import Backend
+
+            self._backend = Backend(self.settings, device_label="command line")
+        return self._backend
+
+    def close(self) -> None:
+        """Drop the decrypted items and close the database."""
+        self.cache.forget()
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None

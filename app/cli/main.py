@@ -1,0 +1,48 @@
+"""The command line's entry point: run a parsed command in this process.
+
+``strongroom`` (app/__main__.py) has already offered a read command to a running agent
+(:mod:`app.cli.quick`) and parsed the rest; here the command runs on a fresh :class:`Context`,
+and after a read that found the vault unlocked, the agent starts so that the next read is
+answered warm. ``strongroom agent`` is that agent.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from app.cli import agent, table
+from app.cli.context import Context
+from app.cli.exits import DONE, INTERRUPTED, PIPE_CLOSED, Exit, reported
+from app.core.errors import UserError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from app.core.config import Settings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the subcommand in ``args``; the exit code."""
+    if args.command == "agent":
+        return agent.serve(settings)
+    ctx = Context(settings)
+    try:
+        code = table.run_command(args, ctx)
+    except (Exit, UserError) as error:
+        code = reported(error)
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return PIPE_CLOSED
+    finally:
+        ctx.close()
+    agent_reads = settings.command_line_agent and args.command in table.AGENT_COMMANDS
+    if agent_reads and code == DONE and ctx.remembered_unlocked:
+        agent.start(settings)  # the next read is answered warm
+    return code

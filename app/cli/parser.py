@@ -1,0 +1,201 @@
+"""`strongroom`'s parser: the app's options and every command's.
+
+Commands, options and their help live here alone; completion (:mod:`app.cli.completion`) and
+the agent read them from this parser, so they never drift from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
+
+FIELDS = ("password", "username", "url", "notes", "totp", "title")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`strongroom`'s parser: the app's options and every command's."""
+    from pathlib import Path
+
+    from app import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="strongroom",
+        description="A full-screen terminal password manager: with no command, the app; with "
+        "one, that command for scripts.",
+        epilog="The database is SQLite by default; set database_url in the config file or "
+        "STRONGROOM_DATABASE_URL for MariaDB. Secrets are never taken on the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"strongroom {__version__}")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        help="use this folder for config.toml and the saved login (default: the platform's)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="use this folder for the SQLite database and the log"
+    )
+    add_commands(parser)
+    return parser
+
+
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """The subcommands, on the `strongroom` parser (no subcommand opens the app)."""
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument(
+            "--no-input",
+            action="store_true",
+            help="fail (exit 4) instead of asking for the master password",
+        )
+        return sub
+
+    get = command("get", "print one item's field (its password by default)")
+    get.add_argument("query", help="a title, words to search for, or id:N")
+    get.add_argument(
+        "--field",
+        "-f",
+        default="password",
+        help=f"one of {', '.join(FIELDS)}, or a custom field's name",
+    )
+    get.add_argument("--json", action="store_true", help="the whole item as JSON")
+    get.add_argument("-n", action="store_true", help="no newline after the value")
+
+    ls = command("ls", "list titles, usernames and URLs (never a password)")
+    ls.add_argument("query", nargs="?", default="", help="only items matching this search")
+    ls.add_argument("--tag", action="append", default=[], help="only items with this tag")
+    ls.add_argument("--json", action="store_true", help="as JSON")
+
+    totp = command("totp", "print an item's current TOTP code (seconds left on stderr)")
+    totp.add_argument("query", help="a title, words to search for, or id:N")
+
+    add = command("add", "add an item; its password is asked for, or generated")
+    add.add_argument("title")
+    item_options(add)
+
+    edit = command("edit", "change an item: only what the options name")
+    edit.add_argument("query", help="a title, words to search for, or id:N")
+    edit.add_argument("--title", help="a new title")
+    edit.add_argument("--password", action="store_true", help="ask for a new password")
+    item_options(edit)
+
+    rm = command("rm", "move an item to the trash (the app restores it for 30 days)")
+    rm.add_argument("query", help="a title, words to search for, or id:N")
+
+    generate = commands.add_parser("generate", help="print a new password (no account needed)")
+    generate.add_argument("--length", type=int, default=20, help="characters (8-128)")
+    generate.add_argument("--words", type=int, help="a passphrase of this many words instead")
+    generate.add_argument("--no-symbols", action="store_true", help="letters and digits only")
+
+    importing = command(
+        "import",
+        "bring in another manager's export (the format is found from the file)",
+    )
+    importing.add_argument(
+        "file", help="the export file (a pass store: its folder, usually ~/.password-store)"
+    )
+    importing.add_argument(
+        "--format", choices=IMPORT_FORMATS, help="read the file as this format, not the one found"
+    )
+    importing.add_argument(
+        "--dry-run", action="store_true", help="read the file and say what it holds; write nothing"
+    )
+
+    exporting = command(
+        "export",
+        "write the vault for another manager to import (asks for the master password first)",
+    )
+    exporting.add_argument(
+        "--format",
+        required=True,
+        choices=EXPORT_FORMATS,
+        help="Bitwarden's password-protected JSON (asks for the file's password), Bitwarden "
+        "JSON, KeePass 2 XML (keepassxc-cli import) or KeePassXC CSV",
+    )
+    exporting.add_argument(
+        "-o",
+        "--output",
+        help="the file to write, created owner-only (standard output when it is not a terminal)",
+    )
+    exporting.add_argument("--force", action="store_true", help="replace the file if it exists")
+
+    helper = command(
+        "git-credential",
+        "git's credential helper "
+        "(git config --global credential.helper 'strongroom git-credential')",
+    )
+    helper.add_argument(
+        "action",
+        choices=["get", "store", "erase"],
+        help="get: answer from the item whose URL has git's host; store: save what git used "
+        "(a new item, or the item's new password); erase: move a rejected one to the trash",
+    )
+
+    shells = commands.add_parser(
+        "completion",
+        help="print the shell completion script for bash, zsh or fish (see the README)",
+        description="Print the completion script for a shell.",
+    )
+    shells.add_argument("shell", choices=["bash", "zsh", "fish"])
+    shells.set_defaults(root=parser)
+
+    schema = commands.add_parser(
+        "db", help="the database's schema", description="Upgrade the database's schema."
+    )
+    schema.add_argument(
+        "action",
+        choices=["upgrade"],
+        help="upgrade: bring the schema to this version's (for clusters that upgrade it as a "
+        "deploy step, with migrate_on_start = false)",
+    )
+
+    commands.add_parser(
+        "agent",
+        help="keep the services warm for the read commands (started by them; see the README)",
+        description="Answer get, ls, totp and status from a warm process until idle or locked.",
+    )
+
+    register = commands.add_parser(
+        "register",
+        help="create an account (asks for a username and a password)",
+        description="Create an account, as the app's registration form does: a unique "
+        "username and a strong password, typed twice.",
+    )
+    register.add_argument("username", nargs="?", help="the new username (asked when missing)")
+
+    login = commands.add_parser(
+        "login",
+        help="log in on this device (asks for your username and password)",
+        description="Log in, as the app's login form does. Without --remember, nothing is "
+        "kept: each command asks for the master password.",
+    )
+    login.add_argument("username", nargs="?", help="your username (asked when missing)")
+    login.add_argument(
+        "--remember",
+        action="store_true",
+        help="keep this device logged in (and the vault unlocked) until strongroom logout, "
+        "like the app's Remember me",
+    )
+
+    command("status", "who is logged in on this device, locked or not, which database")
+    command("lock", "lock the vault on this device (the session stays)")
+    command("unlock", "unlock the vault on this device with the master password")
+    command("logout", "end this device's session")
+
+
+def item_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", "-u", help="the item's username")
+    parser.add_argument("--url", action="append", help="a URL (repeat for several)")
+    parser.add_argument("--tag", action="append", help="a tag (repeat for several)")
+    made = parser.add_mutually_exclusive_group()
+    made.add_argument(
+        "--generate",
+        nargs="?",
+        const=20,
+        type=int,
+        metavar="LENGTH",
+        help="a generated password (20 characters unless LENGTH)",
+    )
+    made.add_argument("--words", type=int, metavar="N", help="a generated passphrase of N words")

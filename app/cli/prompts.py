@@ -1,0 +1,71 @@
+"""Asking the person at the terminal, or reading a script's standard input.
+
+A secret is read from the terminal without echo, or from the next line of standard input when
+that is not a terminal; never from argv or the environment. Prompts go to standard error (or
+to the terminal itself), so standard output carries only what a command prints for scripts.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from app.cli.exits import LOCKED, USAGE, Exit
+from app.core.text import visible_text
+
+
+def interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def read_line(prompt: str, missing: Exit) -> str:
+    """One line that may be seen as it is typed (a username): ``prompt`` on standard error
+    when standard input is a terminal; ``missing`` when there is no line."""
+    if interactive():
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        if interactive():
+            sys.stderr.write("\n")
+        raise missing
+    return line.rstrip("\r\n")
+
+
+def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
+    """From the terminal without echo (typed twice when ``confirm`` is given); when stdin is
+    piped, its next line (and the next for ``confirm``), and ``missing`` when there is none."""
+    if interactive():
+        import getpass
+
+        typed = getpass.getpass(prompt)
+        if confirm and getpass.getpass(confirm) != typed:
+            raise Exit(USAGE, "The two passwords do not match; nothing was saved.")
+        return typed
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise missing
+    return line.rstrip("\r\n")
+
+
+def read_master_password(username: str, *, stdin: bool = True) -> str:
+    """The master password: typed on the terminal, or (``stdin``) the first line of a piped
+    standard input. Without ``stdin`` (standard input is another program's, git's say) only
+    the terminal is asked, and without one the vault stays locked (exit 4)."""
+    prompt = f"Master password for {visible_text(username)}: "
+    if not stdin:
+        if not has_terminal():
+            raise Exit(LOCKED, "The vault is locked and there is no terminal to ask on.")
+        import getpass
+
+        return getpass.getpass(prompt)  # from /dev/tty, whatever standard input is
+    return read_secret(prompt, Exit(LOCKED, "No master password on standard input."))
+
+
+def has_terminal() -> bool:
+    import os
+
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
