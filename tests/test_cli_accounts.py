@@ -180,3 +180,13 @@ def test_register_and_login_at_a_terminal(
         assert STRONG_PASSWORD not in term.scrollback()
     # Remembered: the next command finds the vault unlocked.
     assert "user: alice, unlocked" in strongroom(settings, "status").stdout
+
+
+def test_a_runaway_line_is_refused_unread(sqlite_settings: Settings) -> None:
+    """A pipe that never sends a newline is cut off at 64 KiB, with one line, and no account."""
+    flood = "a" * (200 * 1024) + "\n"
+    done = strongroom(sqlite_settings, "register", stdin=flood * 3)
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert "over 65536 characters" in done.stderr
+    assert "aaaa" not in done.stderr

@@ -12,6 +12,11 @@ import sys
 from app.cli.exits import LOCKED, USAGE, Exit
 from app.core.text import visible_text
 
+# A line of standard input longer than this is refused unread: no answer Strongroom asks for
+# is near it (a master password has at most 1,024 characters), and a runaway pipe must not
+# fill the memory.
+MAX_LINE = 64 * 1024
+
 
 def interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
@@ -23,12 +28,22 @@ def read_line(prompt: str, missing: Exit) -> str:
     if interactive():
         sys.stderr.write(prompt)
         sys.stderr.flush()
-    line = sys.stdin.readline() if sys.stdin is not None else ""
+    line = _next_line()
     if not line:
         if interactive():
             sys.stderr.write("\n")
         raise missing
     return line.rstrip("\r\n")
+
+
+def _next_line() -> str:
+    """The next line of standard input ("" at its end); Exit 2 past MAX_LINE."""
+    if sys.stdin is None:
+        return ""
+    line = sys.stdin.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise Exit(USAGE, f"A line of standard input is over {MAX_LINE} characters; not read.")
+    return line
 
 
 def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
@@ -41,7 +56,7 @@ def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
         if confirm and getpass.getpass(confirm) != typed:
             raise Exit(USAGE, "The two passwords do not match; nothing was saved.")
         return typed
-    line = sys.stdin.readline() if sys.stdin is not None else ""
+    line = _next_line()
     if not line:
         raise missing
     return line.rstrip("\r\n")
