@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -96,8 +97,19 @@ def ratio_row(
     floor: list[float],
     target: Target,
 ) -> Row:
-    """One measure as a multiple of another taken in the same run (median over median)."""
-    multiple = [statistics.median(values) / statistics.median(floor)]
+    """One measure as a multiple of another taken in the same run (median over median).
+
+    A reference with no samples, or a median that is not a positive number, fails the run:
+    a target must never be judged on a ratio that could not be computed."""
+    failed = f"{group}: {measure} ({backend}) cannot be computed"
+    if not values or not floor:
+        raise ValueError(f"{failed}: no samples")
+    reference = statistics.median(floor)
+    if not (math.isfinite(reference) and reference > 0):
+        raise ValueError(f"{failed}: the reference's median is {reference}")
+    multiple = [statistics.median(values) / reference]
+    if not (math.isfinite(multiple[0]) and multiple[0] > 0):
+        raise ValueError(f"{failed}: it came out as {multiple[0]}")
     return row(group, measure, backend, multiple, unit="x", target=target)
 
 

@@ -77,3 +77,24 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
     assert document["machine"]["cpus"] == os.cpu_count()
     assert "Strongroom / bare" in done.stdout  # the table
+
+
+@pytest.mark.parametrize("floor", [[], [0.0], [float("nan")]])
+def test_a_ratio_without_a_usable_reference_fails_the_run(floor: list[float]) -> None:
+    target = bench_main.UNLOCK_BEYOND_KDF
+    with pytest.raises(ValueError, match="cannot be computed"):
+        bench_main.ratio_row("vault", "unlock / list", "sqlite", [120.0], floor, target)
+
+
+def test_a_ratio_row_is_the_median_over_the_reference_median() -> None:
+    ratio = bench_main.ratio_row(
+        "vault",
+        "remembered / bare",
+        "sqlite",
+        [900.0, 800.0, 1000.0],
+        [400.0, 500.0],
+        bench_main.REMEMBERED,
+    )
+    assert ratio.unit == "x"
+    assert ratio.median == pytest.approx(900 / 450)
+    assert ratio.met is True
