@@ -42,6 +42,7 @@ def time_to_text(command: str, text: str, timeout: float = 30.0) -> float:
     subprocess.run(
         [*TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True
     )
+    screen = ""
     try:
         while time.perf_counter() - start < timeout:
             screen = subprocess.run(
@@ -50,7 +51,8 @@ def time_to_text(command: str, text: str, timeout: float = 30.0) -> float:
             if text in screen:
                 return time.perf_counter() - start
             time.sleep(0.005)
-        raise TimeoutError(f"{text!r} did not appear within {timeout} s")
+        shown = "\n".join(line.rstrip() for line in screen.splitlines() if line.strip())
+        raise TimeoutError(f"{text!r} did not appear within {timeout} s; the screen:\n{shown}")
     finally:
         subprocess.run([*TMUX, "kill-session", "-t", session], capture_output=True)
 
@@ -82,21 +84,32 @@ def strongroom_command(config_dir: Path, data_dir: Path, url: str | None = None)
     )
 
 
+BARE_FORM = f"{shlex.quote(sys.executable)} -m bench.bare_form"
+
+
+def alternate(commands: dict[str, tuple[str, str]], runs: int) -> dict[str, list[float]]:
+    """Samples (seconds) of each ``name: (command, text to wait for)``, started in turn, so
+    that whatever else the machine is doing falls on all of them alike."""
+    for command, text in commands.values():  # warm the file cache and .pyc files once
+        time_to_text(command, text)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, text) in commands.items():
+            samples[name].append(time_to_text(command, text))
+    return samples
+
+
 def measure_launch(runs: int) -> dict[str, list[float]]:
     """Launch-to-prompt samples (seconds) for Strongroom and the bare form, taken alternately."""
     with tempfile.TemporaryDirectory() as folder:
         config_dir, data_dir = prepare_profile(Path(folder))
-        commands = {
-            "bare Textual form": f"{shlex.quote(sys.executable)} -m bench.bare_form",
-            "strongroom": strongroom_command(config_dir, data_dir),
-        }
-        for command in commands.values():  # warm the file cache and .pyc files once
-            time_to_text(command, PROMPT)
-        samples: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(runs):
-            for name, command in commands.items():
-                samples[name].append(time_to_text(command, PROMPT))
-    return samples
+        return alternate(
+            {
+                "bare Textual form": (BARE_FORM, PROMPT),
+                "strongroom": (strongroom_command(config_dir, data_dir), PROMPT),
+            },
+            runs,
+        )
 
 
 def main() -> None:
