@@ -3,8 +3,9 @@
     python -m bench [--items 10000] [--runs 5] [--json bench-results.json] [--smoke]
 
 1. launch to the login prompt in tmux, next to a bare Textual app drawing the same form;
-2. password login split into Argon2id, bcrypt and the rest, and unlock to the filled list;
-3. a remembered session's launch to the filled list (tmux);
+2. password login split into Argon2id, bcrypt and the rest, and unlock to the filled list
+   next to the services' own list + decrypt;
+3. a remembered session's launch to the filled list (tmux), next to the bare Textual app's;
 4. per-keystroke filter and repaint while typing in the search box;
 5. resident memory with the vault unlocked;
 6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
@@ -38,8 +39,11 @@ from bench.vault import MARIADB_URL, measure_backend
 from tests.galera import missing as galera_missing
 
 LAUNCH_RATIO = Target("<= 1.25x bare Textual", lambda r: r.median <= 1.25)
-REMEMBERED = Target("< 1000 ms", lambda r: r.median < 1000)
-UNLOCK_BEYOND_KDF = Target("<= 300 ms", lambda r: r.median <= 300)
+# The remembered launch reads and decrypts the whole vault before its list is drawn; the bare
+# form only imports Textual and draws. Unlock beyond the KDF is the services' list + decrypt
+# plus whatever the app adds on top (screens, the list's first paint).
+REMEMBERED = Target("<= 2x bare Textual launch", lambda r: r.median <= 2)
+UNLOCK_BEYOND_KDF = Target("<= 1.5x list + decrypt", lambda r: r.median <= 1.5)
 KEYSTROKE = Target("p95 <= 16 ms", lambda r: r.p95 <= 16)
 MEMORY = Target("< 150 MiB", lambda r: r.median < 150)
 SCALE_RATIO = Target("<= 1.2x empty database", lambda r: r.median <= 1.2)
@@ -148,16 +152,40 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
         raw[f"vault {backend}"] = samples
         kdf = kdf or [a + b for a, b in zip(samples["argon2id"], samples["bcrypt"], strict=True)]
         group = f"vault, {args.items} items"
+        for measure in (
+            "argon2id",
+            "bcrypt",
+            "login other",
+            "list + decrypt",
+            "search index build",
+            "unlock to filled list (in app)",
+            "unlock to filled list beyond KDF (in app)",
+            "unlock to search ready beyond KDF (in app)",
+        ):
+            rows.append(row(group, measure, backend, samples[measure]))
+        rows.append(
+            ratio_row(
+                group,
+                "unlock beyond KDF / list + decrypt",
+                backend,
+                samples["unlock to filled list beyond KDF (in app)"],
+                samples["list + decrypt"],
+                UNLOCK_BEYOND_KDF,
+            )
+        )
+        for measure in ("bare Textual launch (tmux)", "remembered launch to filled list (tmux)"):
+            rows.append(row(group, measure, backend, samples[measure]))
+        rows.append(
+            ratio_row(
+                group,
+                "remembered launch / bare Textual launch",
+                backend,
+                samples["remembered launch to filled list (tmux)"],
+                samples["bare Textual launch (tmux)"],
+                REMEMBERED,
+            )
+        )
         for measure, target in (
-            ("argon2id", None),
-            ("bcrypt", None),
-            ("login other", None),
-            ("list + decrypt", None),
-            ("search index build", None),
-            ("unlock to filled list (in app)", None),
-            ("unlock to filled list beyond KDF (in app)", UNLOCK_BEYOND_KDF),
-            ("unlock to search ready beyond KDF (in app)", None),
-            ("remembered launch to filled list (tmux)", REMEMBERED),
             ("search keystroke", KEYSTROKE),
             ("rotate vault key beyond KDF (service)", None),
         ):

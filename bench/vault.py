@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from bench.startup import PASSWORD, strongroom_command, time_to_text
+from bench.startup import BARE_FORM, PASSWORD, PROMPT, alternate, strongroom_command
 
 if TYPE_CHECKING:
     from app.core.items import ItemDraft
@@ -107,8 +107,16 @@ def prepare(url: str, root: Path, count: int, username: str = "bench") -> float:
     return imported * 1000
 
 
-def login_split(url: str, root: Path, runs: int, username: str = "bench") -> Samples:
-    """Password login split into Argon2id, bcrypt and the rest; then listing the vault."""
+def login_split(
+    url: str,
+    root: Path,
+    runs: int,
+    username: str = "bench",
+    between: Callable[[], None] = lambda: None,
+) -> Samples:
+    """Password login split into Argon2id, bcrypt and the rest; then listing the vault.
+
+    ``between`` runs after each round: another measure taken in turn with this one."""
     from app.core.search import Index
     from app.services.backend import Backend
 
@@ -140,6 +148,7 @@ def login_split(url: str, root: Path, runs: int, username: str = "bench") -> Sam
             (t2 - t0) * 1000 - argon2id - bcrypt
         )
         samples["search index build"].append((t3 - t2) * 1000)
+        between()
     backend.close()
     return samples
 
@@ -279,34 +288,44 @@ def run_probe(kind: str, root: Path, url: str) -> dict[str, object]:
 
 
 def measure_backend(backend: str, count: int, runs: int) -> Samples:
-    """Every vault measure for one database backend, as samples in ms (memory in MiB)."""
+    """Every vault measure for one database backend, as samples in ms (memory in MiB).
+
+    Each measure that has a reference takes turns with it, so that noise falls on both: the
+    in-app unlock with the service's own list + decrypt, the remembered launch (tmux) with the
+    bare Textual form's launch."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         url = fresh_database(backend, root)
         samples: Samples = {"import (add_many)": [prepare(url, root, count)]}
-        samples.update(login_split(url, root, runs))
         (root / "login-config").mkdir(mode=0o700)
         shutil.copy(root / "config" / "last-user.json", root / "login-config")
-        keystrokes: list[float] = []
-        memory: list[float] = []
-        for _ in range(runs):
+
+        def unlock_in_app() -> None:
             probe = run_probe("unlock", root, url)
             kdf = float(probe["kdf"])  # type: ignore[arg-type]
             for mark in ("filled list", "search ready"):
                 total = float(probe[mark])  # type: ignore[arg-type]
                 samples.setdefault(f"unlock to {mark} (in app)", []).append(total)
                 samples.setdefault(f"unlock to {mark} beyond KDF (in app)", []).append(total - kdf)
+
+        samples.update(login_split(url, root, runs, between=unlock_in_app))
+        keystrokes: list[float] = []
+        memory: list[float] = []
         for _ in range(max(1, runs // 2)):
             probe = run_probe("remembered", root, url)
             keystrokes += cast(list[float], probe["keystroke"])
             memory.append(float(probe["memory"]))  # type: ignore[arg-type]
         samples["search keystroke"] = keystrokes
         samples["resident memory (MiB)"] = memory
-        command = strongroom_command(root / "config", root / "data", url)
-        time_to_text(command, "items in your vault")  # warm the file cache once
-        samples["remembered launch to filled list (tmux)"] = [
-            time_to_text(command, "items in your vault") * 1000 for _ in range(runs)
-        ]
+        remembered = strongroom_command(root / "config", root / "data", url)
+        launches = alternate(
+            {
+                "bare Textual launch (tmux)": (BARE_FORM, PROMPT),
+                "remembered launch to filled list (tmux)": (remembered, "items in your vault"),
+            },
+            runs,
+        )
+        samples.update({name: [v * 1000 for v in values] for name, values in launches.items()})
         samples.update(rotation(url, root, runs))  # last: it ends the other sessions
     return samples
 
