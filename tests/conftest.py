@@ -1,4 +1,5 @@
-"""Shared fixtures: throwaway databases on both backends, isolated directories, a fake clock."""
+"""Shared fixtures: throwaway databases on both backends, isolated directories, a fake clock,
+an account to work in. What a test file imports is in tests/helpers.py and its neighbours."""
 
 from __future__ import annotations
 
@@ -6,41 +7,28 @@ import os
 import secrets
 import shutil
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.core.config import SecuritySettings, Settings
+from app.core.accounts import ActiveSession
+from app.core.config import Settings
 from app.services.accounts import AccountService
 from app.services.database import Database, open_database
-from app.services.tokens import TokenStore
 from tests.galera import GaleraCluster, start_cluster
+from tests.helpers import (
+    STRONG_PASSWORD,
+    FakeClock,
+    ThrowawayMariaDB,
+    make_controller,
+    make_settings,
+)
 
 MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
 DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
-
-# The floors: real Argon2id and bcrypt, at the cheapest settings Strongroom accepts.
-FAST_SECURITY = SecuritySettings(
-    argon2_memory_kib=19 * 1024, argon2_iterations=2, argon2_parallelism=1, bcrypt_cost=10
-)
-STRONG_PASSWORD = "correct horse battery staple"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 @pytest.fixture(autouse=True)
@@ -113,15 +101,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("mariadb_url"))
 
 
-def make_settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        config_dir=tmp_path / "config",
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        security=FAST_SECURITY,
-    )
-
-
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url)
@@ -145,80 +124,16 @@ def database(settings: Settings) -> Iterator[Database]:
     db.dispose()
 
 
-def make_controller(
-    database: Database, settings: Settings, clock: FakeClock, token_path: Path | None = None
-) -> AccountService:
-    return AccountService(
-        database.sessions,
-        TokenStore(token_path or settings.token_path),
-        settings.security,
-        target=database.target,
-        clock=clock,
-        device_label="test device",
-    )
-
-
 @pytest.fixture
 def accounts(database: Database, settings: Settings, clock: FakeClock) -> AccountService:
     return make_controller(database, settings, clock)
 
 
-class ThrowawayMariaDB:
-    """A private mariadbd on a temporary data directory, which a test may stop and restart."""
-
-    def __init__(self, root: Path, port: int) -> None:
-        self.root = root
-        self.port = port
-        self.url = f"mariadb+mariadbconnector://root@127.0.0.1:{port}/strongroom"
-        self._process: subprocess.Popen[bytes] | None = None
-        self.extra_args: list[str] = []
-
-    def install(self) -> None:
-        subprocess.run(
-            [
-                "mariadb-install-db",
-                "--no-defaults",
-                f"--datadir={self.root / 'data'}",
-                "--user=root",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-            ],
-            check=True,
-            capture_output=True,
-        )
-
-    def start(self) -> None:
-        # The server's own log, to read when a test fails.
-        log = os.open(self.root / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._process = subprocess.Popen(
-            [
-                "/usr/sbin/mariadbd",
-                "--no-defaults",
-                f"--datadir={self.root / 'data'}",
-                f"--port={self.port}",
-                "--bind-address=127.0.0.1",
-                f"--socket={self.root / 'mariadb.sock'}",
-                "--user=root",
-                "--skip-log-bin",
-                *self.extra_args,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        os.close(log)  # the server keeps its own copy
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("the throwaway MariaDB server did not start")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=30)
-            self._process = None
+@pytest.fixture
+def alice(accounts: AccountService) -> ActiveSession:
+    """The account "alice", logged in on this device without being remembered."""
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    return accounts.login("alice", STRONG_PASSWORD, remember=False)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -14,8 +16,12 @@ from app.app import StrongroomApp
 from app.core.accounts import Clock
 from app.core.config import Settings
 from app.core.items import ItemDraft
+from app.factory import make_app
+from app.screens.vault import VaultScreen
 from app.services.backend import Backend
-from tests.conftest import STRONG_PASSWORD
+from app.widgets.item_detail import ItemDetail
+from app.widgets.item_list import ItemList
+from tests.helpers import STRONG_PASSWORD
 
 
 def seed(
@@ -66,3 +72,21 @@ def drawn(widget: Widget) -> str:
     it (its content wrapped to its width), whatever it renders from."""
     region = Region(0, 0, widget.size.width, widget.size.height)
     return "\n".join(strip.text.rstrip() for strip in widget.render_lines(region))
+
+
+@asynccontextmanager
+async def vault_app(settings: Settings) -> AsyncIterator[tuple[StrongroomApp, Pilot[None]]]:
+    """The app on the vault screen (the account remembered, as ``seed`` leaves it), settled."""
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        yield app, pilot
+
+
+def titles(app: StrongroomApp) -> list[str]:
+    return [item.title for item in app.screen.query_one(ItemList).items]
+
+
+def detail(app: StrongroomApp) -> str:
+    return drawn(app.screen.query_one(ItemDetail))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,16 +20,10 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
+from tests.helpers import need
 
 STRONGROOM = Path(sys.executable).parent / "strongroom"
 BEFORE = "clipboard-before-the-test"
-
-
-def need_tmux() -> None:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is not installed (CI=true: scripts/setup installs it)")
-        pytest.skip("tmux is not installed")
 
 
 def write_config(settings: Settings, **extra: int) -> None:
@@ -131,7 +124,7 @@ class Terminal:
 
 @contextmanager
 def terminal(settings: Settings, width: int = 120, height: int = 40) -> Iterator[Terminal]:
-    need_tmux()
+    need("tmux")
     if not STRONGROOM.exists():
         pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
     term = Terminal(settings, width, height)

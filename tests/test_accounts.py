@@ -24,7 +24,7 @@ from app.models import LoginSession, LoginThrottle, User
 from app.services.accounts import AccountService
 from app.services.database import Database
 from app.services.tokens import TokenStore
-from tests.conftest import STRONG_PASSWORD, FakeClock, make_controller
+from tests.helpers import STRONG_PASSWORD, FakeClock, make_controller
 
 
 def register(accounts: AccountService, name: str = "alice", pw: str = STRONG_PASSWORD) -> None:

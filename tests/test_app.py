@@ -16,7 +16,7 @@ from app.screens.login import LoginScreen
 from app.screens.messages import RegisterSubmitted
 from app.screens.register import RegisterScreen
 from app.screens.vault import VaultScreen
-from tests.conftest import STRONG_PASSWORD, FakeClock
+from tests.helpers import STRONG_PASSWORD, FakeClock
 from tests.pilot import screen_text, settle, text_of, type_into
 
 
@@ -285,7 +285,7 @@ async def test_busy_form_shows_loading_and_ignores_resubmits(settings: Settings)
 
 
 async def test_unreachable_database_shows_a_clear_screen_and_retries(tmp_path: Path) -> None:
-    from tests.conftest import FAST_SECURITY
+    from tests.helpers import FAST_SECURITY
 
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
@@ -309,7 +309,7 @@ async def test_unreachable_database_shows_a_clear_screen_and_retries(tmp_path: P
 
 @pytest.mark.mariadb
 async def test_mariadb_down_screen_masks_the_password(tmp_path: Path) -> None:
-    from tests.conftest import FAST_SECURITY
+    from tests.helpers import FAST_SECURITY
 
     settings = Settings(
         config_dir=tmp_path / "c",

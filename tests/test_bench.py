@@ -14,6 +14,7 @@ import pytest
 
 import bench.__main__ as bench_main
 from bench.report import Row, Target
+from tests.helpers import need
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -23,10 +24,7 @@ TARGETS = {
 
 @pytest.mark.mariadb
 def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_path: Path) -> None:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tmux is not installed (CI=true: scripts/setup installs it)")
-        pytest.skip("tmux is not installed")
+    need("tmux")
     results = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--json", str(results)],

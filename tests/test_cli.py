@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import time
@@ -22,70 +21,16 @@ from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.models import User
 from app.services.backend import Backend
-from tests.conftest import STRONG_PASSWORD, make_settings
+from tests.command_line import ESC, one_clean_line, strongroom
+from tests.helpers import STRONG_PASSWORD, make_settings, need, sql
 from tests.pilot import seed
 from tests.terminal import STRONGROOM, write_config
-from tests.test_trust import sql
 
-ESC = "\x1b"
 HOSTILE = f"{ESC}]52;c;ZXZpbA=={ESC}\\Evil{ESC}[2J"  # an OSC 52 copy and a screen clear
 
 
-def strongroom(
-    settings: Settings,
-    *args: str,
-    stdin: str | None = None,
-    config_head: str = "",
-    agent: Path | None = None,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """The installed command, with the test's folders and database and nothing on argv that
-    is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
-    top-level lines for config.toml. The agent is off unless ``agent`` names the runtime
-    folder its socket goes in."""
-    if not STRONGROOM.exists():
-        pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
-    config = settings.config_dir / "config.toml"
-    before = (config.read_text(), config.stat()) if config.exists() else None
-    write_config(settings)
-    wanted = config_head + ("" if agent else "command_line_agent = false\n") + config.read_text()
-    config.write_text(wanted)
-    if before is not None and before[0] == wanted:
-        # Unchanged, to its time too: the agent's profile holds the file's size and time.
-        os.utime(config, ns=(before[1].st_atime_ns, before[1].st_mtime_ns))
-    command = [
-        str(STRONGROOM),
-        "--config-dir",
-        str(settings.config_dir),
-        "--data-dir",
-        str(settings.data_dir),
-        *args,
-    ]
-    environment = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
-    environment |= env or {}
-    if agent is not None:
-        environment["XDG_RUNTIME_DIR"] = str(agent)
-    # A session of its own: no controlling terminal, as under cron or CI, whoever runs this.
-    return subprocess.run(
-        command,
-        input=stdin or "",
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-        start_new_session=True,
-    )
-
-
-def one_clean_line(stderr: str) -> None:
-    """An error is one line of text: no traceback, no escape sequence."""
-    assert "Traceback" not in stderr
-    assert ESC not in stderr
-    assert len(stderr.strip().splitlines()) == 1, stderr
-
-
 @pytest.fixture
-def vault(settings: Settings) -> Settings:
+def three_items(settings: Settings) -> Settings:
     seed(
         settings,
         ItemDraft("GitHub", "alice", "gh-secret", ("https://github.com",), tags=("work",)),
@@ -95,35 +40,35 @@ def vault(settings: Settings) -> Settings:
     return settings
 
 
-def test_get_prints_a_field_and_names_the_ambiguous_and_the_missing(vault: Settings) -> None:
-    done = strongroom(vault, "get", "GitHub")
+def test_get_prints_a_field_and_names_the_ambiguous_and_the_missing(three_items: Settings) -> None:
+    done = strongroom(three_items, "get", "GitHub")
     assert (done.returncode, done.stdout, done.stderr) == (0, "gh-secret\n", "")
-    assert strongroom(vault, "get", "github", "-n").stdout == "gh-secret"
-    assert strongroom(vault, "get", "GitLab", "--field", "username").stdout == "alice.l\n"
-    assert strongroom(vault, "get", "Bank", "--field", "url").stdout == "\n"
-    ambiguous = strongroom(vault, "get", "git")
+    assert strongroom(three_items, "get", "github", "-n").stdout == "gh-secret"
+    assert strongroom(three_items, "get", "GitLab", "--field", "username").stdout == "alice.l\n"
+    assert strongroom(three_items, "get", "Bank", "--field", "url").stdout == "\n"
+    ambiguous = strongroom(three_items, "get", "git")
     assert ambiguous.returncode == 3
     assert ambiguous.stdout == ""
     assert "GitHub" in ambiguous.stderr
     assert "GitLab" in ambiguous.stderr
     assert "secret" not in ambiguous.stderr
     ids = re.findall(r"id:\d+", ambiguous.stderr)
-    by_id = strongroom(vault, "get", ids[0])
+    by_id = strongroom(three_items, "get", ids[0])
     assert by_id.returncode == 0
     assert by_id.stdout in ("gh-secret\n", "gl-secret\n")
-    missing = strongroom(vault, "get", "nothing-like-it")
+    missing = strongroom(three_items, "get", "nothing-like-it")
     assert missing.returncode == 1
     one_clean_line(missing.stderr)
-    no_field = strongroom(vault, "get", "GitHub", "--field", "colour")
+    no_field = strongroom(three_items, "get", "GitHub", "--field", "colour")
     assert no_field.returncode == 1
     one_clean_line(no_field.stderr)
-    whole = json.loads(strongroom(vault, "get", "GitHub", "--json").stdout)
+    whole = json.loads(strongroom(three_items, "get", "GitHub", "--json").stdout)
     assert whole["password"] == "gh-secret"
     assert whole["tags"] == ["work"]
 
 
-def test_ls_and_totp(vault: Settings) -> None:
-    listed = strongroom(vault, "ls")
+def test_ls_and_totp(three_items: Settings) -> None:
+    listed = strongroom(three_items, "ls")
     assert listed.returncode == 0
     assert "secret" not in listed.stdout  # never a password
     assert {line.split("\t")[0] for line in listed.stdout.splitlines()} == {
@@ -131,53 +76,53 @@ def test_ls_and_totp(vault: Settings) -> None:
         "GitLab",
         "Bank",
     }
-    assert strongroom(vault, "ls", "--tag", "work").stdout.startswith("GitHub\talice\t")
-    rows = json.loads(strongroom(vault, "ls", "--json").stdout)
+    assert strongroom(three_items, "ls", "--tag", "work").stdout.startswith("GitHub\talice\t")
+    rows = json.loads(strongroom(three_items, "ls", "--json").stdout)
     assert {row["title"] for row in rows} == {"GitHub", "GitLab", "Bank"}
-    code = strongroom(vault, "totp", "Bank")
+    code = strongroom(three_items, "totp", "Bank")
     assert code.returncode == 0
     assert code.stdout.strip().isdigit()
     assert len(code.stdout.strip()) == 6
     assert code.stderr.endswith("s left\n")
-    assert strongroom(vault, "totp", "GitHub").returncode == 1
+    assert strongroom(three_items, "totp", "GitHub").returncode == 1
 
 
-def test_a_locked_vault_asks_on_stdin_throttles_and_stays_locked(vault: Settings) -> None:
-    assert strongroom(vault, "lock").returncode == 0
-    refused = strongroom(vault, "get", "GitHub", "--no-input")
+def test_a_locked_vault_asks_on_stdin_throttles_and_stays_locked(three_items: Settings) -> None:
+    assert strongroom(three_items, "lock").returncode == 0
+    refused = strongroom(three_items, "get", "GitHub", "--no-input")
     assert refused.returncode == 4
     one_clean_line(refused.stderr)
-    wrong = strongroom(vault, "get", "GitHub", stdin="not the password\n")
+    wrong = strongroom(three_items, "get", "GitHub", stdin="not the password\n")
     assert wrong.returncode == 6
     assert wrong.stdout == ""
     one_clean_line(wrong.stderr)
     assert "not the password" not in wrong.stderr
-    right = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+    right = strongroom(three_items, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
     assert (right.returncode, right.stdout) == (0, "gh-secret\n")
     # One command's password does not unlock the device: the app still asks.
-    assert "locked" in strongroom(vault, "status").stdout
-    assert strongroom(vault, "unlock", stdin=STRONG_PASSWORD + "\n").returncode == 0
-    assert "unlocked" in strongroom(vault, "status").stdout
-    assert strongroom(vault, "get", "GitHub", "--no-input").stdout == "gh-secret\n"
+    assert "locked" in strongroom(three_items, "status").stdout
+    assert strongroom(three_items, "unlock", stdin=STRONG_PASSWORD + "\n").returncode == 0
+    assert "unlocked" in strongroom(three_items, "status").stdout
+    assert strongroom(three_items, "get", "GitHub", "--no-input").stdout == "gh-secret\n"
     # Five wrong passwords, then even the right one waits.
-    strongroom(vault, "lock")
+    strongroom(three_items, "lock")
     for _ in range(5):
-        strongroom(vault, "get", "GitHub", stdin="wrong again\n")
-    throttled = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+        strongroom(three_items, "get", "GitHub", stdin="wrong again\n")
+    throttled = strongroom(three_items, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
     assert throttled.returncode == 6
     assert throttled.stdout == ""
     one_clean_line(throttled.stderr)
 
 
-def test_logged_out_the_password_opens_one_command(vault: Settings) -> None:
-    assert strongroom(vault, "logout").returncode == 0
-    status = strongroom(vault, "status")
+def test_logged_out_the_password_opens_one_command(three_items: Settings) -> None:
+    assert strongroom(three_items, "logout").returncode == 0
+    status = strongroom(three_items, "status")
     assert status.returncode == 4
     assert "not logged in" in status.stdout
-    assert strongroom(vault, "get", "GitHub", "--no-input").returncode == 4
-    done = strongroom(vault, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
+    assert strongroom(three_items, "get", "GitHub", "--no-input").returncode == 4
+    done = strongroom(three_items, "get", "GitHub", stdin=STRONG_PASSWORD + "\n")
     assert (done.returncode, done.stdout) == (0, "gh-secret\n")
-    assert strongroom(vault, "status").returncode == 4  # and nothing was remembered
+    assert strongroom(three_items, "status").returncode == 4  # and nothing was remembered
 
 
 def test_hostile_text_never_reaches_the_terminal_raw(settings: Settings) -> None:
@@ -204,14 +149,14 @@ def test_hostile_text_never_reaches_the_terminal_raw(settings: Settings) -> None
         assert "Traceback" not in done.stderr
 
 
-def test_every_use_is_in_the_security_log_by_id_never_by_title(vault: Settings) -> None:
-    strongroom(vault, "get", "GitHub")
-    strongroom(vault, "totp", "Bank")
-    strongroom(vault, "ls")
-    strongroom(vault, "add", "Shop", stdin="shop-secret\n")
-    strongroom(vault, "edit", "Shop", "--username", "a.smith")
-    strongroom(vault, "rm", "Shop")
-    log = vault.security_log_path.read_text()
+def test_every_use_is_in_the_security_log_by_id_never_by_title(three_items: Settings) -> None:
+    strongroom(three_items, "get", "GitHub")
+    strongroom(three_items, "totp", "Bank")
+    strongroom(three_items, "ls")
+    strongroom(three_items, "add", "Shop", stdin="shop-secret\n")
+    strongroom(three_items, "edit", "Shop", "--username", "a.smith")
+    strongroom(three_items, "rm", "Shop")
+    log = three_items.security_log_path.read_text()
     events = [json.loads(line) for line in log.splitlines()]
     used = [e for e in events if e["event"].startswith("item")]
     assert [e["event"] for e in used] == [
@@ -252,39 +197,43 @@ def test_no_account_and_an_unreachable_database_say_so(settings: Settings, tmp_p
     one_clean_line(down.stderr)
 
 
-def test_add_edit_and_rm(vault: Settings) -> None:
+def test_add_edit_and_rm(three_items: Settings) -> None:
     added = strongroom(
-        vault, "add", "Mail", "--username", "me@mail", "--url", "https://mail.example",
+        three_items, "add", "Mail", "--username", "me@mail", "--url", "https://mail.example",
         "--tag", "home", stdin="mail-secret\n",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert added.stdout == ""  # the password was read, never echoed
     assert "mail-secret" not in added.stderr
-    assert strongroom(vault, "get", "Mail").stdout == "mail-secret\n"
-    assert strongroom(vault, "get", "Mail", "--field", "url").stdout == "https://mail.example\n"
-    generated = strongroom(vault, "add", "Shop", "--generate", "32")
+    assert strongroom(three_items, "get", "Mail").stdout == "mail-secret\n"
+    assert (
+        strongroom(three_items, "get", "Mail", "--field", "url").stdout == "https://mail.example\n"
+    )
+    generated = strongroom(three_items, "add", "Shop", "--generate", "32")
     assert generated.returncode == 0
-    assert len(strongroom(vault, "get", "Shop", "-n").stdout) == 32
-    assert strongroom(vault, "add", "Tiny", "--generate", "5").returncode == 2
-    assert strongroom(vault, "add", "", stdin="pw\n").returncode == 2  # no title
+    assert len(strongroom(three_items, "get", "Shop", "-n").stdout) == 32
+    assert strongroom(three_items, "add", "Tiny", "--generate", "5").returncode == 2
+    assert strongroom(three_items, "add", "", stdin="pw\n").returncode == 2  # no title
     # Edit changes only what it names; the old password goes to the item's history.
-    edited = strongroom(vault, "edit", "Mail", "--password", "--tag", "mail", stdin="new-one\n")
+    edited = strongroom(
+        three_items, "edit", "Mail", "--password", "--tag", "mail", stdin="new-one\n"
+    )
     assert edited.returncode == 0, edited.stderr
-    assert strongroom(vault, "get", "Mail").stdout == "new-one\n"
-    whole = json.loads(strongroom(vault, "get", "Mail", "--json").stdout)
+    assert strongroom(three_items, "get", "Mail").stdout == "new-one\n"
+    whole = json.loads(strongroom(three_items, "get", "Mail", "--json").stdout)
     assert whole["username"] == "me@mail"
     assert whole["tags"] == ["mail"]
-    assert strongroom(vault, "edit", "Mail").returncode == 2  # nothing to change
+    assert strongroom(three_items, "edit", "Mail").returncode == 2  # nothing to change
     # A locked vault: the master password is the first line, the item's the next.
-    strongroom(vault, "lock")
-    both = strongroom(vault, "add", "Locked add", stdin=f"{STRONG_PASSWORD}\nitem-pw\n")
+    strongroom(three_items, "lock")
+    both = strongroom(three_items, "add", "Locked add", stdin=f"{STRONG_PASSWORD}\nitem-pw\n")
     assert both.returncode == 0, both.stderr
-    assert strongroom(vault, "get", "Locked add", stdin=STRONG_PASSWORD + "\n").stdout == (
+    assert strongroom(three_items, "get", "Locked add", stdin=STRONG_PASSWORD + "\n").stdout == (
         "item-pw\n"
     )
-    removed = strongroom(vault, "rm", "Mail", stdin=STRONG_PASSWORD + "\n")
+    removed = strongroom(three_items, "rm", "Mail", stdin=STRONG_PASSWORD + "\n")
     assert removed.returncode == 0
-    gone = strongroom(vault, "get", "Mail", stdin=STRONG_PASSWORD + "\n")
+    gone = strongroom(three_items, "get", "Mail", stdin=STRONG_PASSWORD + "\n")
     assert gone.returncode == 1
 
 
@@ -326,19 +275,21 @@ def git_helper(settings: Settings) -> str:
     return "!" + shlex.join(command)
 
 
-def test_git_uses_strongroom_as_its_credential_helper(vault: Settings, tmp_path: Path) -> None:
+def test_git_uses_strongroom_as_its_credential_helper(
+    three_items: Settings, tmp_path: Path
+) -> None:
     """Real git, `credential fill / approve / reject`, with `strongroom git-credential` as its
     helper: it answers from the item for the host, saves what git stores, trashes what git
     reports refused, and logs each read by item id."""
-    write_config(vault)
-    helper = git_helper(vault)
+    write_config(three_items)
+    helper = git_helper(three_items)
     home = tmp_path / "git-home"
     home.mkdir()
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "GIT_TERMINAL_PROMPT": "0",  # git must not ask on a terminal when the helper has nothing
-        "STRONGROOM_DATABASE_URL": vault.database_url,
+        "STRONGROOM_DATABASE_URL": three_items.database_url,
     }
 
     def git(action: str, request: str) -> subprocess.CompletedProcess[str]:
@@ -362,7 +313,7 @@ def test_git_uses_strongroom_as_its_credential_helper(vault: Settings, tmp_path:
     assert git("approve", new.replace("first-secret", "second-secret")).returncode == 0
     asked = "protocol=https\nhost=git.example.org\nusername=bob\n"
     assert "password=second-secret" in git("fill", asked).stdout
-    listed = strongroom(vault, "ls", "git.example.org")
+    listed = strongroom(three_items, "ls", "git.example.org")
     assert listed.stdout.count("git.example.org") >= 1
     assert len(listed.stdout.splitlines()) == 1  # stored once, then its password changed
 
@@ -372,16 +323,18 @@ def test_git_uses_strongroom_as_its_credential_helper(vault: Settings, tmp_path:
     assert "password=" not in refused.stdout
     assert "No item is for git.example.org" in refused.stderr
 
-    log = vault.security_log_path.read_text()
+    log = three_items.security_log_path.read_text()
     assert "git credential" in log
     for secret in ("gh-secret", "first-secret", "second-secret"):
         assert secret not in log
         assert secret not in refused.stderr
 
 
-def test_git_credential_on_a_locked_vault_without_a_terminal_says_so(vault: Settings) -> None:
-    assert strongroom(vault, "lock").returncode == 0
-    done = strongroom(vault, "git-credential", "get", stdin="protocol=https\nhost=github.com\n\n")
+def test_git_credential_on_a_locked_vault_without_a_terminal_says_so(three_items: Settings) -> None:
+    assert strongroom(three_items, "lock").returncode == 0
+    done = strongroom(
+        three_items, "git-credential", "get", stdin="protocol=https\nhost=github.com\n\n"
+    )
     assert done.returncode == 4
     assert done.stdout == ""
     one_clean_line(done.stderr)
@@ -394,26 +347,23 @@ HOSTILE_TITLE = "$(touch pwned)"
 
 
 @pytest.fixture
-def completing(vault: Settings, tmp_path: Path) -> dict[str, str]:
+def completing(three_items: Settings, tmp_path: Path) -> dict[str, str]:
     """The environment a shell completes in: the installed command on PATH, this vault, and a
     title that would create ./pwned if a shell ever expanded it."""
-    seed_more = strongroom(vault, "add", HOSTILE_TITLE, stdin="x\n")
+    seed_more = strongroom(three_items, "add", HOSTILE_TITLE, stdin="x\n")
     assert seed_more.returncode == 0, seed_more.stderr
     return {
         "PATH": f"{STRONGROOM.parent}:/usr/bin:/bin",
         "HOME": str(tmp_path),
-        "STRONGROOM_CONFIG_DIR": str(vault.config_dir),
-        "STRONGROOM_DATABASE_URL": vault.database_url,
+        "STRONGROOM_CONFIG_DIR": str(three_items.config_dir),
+        "STRONGROOM_DATABASE_URL": three_items.database_url,
     }
 
 
 def in_shell(
     shell: list[str], code: str, env: dict[str, str], cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    if shutil.which(shell[0]) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{shell[0]} is not installed (CI=true: scripts/setup installs it)")
-        pytest.skip(f"{shell[0]} is not installed")
+    need(shell[0])
     return subprocess.run(
         [*shell, code], capture_output=True, text=True, env=env, cwd=cwd, timeout=60
     )
@@ -496,9 +446,9 @@ words=(strongroom get --field ''); CURRENT=4; PREFIX=''; _strongroom
 
 
 def test_completion_offers_no_titles_when_the_vault_is_locked(
-    completing: dict[str, str], tmp_path: Path, vault: Settings
+    completing: dict[str, str], tmp_path: Path, three_items: Settings
 ) -> None:
-    assert strongroom(vault, "lock").returncode == 0
+    assert strongroom(three_items, "lock").returncode == 0
     code = (
         "source <(strongroom completion bash); "
         'COMP_WORDS=(strongroom get ""); COMP_CWORD=2; _strongroom; echo "${#COMPREPLY[@]}"'
@@ -533,13 +483,13 @@ def agent_pid(path: Path) -> int | None:
 
 
 def test_reads_are_answered_by_the_agent_until_the_vault_is_locked(
-    vault: Settings, tmp_path: Path
+    three_items: Settings, tmp_path: Path
 ) -> None:
     """After a read with the vault unlocked, an agent answers the next reads (checking the
     database for the session and the vault's changes each time); locking anywhere ends it."""
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
-    first = strongroom(vault, "get", "GitHub", agent=runtime)
+    first = strongroom(three_items, "get", "GitHub", agent=runtime)
     assert (first.returncode, first.stdout) == (0, "gh-secret\n")
     path = agent_socket(runtime)
     assert path.stat().st_mode & 0o777 == 0o600
@@ -550,25 +500,29 @@ def test_reads_are_answered_by_the_agent_until_the_vault_is_locked(
         time.sleep(0.05)
     assert "agent" in Path(f"/proc/{pid}/cmdline").read_text()
     try:
-        answered = strongroom(vault, "get", "GitHub", "--field", "username", agent=runtime)
+        answered = strongroom(three_items, "get", "GitHub", "--field", "username", agent=runtime)
         assert (answered.returncode, answered.stdout, answered.stderr) == (0, "alice\n", "")
-        assert strongroom(vault, "get", "Nothing", agent=runtime).returncode == 1
-        assert strongroom(vault, "get", "--bogus", agent=runtime).returncode == 2
+        assert strongroom(three_items, "get", "Nothing", agent=runtime).returncode == 1
+        assert strongroom(three_items, "get", "--bogus", agent=runtime).returncode == 2
 
         # Another device changes the item: the agent's next answer has the change.
-        backend = Backend(vault, device_label="other device")
+        backend = Backend(three_items, device_label="other device")
         other = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
         item = next(i for i in backend.vault().list_items(other) if i.title == "GitHub")
         draft = replace(item.draft(), password="changed-elsewhere")
         backend.vault().update(other, item.id, item.version, draft)
-        assert strongroom(vault, "get", "GitHub", agent=runtime).stdout == "changed-elsewhere\n"
-        events = [json.loads(line) for line in vault.security_log_path.read_text().splitlines()]
+        assert (
+            strongroom(three_items, "get", "GitHub", agent=runtime).stdout == "changed-elsewhere\n"
+        )
+        events = [
+            json.loads(line) for line in three_items.security_log_path.read_text().splitlines()
+        ]
         by_agent = [e for e in events if e.get("detail", "").endswith("(agent)")]
         assert len(by_agent) >= 2  # the reads it answered are logged as its own
 
         # Locked elsewhere (the app, another command): the agent hands the read back and exits.
-        assert strongroom(vault, "lock", agent=runtime).returncode == 0
-        locked = strongroom(vault, "get", "GitHub", "--no-input", agent=runtime)
+        assert strongroom(three_items, "lock", agent=runtime).returncode == 0
+        locked = strongroom(three_items, "get", "GitHub", "--no-input", agent=runtime)
         assert locked.returncode == 4
         assert locked.stdout == ""
         deadline = time.monotonic() + 20
@@ -649,21 +603,21 @@ class GitServer:
 
 
 def test_git_pushes_and_clones_over_http_with_the_password_from_strongroom(
-    vault: Settings, tmp_path: Path
+    three_items: Settings, tmp_path: Path
 ) -> None:
     """A real push and clone over HTTP with basic auth: the server refuses git until it sends
     the password that only Strongroom's item holds."""
     server = GitServer(tmp_path / "served", "alice", "git-secret")
     added = strongroom(
-        vault, "add", "Local git", "-u", "alice", "--url", server.url, stdin="git-secret\n"
+        three_items, "add", "Local git", "-u", "alice", "--url", server.url, stdin="git-secret\n"
     )
     assert added.returncode == 0, added.stderr
-    helper = git_helper(vault)
+    helper = git_helper(three_items)
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
         "GIT_TERMINAL_PROMPT": "0",
-        "STRONGROOM_DATABASE_URL": vault.database_url,
+        "STRONGROOM_DATABASE_URL": three_items.database_url,
         "GIT_AUTHOR_NAME": "Alice",
         "GIT_AUTHOR_EMAIL": "alice@example.org",
         "GIT_COMMITTER_NAME": "Alice",

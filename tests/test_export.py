@@ -9,7 +9,6 @@ import io
 import json
 import os
 import pty
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -19,17 +18,17 @@ import pytest
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.services.backend import Backend
-from tests.conftest import STRONG_PASSWORD
+from tests.command_line import strongroom
+from tests.helpers import STRONG_PASSWORD, need
 from tests.pilot import seed
 from tests.terminal import STRONGROOM
-from tests.test_cli import strongroom
+from tests.transfer import KDBX_PASSWORD, export, keepassxc
 
-KDBX_PASSWORD = "another long passphrase"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 @pytest.fixture
-def vault(settings: Settings) -> Settings:
+def export_vault(settings: Settings) -> Settings:
     """Items with every field, a group path, several URLs, a changed password, a trashed item
     and text that CSV and XML must quote."""
     seed(
@@ -58,32 +57,12 @@ def vault(settings: Settings) -> Settings:
     return settings
 
 
-def export(
-    vault: Settings, *args: str, password: str = STRONG_PASSWORD, file_password: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """The installed command's export; ``file_password``, for an encrypted one, typed twice."""
-    typed = [password, *([file_password] * 2 if file_password else [])]
-    return strongroom(vault, "export", *args, stdin="".join(f"{line}\n" for line in typed))
-
-
-def keepassxc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """KeePassXC's own command line, which must succeed; passwords on its standard input."""
-    done = subprocess.run(
-        ["keepassxc-cli", *args], input=stdin, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return done
-
-
 def test_keepass_xml_imports_into_keepassxc_with_every_field(
-    vault: Settings, tmp_path: Path
+    export_vault: Settings, tmp_path: Path
 ) -> None:
-    if shutil.which("keepassxc-cli") is None:
-        if os.environ.get("CI"):
-            pytest.fail("keepassxc-cli is not installed (CI=true: scripts/setup installs it)")
-        pytest.skip("keepassxc-cli is not installed")
+    need("keepassxc-cli")
     out = tmp_path / "vault.xml"
-    done = export(vault, "--format", "keepass-xml", "-o", str(out))
+    done = export(export_vault, "--format", "keepass-xml", "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert "unencrypted" in done.stderr
     kdbx = tmp_path / "vault.kdbx"
@@ -109,10 +88,10 @@ def test_keepass_xml_imports_into_keepassxc_with_every_field(
 
 
 def test_keepassxc_csv_has_its_ten_columns_and_survives_quotes_and_newlines(
-    vault: Settings, tmp_path: Path
+    export_vault: Settings, tmp_path: Path
 ) -> None:
     out = tmp_path / "vault.csv"
-    assert export(vault, "--format", "keepassxc-csv", "-o", str(out)).returncode == 0
+    assert export(export_vault, "--format", "keepassxc-csv", "-o", str(out)).returncode == 0
     rows = list(csv.reader(io.StringIO(out.read_text())))
     assert rows[0] == [
         "Group", "Title", "Username", "Password", "URL", "Notes", "TOTP", "Icon",
@@ -132,10 +111,10 @@ def test_keepassxc_csv_has_its_ten_columns_and_survives_quotes_and_newlines(
 
 
 def test_bitwarden_json_carries_history_trash_folders_and_favourites(
-    vault: Settings, tmp_path: Path
+    export_vault: Settings, tmp_path: Path
 ) -> None:
     out = tmp_path / "vault.json"
-    assert export(vault, "--format", "bitwarden-json", "-o", str(out)).returncode == 0
+    assert export(export_vault, "--format", "bitwarden-json", "-o", str(out)).returncode == 0
     document = json.loads(out.read_text())
     assert document["encrypted"] is False
     items = {item["name"]: item for item in document["items"]}
@@ -155,41 +134,45 @@ def test_bitwarden_json_carries_history_trash_folders_and_favourites(
 
 
 def test_export_asks_first_and_never_leaves_a_readable_or_overwritten_file(
-    vault: Settings, tmp_path: Path
+    export_vault: Settings, tmp_path: Path
 ) -> None:
     out = tmp_path / "vault.json"
-    refused = export(vault, "--format", "bitwarden-json", "-o", str(out), password="wrong one")
+    refused = export(
+        export_vault, "--format", "bitwarden-json", "-o", str(out), password="wrong one"
+    )
     assert refused.returncode == 6
     assert not out.exists()
-    assert export(vault, "--format", "bitwarden-json", "-o", str(out)).returncode == 0
+    assert export(export_vault, "--format", "bitwarden-json", "-o", str(out)).returncode == 0
     assert out.stat().st_mode & 0o777 == 0o600
     first = out.read_text()
-    again = export(vault, "--format", "keepassxc-csv", "-o", str(out))
+    again = export(export_vault, "--format", "keepassxc-csv", "-o", str(out))
     assert again.returncode == 2
     assert "--force" in again.stderr
     assert out.read_text() == first
     out.chmod(0o644)
-    assert export(vault, "--format", "keepassxc-csv", "-o", str(out), "--force").returncode == 0
+    assert (
+        export(export_vault, "--format", "keepassxc-csv", "-o", str(out), "--force").returncode == 0
+    )
     assert out.read_text().startswith('"Group"')
     assert out.stat().st_mode & 0o777 == 0o600
     # To standard output only when that is not a terminal.
-    piped = export(vault, "--format", "bitwarden-json")
+    piped = export(export_vault, "--format", "bitwarden-json")
     assert json.loads(piped.stdout)["encrypted"] is False
-    log = vault.security_log_path.read_text()
+    log = export_vault.security_log_path.read_text()
     assert "vault_exported" in log
     assert "gh-now" not in log
 
 
-def test_export_refuses_to_print_passwords_to_a_terminal(vault: Settings) -> None:
-    strongroom(vault, "status")  # writes the test's config file
+def test_export_refuses_to_print_passwords_to_a_terminal(export_vault: Settings) -> None:
+    strongroom(export_vault, "status")  # writes the test's config file
     controller, terminal = pty.openpty()
     done = subprocess.run(
         [
             str(STRONGROOM),
             "--config-dir",
-            str(vault.config_dir),
+            str(export_vault.config_dir),
             "--data-dir",
-            str(vault.data_dir),
+            str(export_vault.data_dir),
             "export",
             "--format",
             "bitwarden-json",
@@ -197,7 +180,7 @@ def test_export_refuses_to_print_passwords_to_a_terminal(vault: Settings) -> Non
         stdin=subprocess.DEVNULL,
         stdout=terminal,
         stderr=subprocess.PIPE,
-        env={"STRONGROOM_DATABASE_URL": vault.database_url, "PATH": "/usr/bin:/bin"},
+        env={"STRONGROOM_DATABASE_URL": export_vault.database_url, "PATH": "/usr/bin:/bin"},
         text=True,
         timeout=60,
     )

@@ -14,7 +14,7 @@ from app.screens.item_form import ItemFormScreen
 from app.screens.vault import VaultScreen
 from app.services.backend import Backend
 from app.widgets.item_list import ItemList
-from tests.conftest import FAST_SECURITY, STRONG_PASSWORD, ThrowawayMariaDB
+from tests.helpers import FAST_SECURITY, STRONG_PASSWORD, ThrowawayMariaDB
 from tests.pilot import settle, type_into
 
 pytestmark = pytest.mark.mariadb

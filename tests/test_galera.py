@@ -23,8 +23,8 @@ from app.services.backend import Backend
 from app.services.database import SCHEMA_HEAD, open_database
 from app.services.tokens import TokenStore
 from app.services.vault import VaultService
-from tests.conftest import FAST_SECURITY, STRONG_PASSWORD
 from tests.galera import GaleraCluster
+from tests.helpers import FAST_SECURITY, STRONG_PASSWORD
 from tests.pilot import seed
 from tests.terminal import terminal, write_config
 

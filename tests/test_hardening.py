@@ -15,7 +15,7 @@ from app.core.items import ItemDraft
 from app.core.passwords import PasswordPolicy, clean_username
 from app.core.rules import validate
 from app.services.accounts import AccountService
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD
 
 
 def test_unknown_username_costs_the_same_work_as_a_wrong_password(
@@ -149,7 +149,7 @@ def test_twenty_threads_on_one_account(mariadb_url: str, tmp_path, clock) -> Non
     from app.core.config import Settings
     from app.services.database import open_database
     from app.services.vault import VaultService
-    from tests.conftest import FAST_SECURITY, make_controller
+    from tests.helpers import FAST_SECURITY, make_controller
 
     settings = Settings(tmp_path / "c", tmp_path / "d", mariadb_url, FAST_SECURITY)
     database = open_database(mariadb_url)

@@ -21,7 +21,7 @@ from app.screens.register import RegisterScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
 from app.services.backend import Backend
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD
 from tests.pilot import seed, settle
 
 KEEP = ItemDraft("Keep", username="kept", password="kept-password")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -14,72 +13,22 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
-from app.core.items import CustomField, Item, ItemDraft
+from app.core.items import CustomField, ItemDraft
 from app.services.backend import Backend
-from tests.conftest import STRONG_PASSWORD, make_settings
+from tests.command_line import ESC, one_clean_line, strongroom
+from tests.helpers import STRONG_PASSWORD, need, rows
 from tests.pilot import seed
-from tests.test_cli import ESC, one_clean_line, strongroom
-from tests.test_export import KDBX_PASSWORD, export, keepassxc
-from tests.test_trust import rows
+from tests.transfer import (
+    EXPORT_PASSWORD,
+    KDBX_PASSWORD,
+    everything,
+    export,
+    import_file,
+    keepassxc,
+    second_account,
+)
 
-EXPORT_PASSWORD = "correct horse battery staple orbit"
 TOTP_LINK = "otpauth://totp/Bank:al?secret=JBSWY3DPEHPK3PXP&digits=8&period=60&algorithm=SHA256"
-
-
-def need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is not installed (CI=true: scripts/setup installs it)")
-        pytest.skip(f"{tool} is not installed")
-
-
-def second_account(settings: Settings, tmp_path: Path, name: str = "bob") -> Settings:
-    """Another person on the same database, remembered on a device of their own."""
-    other = replace(
-        make_settings(tmp_path / name, settings.database_url), security=settings.security
-    )
-    backend = Backend(other, device_label=name)
-    backend.accounts().register(name, STRONG_PASSWORD, STRONG_PASSWORD)
-    backend.accounts().login(name, STRONG_PASSWORD, remember=True)
-    backend.close()
-    return other
-
-
-def everything(settings: Settings, username: str) -> dict[str, tuple[object, ...]]:
-    """Every field of every item (the trash too) and its password history, by title."""
-    backend = Backend(settings, device_label="reader")
-    active = backend.accounts().login(username, STRONG_PASSWORD, remember=False)
-    vault = backend.vault()
-    items: list[Item] = vault.list_items(active) + vault.list_items(active, trash=True)
-    history = vault.all_history(active)
-    found: dict[str, tuple[object, ...]] = {
-        item.title: (
-            item.username,
-            item.password,
-            item.urls,
-            item.notes,
-            item.tags,
-            item.totp,
-            item.fields,
-            item.favourite,
-            item.deleted_at is not None,
-            [entry.password for entry in history.get(item.id, [])],
-        )
-        for item in items
-    }
-    backend.close()
-    return found
-
-
-def import_file(
-    settings: Settings,
-    *args: str,
-    passwords: tuple[str, ...] = (),
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """The vault is open (a remembered session): standard input holds the file's password."""
-    stdin = "".join(f"{line}\n" for line in passwords)
-    return strongroom(settings, "import", *args, stdin=stdin, env=env)
 
 
 @pytest.fixture

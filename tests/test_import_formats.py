@@ -28,6 +28,7 @@ from app.core.items import (
     SecretFields,
 )
 from app.core.rules import validate
+from tests.transfer import BITWARDEN_JSON
 
 ESC = "\x1b"
 TOTP_EIGHT_DIGITS = "otpauth://totp/Bank:al?secret=JBSWY3DPEHPK3PXP&digits=8&period=60"
@@ -54,69 +55,6 @@ def parse(
 def test_the_format_names_the_parser_offers_are_the_formats_there_are() -> None:
     assert set(IMPORT_FORMATS) == set(formats())
     assert set(EXPORT_FORMATS) == {*ENCRYPTED_FORMATS, *FORMATS}
-
-
-BITWARDEN_JSON = {
-    "encrypted": False,
-    "folders": [{"id": "f1", "name": "Work/Servers"}],
-    "items": [
-        {
-            "id": "i1",
-            "organizationId": None,
-            "folderId": "f1",
-            "type": 1,
-            "reprompt": 0,
-            "name": "Router",
-            "notes": "line one\nline two",
-            "favorite": True,
-            "fields": [
-                {"name": "PIN", "value": "1234", "type": 1, "linkedId": None},
-                {"name": "Colour", "value": "blue", "type": 0, "linkedId": None},
-                {"name": "Colour", "value": "red", "type": 0, "linkedId": None},
-                {"name": "Linked", "value": None, "type": 3, "linkedId": 100},
-            ],
-            "login": {
-                "uris": [{"match": None, "uri": "https://r.example"}, {"uri": "http://10.0.0.1"}],
-                "username": "admin",
-                "password": "now",
-                "totp": "otpauth://totp/R?secret=JBSWY3DPEHPK3PXP&digits=8&period=60",
-            },
-            "passwordHistory": [
-                {"lastUsedDate": "2024-01-02T03:04:05.000Z", "password": "older"},
-                {"lastUsedDate": "2025-01-02T03:04:05.000Z", "password": "old"},
-            ],
-            "revisionDate": "2025-06-01T10:00:00.000Z",
-            "creationDate": "2020-06-01T10:00:00.000Z",
-            "deletedDate": None,
-        },
-        {
-            "type": 3,
-            "name": "Visa",
-            "favorite": False,
-            "card": {
-                "cardholderName": "A Smith",
-                "brand": "Visa",
-                "number": "4111111111111111",
-                "expMonth": "12",
-                "expYear": "2030",
-                "code": "123",
-            },
-            "deletedDate": "2026-11-20T00:00:00.000Z",
-        },
-        {
-            "type": 4,
-            "name": "Me",
-            "identity": {"firstName": "Alice", "email": "a@example.com", "ssn": "123-45"},
-        },
-        {"type": 2, "name": "Note", "notes": "just text", "secureNote": {"type": 0}},
-        {"type": 1, "name": "", "login": {"username": "", "password": ""}},
-        {
-            "type": 5,
-            "name": "Key",
-            "sshKey": {"privateKey": "-----BEGIN", "publicKey": "ssh-ed25519 AAA"},
-        },
-    ],
-}
 
 
 def test_bitwarden_json_carries_every_kind_of_item(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from app.factory import make_app
 from app.screens.account import ChangePasswordScreen
 from app.screens.login import LoginScreen
 from app.screens.vault import VaultScreen
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD
 from tests.pilot import screen_text, seed, settle, text_of, type_into
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.core.config import Settings
 from app.core.items import ItemDraft
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD
 from tests.pilot import seed
 from tests.terminal import Terminal, terminal, write_config
 

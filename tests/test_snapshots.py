@@ -15,7 +15,7 @@ from app.core.generator import PasswordOptions
 from app.core.items import ItemDraft
 from app.factory import make_app
 from app.screens.vault import VaultScreen
-from tests.conftest import STRONG_PASSWORD, FakeClock, make_settings
+from tests.helpers import STRONG_PASSWORD, FakeClock, make_settings
 from tests.pilot import seed, settle, type_into
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]

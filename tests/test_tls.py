@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from app.core.errors import DatabaseUnavailable
 from app.services.database import create_database_engine, describe_url, open_database
-from tests.conftest import ThrowawayMariaDB
+from tests.helpers import ThrowawayMariaDB
 
 
 def _write_pki(folder: Path) -> tuple[Path, Path, Path]:

@@ -22,7 +22,7 @@ from app.services.accounts import AccountService
 from app.services.database import Database
 from app.services.transactions import ATTEMPTS, run_in_transaction
 from app.services.vault import VaultService
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD
 
 
 class DriverError(Exception):
@@ -112,12 +112,6 @@ def lose_next_commit(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(SessionTransaction, "commit", commit)
     return armed
-
-
-@pytest.fixture
-def alice(accounts: AccountService) -> ActiveSession:
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    return accounts.login("alice", STRONG_PASSWORD, remember=False)
 
 
 def count_items(database: Database) -> int:

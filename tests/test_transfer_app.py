@@ -19,11 +19,9 @@ from app.screens.tags import FieldPickerScreen, TagPickerScreen
 from app.screens.transfer import ExportScreen, ImportScreen
 from app.screens.vault import VaultScreen
 from app.widgets.custom_fields import CustomFieldRow
-from tests.conftest import STRONG_PASSWORD
-from tests.pilot import screen_text, seed, settle, type_into
-from tests.test_import import EXPORT_PASSWORD, everything, second_account
-from tests.test_import_formats import BITWARDEN_JSON
-from tests.test_vault_app import detail, titles, vault_app
+from tests.helpers import STRONG_PASSWORD
+from tests.pilot import detail, screen_text, seed, settle, titles, type_into, vault_app
+from tests.transfer import BITWARDEN_JSON, EXPORT_PASSWORD, everything, import_file, second_account
 
 
 async def palette(app: StrongroomApp, title: str) -> None:
@@ -178,8 +176,6 @@ async def test_export_asks_for_the_master_password_and_writes_an_encrypted_file(
         assert "bank-pw" not in out.read_text()
         assert json.loads(out.read_text())["passwordProtected"] is True
     bob = second_account(settings, tmp_path)
-    from tests.test_import import import_file
-
     done = import_file(bob, str(out), passwords=(EXPORT_PASSWORD,))
     assert done.returncode == 0, done.stderr
     assert everything(bob, "bob") == everything(settings, "alice")

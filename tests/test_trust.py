@@ -20,27 +20,11 @@ from app.factory import make_app
 from app.models import LoginSession, LoginThrottle, User
 from app.services.backend import Backend
 from app.services.database import describe_url
-from tests.conftest import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, rows, sql
 from tests.pilot import screen_text, seed, settle
 from tests.terminal import BEFORE, STRONGROOM, terminal, write_config
 
 SECRET = "Trust-Canary-4c1d"
-
-
-def sql(settings: Settings, statement: object) -> None:
-    """Write the database directly, as anyone holding its password could."""
-    engine = create_engine(settings.database_url)
-    with engine.begin() as connection:
-        connection.execute(statement)  # type: ignore[call-overload]
-    engine.dispose()
-
-
-def rows(settings: Settings, query: str) -> list[tuple[object, ...]]:
-    engine = create_engine(settings.database_url)
-    with engine.connect() as connection:
-        found = [tuple(row) for row in connection.execute(text(query))]
-    engine.dispose()
-    return found
 
 
 # -- 1. text from the database never drives the terminal -----------------------------------------

@@ -17,7 +17,7 @@ from app.models import VaultItem
 from app.services.accounts import AccountService
 from app.services.database import Database
 from app.services.vault import VaultService
-from tests.conftest import STRONG_PASSWORD, FakeClock
+from tests.helpers import STRONG_PASSWORD, FakeClock
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 
@@ -25,12 +25,6 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 @pytest.fixture
 def vault(database: Database, clock: FakeClock) -> VaultService:
     return VaultService(database.sessions, target=database.target, clock=clock)
-
-
-@pytest.fixture
-def alice(accounts: AccountService) -> ActiveSession:
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    return accounts.login("alice", STRONG_PASSWORD, remember=False)
 
 
 def draft(title: str = "Example", **kwargs: object) -> ItemDraft:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from app.app import StrongroomApp
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.factory import make_app
@@ -23,27 +18,9 @@ from app.screens.register import RegisterScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
 from app.services.backend import Backend
-from app.widgets.item_detail import ItemDetail
 from app.widgets.item_list import ItemList
-from tests.conftest import STRONG_PASSWORD
-from tests.pilot import drawn, seed, settle, type_into
-
-
-@asynccontextmanager
-async def vault_app(settings: Settings) -> AsyncIterator[tuple[StrongroomApp, Pilot[None]]]:
-    app = make_app(settings)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        assert isinstance(app.screen, VaultScreen)
-        yield app, pilot
-
-
-def titles(app: StrongroomApp) -> list[str]:
-    return [item.title for item in app.screen.query_one(ItemList).items]
-
-
-def detail(app: StrongroomApp) -> str:
-    return drawn(app.screen.query_one(ItemDetail))
+from tests.helpers import STRONG_PASSWORD
+from tests.pilot import detail, seed, settle, titles, type_into, vault_app
 
 
 async def test_add_an_item_with_the_keyboard(settings: Settings) -> None:
@@ -464,7 +441,7 @@ async def test_every_vault_action_is_in_the_command_palette(settings: Settings) 
 
 @pytest.mark.mariadb
 async def test_two_devices_on_one_mariadb(mariadb_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import FAST_SECURITY
+    from tests.helpers import FAST_SECURITY
 
     def device(name: str) -> Settings:
         return Settings(

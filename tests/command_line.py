@@ -1,0 +1,68 @@
+"""The installed `strongroom` command, run as a person's script runs it: a subprocess with the
+test's folders and database, its exit code, standard output and standard error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from tests.terminal import STRONGROOM, write_config
+
+ESC = "\x1b"
+
+
+def strongroom(
+    settings: Settings,
+    *args: str,
+    stdin: str | None = None,
+    config_head: str = "",
+    agent: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The installed command, with the test's folders and database and nothing on argv that
+    is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
+    top-level lines for config.toml. The agent is off unless ``agent`` names the runtime
+    folder its socket goes in."""
+    if not STRONGROOM.exists():
+        pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
+    config = settings.config_dir / "config.toml"
+    before = (config.read_text(), config.stat()) if config.exists() else None
+    write_config(settings)
+    wanted = config_head + ("" if agent else "command_line_agent = false\n") + config.read_text()
+    config.write_text(wanted)
+    if before is not None and before[0] == wanted:
+        # Unchanged, to its time too: the agent's profile holds the file's size and time.
+        os.utime(config, ns=(before[1].st_atime_ns, before[1].st_mtime_ns))
+    command = [
+        str(STRONGROOM),
+        "--config-dir",
+        str(settings.config_dir),
+        "--data-dir",
+        str(settings.data_dir),
+        *args,
+    ]
+    environment = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
+    environment |= env or {}
+    if agent is not None:
+        environment["XDG_RUNTIME_DIR"] = str(agent)
+    # A session of its own: no controlling terminal, as under cron or CI, whoever runs this.
+    return subprocess.run(
+        command,
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        start_new_session=True,
+    )
+
+
+def one_clean_line(stderr: str) -> None:
+    """An error is one line of text: no traceback, no escape sequence."""
+    assert "Traceback" not in stderr
+    assert ESC not in stderr
+    assert len(stderr.strip().splitlines()) == 1, stderr

@@ -1,0 +1,152 @@
+"""What many test files share: the fast key-derivation settings, a test's folders and settings,
+a fake clock, a tool the test needs, the database read and written through raw SQL, and a
+private MariaDB server a test may stop.
+
+Fixtures live in conftest.py; everything a test file imports lives here (or in pilot.py,
+terminal.py, command_line.py and transfer.py), never in conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.core.config import SecuritySettings, Settings
+from app.services.accounts import AccountService
+from app.services.database import Database
+from app.services.tokens import TokenStore
+
+# The floors: real Argon2id and bcrypt, at the cheapest settings Strongroom accepts.
+FAST_SECURITY = SecuritySettings(
+    argon2_memory_kib=19 * 1024, argon2_iterations=2, argon2_parallelism=1, bcrypt_cost=10
+)
+STRONG_PASSWORD = "correct horse battery staple"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        config_dir=tmp_path / "config",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        security=FAST_SECURITY,
+    )
+
+
+def make_controller(
+    database: Database, settings: Settings, clock: FakeClock, token_path: Path | None = None
+) -> AccountService:
+    return AccountService(
+        database.sessions,
+        TokenStore(token_path or settings.token_path),
+        settings.security,
+        target=database.target,
+        clock=clock,
+        device_label="test device",
+    )
+
+
+def need(tool: str) -> None:
+    """Skip without ``tool`` on PATH; under CI=true fail instead (scripts/setup installs it)."""
+    if shutil.which(tool) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{tool} is not installed (CI=true: scripts/setup installs it)")
+        pytest.skip(f"{tool} is not installed")
+
+
+# -- the database, as anyone holding its password reaches it --------------------------------
+
+
+def sql(settings: Settings, statement: object) -> None:
+    """Write the database directly, as anyone holding its password could."""
+    engine = create_engine(settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(statement)  # type: ignore[call-overload]
+    engine.dispose()
+
+
+def rows(settings: Settings, query: str) -> list[tuple[object, ...]]:
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        found = [tuple(row) for row in connection.execute(text(query))]
+    engine.dispose()
+    return found
+
+
+# -- a private MariaDB server ------------------------------------------------------------------
+
+
+class ThrowawayMariaDB:
+    """A private mariadbd on a temporary data directory, which a test may stop and restart."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.root = root
+        self.port = port
+        self.url = f"mariadb+mariadbconnector://root@127.0.0.1:{port}/strongroom"
+        self._process: subprocess.Popen[bytes] | None = None
+        self.extra_args: list[str] = []
+
+    def install(self) -> None:
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        # The server's own log, to read when a test fails.
+        log = os.open(self.root / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._process = subprocess.Popen(
+            [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={self.root / 'data'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.root / 'mariadb.sock'}",
+                "--user=root",
+                "--skip-log-bin",
+                *self.extra_args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        os.close(log)  # the server keeps its own copy
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("the throwaway MariaDB server did not start")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+            self._process = None
