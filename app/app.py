@@ -35,6 +35,7 @@ from textual.worker import Worker, WorkerState
 from app.flows.accounts import AccountFlow
 from app.flows.clipboard import ClipboardGuard
 from app.flows.failures import Failure, explain, log_failure
+from app.flows.lock import LockFlow
 from app.flows.transfer import TransferFlow
 from app.flows.vault import VaultFlow
 from app.screens.form import ShowsErrors
@@ -44,6 +45,9 @@ from app.services.backend import Backend
 from app.widgets.literal import TerminalSafe, visible_text
 
 if TYPE_CHECKING:
+    from app.flows.accounts import OpensTheVault
+    from app.flows.transfer import ShowsNewItems
+    from app.flows.vault import ReachesTheLock
     from app.screens.vault import VaultScreen
 
 QUIT_GRACE = 5.0  # seconds a signalled quit may take (the lock being recorded has 4 of them)
@@ -72,7 +76,7 @@ class DatabaseReconnected(Message):
         self.new = new
 
 
-class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
+class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -97,7 +101,7 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
     def __init__(self, backend: Backend) -> None:
         super().__init__()
         self.backend = backend
-        self.active = None
+        self.set_active(None)
         self.clipboard_guard = ClipboardGuard(
             self, backend.settings.security.clipboard_clear_seconds
         )
@@ -106,12 +110,8 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
         self._terminal_safe = TerminalSafe()
         self._database_notice: str | None = None
         self.init_vault_flow()
+        self.init_lock_flow()
         backend.on_reconnect = self._reconnected
-
-    def reload_after_import(self) -> None:
-        screen = self.vault_screen()
-        if self.unlocked and screen is not None:
-            self.reload_list(trash=screen.showing_trash)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then the one that keeps stored text from driving the terminal."""
@@ -144,7 +144,8 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
         if self._login_hint is not None:
             self.push_screen(LoginScreen(username=self._login_hint))
         self.call_after_refresh(self.start_up)
-        self.start_vault_timers()
+        self.start_idle_check()
+        self.start_refresh()
         if not self.is_headless:
             # A terminal closed (SIGHUP) or a polite kill (SIGTERM) cleans up as quitting does.
             loop = asyncio.get_running_loop()
@@ -156,7 +157,7 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
             loop = asyncio.get_running_loop()
             for number in (signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(number)
-        self.active = None
+        self.set_active(None)
         self.backend.close()
 
     def _signalled(self) -> None:
@@ -224,7 +225,7 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
             database = failure.database
             self.show(DatabaseErrorScreen(database.target, database.reason, database.hint))
         elif failure.route == "logged_out":
-            self.active = None
+            self.set_active(None)
             self.show(LoginScreen(notice=failure.text))
         elif failure.route == "offline":
             self.database_lost(failure.text)
@@ -313,3 +314,10 @@ class StrongroomApp(AccountFlow, VaultFlow, TransferFlow):
             "Remove the account and every item, for good",
             self.show_delete_account,
         )
+
+
+if TYPE_CHECKING:
+
+    def _fits_every_flow(app: StrongroomApp) -> tuple[OpensTheVault, ReachesTheLock, ShowsNewItems]:
+        """Never run: mypy checks here that the App has what each flow asks of the others."""
+        return app, app, app

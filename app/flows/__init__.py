@@ -1,1 +1,2 @@
-"""The App's flows: start-up and accounts, the unlocked vault, the clipboard, failures."""
+"""The App's flows: start-up and accounts, the unlocked vault, lock and auto-lock, import and
+export, the clipboard, failures."""

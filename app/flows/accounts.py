@@ -8,7 +8,7 @@ thread and reports back with a message; the handlers here decide which screen co
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.message import Message
@@ -25,6 +25,17 @@ if TYPE_CHECKING:
         RotateKeyScreen,
         SessionsScreen,
     )
+
+
+class OpensTheVault(Protocol):
+    """What the account flow needs from the vault flow, where it calls into it (``self`` is
+    typed so there), with those handlers' own steps. StrongroomApp, which has both, fits."""
+
+    def open_vault(self, session: ActiveSession, notice: str | None = None) -> None: ...  # vault's
+
+    def show_start(self, state: StartupState) -> None: ...
+
+    def close_rotation(self, message: AccountFlow.KeyRotated) -> None: ...
 
 
 class AccountFlow(Flow):
@@ -208,16 +219,21 @@ class AccountFlow(Flow):
     # -- what the workers report -----------------------------------------------------------------
 
     @on(Started)
-    def _started(self, message: Started) -> None:
-        state = message.state
-        if state.session is not None and not state.session.vault_key:
+    def _started(self: OpensTheVault, message: Started) -> None:
+        session = message.state.session
+        if session is not None and session.vault_key:
+            self.open_vault(session)
+        else:
+            self.show_start(message.state)
+
+    def show_start(self, state: StartupState) -> None:
+        """After start-up, unless the vault opens: unlock, log in, or register."""
+        if state.session is not None:
             # Locked when it was last used: it stays locked until the master password.
             from app.screens.unlock import UnlockScreen
 
-            self.active = state.session
+            self.set_active(state.session)
             self.show(UnlockScreen(state.session.username, notice="Your vault is locked."))
-        elif state.session is not None:
-            self.open_vault(state.session)
         elif state.has_accounts:
             # Only over the start-up view: a login form shown before the database answered may
             # have been left already (Ctrl+N to register), and must not come back over that.
@@ -239,12 +255,12 @@ class AccountFlow(Flow):
         self.show(LoginScreen(username=message.username, notice=text))
 
     @on(LoggedIn)
-    def _logged_in(self, message: LoggedIn) -> None:
+    def _logged_in(self: OpensTheVault, message: LoggedIn) -> None:
         self.open_vault(message.session, message.session.notice)
 
     @on(LoggedOut)
     def _logged_out(self, message: LoggedOut) -> None:
-        self.active = None
+        self.set_active(None)
         self.held_edit = None  # nobody can open it now: log out means its work is gone
         self.show(
             LoginScreen(username=message.username, notice="You are logged out of this device.")
@@ -255,7 +271,7 @@ class AccountFlow(Flow):
         from app.screens.account import SessionsScreen
 
         if message.revoked_this_device and self.active is not None:
-            self.active = replace(self.active, session_id=None)
+            self.set_active(replace(self.active, session_id=None))
         if message.revoked_this_device:
             self.notify("Session revoked: this device will ask you to log in next time.")
         elif message.revoked:
@@ -271,7 +287,12 @@ class AccountFlow(Flow):
             message.form.show_progress(message.done, message.total)
 
     @on(KeyRotated)
-    def _key_rotated(self, message: KeyRotated) -> None:
+    def _key_rotated(self: OpensTheVault, message: KeyRotated) -> None:
+        self.close_rotation(message)
+        self.open_vault(message.session)
+
+    def close_rotation(self, message: KeyRotated) -> None:
+        """The rotation dialog goes, the clipboard is cleared, and a notice says what happened."""
         if message.form.is_attached:
             message.form.dismiss(None)
         self.clipboard_guard.clear()
@@ -281,7 +302,6 @@ class AccountFlow(Flow):
             "again.",
             markup=False,
         )
-        self.open_vault(message.session)
 
     @on(DialogDone)
     def _dialog_done(self, message: DialogDone) -> None:
@@ -293,6 +313,6 @@ class AccountFlow(Flow):
         if isinstance(message.form, DeleteAccountScreen):
             from app.screens.register import RegisterScreen
 
-            self.active = None
+            self.set_active(None)
             self.clipboard_guard.clear()
             self.show(RegisterScreen(self.account_policy(), can_go_back=False))

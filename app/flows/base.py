@@ -3,6 +3,10 @@
 Every worker a screen's request starts is noted with that screen, so that its failure is shown
 there (see ``StrongroomApp._worker_failed``), not on whatever happens to be on top by then.
 Only the UI thread changes this state: workers report back with messages.
+
+The flows are mixins of one App. Where one calls into another, it says what it needs as a
+Protocol in its own module and types ``self`` against it there; StrongroomApp, which has every
+flow, is checked to fit each (see app.app).
 """
 
 from __future__ import annotations
@@ -26,10 +30,17 @@ if TYPE_CHECKING:
 
 class Flow(App[None]):
     backend: Backend
-    active: ActiveSession | None
+    active: ActiveSession | None  # changed by set_active only
     clipboard_guard: ClipboardGuard
-    held_edit: HeldEdit | None  # an unsaved edit sealed through a lock (the vault flow's)
+    held_edit: HeldEdit | None  # an unsaved edit sealed through a lock (the lock flow's)
+    # The newest list asked for (the vault flow's); a lock outdates every one still on its way.
+    _list_generation: int
     _asked_by: dict[Worker[None], Screen[Any]]
+
+    def set_active(self, session: ActiveSession | None) -> None:
+        """Who is logged in, and whether unlocked: the one place that changes it (logging in or
+        out, unlocking, locking, a revoked or deleted account)."""
+        self.active = session
 
     def asked(self, worker: Worker[None], screen: Screen[Any] | None = None) -> None:
         """Note that ``screen`` (by default the one in front) is waiting on ``worker``."""
@@ -62,10 +73,6 @@ class Flow(App[None]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
-
-    def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
-        """Show the vault of an unlocked session (the vault flow's)."""
-        raise NotImplementedError
 
     def account_policy(self) -> PasswordPolicy:
         """The master-password rules from the settings."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.message import Message
@@ -24,6 +24,15 @@ class PasswordNeeded(Exception):
     def __init__(self, prompt: str) -> None:
         super().__init__(prompt)
         self.prompt = prompt
+
+
+class ShowsNewItems(Protocol):
+    """What the transfer flow needs from the vault flow, where it calls into it (``self`` is
+    typed so there), with that handler's own step. StrongroomApp, which has both, fits."""
+
+    def close_import(self, message: TransferFlow.Imported) -> None: ...
+
+    def reload_shown(self) -> None: ...  # the vault flow's
 
 
 class TransferFlow(Flow):
@@ -177,16 +186,16 @@ class TransferFlow(Flow):
             message.form.show_progress(message.done, message.total)
 
     @on(Imported)
-    def _imported(self, message: Imported) -> None:
+    def _imported(self: ShowsNewItems, message: Imported) -> None:
+        self.close_import(message)
+        self.reload_shown()
+
+    def close_import(self, message: Imported) -> None:
+        """The import dialog goes, and a notice says what was added."""
         if message.form.is_attached:
             message.form.dismiss(None)
         there = f"; {message.already} were already in the vault" if message.already else ""
         self.notify(f"Imported {message.added} items{there}.", markup=False)
-        self.reload_after_import()
-
-    def reload_after_import(self) -> None:
-        """Show the new items (the vault flow's list)."""
-        raise NotImplementedError
 
     @on(ExportExists)
     def _export_exists(self, message: ExportExists) -> None:

@@ -1,5 +1,5 @@
-"""The App's vault flow: the list and its search index, saving and trashing items, lock and
-auto-lock, and picking up other devices' changes.
+"""The App's vault flow: the list and its search index, saving and trashing items, and picking
+up other devices' changes. Locking is the lock flow's (:mod:`app.flows.lock`).
 
 Every new list comes through :meth:`VaultFlow.reload_list`, the one sender: each request gets a
 generation number, and a list that arrives after a newer one was asked for is dropped, so an
@@ -8,16 +8,12 @@ older read (a poll, say) can never replace what a trash or save just showed.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from textual import events, on, work
 from textual.message import Message
-from textual.worker import WorkerFailed, get_current_worker
+from textual.worker import get_current_worker
 
 from app.core.errors import EditConflict
 from app.flows.base import Flow
@@ -26,7 +22,6 @@ from app.widgets.literal import visible_text
 
 if TYPE_CHECKING:
     from app.core.accounts import ActiveSession
-    from app.core.held_edit import HeldEdit
     from app.core.items import HistoryEntry, Item, ItemDraft
     from app.core.search import Index
     from app.screens.conflict import Choice
@@ -37,12 +32,26 @@ Fingerprint = tuple[int, int, int]
 
 REFRESH_SECONDS = 60.0
 OFFLINE_RETRY_SECONDS = 5.0
-IDLE_CHECK_SECONDS = 5.0
 # The vault screen goes up with its list, or after this long if reading takes longer. Drawing
 # it while the rows are still being read would only slow both: SQLite hands back the GIL at
 # every row, and the UI thread, busy laying out the new screen, keeps it a whole switch
 # interval each time.
 VAULT_SHOW_WAIT = 0.3
+
+
+class ReachesTheLock(Protocol):
+    """What the vault flow needs from the lock flow, where it calls into it (``self`` is typed
+    so there), with that method's own steps. StrongroomApp, which has both flows, fits."""
+
+    def set_active(self, session: ActiveSession | None) -> None: ...
+
+    def note_input(self) -> None: ...  # the lock flow's
+
+    def restore_held_edit(self, items: list[Item]) -> None: ...  # the lock flow's
+
+    def prepare_vault(self, session: ActiveSession, notice: str | None) -> None: ...
+
+    def show_list(self, message: VaultFlow.ItemsLoaded) -> bool: ...
 
 
 class VaultFlow(Flow):
@@ -85,25 +94,25 @@ class VaultFlow(Flow):
         item_id: int
         entries: list[HistoryEntry]
 
-    idle_clock: Callable[[], float] = time.monotonic  # for auto-lock; tests set their own
-
     def init_vault_flow(self) -> None:
         self.database_offline = False
-        self._last_input = self.idle_clock()
         self._fingerprint: Fingerprint | None = None
         self._list_generation = 0
         self._vault_to_show: VaultScreen | None = None
-        self.held_edit: HeldEdit | None = None  # an unsaved edit, sealed while locked
 
     # -- opening the vault -----------------------------------------------------------------------
 
-    def open_vault(self, session: ActiveSession, notice: str | None = None) -> None:
+    def open_vault(self: ReachesTheLock, session: ActiveSession, notice: str | None = None) -> None:
         """Show the vault for an unlocked session, filled by a worker (see VAULT_SHOW_WAIT)."""
+        self.set_active(session)
+        self.note_input()
+        self.prepare_vault(session, notice)
+
+    def prepare_vault(self, session: ActiveSession, notice: str | None) -> None:
+        """The vault screen, put up with its list or after VAULT_SHOW_WAIT, and the list."""
         from app.core.rules import ITEM_PASSWORD_POLICY
         from app.screens.vault import VaultScreen
 
-        self.active = session
-        self._last_input = self.idle_clock()
         self._vault_to_show = VaultScreen(
             session.username, notice=notice, policy=ITEM_PASSWORD_POLICY
         )
@@ -123,6 +132,12 @@ class VaultFlow(Flow):
         self._list_generation += 1
         unchanged = self._fingerprint if poll and not self.database_offline else None
         self.load_items(trash, self._list_generation, select, purge, unchanged)
+
+    def reload_shown(self) -> None:
+        """Read again the list the vault screen shows (after an import)."""
+        screen = self.vault_screen()
+        if self.unlocked and screen is not None:
+            self.reload_list(trash=screen.showing_trash)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -210,10 +225,6 @@ class VaultFlow(Flow):
             f"Copied the {message.what}. The clipboard is cleared in {seconds} s.", markup=False
         )
 
-    @on(messages.Lock)
-    def _lock(self) -> None:
-        self.lock_vault()
-
     @on(messages.SaveItem)
     def _save(self, message: messages.SaveItem) -> None:
         worker = self.save_item(message.form, message.draft, message.item_id, message.version)
@@ -222,18 +233,23 @@ class VaultFlow(Flow):
     # -- what the workers report -------------------------------------------------------------
 
     @on(ItemsLoaded)
-    def _items_loaded(self, message: ItemsLoaded) -> None:
+    def _items_loaded(self: ReachesTheLock, message: ItemsLoaded) -> None:
+        if self.show_list(message) and not message.trash:
+            self.restore_held_edit(message.items)  # if an edit was held through a lock
+
+    def show_list(self, message: ItemsLoaded) -> bool:
+        """Show a list that came, unless a newer one was asked for; whether it was shown."""
         if message.generation != self._list_generation:
-            return  # a newer list has been asked for
+            return False  # a newer list has been asked for
         self._fingerprint = message.fingerprint
         self.database_offline = False
         self._show_vault()
         screen = self.vault_screen()
-        if screen is not None and self.unlocked:
-            screen.set_items(message.items, trash=message.trash, select=message.select)
-            self.call_after_refresh(self.index_items, message.items)
-            if self.held_edit is not None and not message.trash:
-                self.restore_held_edit(message.items)
+        if screen is None or not self.unlocked:
+            return False
+        screen.set_items(message.items, trash=message.trash, select=message.select)
+        self.call_after_refresh(self.index_items, message.items)
+        return True
 
     @on(Fingerprinted)
     def _fingerprinted(self, message: Fingerprinted) -> None:
@@ -289,104 +305,7 @@ class VaultFlow(Flow):
         if screen is not None:
             screen.show_history(message.item_id, message.entries)
 
-    # -- lock, auto-lock, refresh --------------------------------------------------------------
-
-    def lock_vault(self, reason: str | None = None) -> None:
-        """Drop the vault key and every decrypted item; the session stays for unlocking."""
-        from app.screens.unlock import UnlockScreen
-        from app.screens.vault import VaultScreen
-
-        if not self.unlocked or self.active is None:
-            return
-        held = self.hold_open_edit(self.active.vault_key)
-        self.clipboard_guard.clear()
-        self.clear_notifications()  # "cleared in 30 s" and the like are about the open vault
-        self.record_lock(self.active)
-        self.active = replace(self.active, vault_key=b"")
-        self._list_generation += 1  # a list still on its way is for the unlocked vault
-        screen = self.vault_screen()
-        if screen is not None:
-            screen.clear_secrets()
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
-            self.pop_screen()
-        notice = reason or "Locked. The clipboard was cleared."
-        if held:
-            notice += " Your unsaved edit comes back when you unlock."
-        self.show(UnlockScreen(self.active.username, notice=notice))
-
-    def hold_open_edit(self, vault_key: bytes) -> bool:
-        """Seal what an open item form holds, if anything was typed, before the key goes."""
-        from app.core.held_edit import HeldEdit
-        from app.screens.item_form import ItemFormScreen
-
-        form = next((s for s in self.screen_stack if isinstance(s, ItemFormScreen)), None)
-        if form is None or not form.dirty:
-            return False
-        item_id = form.item.id if form.item else None
-        self.held_edit = HeldEdit.seal(vault_key, form.draft(), item_id, form.version)
-        return True
-
-    def restore_held_edit(self, items: list[Item]) -> None:
-        """After unlocking: the item form again, as it was when the vault locked."""
-        from app.core.crypto import CryptoError
-        from app.core.rules import ITEM_PASSWORD_POLICY
-        from app.screens.item_form import ItemFormScreen
-
-        held, self.held_edit = self.held_edit, None
-        if held is None or self.active is None:
-            return
-        try:
-            draft = held.open(self.active.vault_key)
-        except CryptoError:
-            self.notify(
-                "Your unsaved edit could not be reopened: the vault key changed meanwhile.",
-                severity="warning",
-            )
-            return
-        item = None
-        if held.item_id is not None:
-            item = next((i for i in items if i.id == held.item_id), None)
-            if item is None:
-                self.notify(
-                    "The item you were editing is gone from the vault; saving adds it again.",
-                    severity="warning",
-                )
-        form = ItemFormScreen(
-            item, policy=ITEM_PASSWORD_POLICY, draft=draft, version=held.version if item else None
-        )
-        self.push_screen(form)
-        if item is not None or held.item_id is None:
-            self.notify("Your unsaved edit is back, as you left it.")
-
-    @work(thread=True, group="lock", exit_on_error=False)
-    def record_lock(self, session: ActiveSession) -> None:
-        """Make the lock outlast this process (see AccountService.lock)."""
-        self.backend.accounts().lock(session)
-
-    async def finish_locking(self, timeout: float = 10.0) -> None:
-        """Wait for a lock still being recorded (before quitting)."""
-        pending = [w for w in self.workers if w.group == "lock" and w.is_running]
-        if pending:
-            with contextlib.suppress(TimeoutError, WorkerFailed):
-                await asyncio.wait_for(asyncio.gather(*(w.wait() for w in pending)), timeout)
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(
-            event,
-            events.Key
-            | events.MouseDown
-            | events.MouseScrollDown
-            | events.MouseScrollUp
-            | events.Paste,
-        ):
-            self._last_input = self.idle_clock()
-        await super().on_event(event)
-
-    def lock_if_idle(self) -> None:
-        """Lock when nothing was typed or clicked for the configured time."""
-        minutes = self.backend.settings.security.auto_lock_minutes
-        if self.unlocked and self.idle_clock() - self._last_input >= minutes * 60:
-            self.lock_vault(f"Locked after {minutes} minutes without input.")
+    # -- refresh -----------------------------------------------------------------------------
 
     def refresh_vault(self) -> None:
         """Pick up changes made on other devices, unless a dialog is open over the vault or a
@@ -412,6 +331,5 @@ class VaultFlow(Flow):
     def on_app_focus(self, event: events.AppFocus) -> None:
         self.refresh_vault()
 
-    def start_vault_timers(self) -> None:
-        self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
+    def start_refresh(self) -> None:
         self.set_interval(REFRESH_SECONDS, self.refresh_vault)
