@@ -307,7 +307,7 @@ class AccountService:
             token = self._remembered.this_device_token() if active.session_id else None
 
             def reseal(db: Session) -> tuple[int, int, int | None]:
-                # Exclusive: every writer holds this row shared (app.services.vault.check_key).
+                # Exclusive: every writer holds this row shared (app.services.writes.check_key).
                 row = db.get(User, user.id, with_for_update=True)
                 if row is None:
                     raise AccountGone

@@ -2,32 +2,43 @@
 
 Plain Python, no Textual. The rows go in by statements run over many rows (insert, read the new
 ids back, seal: the id is in every field's associated data), not one ORM object each, so 10,000
-items take seconds. Each item is sealed exactly as :meth:`VaultService.add` seals one.
+items take seconds. Each item is sealed exactly as VaultService.add seals one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
-from app.core.items import HistoryEntry, ImportedItem
+from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.services import sealing
-from app.services.vault import HISTORY_LIMIT, VaultService, check_key, new_write_id, written
+from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 PROGRESS_EVERY = 250
 Progress = Callable[[int, int], None]  # (done, total)
+T = TypeVar("T")
+
+
+class Vault(Protocol):
+    """What the bulk write needs of VaultService (which imports this module, not the reverse)."""
+
+    def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]: ...
+
+    def now(self) -> datetime: ...
+
+    def write(self, work: Callable[[Session], T]) -> T: ...
 
 
 def import_items(
-    vault: VaultService,
+    vault: Vault,
     active: ActiveSession,
     entries: list[ImportedItem],
     progress: Progress | None = None,
@@ -77,7 +88,7 @@ def import_items(
 
 
 def _not_in_vault(
-    vault: VaultService, active: ActiveSession, cleaned: list[ImportedItem]
+    vault: Vault, active: ActiveSession, cleaned: list[ImportedItem]
 ) -> list[ImportedItem]:
     """The entries the vault does not hold yet (a file that holds one item twice adds it once)."""
     from app.core.formats import identity

@@ -2,7 +2,7 @@
 
 After a rotation, whatever copies of the old key are left (in a remembered session someone
 copied, a token file and a database backup, a device that was logged in) open nothing written
-since, and every write made with one is refused (see app.services.vault.check_key).
+since, and every write made with one is refused (see app.services.writes.check_key).
 """
 
 from __future__ import annotations

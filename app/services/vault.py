@@ -9,7 +9,6 @@ in through :mod:`.bulk`, sealed the same way.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -21,17 +20,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, utc_now
-from app.core.errors import EditConflict, ItemNotFound, ValidationError, VaultKeyChanged
+from app.core.errors import EditConflict, ItemNotFound, ValidationError
 from app.core.items import HistoryEntry, ImportedItem, Item, ItemDraft
 from app.core.memory import collector_paused
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, PasswordHistory, User, VaultItem
+from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
 from app.services import sealing
+from app.services.bulk import import_items
 from app.services.database import database_errors
 from app.services.transactions import run_in_transaction
+from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 TRASH_RETENTION = timedelta(days=30)
-HISTORY_LIMIT = 10
 T = TypeVar("T")
 
 
@@ -147,8 +147,6 @@ class VaultService:
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
         """Add many items in one transaction, sealed exactly as :meth:`add` does (see
         :mod:`.bulk`)."""
-        from app.services.bulk import import_items
-
         added, _ = import_items(self, active, [ImportedItem(d) for d in drafts], dedupe=False)
         return added
 
@@ -321,29 +319,3 @@ class VaultService:
 
         with self._translate_errors():
             return run_in_transaction(self._sessions, work)
-
-
-def new_write_id() -> str:
-    """A write's identity, chosen before it runs (see VaultItem.write_id)."""
-    return uuid.uuid4().hex
-
-
-def check_key(db: Session, active: ActiveSession, *, write: bool = True) -> None:
-    """The vault key in hand must be the account's current one: after a rotation on
-    another device, this one's old key may neither write nor read (see crypto.key_check).
-    A writer holds the account row shared until it commits, so a rotation (which takes it
-    exclusively) cannot slip in between the check and the write."""
-    query = select(User.vault_key_check).where(User.id == active.user_id)
-    if write:
-        query = query.with_for_update(read=True)
-    stored = db.scalar(query)
-    if stored is not None and stored != crypto.key_check(active.vault_key):
-        raise VaultKeyChanged
-
-
-def written(db: Session, active: ActiveSession, write_id: str) -> Item | None:
-    """The item this write already made or changed, if an earlier run of it committed."""
-    row = db.scalar(
-        select(VaultItem).where(VaultItem.write_id == write_id, VaultItem.user_id == active.user_id)
-    )
-    return None if row is None else sealing.open_row(row, active)
