@@ -95,6 +95,15 @@ def prepare(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`strongroom`: the app, or a command; Ctrl+C while it starts ends it without a trace."""
+    try:
+        return start(argv)
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130
+
+
+def start(argv: list[str] | None) -> int:
     from app.cli.quick import handoff
 
     handed = handoff(sys.argv[1:] if argv is None else argv)

@@ -4,6 +4,7 @@ test's folders and database, its exit code, standard output and standard error."
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def strongroom(
     config_head: str = "",
     agent: Path | None = None,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed command, with the test's folders and database and nothing on argv that
     is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
@@ -58,6 +60,7 @@ def strongroom(
         env=environment,
         timeout=120,
         start_new_session=True,
+        cwd=cwd,
     )
 
 
@@ -66,3 +69,21 @@ def one_clean_line(stderr: str) -> None:
     assert "Traceback" not in stderr
     assert ESC not in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+def command_in_pane(settings: Settings, *args: str, after: str = "echo EXIT=$?") -> str:
+    """The shell line that runs the installed ``strongroom ARGS`` in a tmux pane with the test's
+    folders and database, then ``after`` (by default: say its exit code), then waits."""
+    write_config(settings)
+    command = shlex.join(
+        [
+            str(STRONGROOM),
+            "--config-dir",
+            str(settings.config_dir),
+            "--data-dir",
+            str(settings.data_dir),
+            *args,
+        ]
+    )
+    url = shlex.quote(settings.database_url)
+    return f"STRONGROOM_DATABASE_URL={url} {command}; {after}; sleep 60"

@@ -4,16 +4,13 @@ plain SSH session meets them."""
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
-from tests.command_line import one_clean_line, strongroom
+from tests.command_line import command_in_pane, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD
-from tests.terminal import STRONGROOM, terminal, write_config
+from tests.terminal import terminal
 
 TAKEN = "is already taken"
 WRONG = "Wrong username or password."
@@ -119,27 +116,14 @@ def test_an_empty_answer_is_refused_before_the_throttle_counts_it(settings: Sett
     assert strongroom(settings, "login", stdin=f"alice\n{STRONG_PASSWORD}\n").returncode == 0
 
 
-def _run_in_tmux(settings: Settings, tmp_path: Path, *args: str) -> str:
-    """The shell command that runs the installed `strongroom ARGS` in the pane."""
-    write_config(settings)
-    return (
-        f"STRONGROOM_DATABASE_URL={shlex.quote(settings.database_url)} "
-        f"{shlex.quote(str(STRONGROOM))} --config-dir {shlex.quote(str(settings.config_dir))} "
-        f"--data-dir {shlex.quote(str(settings.data_dir))} {shlex.join(args)}; "
-        f"echo EXIT=$?; sleep 60"
-    )
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_register_and_login_at_a_terminal(
-    sqlite_settings: Settings, tmp_path: Path, size: tuple[int, int]
-) -> None:
+def test_register_and_login_at_a_terminal(sqlite_settings: Settings, size: tuple[int, int]) -> None:
     settings = sqlite_settings
     with terminal(settings, *size) as term:
         width, height = size
         term.tmux(
             "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-            _run_in_tmux(settings, tmp_path, "register"),
+            command_in_pane(settings, "register"),
         )  # fmt: skip
         term.wait_for("Please enter a username:")
         term.type("alice")
@@ -167,7 +151,7 @@ def test_register_and_login_at_a_terminal(
         term.tmux("kill-session", "-t", "t")
         term.tmux(
             "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-            _run_in_tmux(settings, tmp_path, "login", "--remember"),
+            command_in_pane(settings, "login", "--remember"),
         )  # fmt: skip
         term.wait_for("Please enter your username:")
         term.type("alice")

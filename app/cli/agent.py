@@ -51,22 +51,28 @@ def socket_path(settings: Settings) -> Path:
 
 
 def start(settings: Settings) -> None:
-    """Start the agent in the background (once a command has found the vault unlocked)."""
+    """Start the agent in the background (once a command has found the vault unlocked).
+
+    Isolated (``-I``: neither the working folder, ``PYTHONPATH`` nor the user's site-packages
+    is on its path) and started in ``/``: a folder holding an ``app`` package or ``app.py`` (a
+    cloned project, a shared folder) must not be what runs as the agent."""
     import subprocess
 
     command = [
         sys.executable,
+        "-I",
         "-m",
         "app",
         "--config-dir",
-        str(settings.config_dir),
+        str(settings.config_dir.resolve()),
         "--data-dir",
-        str(settings.data_dir),
+        str(settings.data_dir.resolve()),
         "agent",
     ]
     with contextlib.suppress(OSError):
         subprocess.Popen(  # noqa: S603 (this Python, this package: no input of anyone's)
             command,
+            cwd="/",
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -36,11 +36,17 @@ def read_line(prompt: str, missing: Exit) -> str:
     return line.rstrip("\r\n")
 
 
+NOT_TEXT = Exit(USAGE, "What was given is not text (UTF-8); nothing was done.")
+
+
 def _next_line() -> str:
     """The next line of standard input ("" at its end); Exit 2 past MAX_LINE."""
     if sys.stdin is None:
         return ""
-    line = sys.stdin.readline(MAX_LINE + 1)
+    try:
+        line = sys.stdin.readline(MAX_LINE + 1)
+    except UnicodeDecodeError:
+        raise NOT_TEXT from None
     if len(line) > MAX_LINE:
         raise Exit(USAGE, f"A line of standard input is over {MAX_LINE} characters; not read.")
     return line
@@ -48,12 +54,11 @@ def _next_line() -> str:
 
 def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
     """From the terminal without echo (typed twice when ``confirm`` is given); when stdin is
-    piped, its next line (and the next for ``confirm``), and ``missing`` when there is none."""
+    piped, its next line (a script is not asked to confirm), and ``missing`` when there is
+    none."""
     if interactive():
-        import getpass
-
-        typed = getpass.getpass(prompt)
-        if confirm and getpass.getpass(confirm) != typed:
+        typed = hidden(prompt, missing)
+        if confirm and hidden(confirm, missing) != typed:
             raise Exit(USAGE, "The two passwords do not match; nothing was saved.")
         return typed
     line = _next_line()
@@ -70,10 +75,34 @@ def read_master_password(username: str, *, stdin: bool = True) -> str:
     if not stdin:
         if not has_terminal():
             raise Exit(LOCKED, "The vault is locked and there is no terminal to ask on.")
-        import getpass
-
-        return getpass.getpass(prompt)  # from /dev/tty, whatever standard input is
+        # From /dev/tty, whatever standard input is.
+        return hidden(prompt, Exit(LOCKED, "No master password was typed."))
     return read_secret(prompt, Exit(LOCKED, "No master password on standard input."))
+
+
+def hidden(prompt: str, missing: Exit) -> str:
+    """A secret typed on the terminal without echo. However the prompt ends, the terminal gets
+    its echo back and the person one line: Ctrl+D is ``missing``, bytes that are not UTF-8 are
+    refused (never shown), and SIGTERM or SIGHUP end the command as a signal would (getpass
+    restores the terminal on the way out, which the signal's default would not let it do)."""
+    import getpass
+    import signal
+
+    def stop(number: int, frame: object) -> None:
+        raise SystemExit(128 + number)
+
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        sys.stderr.write("\n")
+        raise missing from None
+    except UnicodeDecodeError:
+        sys.stderr.write("\n")
+        raise NOT_TEXT from None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def has_terminal() -> bool:

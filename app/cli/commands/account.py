@@ -26,10 +26,12 @@ TRIES = 3  # on a terminal, a refused password is asked again (as passwd(1) does
 
 
 def register(args: argparse.Namespace, ctx: Context) -> int:
+    # The database opens first: opened between the name and the password, it would leave a
+    # password typed ahead echoed on the screen until the password prompt turned echo off.
+    accounts = ctx.backend.accounts()
     username = args.username
     if username is None:
         username = read_line("Please enter a username: ", Exit(USAGE, "No username given."))
-    accounts = ctx.backend.accounts()
     for attempt in range(1, TRIES + 1):
         password = read_secret("Please enter a password: ", Exit(USAGE, "No password given."))
         confirm = read_secret(

@@ -1,0 +1,168 @@
+"""The command line, attacked where an attacker meets it: a folder another Unix user planted
+code in, and a person's terminal at a password prompt (Ctrl+D, bytes that are not text, a
+signal). Each was a way to run someone else's code or to print a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from tests.command_line import command_in_pane, strongroom
+from tests.helpers import STRONG_PASSWORD
+from tests.terminal import Terminal, terminal
+
+PLANTED = """import os
+open(os.path.join({folder!r}, "PWNED"), "w").write("ran as %d" % os.getuid())
+"""
+
+
+@pytest.fixture
+def other_user() -> Iterator[str]:
+    """A second Unix account (made with useradd, removed afterwards)."""
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true: the second-user tests need root and useradd")
+        pytest.skip("needs root and useradd to make a second user")
+    name = f"srplant{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+def remembered_vault(settings: Settings) -> None:
+    lines = f"alice\n{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n"
+    assert strongroom(settings, "register", stdin=lines).returncode == 0
+    assert strongroom(settings, "login", "--remember", stdin=lines).returncode == 0
+    assert strongroom(settings, "add", "Mail", stdin="mail-secret\n").returncode == 0
+
+
+def wait_for_socket(runtime: Path, present: bool = True) -> None:
+    folder = runtime / f"strongroom-{os.getuid()}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = bool(list(folder.glob("agent-*.sock"))) if folder.exists() else False
+        if found == present:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the agent never started" if present else "the agent never left")
+
+
+def test_code_planted_in_the_working_folder_never_runs(
+    sqlite_settings: Settings, tmp_path: Path, other_user: str
+) -> None:
+    """Another user plants ``app/`` and ``app.py`` in a shared folder; reading the vault from
+    there starts the real agent, and the planted code never runs as us."""
+    settings = sqlite_settings
+    remembered_vault(settings)
+    shared = Path(tempfile.mkdtemp(prefix="strongroom-shared-"))
+    try:
+        shared.chmod(0o1777)
+        plant = PLANTED.format(folder=str(shared))
+        script = (
+            "mkdir app && : > app/__init__.py && cat > app/__main__.py && cp app/__main__.py "
+            "app.py && chmod -R a+rX app app.py"
+        )
+        subprocess.run(
+            ["runuser", "-u", other_user, "--", "sh", "-c", script],
+            cwd=shared,
+            input=plant,
+            text=True,
+            check=True,
+        )
+        assert (shared / "app" / "__main__.py").stat().st_uid != os.getuid()
+        runtime = tmp_path / "run"
+        runtime.mkdir(mode=0o700)
+        listed = strongroom(settings, "ls", agent=runtime, cwd=shared)
+        assert listed.returncode == 0, listed.stderr
+        wait_for_socket(runtime)  # the real agent, listening
+        answered = strongroom(settings, "get", "Mail", agent=runtime, cwd=shared)
+        assert (answered.returncode, answered.stdout) == (0, "mail-secret\n")
+        events = [json.loads(line) for line in settings.security_log_path.read_text().splitlines()]
+        assert any(e.get("detail", "").endswith("(agent)") for e in events)
+        assert not (shared / "PWNED").exists()
+        # Locked: the agent hands the next read back and leaves.
+        assert strongroom(settings, "lock", agent=runtime, cwd=shared).returncode == 0
+        strongroom(settings, "get", "Mail", "--no-input", agent=runtime, cwd=shared)
+        wait_for_socket(runtime, present=False)
+        assert not (shared / "PWNED").exists()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _prompted(term: Terminal, settings: Settings, prompt: str, *args: str, after: str) -> None:
+    term.tmux(
+        "new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
+        command_in_pane(settings, *args, after=after),
+    )  # fmt: skip
+    term.wait_for(prompt)
+
+
+def test_ctrl_d_at_a_password_prompt_is_one_line(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings
+    remembered_vault(settings)
+    assert strongroom(settings, "lock").returncode == 0
+    cases = [
+        (("register", "bob"), "Please enter a password:", "EXIT=2"),
+        (("login", "alice"), "Please enter your password:", "EXIT=2"),
+        (("get", "Mail"), "Master password for alice:", "EXIT=4"),
+    ]
+    with terminal(settings, 80, 24) as term:
+        for args, prompt, code in cases:
+            _prompted(term, settings, prompt, *args, after="echo EXIT=$?")
+            term.keys("C-d")
+            term.wait_for("EXIT=")
+            screen = term.screen()
+            assert code in screen, screen
+            assert "Traceback" not in term.scrollback()
+            assert "Error" not in screen
+            term.tmux("kill-session", "-t", "t")
+
+
+def test_bytes_that_are_not_text_are_refused_unshown(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings
+    remembered_vault(settings)
+    with terminal(settings, 80, 24) as term:
+        _prompted(
+            term, settings, "Please enter your password:", "login", "alice", after="echo EXIT=$?"
+        )
+        term.keys("-H", "51", "ff", "5a", "0d")  # "Q", a byte that is no UTF-8, "Z", Enter
+        term.wait_for("EXIT=")
+        screen = term.screen()
+        assert "EXIT=2" in screen, screen
+        assert "not text" in screen
+        assert "Traceback" not in term.scrollback()
+        assert "0xff" not in screen
+        assert "position" not in screen
+
+
+def test_a_signal_at_a_password_prompt_gives_the_terminal_its_echo_back(
+    sqlite_settings: Settings,
+) -> None:
+    """A script's `strongroom login` killed at the prompt must not leave the terminal silent
+    (an interactive shell repairs that itself; a script's next `read` would not)."""
+    settings = sqlite_settings
+    remembered_vault(settings)
+    with terminal(settings, 80, 24) as term:
+        after = "echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?echo'"
+        _prompted(term, settings, "Please enter your password:", "login", "alice", after=after)
+        term.signal(signal.SIGTERM)
+        term.wait_for("EXIT=")
+        term.wait_until(lambda: "echo" in term.screen().split("EXIT=")[1], "stty's answer")
+        shown = term.screen().split("EXIT=")[1].split()
+        assert shown[0] == "143"  # ended as SIGTERM ends a command
+        assert "echo" in shown
+        assert "-echo" not in shown
+        assert "Traceback" not in term.scrollback()
