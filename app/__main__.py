@@ -77,6 +77,31 @@ def configure_logging(log_path: Path) -> None:
     logger.setLevel(logging.INFO)
 
 
+# Textual's debugging outlets record every message the app handles, keystrokes and the values
+# of password fields included: a log file (TEXTUAL_LOG) and the devtools console (TEXTUAL=devtools
+# or debug, over a local port that any user of the machine could be listening on).
+TEXTUAL_OUTLETS = ("devtools", "debug")
+
+
+def close_textual_outlets() -> None:
+    """Switch Textual's debug log and devtools off before Textual reads its environment, and
+    say so: nothing typed into Strongroom may be written there."""
+    features = [part.strip() for part in os.environ.get("TEXTUAL", "").split(",")]
+    kept = [part for part in features if part and part not in TEXTUAL_OUTLETS]
+    if os.environ.pop("TEXTUAL_LOG", None) is not None or len(kept) < len(
+        [f for f in features if f]
+    ):
+        print(
+            "strongroom: Textual's debug log and devtools are off: they would record what "
+            "you type.",
+            file=sys.stderr,
+        )
+    if kept:
+        os.environ["TEXTUAL"] = ",".join(kept)
+    else:
+        os.environ.pop("TEXTUAL", None)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from app.cli.parser import build_parser
 
@@ -126,6 +151,7 @@ def start(argv: list[str] | None) -> int:
 
         return run(args, settings)
 
+    close_textual_outlets()
     from app.factory import make_app
 
     app = make_app(settings)

@@ -173,3 +173,22 @@ def test_only_vetted_libraries_do_cryptography() -> None:
         if names & crypto_users:
             assert path == "core/crypto.py", (path, names & crypto_users)
     assert {"cryptography", "argon2", "bcrypt", "secrets"} <= modules["core/crypto.py"]
+
+
+def test_no_worker_is_described_by_its_arguments() -> None:
+    """Textual describes a ``@work`` worker by the repr of its arguments unless it is given a
+    description: a login's worker would carry the master password in a string that lives on
+    with the worker and goes to Textual's logs. Every worker names itself."""
+    undescribed = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                call = decorator if isinstance(decorator, ast.Call) else None
+                named = ast.unparse(call.func if call else decorator)
+                if named != "work":
+                    continue
+                if call is None or "description" not in {k.arg for k in call.keywords}:
+                    undescribed.append(f"{path.relative_to(PACKAGE)}:{node.name}")
+    assert undescribed == []

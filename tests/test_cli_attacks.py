@@ -166,3 +166,39 @@ def test_a_signal_at_a_password_prompt_gives_the_terminal_its_echo_back(
         assert "echo" in shown
         assert "-echo" not in shown
         assert "Traceback" not in term.scrollback()
+
+
+def test_textuals_debug_log_never_holds_a_typed_password(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """Textual's debug log (``TEXTUAL_LOG``) records every message the app handles, the values
+    of password fields included. Set, as a person debugging a terminal problem would, it is
+    switched off with a word on standard error; registered, logged in and unlocked in the
+    real app, nothing is written."""
+    settings = sqlite_settings
+    log = tmp_path / "textual.log"
+    with terminal(settings, 120, 40) as term:
+        term.tmux(
+            "new-session", "-d", "-s", "t", "-x", "120", "-y", "40",
+            f"TEXTUAL_LOG={log} " + command_in_pane(settings),
+        )  # fmt: skip
+        term.wait_for("Please enter a username:")
+        term.type("alice")
+        term.keys("Tab")
+        term.type(STRONG_PASSWORD)
+        term.keys("Tab")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("Please enter your password:")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("Welcome, alice!")
+        term.keys("C-l")  # lock, then unlock with the password
+        term.wait_for("locked")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("Welcome, alice!")
+        term.keys("C-q")
+        term.wait_for("EXIT=")
+        assert "debug log and devtools are off" in term.scrollback()
+    assert not log.exists()

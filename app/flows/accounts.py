@@ -81,7 +81,7 @@ class AccountFlow(Flow):
 
     # -- workers: one account action each, off the UI thread ---------------------------------
 
-    @work(thread=True, exclusive=True, group="startup", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="startup", exit_on_error=False, description="start_up")
     def start_up(self) -> None:
         accounts = self.backend.accounts()
         state = accounts.startup()
@@ -91,27 +91,39 @@ class AccountFlow(Flow):
             # vault screen's code (so neither holds up the first paint after the login).
             self.backend.warm_up()
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="register")
     def register(self, username: str, password: str, confirm: str) -> None:
         result = self.backend.accounts().register(username, password, confirm)
         self.post_message(self.AccountCreated(result.username))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_in")
     def log_in(self, username: str, password: str, remember: bool) -> None:
         session = self.backend.accounts().login(username, password, remember=remember)
         self.post_message(self.LoggedIn(session))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_out")
     def log_out(self, session: ActiveSession) -> None:
         self.backend.accounts().logout(session)
         self.post_message(self.LoggedOut(session.username))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account",
+        exit_on_error=False,
+        description="unlock_vault",
+    )
     def unlock_vault(self, session: ActiveSession, password: str) -> None:
         unlocked = self.backend.accounts().unlock(session.user_id, session.session_id, password)
         self.post_message(self.LoggedIn(unlocked))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account",
+        exit_on_error=False,
+        description="load_sessions",
+    )
     def load_sessions(self, form: SessionsScreen | None = None, revoke: int | None = None) -> None:
         session, accounts = self.session(), self.backend.accounts()
         if revoke is not None:
@@ -120,7 +132,13 @@ class AccountFlow(Flow):
         revoked_here = revoke is not None and revoke == session.session_id
         self.post_message(self.SessionsLoaded(sessions, form, revoked_here, revoke is not None))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account",
+        exit_on_error=False,
+        description="change_password",
+    )
     def change_password(
         self, form: ChangePasswordScreen, current: str, new: str, confirm: str
     ) -> None:
@@ -128,12 +146,20 @@ class AccountFlow(Flow):
         text = "Master password changed. Other devices must log in again."
         self.post_message(self.DialogDone(form, text))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="account",
+        exit_on_error=False,
+        description="delete_account",
+    )
     def delete_account(self, form: DeleteAccountScreen, password: str) -> None:
         self.backend.accounts().delete_account(self.session(), password)
         self.post_message(self.DialogDone(form, "Your account and vault have been deleted."))
 
-    @work(thread=True, exclusive=True, group="account", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="account", exit_on_error=False, description="rotate_key"
+    )
     def rotate_key(self, form: RotateKeyScreen, password: str) -> None:
         def progress(done: int, total: int) -> None:
             self.post_message(self.KeyRotating(form, done, total))

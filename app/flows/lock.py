@@ -113,7 +113,7 @@ class LockFlow(Flow):
         if item is not None or held.item_id is None:
             self.notify("Your unsaved edit is back, as you left it.")
 
-    @work(thread=True, group="lock", exit_on_error=False)
+    @work(thread=True, group="lock", exit_on_error=False, description="record_lock")
     def record_lock(self, session: ActiveSession) -> None:
         """Make the lock outlast this process (see AccountService.lock)."""
         self.backend.accounts().lock(session)

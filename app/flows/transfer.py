@@ -68,7 +68,13 @@ class TransferFlow(Flow):
 
     # -- workers ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="transfer",
+        exit_on_error=False,
+        description="read_import",
+    )
     def read_import(
         self, form: ImportScreen, path: str, format_name: str | None, password: str
     ) -> None:
@@ -87,7 +93,13 @@ class TransferFlow(Flow):
             return
         self.post_message(self.ImportRead(form, parsed))
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="transfer",
+        exit_on_error=False,
+        description="import_items",
+    )
     def import_items(self, form: ImportScreen, parsed: Parsed) -> None:
         from app.services.transfer import import_parsed
 
@@ -99,7 +111,13 @@ class TransferFlow(Flow):
         )
         self.post_message(self.Imported(form, added, already))
 
-    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="transfer",
+        exit_on_error=False,
+        description="export_vault",
+    )
     def export_vault(self, request: messages.ExportSubmitted) -> None:
         from app.core.errors import ValidationError
         from app.core.exports import ENCRYPTED_FORMATS

@@ -141,7 +141,13 @@ class VaultFlow(Flow):
 
     # -- workers -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="vault-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="vault-load",
+        exit_on_error=False,
+        description="load_items",
+    )
     def load_items(
         self,
         trash: bool,
@@ -162,7 +168,13 @@ class VaultFlow(Flow):
             # vault view does not show.
             self.post_message(self.Fingerprinted(vault.fingerprint(session), generation))
 
-    @work(thread=True, exclusive=True, group="search-index", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="search-index",
+        exit_on_error=False,
+        description="index_items",
+    )
     def index_items(self, items: list[Item]) -> None:
         """Build the search index once the list is drawn: it opens every item's username,
         URLs and tags, which would otherwise take turns at the GIL with the first paint."""
@@ -174,7 +186,7 @@ class VaultFlow(Flow):
         if not get_current_worker().is_cancelled:
             self.post_message(self.SearchIndexed(items, index))
 
-    @work(thread=True, group="vault", exit_on_error=False)
+    @work(thread=True, group="vault", exit_on_error=False, description="save_item")
     def save_item(
         self, form: ItemFormScreen, draft: ItemDraft, item_id: int | None, version: int | None
     ) -> None:
@@ -189,7 +201,7 @@ class VaultFlow(Flow):
             return
         self.post_message(self.ItemSaved(form, item))
 
-    @work(thread=True, group="vault", exit_on_error=False)
+    @work(thread=True, group="vault", exit_on_error=False, description="item_action")
     def item_action(self, kind: messages.ItemActionKind, item: Item) -> None:
         session, vault = self.session(), self.backend.vault()
         if kind == "history":

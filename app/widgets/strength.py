@@ -44,7 +44,7 @@ class StrengthMeter(Static):
         self._generation += 1
         self._judge(password, username, self._generation)
 
-    @work(thread=True, exclusive=True, group="strength", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="strength", exit_on_error=False, description="_judge")
     def _judge(self, password: str, username: str, generation: int) -> None:
         result = self._policy.assess(password, username) if password else None
         self.post_message(self._Assessed(result, generation))
