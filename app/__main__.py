@@ -128,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def git_credential() -> int:
+    """`git-credential-strongroom ACTION`, which git runs for ``credential.helper = strongroom``:
+    `strongroom git-credential ACTION`, with any global options given before the action
+    (``credential.helper = 'strongroom --config-dir DIR'``)."""
+    words = sys.argv[1:]
+    argv = [*words[:-1], "git-credential", *words[-1:]]
+    return main(argv)
+
+
 def start(argv: list[str] | None) -> int:
     from app.cli.quick import handoff
 

@@ -123,14 +123,15 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
 
     helper = command(
         "git-credential",
-        "git's credential helper "
-        "(git config --global credential.helper 'strongroom git-credential')",
+        "git's credential helper (git config --global credential.helper strongroom, which "
+        "runs git-credential-strongroom)",
     )
     helper.add_argument(
         "action",
         choices=["get", "store", "erase"],
         help="get: answer from the item whose URL has git's host; store: save what git used "
-        "(a new item, or the item's new password); erase: move a rejected one to the trash",
+        "(an item of git's, or its new password); erase: move a refused one that git stored "
+        "to the trash (never an item you made)",
     )
 
     shells = commands.add_parser(

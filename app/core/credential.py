@@ -7,6 +7,9 @@ Git writes ``key=value`` lines (``protocol``, ``host``, ``username``, ``password
 An item answers a request when one of its URLs has the request's host (and port, when the
 request names one): a URL saved without a scheme (``github.com``) counts as https. When git
 names a username, only items with that username answer.
+
+What git stores becomes an item marked as git's (:data:`GIT_MARK`, a custom field): only such
+an item is ever changed or trashed for git; an item the person made is only read.
 """
 
 from __future__ import annotations
@@ -14,9 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from app.core.items import Item
+from app.core.items import CustomField, Item
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# The custom field that `git credential approve` (the helper's store) puts on the items it
+# makes: what git stored, and may change or trash. Anything else is the person's.
+GIT_MARK = CustomField("git-credential", "stored by git")
+
+
+def stored_by_git(item: Item) -> bool:
+    """Whether ``item`` is one that git stored (it carries :data:`GIT_MARK`)."""
+    return any(f.name == GIT_MARK.name and f.value == GIT_MARK.value for f in item.fields)
 
 
 class CredentialError(ValueError):

@@ -1,4 +1,10 @@
-"""``git-credential``: git's credential helper (git-credential(1)), answered from the vault."""
+"""``git-credential``: git's credential helper (git-credential(1)), answered from the vault.
+
+``get`` answers from any item for git's host (one that git stored first, when there are
+several); ``store`` and ``erase`` change only items that git stored (app.core.credential's
+GIT_MARK), never one the person made: a login for the web that git found refused stays as it
+is, and what git stores next beside it is an item of git's own.
+"""
 
 from __future__ import annotations
 
@@ -13,63 +19,113 @@ if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
+    from app.core.accounts import ActiveSession
+    from app.core.credential import Request
+    from app.core.items import Item
 
 
 def git_credential(args: argparse.Namespace, ctx: Context) -> int:
     """Standard input is git's request; the answer, if any, goes to standard output."""
-    from app.core.credential import CredentialError, parse_request, reply, serves
+    from app.core.credential import CredentialError, parse_request, serves, stored_by_git
 
     try:
         request = parse_request(sys.stdin.read() if sys.stdin is not None else "")
     except CredentialError as error:
         raise Exit(USAGE, str(error)) from None
     session = open_session(args, ctx, stdin=False)  # stdin was git's
-    vault = ctx.backend.vault()
     listed = [item for item in vault_items(ctx, session) if not item.damage]
     matches = [item for item in listed if serves(item, request) and not item.error]
-    where = visible_text(request.host)
-    if len(matches) > 1 and args.action != "erase":
-        lines = [f"{len(matches)} items are for {where}; git's username picks one:"]
-        lines += [f"  id:{item.id}\t{visible_text(item.title)}" for item in matches]
-        raise Exit(AMBIGUOUS, "\n".join(lines))
+    gits = [item for item in matches if stored_by_git(item)]
     if args.action == "get":
-        if not matches:
-            raise Exit(NOT_FOUND, f"No item is for {where}.")
-        item = matches[0]
-        try:
-            answer = reply(item.username, item.password)
-        except CredentialError as error:
-            raise Exit(NOT_FOUND, str(error)) from None
-        ctx.backend.security_log().record(
-            "item_read", session.username, f"item {item.id}, git credential"
-        )
-        sys.stdout.write(answer)
-        return DONE
+        return answer(ctx, session, request, gits or matches)
     if args.action == "store":
-        if not request.password:
-            return DONE
-        if not matches:
-            from app.core.items import ItemDraft
+        return store(ctx, session, request, gits, matches)
+    return erase(ctx, session, request, gits, matches)
 
-            draft = ItemDraft(request.host, request.username, request.password, urls=(request.url,))
-            item = vault.add(session, draft)
-            record_write(ctx, session, "item_added", item.id, "git credential")
-            print(f"Saved git's login for {where} as id:{item.id}.", file=sys.stderr)
-        elif matches[0].password != request.password:
-            from dataclasses import replace
 
-            item = matches[0]
-            vault.update(
-                session, item.id, item.version, replace(item.draft(), password=request.password)
-            )
-            record_write(ctx, session, "item_changed", item.id, "git credential")
-            print(f"Saved git's new password for {where} (id:{item.id}).", file=sys.stderr)
+def one(request: Request, matches: list[Item]) -> Item | None:
+    """The item for git's host (None when there is none); exit 3 when several are."""
+    if len(matches) > 1:
+        lines = [f"{len(matches)} items are for {visible_text(request.host)}; git's username "
+                 "picks one:"]  # fmt: skip
+        lines += [f"  id:{item.id}\t{visible_text(item.title)}" for item in matches[:20]]
+        raise Exit(AMBIGUOUS, "\n".join(lines))
+    return matches[0] if matches else None
+
+
+def answer(ctx: Context, session: ActiveSession, request: Request, matches: list[Item]) -> int:
+    from app.core.credential import CredentialError, reply
+
+    item = one(request, matches)
+    if item is None:
+        raise Exit(NOT_FOUND, f"No item is for {visible_text(request.host)}.")
+    try:
+        text = reply(item.username, item.password)
+    except CredentialError as error:
+        raise Exit(NOT_FOUND, str(error)) from None
+    ctx.backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, git credential"
+    )
+    sys.stdout.write(text)
+    return DONE
+
+
+def store(
+    ctx: Context, session: ActiveSession, request: Request, gits: list[Item], matches: list[Item]
+) -> int:
+    """What git used and the server took: the new password of the item git stored before, or
+    a new item of git's (never a change to one the person made)."""
+    from dataclasses import replace
+
+    from app.core.credential import GIT_MARK
+    from app.core.items import ItemDraft
+
+    where = visible_text(request.host)
+    if not request.password:
         return DONE
-    # erase: git was refused with this password; the items holding it go to the trash (30
-    # days restorable), never one with another password.
-    for item in matches:
-        if request.password and item.password == request.password:
-            vault.trash(session, item.id)
-            record_write(ctx, session, "item_trashed", item.id, "git credential")
-            print(f"git was refused: moved id:{item.id} to the trash.", file=sys.stderr)
+    mine = one(request, gits)
+    if mine is not None:
+        if mine.password != request.password:
+            draft = replace(mine.draft(), password=request.password)
+            ctx.backend.vault().update(session, mine.id, mine.version, draft)
+            record_write(ctx, session, "item_changed", mine.id, "git credential")
+            print(f"Saved git's new password for {where} (id:{mine.id}).", file=sys.stderr)
+        return DONE
+    if any(item.password == request.password for item in matches):
+        return DONE  # the person's own item holds it already
+    draft = ItemDraft(
+        request.host,
+        request.username,
+        request.password,
+        urls=(request.url,),
+        fields=(GIT_MARK,),
+    )
+    item = ctx.backend.vault().add(session, draft)
+    record_write(ctx, session, "item_added", item.id, "git credential")
+    print(f"Saved git's login for {where} as id:{item.id}.", file=sys.stderr)
+    return DONE
+
+
+def erase(
+    ctx: Context, session: ActiveSession, request: Request, gits: list[Item], matches: list[Item]
+) -> int:
+    """git was refused with this password: the items git stored holding it go to the trash
+    (30 days restorable); an item the person made stays, and standard error says so."""
+    where = visible_text(request.host)
+    refused = [item for item in matches if request.password and item.password == request.password]
+    ours = {item.id for item in gits}
+    moved = [item for item in refused if item.id in ours]
+    for item in moved:
+        ctx.backend.vault().trash(session, item.id)
+        record_write(ctx, session, "item_trashed", item.id, "git credential")
+        print(f"git was refused for {where}: moved id:{item.id}, which git stored, to the "
+              "trash.", file=sys.stderr)  # fmt: skip
+    for item in refused:
+        if item.id not in ours:
+            print(f"git was refused for {where} with the password of id:{item.id}, which is "
+                  f"yours, so it stays (strongroom edit id:{item.id} --password changes it).",
+                  file=sys.stderr)  # fmt: skip
+    if not refused:
+        print(f"git was refused for {where}; no item holds that password, so nothing was "
+              "moved.", file=sys.stderr)  # fmt: skip
     return DONE
