@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from app.core.crypto import FieldCipher
-from app.core.items import ItemDraft
+from app.core.items import CustomField, ItemDraft
 
 HELD_EDIT_AAD = b"strongroom:held-edit:v1"
 
@@ -33,6 +33,9 @@ class HeldEdit:
     def open(self, vault_key: bytes) -> ItemDraft:
         """The draft again; CryptoError if this key did not seal it (the key was rotated)."""
         values = json.loads(FieldCipher(vault_key).open(self.sealed, HELD_EDIT_AAD))
+        # JSON gives lists and dicts back: the draft's tuples and custom fields are rebuilt,
+        # so the form gets the very draft that was sealed (and compares equal to it).
         values["urls"] = tuple(values["urls"])
         values["tags"] = tuple(values["tags"])
+        values["fields"] = tuple(CustomField(**custom) for custom in values["fields"])
         return ItemDraft(**values)

@@ -1,0 +1,82 @@
+"""An edit held through a lock comes back whole: custom fields, TOTP parameters, tags, and the
+item's password history kept when it is saved. Driven through the installed command (tmux)."""
+
+from __future__ import annotations
+
+import time
+
+from app.core.config import Settings
+from app.core.items import CustomField, ItemDraft
+from app.services.backend import Backend
+from tests.helpers import STRONG_PASSWORD
+from tests.pilot import seed
+from tests.terminal import terminal, write_config
+
+TOTP = "otpauth://totp/Bank:alice?secret=JBSWY3DPEHPK3PXP&digits=8&period=60&algorithm=SHA256"
+FIELDS = (CustomField("PIN", "4321", secret=True), CustomField("Branch", "Main street"))
+
+
+def _bank(password: str) -> ItemDraft:
+    return ItemDraft(
+        "Bank",
+        username="alice",
+        password=password,
+        tags=("money", "family"),
+        totp=TOTP,
+        fields=FIELDS,
+    )
+
+
+def _seed_with_history(settings: Settings) -> str:
+    """Bank, its password changed once already (one history entry); its TOTP link as stored."""
+    seed(settings, _bank("first-bank-password"))
+    backend = Backend(settings, device_label="seed")
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
+    vault = backend.vault()
+    [item] = vault.list_items(active)
+    vault.update(active, item.id, item.version, _bank("second-bank-password"))
+    backend.close()
+    return item.totp
+
+
+def test_an_edit_with_custom_fields_is_back_whole_after_lock_and_unlock(
+    sqlite_settings: Settings,
+) -> None:
+    settings = sqlite_settings
+    totp = _seed_with_history(settings)
+    assert "digits=8" in totp
+    assert "period=60" in totp
+    assert "SHA256" in totp
+    write_config(settings)
+    with terminal(settings, 120, 40) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        term.keys("Enter")  # edit Bank
+        term.wait_for("Edit item")
+        time.sleep(0.5)  # the title focused (its text selected): End goes to it
+        term.keys("End")
+        term.type(" Ltd")  # the title, focused first
+        term.palette("Lock the vault")
+        term.wait_for("Your unsaved edit comes")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("Your unsaved edit is back")
+        for shown in ("Edit item", "Bank Ltd", "money, family", "digits=8&period=60"):
+            term.wait_for(shown)
+        assert "unexpected" not in term.scrollback()
+        assert "Traceback" not in term.scrollback()
+        term.keys("C-s")
+        term.wait_for("1 item in your vault")
+        term.wait_until(lambda: "Edit item" not in term.screen(), "the form closed")
+
+    backend = Backend(settings, device_label="check")
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    vault = backend.vault()
+    [item] = vault.list_items(active)
+    assert item.title == "Bank Ltd"
+    assert item.fields == FIELDS
+    assert item.totp == totp
+    assert item.tags == ("money", "family")
+    assert item.password == "second-bank-password"
+    assert [entry.password for entry in vault.history(active, item.id)] == ["first-bank-password"]
+    backend.close()
