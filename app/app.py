@@ -123,7 +123,7 @@ class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
         # else sees that the database is opening.
         self._login_hint = self.backend.login_hint()
         if self._login_hint is None:
-            with Middle(), Center():
+            with Middle(id="starting-view"), Center():
                 yield LoadingIndicator(id="starting-indicator")
                 yield Static("Opening your vault database…", id="starting")
 

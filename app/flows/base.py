@@ -73,6 +73,9 @@ class Flow(App[None]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
+            # Start-up is over: its "Opening your vault database…" spinner would go on
+            # animating (and repainting the terminal) under every screen for good.
+            self.screen_stack[0].query("#starting-view").remove()
 
     def account_policy(self) -> PasswordPolicy:
         """The master-password rules from the settings."""
