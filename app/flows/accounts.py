@@ -187,7 +187,9 @@ class AccountFlow(Flow):
 
     @on(messages.BackToLogin)
     def _back_to_login(self) -> None:
-        self.switch_screen(LoginScreen())
+        # The last name again, so the focus is on the password (masked): a password typed
+        # from habit never lands in an empty, visible username field.
+        self.switch_screen(LoginScreen(username=self.backend.login_hint() or ""))
 
     @on(messages.UnlockSubmitted)
     def _unlock_submitted(self, message: messages.UnlockSubmitted) -> None:
