@@ -161,7 +161,7 @@ class ExportScreen(DialogForm):
         super().__init__()
         self._heading = heading
         self._note = note
-        self._typed_path = False
+        self._suggested = self._default_path(EXPORT_FORMATS[0])  # the name offered, untyped
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(can_focus=False, classes="dialog transfer"):
@@ -183,7 +183,7 @@ class ExportScreen(DialogForm):
             yield Label("The same password again", id="confirm-label", classes="field-label")
             yield SecretInput(id="file-confirm")
             yield Label("Save to", classes="field-label")
-            yield Input(self._default_path(EXPORT_FORMATS[0]), id="path")
+            yield Input(self._suggested, id="path")
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password")
             yield from self.compose_actions("Export")
@@ -201,13 +201,12 @@ class ExportScreen(DialogForm):
     def _format_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._show_format(event.value)
-            if not self._typed_path:
-                with self.prevent(Input.Changed):
-                    self.query_one("#path", Input).value = self._default_path(event.value)
-
-    @on(Input.Changed, "#path")
-    def _path_typed(self) -> None:
-        self._typed_path = True
+            # The file name follows the format, unless the person typed a name of their own
+            # (the field still holding the name offered last is not one).
+            path = self.query_one("#path", Input)
+            if path.value == self._suggested:
+                self._suggested = self._default_path(event.value)
+                path.value = self._suggested
 
     def _show_format(self, format_name: str) -> None:
         encrypted = format_name in ENCRYPTED_FORMATS
