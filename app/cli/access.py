@@ -75,8 +75,14 @@ def vault_items(ctx: Context, session: ActiveSession) -> list[Item]:
     return ctx.cache.items(ctx.backend, session)
 
 
+# An ambiguous query lists at most this many of its items, one a line.
+LISTED = 20
+
+
 def find(items: list[Item], query: str) -> Item:
-    """The one item ``query`` names: ``id:N``, an exact title, or the only search match.
+    """The one item ``query`` names: ``id:N``; else an exact title (then one that differs only
+    in case); else the items whose title, username or URLs hold every word of the query, in any
+    case (KeePassXC's and Bitwarden's way); and only when none does, the app's fuzzy search.
 
     Only titles are open when the vault is listed; an item's ``error`` opens all its fields,
     so it is asked of the matches alone (asking it of 10,000 items cost 0.8 s)."""
@@ -90,6 +96,8 @@ def find(items: list[Item], query: str) -> Item:
             folded = query.casefold()
             match = [item for item in live if item.title.casefold() == folded]
         if not match:
+            match = containing(live, query)
+        if not match:
             from app.core.search import Index
 
             match = Index(live).search(query)
@@ -97,13 +105,40 @@ def find(items: list[Item], query: str) -> Item:
     if not match:
         raise Exit(NOT_FOUND, f"No item matches {query!r}.")
     if len(match) > 1:
-        lines = [f"{len(match)} items match {query!r}; name one with id:N:"]
-        lines += [
-            f"  id:{item.id}\t{visible_text(item.title)}\t{visible_text(item.username)}"
-            for item in match
-        ]
-        raise Exit(AMBIGUOUS, "\n".join(lines))
+        raise ambiguous(f"{len(match)} items match {query!r}; name one with id:N:", match)
     return match[0]
+
+
+def containing(items: list[Item], query: str) -> list[Item]:
+    """The items whose title, username or URLs hold every word of ``query`` (case-folded).
+    The title is tried first: the other fields open only for an item it does not answer."""
+    words = query.casefold().split()
+    if not words:
+        return []
+    found = []
+    for item in items:
+        title = item.title.casefold()
+        if all(word in title for word in words):
+            found.append(item)
+            continue
+        if item.shown.error:
+            continue
+        text = "\x1f".join([title, item.username.casefold(), *(u.casefold() for u in item.urls)])
+        if all(word in text for word in words):
+            found.append(item)
+    return found
+
+
+def ambiguous(message: str, items: list[Item]) -> Exit:
+    """Exit 3: ``message``, then at most LISTED of ``items`` a line each (``id:N  title
+    username``) and how many more there are."""
+    lines = [
+        f"  id:{item.id}  {visible_text(item.title)}  {visible_text(item.username)}".rstrip()
+        for item in items[:LISTED]
+    ]
+    if len(items) > LISTED:
+        lines.append(f"  and {len(items) - LISTED} more: add a word, or name one with id:N")
+    return Exit(AMBIGUOUS, message, tuple(lines))
 
 
 def open_item(args: argparse.Namespace, ctx: Context) -> tuple[ActiveSession, Item]:

@@ -26,18 +26,23 @@ ERROR_CODES: tuple[tuple[type[UserError], int], ...] = (
 
 
 class Exit(Exception):
-    """Stop with this exit code and one line for standard error."""
+    """Stop with this exit code and one line for standard error; ``details``, lines to print
+    after it (the candidates of an ambiguous query), each made one visible line too."""
 
-    def __init__(self, code: int, message: str = "") -> None:
+    def __init__(self, code: int, message: str = "", details: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
 
 def reported(error: Exit | UserError) -> int:
-    """Say what went wrong in one line on standard error; the exit code that goes with it."""
+    """Say what went wrong in one line on standard error (and any details, a line each); the
+    exit code that goes with it."""
     if error.message:
         print(f"strongroom: {visible_text(error.message)}", file=sys.stderr)
+    for line in getattr(error, "details", ()):
+        print(visible_text(line), file=sys.stderr)
     if isinstance(error, Exit):
         return error.code
     return next(code for kind, code in ERROR_CODES if isinstance(error, kind))

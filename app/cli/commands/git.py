@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.access import open_session, record_write, vault_items
-from app.cli.exits import AMBIGUOUS, DONE, NOT_FOUND, USAGE, Exit
+from app.cli.access import ambiguous, open_session, record_write, vault_items
+from app.cli.exits import DONE, NOT_FOUND, USAGE, Exit
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
@@ -46,10 +46,8 @@ def git_credential(args: argparse.Namespace, ctx: Context) -> int:
 def one(request: Request, matches: list[Item]) -> Item | None:
     """The item for git's host (None when there is none); exit 3 when several are."""
     if len(matches) > 1:
-        lines = [f"{len(matches)} items are for {visible_text(request.host)}; git's username "
-                 "picks one:"]  # fmt: skip
-        lines += [f"  id:{item.id}\t{visible_text(item.title)}" for item in matches[:20]]
-        raise Exit(AMBIGUOUS, "\n".join(lines))
+        where = visible_text(request.host)
+        raise ambiguous(f"{len(matches)} items are for {where}; git's username picks one:", matches)
     return matches[0] if matches else None
 
 
