@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,15 +32,28 @@ MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
 DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
 
 
+@pytest.fixture
+def agent_runtime() -> Iterator[Path]:
+    """A private runtime folder (XDG_RUNTIME_DIR) for the command line's agent socket. Short and
+    in /tmp: a socket's path must fit in 107 bytes, which one under a test's tmp_path may not
+    (pytest -n adds a folder per worker), and the agent then never starts."""
+    folder = Path(tempfile.mkdtemp(prefix="strongroom-run-"))  # 0700, as a runtime folder is
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _isolate_user_files(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, agent_runtime: Path
 ) -> None:
-    """No test may read or write the developer's own config, token file or database."""
+    """No test may read or write the developer's own config, token file, database or agent."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(agent_runtime))
     monkeypatch.delenv("STRONGROOM_DATABASE_URL", raising=False)
     monkeypatch.delenv("STRONGROOM_CONFIG_DIR", raising=False)
 

@@ -46,8 +46,14 @@ def write_config(settings: Settings, **extra: int) -> None:
 class Terminal:
     def __init__(self, settings: Settings, width: int = 120, height: int = 40) -> None:
         self.settings = settings
-        self.socket = f"strongroom-test-{os.getpid()}-{time.monotonic_ns()}"
+        self.socket = self._new_socket()
         self.size = (width, height)
+
+    @staticmethod
+    def _new_socket() -> str:
+        """A tmux server of this terminal's own, whichever worker (pytest -n) runs the test."""
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        return f"strongroom-test-{worker}-{os.getpid()}-{time.monotonic_ns()}"
 
     def tmux(self, *args: str, check: bool = True) -> str:
         done = subprocess.run(
@@ -64,8 +70,11 @@ class Terminal:
             f"--data-dir {shlex.quote(str(settings.data_dir))}; echo STRONGROOM-EXITED; sleep 60"
         )
         width, height = self.size
-        if self.tmux("has-session", "-t", "t", check=False) or self._alive():
-            self.tmux("kill-session", "-t", "t", check=False)
+        if self._alive():
+            # A new server on a new socket, so the screen starts empty: killing the session
+            # and starting another at once could reach the old server as it exits.
+            self.close()
+            self.socket = self._new_socket()
         self.tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), command)
         self.tmux("set-option", "-g", "set-clipboard", "on")
         self.tmux("set-buffer", BEFORE)

@@ -483,12 +483,11 @@ def agent_pid(path: Path) -> int | None:
 
 
 def test_reads_are_answered_by_the_agent_until_the_vault_is_locked(
-    three_items: Settings, tmp_path: Path
+    three_items: Settings, agent_runtime: Path
 ) -> None:
     """After a read with the vault unlocked, an agent answers the next reads (checking the
     database for the session and the vault's changes each time); locking anywhere ends it."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    runtime = agent_runtime
     first = strongroom(three_items, "get", "GitHub", agent=runtime)
     assert (first.returncode, first.stdout) == (0, "gh-secret\n")
     path = agent_socket(runtime)

@@ -61,7 +61,7 @@ def wait_for_socket(runtime: Path, present: bool = True) -> None:
 
 
 def test_code_planted_in_the_working_folder_never_runs(
-    sqlite_settings: Settings, tmp_path: Path, other_user: str
+    sqlite_settings: Settings, agent_runtime: Path, other_user: str
 ) -> None:
     """Another user plants ``app/`` and ``app.py`` in a shared folder; reading the vault from
     there starts the real agent, and the planted code never runs as us."""
@@ -83,8 +83,7 @@ def test_code_planted_in_the_working_folder_never_runs(
             check=True,
         )
         assert (shared / "app" / "__main__.py").stat().st_uid != os.getuid()
-        runtime = tmp_path / "run"
-        runtime.mkdir(mode=0o700)
+        runtime = agent_runtime
         listed = strongroom(settings, "ls", agent=runtime, cwd=shared)
         assert listed.returncode == 0, listed.stderr
         wait_for_socket(runtime)  # the real agent, listening
