@@ -8,11 +8,13 @@ terminal.py, command_line.py and transfer.py), never in conftest.py.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +72,25 @@ def need(tool: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{tool} is not installed (CI=true: scripts/setup installs it)")
         pytest.skip(f"{tool} is not installed")
+
+
+def once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]
+) -> Path:
+    """A folder that ``make`` fills once per test run, however many worker processes (pytest -n)
+    ask for it: the first fills it under a file lock, the others wait and share it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / name
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
 
 
 # -- the database, as anyone holding its password reaches it --------------------------------

@@ -10,17 +10,27 @@ from pathlib import Path
 import pytest
 
 from app.app import stylesheet_paths
+from tests.helpers import once_per_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_contains_the_stylesheets_and_migrations(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("strongroom-*.whl")
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built as a wheel, once per test run (the workers share it)."""
+
+    def build(folder: Path) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder), str(ROOT)],
+            check=True,
+            capture_output=True,
+        )
+
+    (built,) = once_per_run(tmp_path_factory, "wheel", build).glob("strongroom-*.whl")
+    return built
+
+
+def test_wheel_contains_the_stylesheets_and_migrations(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "app/styles/app.tcss" in names
     assert "app/migrations/env.py" in names
@@ -61,25 +71,21 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`pip install '.[mariadb]'` into a new virtual environment: its bin folder."""
-    root = tmp_path_factory.mktemp("fresh-install")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = root.glob("strongroom-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(root / "venv")], check=True)
-    bin_dir = root / "venv" / "bin"
-    done = subprocess.run(
-        [str(bin_dir / "pip"), "install", "-q", f"{wheel}[mariadb]"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return bin_dir
+def installed(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """`pip install 'strongroom[mariadb]'` from the wheel into a new virtual environment, once
+    per test run: its bin folder."""
+
+    def install(folder: Path) -> None:
+        subprocess.run([sys.executable, "-m", "venv", str(folder / "venv")], check=True)
+        done = subprocess.run(
+            [str(folder / "venv" / "bin" / "pip"), "install", "-q", f"{wheel}[mariadb]"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    return once_per_run(tmp_path_factory, "fresh-install", install) / "venv" / "bin"
 
 
 SEED = """
