@@ -225,3 +225,15 @@ def test_database_error_screen(snap_compare, tmp_path: Path, size) -> None:  # t
     url = "mariadb+mariadbconnector://strongroom:secret@127.0.0.1:1/strongroom"
     settings = make_settings(tmp_path, url)
     assert snap_compare(make_app(settings), terminal_size=size, run_before=settled)
+
+
+def test_every_snapshot_belongs_to_a_test(request: pytest.FixtureRequest) -> None:
+    """A picture no test compares any more fails the run: syrupy says so only when one process
+    runs every test, not under pytest -n (scripts/test), so this says it in every run."""
+    module = request.node.getparent(pytest.Module)
+    assert module is not None
+    tests = {node.name for node in module.collect()}
+    folder = Path(__file__).parent / "__snapshots__" / Path(__file__).stem
+    pictures = {path.stem for path in folder.glob("*.svg")}
+    assert len(pictures) > 1
+    assert pictures - tests == set()
