@@ -222,7 +222,7 @@ def test_add_edit_and_rm(three_items: Settings) -> None:
     assert strongroom(three_items, "get", "Mail").stdout == "new-one\n"
     whole = json.loads(strongroom(three_items, "get", "Mail", "--json").stdout)
     assert whole["username"] == "me@mail"
-    assert whole["tags"] == ["mail"]
+    assert whole["tags"] == ["home", "mail"]  # --tag adds
     assert strongroom(three_items, "edit", "Mail").returncode == 2  # nothing to change
     # A locked vault: the master password is the first line, the item's the next.
     strongroom(three_items, "lock")

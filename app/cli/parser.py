@@ -73,13 +73,13 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
 
     add = command("add", "add an item; its password is asked for, or generated")
     add.add_argument("title")
-    item_options(add)
+    item_options(add, editing=False)
 
     edit = command("edit", "change an item: only what the options name")
     edit.add_argument("query", help="a title, words to search for, or id:N")
     edit.add_argument("--title", help="a new title")
     edit.add_argument("--password", action="store_true", help="ask for a new password")
-    item_options(edit)
+    item_options(edit, editing=True)
 
     rm = command("rm", "move an item to the trash (the app restores it for 30 days)")
     rm.add_argument("query", help="a title, words to search for, or id:N")
@@ -186,10 +186,50 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     command("logout", "end this device's session")
 
 
-def item_options(parser: argparse.ArgumentParser) -> None:
+def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
+    """What add and edit set. Secrets (the password, the TOTP secret, custom fields' values)
+    and the notes are asked for, never taken from the command line."""
     parser.add_argument("--username", "-u", help="the item's username")
-    parser.add_argument("--url", action="append", help="a URL (repeat for several)")
-    parser.add_argument("--tag", action="append", help="a tag (repeat for several)")
+    parser.add_argument(
+        "--url", action="append", help="a URL (repeat for several; edit: replaces them)"
+    )
+    parser.add_argument(
+        "--tag", action="append", help="add this tag (repeat for several)" if editing else
+        "a tag (repeat for several)"
+    )  # fmt: skip
+    if editing:
+        parser.add_argument(
+            "--untag", action="append", metavar="TAG", help="remove this tag (repeat for several)"
+        )
+    parser.add_argument(
+        "--notes",
+        action="store_true",
+        help="read the notes: the rest of standard input, or lines typed until Ctrl+D"
+        + (" (none: removes them)" if editing else ""),
+    )
+    parser.add_argument(
+        "--totp",
+        action="store_true",
+        help="ask for a TOTP secret or otpauth:// link, as for a password"
+        + (" (empty: removes it)" if editing else ""),
+    )
+    parser.add_argument(
+        "--field",
+        action="append",
+        metavar="NAME",
+        help="a secret custom field: its value is asked for, as a password is (repeat for "
+        "several)" + ("; an empty value removes it" if editing else ""),
+    )
+    parser.add_argument(
+        "--favourite",
+        action=argparse.BooleanOptionalAction,
+        help="mark the item a favourite (or --no-favourite: not)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="save an empty password" + ("" if editing else ", or a title another item has"),
+    )
     made = parser.add_mutually_exclusive_group()
     made.add_argument(
         "--generate",

@@ -67,6 +67,22 @@ def read_secret(prompt: str, missing: Exit, *, confirm: str = "") -> str:
     return line.rstrip("\r\n")
 
 
+def read_rest(prompt: str, limit: int) -> str:
+    """The rest of standard input as text (on a terminal: lines typed, shown, until Ctrl+D),
+    with its line ends made ``\\n`` and the last ones dropped; Exit 2 past ``limit``
+    characters."""
+    if interactive():
+        sys.stderr.write(prompt)
+        sys.stderr.flush()
+    lines, size = [], 0
+    while line := _next_line():
+        size += len(line)
+        if size > limit:
+            raise Exit(USAGE, f"Over {limit} characters on standard input; nothing was saved.")
+        lines.append(line.rstrip("\r\n") + "\n")
+    return "".join(lines).rstrip("\n")
+
+
 def read_master_password(username: str, *, stdin: bool = True) -> str:
     """The master password: typed on the terminal, or (``stdin``) the first line of a piped
     standard input. Without ``stdin`` (standard input is another program's, git's say) only

@@ -1,19 +1,27 @@
-"""Changing the vault: ``add``, ``edit`` and ``rm``, and the passwords they take or generate."""
+"""Changing the vault: ``add``, ``edit`` and ``rm``, and what they ask for or generate.
+
+Secrets are never taken from the command line. After the master password (when it is asked
+for), a command reads, in this order: the item's password, its TOTP secret (``--totp``), each
+``--field``'s value, and the notes (``--notes``: the rest of standard input). On a terminal each
+is asked for, without echo (the notes are typed, shown, until Ctrl+D); from a pipe each is the
+next line, and the notes are every line left.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.access import open_item, open_session, record_write
+from app.cli.access import open_item, open_session, record_write, vault_items
 from app.cli.exits import DONE, NOT_FOUND, USAGE, Exit
-from app.cli.prompts import read_secret
+from app.cli.prompts import read_rest, read_secret
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
+    from app.core.items import ItemDraft
 
 
 def generated(*, length: int, words: int | None, symbols: bool = True) -> str:
@@ -35,19 +43,66 @@ def generated(*, length: int, words: int | None, symbols: bool = True) -> str:
 
 
 def new_password(args: argparse.Namespace, title: str) -> str:
-    """An item's new password: generated when asked for, else read (see read_secret)."""
+    """An item's new password: generated when asked for, else read (see read_secret); an
+    empty one only with ``--force``."""
     if args.words is not None or args.generate is not None:
         return generated(length=args.generate or 0, words=args.words)
     missing = Exit(USAGE, "No password on standard input (or use --generate).")
-    return read_secret(
+    password = read_secret(
         f"Password for {visible_text(title)}: ", missing, confirm="Again, to confirm: "
     )
+    if not password and not args.force:
+        raise Exit(USAGE, "The password is empty; nothing was saved (--force saves it empty).")
+    return password
+
+
+def asked(args: argparse.Namespace, title: str, draft: ItemDraft) -> dict[str, object]:
+    """What ``--totp``, ``--field``, ``--notes`` and ``--favourite`` change in ``draft``, read
+    in that order (see the module). An empty TOTP secret or field value removes it."""
+    from dataclasses import replace
+
+    from app.core.items import CustomField
+    from app.core.rules import LIMITS
+
+    shown = visible_text(title)
+    changes: dict[str, object] = {}
+    if args.totp:
+        missing = Exit(USAGE, "No TOTP secret on standard input.")
+        changes["totp"] = read_secret(f"TOTP secret or otpauth:// link for {shown}: ", missing)
+    if args.field:
+        fields = list(draft.fields)
+        for name in args.field:
+            missing = Exit(USAGE, f"No value for the field {name!r} on standard input.")
+            value = read_secret(f"{visible_text(name)} for {shown}: ", missing)
+            at = next((n for n, field in enumerate(fields) if field.name == name), None)
+            if at is None:
+                fields += [CustomField(name, value, secret=True)] if value else []
+            elif value:
+                fields[at] = replace(fields[at], value=value)
+            else:
+                del fields[at]
+        changes["fields"] = tuple(fields)
+    if args.notes:
+        changes["notes"] = read_rest(f"Notes for {shown} (end with Ctrl+D):\n", LIMITS["notes"])
+    if args.favourite is not None:
+        changes["favourite"] = args.favourite
+    return changes
 
 
 def add(args: argparse.Namespace, ctx: Context) -> int:
+    from dataclasses import replace
+
     from app.core.items import ItemDraft
 
     session = open_session(args, ctx)  # the master password, when asked, comes first
+    folded = args.title.casefold()
+    taken = [item for item in vault_items(ctx, session) if item.title.casefold() == folded]
+    if taken and not args.force:
+        raise Exit(
+            USAGE,
+            f"An item titled {taken[0].title!r} exists already (id:{taken[0].id}); nothing was "
+            "added (--force adds another).",
+        )
     draft = ItemDraft(
         title=args.title,
         username=args.username or "",
@@ -55,6 +110,7 @@ def add(args: argparse.Namespace, ctx: Context) -> int:
         urls=tuple(args.url or ()),
         tags=tuple(args.tag or ()),
     )
+    draft = replace(draft, **asked(args, args.title, draft))  # type: ignore[arg-type]
     item = ctx.backend.vault().add(session, draft)
     record_write(ctx, session, "item_added", item.id, "add")
     print(f"Added {visible_text(item.title)!r} (id:{item.id}).", file=sys.stderr)
@@ -75,10 +131,11 @@ def edit(args: argparse.Namespace, ctx: Context) -> int:
         changes["username"] = args.username
     if args.url is not None:
         changes["urls"] = tuple(args.url)
-    if args.tag is not None:
-        changes["tags"] = tuple(args.tag)
+    if args.tag or args.untag:
+        changes["tags"] = retagged(draft.tags, args.tag or [], args.untag or [])
     if args.password or args.generate is not None or args.words is not None:
         changes["password"] = new_password(args, item.title)
+    changes |= asked(args, item.title, draft)
     if not changes:
         raise Exit(USAGE, "Nothing to change: name what to change (see strongroom edit -h).")
     try:
@@ -93,6 +150,17 @@ def edit(args: argparse.Namespace, ctx: Context) -> int:
     record_write(ctx, session, "item_changed", saved.id, "edit")
     print(f"Saved {visible_text(saved.title)!r} (id:{saved.id}).", file=sys.stderr)
     return DONE
+
+
+def retagged(tags: tuple[str, ...], added: list[str], removed: list[str]) -> tuple[str, ...]:
+    """``tags`` with ``added`` (unless there in another case) and without ``removed`` (in
+    any case)."""
+    kept = list(tags)
+    for tag in added:
+        if tag.casefold() not in {t.casefold() for t in kept}:
+            kept.append(tag)
+    gone = {tag.casefold() for tag in removed}
+    return tuple(tag for tag in kept if tag.casefold() not in gone)
 
 
 def rm(args: argparse.Namespace, ctx: Context) -> int:
