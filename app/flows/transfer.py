@@ -78,6 +78,7 @@ class TransferFlow(Flow):
     def read_import(
         self, form: ImportScreen, path: str, format_name: str | None, password: str
     ) -> None:
+        from app.core.formats import ImportFailed, UnknownFormat
         from app.services.transfer import read_file
 
         def ask(prompt: str) -> str:
@@ -91,6 +92,13 @@ class TransferFlow(Flow):
         except PasswordNeeded as needed:
             self.post_message(self.ImportRead(form, None, needed.prompt))
             return
+        except UnknownFormat as unknown:
+            # Not the command line's --format: the dialog's own selector, where the cursor goes.
+            raise ImportFailed(
+                f"{unknown.file_name} is not a format Strongroom recognises by itself. Choose "
+                "its format under Format above, or export again as CSV or JSON.",
+                "format",
+            ) from None
         self.post_message(self.ImportRead(form, parsed))
 
     @work(

@@ -146,6 +146,8 @@ class ImportScreen(DialogForm):
         self.importing = False
         self.query_one("#progress").display = False
         super().show_error(message, field)
+        if field == "format":  # the file's format was not recognised: choose it here
+            self.query_one("#format", Select).focus()
 
 
 class ExportScreen(DialogForm):

@@ -35,6 +35,18 @@ class ImportFailed(UserError):
         super().__init__(message, field)
 
 
+class UnknownFormat(ImportFailed):
+    """The file's format could not be told from its contents; it must be named. The message
+    speaks of the command line's option; the app says where its own format selector is."""
+
+    def __init__(self, file_name: str) -> None:
+        super().__init__(
+            f"{file_name} is not a format this knows. Give --format (see --help for the list), "
+            "or export again as CSV or JSON."
+        )
+        self.file_name = file_name
+
+
 class FileMissing(ImportFailed):
     """There is no such file."""
 
@@ -339,10 +351,7 @@ def detect(path: Path) -> str:
         return "keepass-xml"
     found = simple_csv.detect_csv(start)
     if found is None:
-        raise ImportFailed(
-            f"{path.name} is not a format this knows. Give --format (see --help for the list), "
-            "or export again as CSV or JSON."
-        )
+        raise UnknownFormat(path.name)
     return found
 
 
