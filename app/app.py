@@ -96,6 +96,10 @@ class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
         # Space presses the focused button, as Enter does (Textual binds only Enter); in dialogs
         # too, which only priority bindings of the App reach. Anything else gets its space.
         Binding("space", "press_focused", show=False, priority=True),
+        # Lock from every screen of an unlocked vault, the item form and dialogs too (an open
+        # edit is held, sealed, until unlocking): a priority binding, as dialogs (modal
+        # screens) see no other App binding. Disabled while locked (LockFlow.check_action).
+        Binding("ctrl+l", "lock", "Lock", priority=True),
     ]
 
     def __init__(self, backend: Backend) -> None:

@@ -46,6 +46,15 @@ class LockFlow(Flow):
     def _lock(self) -> None:
         self.lock_vault()
 
+    def action_lock(self) -> None:
+        """Ctrl+L on any screen (the vault's own binding says the same)."""
+        self.lock_vault()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "lock":  # nothing to lock: the key goes on to the focused field
+            return self.unlocked
+        return super().check_action(action, parameters)
+
     def lock_vault(self, reason: str | None = None) -> None:
         """Drop the vault key and every decrypted item; the session stays for unlocking."""
         from app.screens.unlock import UnlockScreen

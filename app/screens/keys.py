@@ -54,7 +54,14 @@ VAULT_KEYS = (
     ),
     Key("↑ ↓ / j k", "move in the list; PgUp PgDn Home End jump"),
     Key("Ctrl+B", "copy the username", "ctrl+b", "copy('username')", "Copy user", "Copy username"),
-    Key("Ctrl+C", "copy the password", "ctrl+c", "copy('password')", "Copy pass", "Copy password"),
+    Key(
+        "Ctrl+C",
+        "copy the password (it does not quit: Ctrl+Q quits)",
+        "ctrl+c",
+        "copy('password')",
+        "Copy password",
+        "Copy password",
+    ),
     Key("Ctrl+U", "copy the URL", "ctrl+u", "copy('URL')", "", "Copy URL"),
     Key("Ctrl+T", "copy the TOTP code", "ctrl+t", "copy('TOTP code')", "", "Copy TOTP code"),
     Key("f", "copy one of the item's custom fields", "f", "pick_field", "", "Copy a custom field"),
@@ -169,6 +176,7 @@ EVERYWHERE_KEYS = (
         "bring in Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or pass",
     ),
     Key("Ctrl+P, Export", "write the vault for another manager (encrypted by default)"),
+    Key("Ctrl+L", "lock, from any screen of the open vault (an unsaved edit comes back)"),
     Key("Ctrl+Q", "quit (clears the clipboard)"),
 )
 
