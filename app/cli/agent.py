@@ -176,7 +176,7 @@ def _answer(
                 except SystemExit as stop:
                     code = stop.code if isinstance(stop.code, int) else 2
                 else:
-                    if args.command not in table.AGENT_COMMANDS:
+                    if args.command not in table.AGENT_COMMANDS or getattr(args, "clip", False):
                         raise ValueError("not a command the agent answers")
                     args.no_input = True  # the agent never asks: "locked" sends it back
                     code = int(table.run_command(args, ctx))

@@ -2,7 +2,7 @@
 
 ``strongroom completion SHELL`` prints the script; the README says where each shell loads it.
 Commands, options and their fixed values come from the parser, so they never drift from it.
-The QUERY of ``get``, ``totp``, ``edit`` and ``rm`` completes to item titles, read with
+The QUERY of ``get``, ``show``, ``totp``, ``edit`` and ``rm`` completes to item titles, read with
 ``strongroom ls --no-input`` (nothing when the vault is locked: completion never asks for the
 master password). Titles come from a database that others may write, so no script lets a shell
 expand one: bash filters them with a plain prefix match and ``printf %q`` (never ``compgen -W``,
@@ -15,7 +15,7 @@ import argparse
 from dataclasses import dataclass, field
 
 SHELLS = ("bash", "zsh", "fish")
-TITLE_COMMANDS = ("get", "totp", "edit", "rm")
+TITLE_COMMANDS = ("get", "show", "totp", "edit", "rm")
 TITLES = "strongroom ls --no-input 2>/dev/null | cut -f1"
 FILE_DESTS = {"file", "output"}  # an argument or option naming a file: the shell's own files
 

@@ -62,6 +62,19 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     get.add_argument("--json", action="store_true", help="the whole item as JSON")
     get.add_argument("-n", action="store_true", help="no newline after the value")
+    get.add_argument(
+        "-c",
+        "--clip",
+        action="store_true",
+        help="copy the field to the clipboard instead of printing it, and clear it after "
+        "clipboard_clear_seconds (wl-copy, xclip, or the terminal's OSC 52)",
+    )
+
+    show = command("show", "print a whole item (secrets masked unless --reveal)")
+    show.add_argument("query", help="a title, words to search for, or id:N")
+    show.add_argument(
+        "--reveal", action="store_true", help="print the password, TOTP and secret fields too"
+    )
 
     ls = command("ls", "list titles, usernames and URLs (never a password)")
     ls.add_argument("query", nargs="?", default="", help="only items matching this search")

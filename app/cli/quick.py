@@ -37,8 +37,9 @@ LIMIT = 64 * 1024 * 1024  # a request or an answer larger than this is refused
 VERSION = "1"
 
 
-def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None]:
-    """The global options before the command, and the command (None when unclear)."""
+def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
+    """The global options before the command, the command (None when unclear), and the words
+    after it."""
     options: dict[str, str] = {}
     words = iter(argv)
     for word in words:
@@ -46,10 +47,10 @@ def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None]:
         if name in GLOBAL_OPTIONS:
             options[name] = value if equals else next(words, "")
         elif word.startswith("-"):
-            return options, None  # --help, --version, or a mistake: the full parser's
+            return options, None, []  # --help, --version, or a mistake: the full parser's
         else:
-            return options, word
-    return options, None
+            return options, word, list(words)
+    return options, None, []
 
 
 def default_folder(kind: str) -> str:
@@ -116,12 +117,21 @@ def receive(connection: _socket.socket) -> bytes | None:
     return b"".join(chunks)
 
 
+def copies(argv: list[str]) -> bool:
+    """Whether ``argv`` may hold ``--clip`` (or ``-c``, or a run of short options with it):
+    a copy is made by the command's own process, on its own terminal, not by the agent."""
+    return any(
+        word.startswith("--c") or (word[:1] == "-" and word[1:2] != "-" and "c" in word)
+        for word in argv
+    )
+
+
 def handoff(argv: list[str]) -> int | None:
     """The agent's exit code for ``argv`` (its output written here), or None."""
     if not sys.platform.startswith("linux"):
         return None
-    options, command = _global_options(argv)
-    if command not in COMMANDS or "-h" in argv or "--help" in argv:
+    options, command, rest = _global_options(argv)
+    if command not in COMMANDS or "-h" in argv or "--help" in argv or copies(rest):
         return None
     config_dir = options.get("--config-dir") or os.environ.get("STRONGROOM_CONFIG_DIR", "")
     parts = profile(

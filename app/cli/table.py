@@ -29,6 +29,7 @@ COMMANDS: dict[str, Command] = {
     "get": Command(read.get, agent=True),
     "ls": Command(read.ls, agent=True),
     "totp": Command(read.totp, agent=True),
+    "show": Command(read.show),
     "status": Command(device.status, agent=True),
     "add": Command(write.add),
     "edit": Command(write.edit),

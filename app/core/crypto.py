@@ -193,6 +193,12 @@ def hash_token(token: bytes) -> str:
     return hashlib.sha256(token).hexdigest()
 
 
+def content_digest(data: bytes) -> str:
+    """SHA-256 of ``data``: to tell later whether something still holds it (a clipboard that
+    may be cleared) without keeping it."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def key_check(vault_key: bytes) -> bytes:
     """A short value that names a vault key without revealing it: a device whose key was
     replaced (rotated elsewhere) sees the mismatch before it writes anything under the old one."""

@@ -1,4 +1,5 @@
-"""Reading the vault: ``get``, ``ls`` and ``totp``, the commands the agent may answer warm."""
+"""Reading the vault: ``get``, ``ls`` and ``totp``, the commands the agent may answer warm
+(all but ``get --clip``, which copies from the command's own process), and ``show``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from app.cli.access import open_item, open_session, vault_items
-from app.cli.exits import DONE, NOT_FOUND, Exit
+from app.cli.exits import DONE, NOT_FOUND, USAGE, Exit
 from app.cli.parser import FIELDS
 from app.core.text import visible_text
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 
 def get(args: argparse.Namespace, ctx: Context) -> int:
+    if args.clip and args.json:
+        raise Exit(USAGE, "--clip copies one field; --json prints them all: choose one.")
     session, item = open_item(args, ctx)
     custom = None
     if args.field not in FIELDS and not args.json:
@@ -28,10 +31,14 @@ def get(args: argparse.Namespace, ctx: Context) -> int:
             raise Exit(NOT_FOUND, f"{item.title!r} has no field {args.field!r}; it has {names}.")
     # A custom field's name is the item's own text: the log says only that one was read.
     field = "all fields" if args.json else "a custom field" if custom else args.field
-    ctx.backend.security_log().record(
-        "item_read", session.username, f"item {item.id}, {field}{ctx.answered_by}"
-    )
+
+    def log(how: str = "") -> None:
+        ctx.backend.security_log().record(
+            "item_read", session.username, f"item {item.id}, {field}{how}{ctx.answered_by}"
+        )
+
     if args.json:
+        log()
         # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
         print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
         return DONE
@@ -43,7 +50,58 @@ def get(args: argparse.Namespace, ctx: Context) -> int:
         value = item.urls[0] if item.urls else ""
     else:
         value = getattr(item, args.field)
+    if args.clip:
+        from app.cli.commands.clip import copy
+
+        seconds = ctx.settings.security.clipboard_clear_seconds
+        where = copy(value, seconds)
+        log(", copied to the clipboard")
+        what = visible_text(args.field if custom is None else custom.name)
+        print(
+            f"Copied the {what} of {visible_text(item.title)!r} to {where}; it is cleared in "
+            f"{seconds} s.",
+            file=sys.stderr,
+        )
+        return DONE
+    log()
     sys.stdout.write(value if args.n else value + "\n")  # exactly as stored
+    return DONE
+
+
+MASK = "********"
+
+
+def show(args: argparse.Namespace, ctx: Context) -> int:
+    """The whole item, a field a line: the password, TOTP secret and secret custom fields
+    masked unless ``--reveal``; every value printed as visible text (``get`` prints one
+    exactly)."""
+    session, item = open_item(args, ctx)
+    shown = "all fields" if args.reveal else "shown with secrets masked"
+    ctx.backend.security_log().record(
+        "item_read", session.username, f"item {item.id}, {shown}{ctx.answered_by}"
+    )
+
+    def secret(value: str) -> str:
+        return value if args.reveal or not value else MASK
+
+    rows = [("Title", item.title), ("Username", item.username)]
+    rows += [("Password", secret(item.password))]
+    rows += [("URL", url) for url in item.urls]
+    rows += [("Tags", ", ".join(item.tags))] if item.tags else []
+    rows += [("TOTP", secret(item.totp))] if item.totp else []
+    rows += [(f.name, secret(f.value) if f.secret else f.value) for f in item.fields]
+    rows += [("Favourite", "yes" if item.favourite else "no"), ("Id", f"id:{item.id}")]
+    if item.updated_at is not None:
+        rows.append(("Updated", item.updated_at.strftime("%Y-%m-%d %H:%M")))
+    names = [visible_text(name) + ":" for name, _ in rows]
+    width = min(max(len(name) for name in names), 16)
+    lines = [
+        f"{name:<{width}} {visible_text(value)}"
+        for name, (_, value) in zip(names, rows, strict=True)
+    ]
+    if item.notes:
+        lines += ["Notes:", *("  " + visible_text(line) for line in item.notes.split("\n"))]
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in lines))
     return DONE
 
 
