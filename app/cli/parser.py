@@ -204,7 +204,9 @@ def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
     and the notes are asked for, never taken from the command line."""
     parser.add_argument("--username", "-u", help="the item's username")
     parser.add_argument(
-        "--url", action="append", help="a URL (repeat for several; edit: replaces them)"
+        "--url",
+        action="append",
+        help="a URL (repeat for several)" + ("; replaces the item's URLs" if editing else ""),
     )
     parser.add_argument(
         "--tag", action="append", help="add this tag (repeat for several)" if editing else
