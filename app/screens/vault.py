@@ -106,6 +106,14 @@ class VaultScreen(Screen[None]):
         detail = self.query_one(ItemDetail)
         if detail.item is not None and detail.item.id == item_id:
             detail.show_history(entries)
+            # Below the notes it would be out of sight (at 80x24, almost always): the pane
+            # scrolls to it once it is drawn.
+            self.call_after_refresh(self._scroll_to_history)
+
+    def _scroll_to_history(self) -> None:
+        line = self.query_one(ItemDetail).history_line()
+        if line is not None:
+            self.query_one("#detail-pane").scroll_to(y=line, animate=False)
 
     def show_offline(self, text: str) -> None:
         """The database is away: what is on screen stays, and the counts line says why."""

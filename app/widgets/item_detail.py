@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -19,6 +20,7 @@ from app.widgets.literal import visible_text
 
 MASK = "••••••••••••"
 REVEAL_SECONDS = 20.0
+HISTORY_HEADING = "Password history (newest first)"
 
 
 class ItemDetail(Static):
@@ -72,6 +74,16 @@ class ItemDetail(Static):
     def show_history(self, entries: list[HistoryEntry] | None) -> None:
         self.history = entries
         self._draw()
+
+    def history_line(self) -> int | None:
+        """The line the password history starts on, as drawn now (None: not shown)."""
+        if self.history is None:
+            return None
+        # The heading may wrap; the history comes last, after any notes that could look alike.
+        region = Region(0, 0, self.size.width, self.size.height)
+        lines = [strip.text.strip() for strip in self.render_lines(region)]
+        starts = [n for n, line in enumerate(lines) if line.startswith("Password history")]
+        return starts[-1] if starts else None
 
     def _draw(self) -> None:
         item = self.item
@@ -138,7 +150,7 @@ class ItemDetail(Static):
             for line in item.notes.splitlines():
                 more.append(visible_text(line) + "\n")
         if self.history is not None:
-            more.append("\nPassword history (newest first)\n", style="dim")
+            more.append(f"\n{HISTORY_HEADING}\n", style="dim")
             if not self.history:
                 more.append("No earlier passwords.\n", style="dim")
             for entry in self.history:
