@@ -45,31 +45,35 @@ class ItemFormScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         start = self._start
-        with VerticalScroll(classes="dialog item-form", can_focus=False):
-            yield Static("Edit item" if self.item else "New item", classes="form-title")
-            yield Label("Title", classes="field-label")
-            yield Input(start.title, id="title", max_length=LIMITS["title"])
-            yield Label("Username", classes="field-label")
-            yield Input(start.username, id="username", max_length=LIMITS["username"])
-            yield Label("Password (Ctrl+G generates one)", classes="field-label")
-            with Horizontal(classes="password-row"):
-                yield SecretInput(start.password, id="password", max_length=LIMITS["password"])
-                yield Button("Generate", id="generate", classes="inline-button")
-            yield StrengthMeter(self._policy, id="strength")
-            yield Label("URLs, one per line", classes="field-label")
-            yield TextArea(
-                "\n".join(start.urls), id="urls", tab_behavior="focus", classes="short-area"
-            )
-            yield Label("Notes", classes="field-label")
-            yield TextArea(start.notes, id="notes", tab_behavior="focus", classes="notes-area")
-            yield Label("Tags, separated by commas", classes="field-label")
-            yield Input(", ".join(start.tags), id="tags")
-            yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
-            # Shown as typed: a pasted secret or link can be checked before it is saved.
-            yield Input(start.totp, id="totp", max_length=LIMITS["totp"])
-            yield Label("Custom fields (a secret one is masked)", classes="field-label")
-            yield CustomFieldsEditor(start.fields, id="fields")
-            yield Checkbox("Favourite", value=start.favourite, id="favourite")
+        # The fields scroll; the error line and the buttons stay below them, outside the
+        # scrolling part: Tab reaches them after the last field, and a focused field is never
+        # scrolled to where they would cover it.
+        with Vertical(classes="dialog item-form"):
+            with VerticalScroll(id="item-fields", can_focus=False):
+                yield Static("Edit item" if self.item else "New item", classes="form-title")
+                yield Label("Title", classes="field-label")
+                yield Input(start.title, id="title", max_length=LIMITS["title"])
+                yield Label("Username", classes="field-label")
+                yield Input(start.username, id="username", max_length=LIMITS["username"])
+                yield Label("Password (Ctrl+G generates one)", classes="field-label")
+                with Horizontal(classes="password-row"):
+                    yield SecretInput(start.password, id="password", max_length=LIMITS["password"])
+                    yield Button("Generate", id="generate", classes="inline-button")
+                yield StrengthMeter(self._policy, id="strength")
+                yield Label("URLs, one per line", classes="field-label")
+                yield TextArea(
+                    "\n".join(start.urls), id="urls", tab_behavior="focus", classes="short-area"
+                )
+                yield Label("Notes", classes="field-label")
+                yield TextArea(start.notes, id="notes", tab_behavior="focus", classes="notes-area")
+                yield Label("Tags, separated by commas", classes="field-label")
+                yield Input(", ".join(start.tags), id="tags")
+                yield Label("TOTP secret (base32 or otpauth:// link)", classes="field-label")
+                # Shown as typed: a pasted secret or link can be checked before it is saved.
+                yield Input(start.totp, id="totp", max_length=LIMITS["totp"])
+                yield Label("Custom fields (a secret one is masked)", classes="field-label")
+                yield CustomFieldsEditor(start.fields, id="fields")
+                yield Checkbox("Favourite", value=start.favourite, id="favourite")
             with Vertical(classes="form-actions"):
                 yield Static("", id="error", classes="form-error", markup=False)
                 with Horizontal(classes="form-buttons"):
@@ -81,7 +85,7 @@ class ItemFormScreen(ModalScreen[None]):
         self.query_one("#error", Static).display = False
         self.query_one("#title", Input).focus()
         # Focusing centres the field: the heading and the Title label go back into view.
-        self.call_after_refresh(self.query_one(".dialog").scroll_home, animate=False)
+        self.call_after_refresh(self.query_one("#item-fields").scroll_home, animate=False)
         if self._start.password:
             self.query_one(StrengthMeter).assess(self._start.password)
 
@@ -123,14 +127,14 @@ class ItemFormScreen(ModalScreen[None]):
         target = names.get(field or "", field or "")
         if target.startswith("fields/"):
             row = self.query_one(CustomFieldsEditor).focus_row(int(target.partition("/")[2]))
-            form = self.query_one(".dialog")
+            form = self.query_one("#item-fields")
             self.call_after_refresh(form.scroll_to_widget, row, animate=False)
         elif target and self.query(f"#{target}"):
             widget = self.query_one(f"#{target}")
             widget.focus(scroll_visible=False)
             # The field and its label in view, scrolled no further than needed (the title's
             # is the form's top, heading included); the message itself is docked below.
-            form = self.query_one(".dialog")
+            form = self.query_one("#item-fields")
             if target == "title":
                 self.call_after_refresh(form.scroll_home, animate=False)
             else:
