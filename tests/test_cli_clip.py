@@ -52,13 +52,14 @@ def test_get_clip_copies_to_the_terminal_and_clears_it(sqlite_settings: Settings
     assert "password, copied to the clipboard" in log
 
 
-def test_the_agent_leaves_a_copy_to_the_command(sqlite_settings: Settings, tmp_path: Path) -> None:
+def test_the_agent_leaves_a_copy_to_the_command(
+    sqlite_settings: Settings, agent_runtime: Path
+) -> None:
     """With an agent answering reads, `get --clip` still copies in the command's own process,
     on its own terminal (the agent has none)."""
     settings = sqlite_settings
     seed(settings, ItemDraft("GitHub", "alice", "gh-secret"))
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    runtime = agent_runtime
     try:
         with terminal(settings) as term:
             first = command_in_pane(settings, "get", "GitHub", after="echo FIRST=$?; read go")
