@@ -61,15 +61,23 @@ def _isolate_user_files(
 MARIADB_FIXTURES = {"mariadb_server", "mariadb_url", "throwaway_mariadb", "galera", "galera_db"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that needs a MariaDB server must say so with the marker (``-m "not mariadb"``
-    then leaves it out); one that forgets fails here instead of at random."""
+    then leaves it out); one that forgets fails here instead of at random.
+
+    Under pytest -n (scripts/test), the tests on the Galera cluster run on one worker (with
+    ``--dist loadgroup``): they kill and cut off its nodes, so no other test may share it, and
+    the cluster starts once per run."""
     for item in items:
-        needs = MARIADB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        needs = MARIADB_FIXTURES & fixtures
         if needs and item.get_closest_marker("mariadb") is None:
             raise pytest.UsageError(
                 f"{item.nodeid} uses {sorted(needs)} without @pytest.mark.mariadb"
             )
+        if "galera" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("galera"))
 
 
 def _mariadb_server_url() -> str:
