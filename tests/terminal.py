@@ -69,6 +69,10 @@ class Terminal:
             f"{shlex.quote(str(STRONGROOM))} --config-dir {shlex.quote(str(settings.config_dir))} "
             f"--data-dir {shlex.quote(str(settings.data_dir))}; echo STRONGROOM-EXITED; sleep 60"
         )
+        self.run(command)
+
+    def run(self, command: str) -> None:
+        """Start a shell command as the terminal's one session ("t"), on an empty screen."""
         width, height = self.size
         if self._alive():
             # A new server on a new socket, so the screen starts empty: killing the session

@@ -120,11 +120,7 @@ def test_an_empty_answer_is_refused_before_the_throttle_counts_it(settings: Sett
 def test_register_and_login_at_a_terminal(sqlite_settings: Settings, size: tuple[int, int]) -> None:
     settings = sqlite_settings
     with terminal(settings, *size) as term:
-        width, height = size
-        term.tmux(
-            "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-            command_in_pane(settings, "register"),
-        )  # fmt: skip
+        term.run(command_in_pane(settings, "register"))
         term.wait_for("Please enter a username:")
         term.type("alice")
         term.keys("Enter")
@@ -148,11 +144,7 @@ def test_register_and_login_at_a_terminal(sqlite_settings: Settings, size: tuple
         assert STRONG_PASSWORD not in term.scrollback()  # never echoed
         assert "short" not in screen.replace("too short", "")
 
-        term.tmux("kill-session", "-t", "t")
-        term.tmux(
-            "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
-            command_in_pane(settings, "login", "--remember"),
-        )  # fmt: skip
+        term.run(command_in_pane(settings, "login", "--remember"))
         term.wait_for("Please enter your username:")
         term.type("alice")
         term.keys("Enter")

@@ -102,10 +102,7 @@ def test_code_planted_in_the_working_folder_never_runs(
 
 
 def _prompted(term: Terminal, settings: Settings, prompt: str, *args: str, after: str) -> None:
-    term.tmux(
-        "new-session", "-d", "-s", "t", "-x", "80", "-y", "24",
-        command_in_pane(settings, *args, after=after),
-    )  # fmt: skip
+    term.run(command_in_pane(settings, *args, after=after))
     term.wait_for(prompt)
 
 
@@ -127,7 +124,6 @@ def test_ctrl_d_at_a_password_prompt_is_one_line(sqlite_settings: Settings) -> N
             assert code in screen, screen
             assert "Traceback" not in term.scrollback()
             assert "Error" not in screen
-            term.tmux("kill-session", "-t", "t")
 
 
 def test_bytes_that_are_not_text_are_refused_unshown(sqlite_settings: Settings) -> None:
