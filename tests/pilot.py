@@ -15,7 +15,7 @@ from textual.worker import WorkerFailed
 from app.app import StrongroomApp
 from app.core.accounts import Clock
 from app.core.config import Settings
-from app.core.items import ItemDraft
+from app.core.items import Item, ItemDraft
 from app.factory import make_app
 from app.screens.vault import VaultScreen
 from app.services.backend import Backend
@@ -90,3 +90,17 @@ def titles(app: StrongroomApp) -> list[str]:
 
 def detail(app: StrongroomApp) -> str:
     return drawn(app.screen.query_one(ItemDetail))
+
+
+def seed_with_history(settings: Settings, first: ItemDraft, second: ItemDraft) -> Item:
+    """The account "alice" with one item saved as ``first`` and then changed to ``second``
+    (one password-history entry); the item as it is now."""
+    seed(settings, first)
+    backend = Backend(settings, device_label="seed")
+    try:
+        active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
+        vault = backend.vault()
+        [item] = vault.list_items(active)
+        return vault.update(active, item.id, item.version, second)
+    finally:
+        backend.close()

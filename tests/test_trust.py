@@ -568,8 +568,8 @@ def _guess(settings: Settings, password: str, barrier: object) -> tuple[str, boo
 
 
 def test_twenty_processes_at_once_check_at_most_five_guesses(settings: Settings) -> None:
-    """The same race as test_accounts.py's, with twenty separate processes (twenty devices),
-    each with its own connection pool; one of them has the right password."""
+    """The same race as services/test_accounts.py's, with twenty separate processes (twenty
+    devices), each with its own connection pool; one of them has the right password."""
     import multiprocessing
 
     seed(settings, remember=False)

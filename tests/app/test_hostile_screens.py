@@ -4,8 +4,8 @@ Each sample goes into every field of a screen, the form is submitted, and then: 
 still running (no crash, no "[@click=app.quit]" obeyed), the answer is either success or the
 form's own error line, what was typed is still in the form after a refusal, no markup from the
 sample was interpreted, no raw control character reaches the screen, and nothing the user had
-stored changed. The controllers get the same samples through Hypothesis (test_hardening.py);
-this is the screens' half.
+stored changed. The controllers get the same samples through Hypothesis
+(services/test_hardening.py); this is the screens' half.
 """
 
 from __future__ import annotations

@@ -9,10 +9,8 @@ from textual.containers import VerticalScroll
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.factory import make_app
-from app.services.backend import Backend
 from app.widgets.item_detail import ItemDetail
-from tests.helpers import STRONG_PASSWORD
-from tests.pilot import seed, settle
+from tests.pilot import seed_with_history, settle
 from tests.terminal import terminal, write_config
 
 NOTES = "\n".join(f"note line {n}" for n in range(1, 13))
@@ -24,21 +22,10 @@ def _bank(password: str) -> ItemDraft:
     )
 
 
-def _seed_with_history(settings: Settings) -> None:
-    """Bank, with long notes, its password changed once (one history entry)."""
-    seed(settings, _bank("first-bank-password"))
-    backend = Backend(settings, device_label="seed")
-    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
-    vault = backend.vault()
-    [item] = vault.list_items(active)
-    vault.update(active, item.id, item.version, _bank("second-bank-password"))
-    backend.close()
-
-
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_h_shows_the_password_history(sqlite_settings: Settings, size: tuple[int, int]) -> None:
     settings = sqlite_settings
-    _seed_with_history(settings)
+    seed_with_history(settings, _bank("first-bank-password"), _bank("second-bank-password"))
     write_config(settings)
     with terminal(settings, *size) as term:
         term.launch()
@@ -51,7 +38,7 @@ def test_h_shows_the_password_history(sqlite_settings: Settings, size: tuple[int
 
 async def test_the_detail_pane_scrolls_to_the_history(sqlite_settings: Settings) -> None:
     settings = sqlite_settings
-    _seed_with_history(settings)
+    seed_with_history(settings, _bank("first-bank-password"), _bank("second-bank-password"))
     app = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -1,6 +1,6 @@
 """Every import format's reader, on files written the way each manager writes them (column
 order, quoting, line endings, dates), and on hostile files: each gets a clear result and
-never a traceback. These read files only; tests/test_import.py writes them into vaults."""
+never a traceback. These read files only; tests/cli/test_import.py writes them into vaults."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from tests.command_line import strongroom
 from tests.pilot import seed
 from tests.terminal import STRONGROOM, write_config
 
-README = Path(__file__).parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_helper_lines() -> list[str]:

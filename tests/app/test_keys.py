@@ -8,7 +8,7 @@ from app.screens.item_form import ItemFormScreen
 from app.screens.keys import ITEM_FORM_KEYS, VAULT_KEYS, commands, help_rows
 from app.screens.vault import VaultScreen
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_key_table() -> list[str]:

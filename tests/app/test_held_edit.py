@@ -7,7 +7,7 @@ from app.core.config import Settings
 from app.core.items import CustomField, ItemDraft
 from app.services.backend import Backend
 from tests.helpers import STRONG_PASSWORD
-from tests.pilot import seed
+from tests.pilot import seed_with_history
 from tests.terminal import terminal, write_config
 
 TOTP = "otpauth://totp/Bank:alice?secret=JBSWY3DPEHPK3PXP&digits=8&period=60&algorithm=SHA256"
@@ -25,23 +25,13 @@ def _bank(password: str) -> ItemDraft:
     )
 
 
-def _seed_with_history(settings: Settings) -> str:
-    """Bank, its password changed once already (one history entry); its TOTP link as stored."""
-    seed(settings, _bank("first-bank-password"))
-    backend = Backend(settings, device_label="seed")
-    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
-    vault = backend.vault()
-    [item] = vault.list_items(active)
-    vault.update(active, item.id, item.version, _bank("second-bank-password"))
-    backend.close()
-    return item.totp
-
-
 def test_an_edit_with_custom_fields_is_back_whole_after_lock_and_unlock(
     sqlite_settings: Settings,
 ) -> None:
     settings = sqlite_settings
-    totp = _seed_with_history(settings)
+    totp = seed_with_history(
+        settings, _bank("first-bank-password"), _bank("second-bank-password")
+    ).totp
     assert "digits=8" in totp
     assert "period=60" in totp
     assert "SHA256" in totp

@@ -12,7 +12,7 @@ import pytest
 from app.app import stylesheet_paths
 from tests.helpers import once_per_run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

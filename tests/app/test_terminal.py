@@ -58,7 +58,7 @@ async def test_quitting_clears_a_copied_password(settings: Settings) -> None:
         await pilot.press("ctrl+c")
         assert app.clipboard == CANARY
         await pilot.press("ctrl+q")
-    assert app.clipboard == CLEARED  # tmux ignores an empty one: see test_trust.py
+    assert app.clipboard == CLEARED  # tmux ignores an empty one: see tests/test_trust.py
 
 
 def test_no_option_takes_a_secret_on_the_command_line() -> None:
