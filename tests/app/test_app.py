@@ -385,8 +385,8 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
         assert isinstance(app.screen, VaultScreen)
 
 
-async def test_throttled_login_says_when_to_try_again(settings: Settings) -> None:
-    app = make_app(settings)
+async def test_throttled_login_says_when_to_try_again(settings: Settings, clock: FakeClock) -> None:
+    app = make_app(settings, clock=clock)  # the wait is counted on this clock, not the machine's
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         await register_through_ui(pilot)
