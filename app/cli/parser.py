@@ -243,7 +243,7 @@ def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="save an empty password" + ("" if editing else ", or a title another item has"),
+        help="save an empty password, or a title another item has",
     )
     made = parser.add_mutually_exclusive_group()
     made.add_argument(

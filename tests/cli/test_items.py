@@ -88,3 +88,18 @@ def test_edit_tag_adds_and_untag_removes(settings: Settings) -> None:
     removed = strongroom(settings, "edit", "Mail", "--untag", "HOME", "--untag", "absent")
     assert removed.returncode == 0, removed.stderr
     assert whole(settings, "Mail")["tags"] == ["Mail", "work"]
+
+
+def test_edit_to_a_taken_title_needs_force(settings: Settings) -> None:
+    seed(settings, ItemDraft("GitHub", "alice", "gh-secret"), ItemDraft("Shop", "bob", "s"))
+    taken = strongroom(settings, "edit", "Shop", "--title", "github")
+    assert taken.returncode == 2
+    one_clean_line(taken.stderr)
+    assert "exists already" in taken.stderr
+    assert "--force" in taken.stderr
+    assert strongroom(settings, "get", "Shop", "--field", "title").stdout == "Shop\n"
+    # Its own title in another case is no clash.
+    assert strongroom(settings, "edit", "Shop", "--title", "SHOP").returncode == 0
+    forced = strongroom(settings, "edit", "SHOP", "--title", "github", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert len(strongroom(settings, "ls").stdout.splitlines()) == 2

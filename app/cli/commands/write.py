@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
-    from app.core.items import ItemDraft
+    from app.core.items import Item, ItemDraft
 
 
 def generated(*, length: int, words: int | None, symbols: bool = True) -> str:
@@ -89,20 +89,28 @@ def asked(args: argparse.Namespace, title: str, draft: ItemDraft) -> dict[str, o
     return changes
 
 
+def refuse_taken_title(
+    args: argparse.Namespace, items: list[Item], itself: int | None, nothing: str
+) -> None:
+    """Exit 2 when another item than ``itself`` has the title ``args.title`` (in any case),
+    unless ``--force``."""
+    folded = args.title.casefold()
+    taken = [item for item in items if item.title.casefold() == folded and item.id != itself]
+    if taken and not args.force:
+        raise Exit(
+            USAGE,
+            f"An item titled {visible_text(taken[0].title)!r} exists already (id:{taken[0].id}); "
+            f"nothing was {nothing}.",
+        )
+
+
 def add(args: argparse.Namespace, ctx: Context) -> int:
     from dataclasses import replace
 
     from app.core.items import ItemDraft
 
     session = open_session(args, ctx)  # the master password, when asked, comes first
-    folded = args.title.casefold()
-    taken = [item for item in vault_items(ctx, session) if item.title.casefold() == folded]
-    if taken and not args.force:
-        raise Exit(
-            USAGE,
-            f"An item titled {taken[0].title!r} exists already (id:{taken[0].id}); nothing was "
-            "added (--force adds another).",
-        )
+    refuse_taken_title(args, vault_items(ctx, session), None, "added (--force adds another)")
     draft = ItemDraft(
         title=args.title,
         username=args.username or "",
@@ -126,6 +134,8 @@ def edit(args: argparse.Namespace, ctx: Context) -> int:
     draft = item.draft()
     changes: dict[str, object] = {}
     if args.title is not None:
+        listed = vault_items(ctx, session)
+        refuse_taken_title(args, listed, item.id, "changed (--force gives it that title)")
         changes["title"] = args.title
     if args.username is not None:
         changes["username"] = args.username
