@@ -184,3 +184,30 @@ def test_every_command_from_a_fresh_install(
     assert strongroom("get", "GitHub").returncode == 1
     ok("logout")
     assert strongroom("status").returncode == 4
+
+
+def test_the_readme_puts_strongroom_on_path(installed: Path, tmp_path: Path) -> None:
+    """The Quick start's line, run as written from a clone whose `.venv` is a fresh install,
+    leaves `strongroom` and git's helper on the PATH of a shell that has `~/.local/bin`."""
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (line,) = [
+        line for line in quick_start.splitlines() if line.startswith("mkdir -p ~/.local/bin")
+    ]
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / ".venv").symlink_to(installed.parent)
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["bash", "-c", line], cwd=clone, env=env, check=True, timeout=60)
+    env["PATH"] = f"{tmp_path}/.local/bin:/usr/bin:/bin"
+    found = subprocess.run(
+        ["bash", "-c", "command -v git-credential-strongroom && strongroom --version"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines()[0] == f"{tmp_path}/.local/bin/git-credential-strongroom"
+    assert found.stdout.splitlines()[1].startswith("strongroom ")
