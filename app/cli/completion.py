@@ -4,9 +4,12 @@
 Commands, options and their fixed values come from the parser, so they never drift from it.
 The QUERY of ``get``, ``show``, ``totp``, ``edit`` and ``rm`` completes to item titles, read with
 ``strongroom ls --no-input`` (nothing when the vault is locked: completion never asks for the
-master password). Titles come from a database that others may write, so no script lets a shell
-expand one: bash filters them with a plain prefix match and ``printf %q`` (never ``compgen -W``,
-which would run a ``$(...)`` inside a title), zsh and fish take them as literal candidates.
+master password). ``get QUERY --field`` completes to the fixed fields and to that item's custom
+field names, read with ``strongroom show --field-names --no-input`` (names only: no value, and
+no prompt). Titles and field names come from a database that others may write, so no script lets
+a shell expand one: bash filters them with a plain prefix match and ``printf %q`` (never
+``compgen -W``, which would run a ``$(...)`` inside a title), zsh and fish take them as literal
+candidates, and the QUERY the person typed is unquoted by hand, never by ``eval``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,36 @@ from dataclasses import dataclass, field
 SHELLS = ("bash", "zsh", "fish")
 TITLE_COMMANDS = ("get", "show", "totp", "edit", "rm")
 TITLES = "strongroom ls --no-input 2>/dev/null | cut -f1"
+FIELD_NAMES = "strongroom show --field-names --no-input -- {query} 2>/dev/null"
+
+# bash: the QUERY typed after the command (its first word that is not an option; an ``id:N``
+# that bash split at the colon is joined again), with its quotes and backslashes taken away by
+# hand: a word on the command line is never given to eval.
+BASH_QUERY = r"""_strongroom_query() {
+    local i word query= plain= quote= c
+    for (( i = 2; i < COMP_CWORD - 1; i++ )); do
+        word=${COMP_WORDS[i]}
+        if [[ $word == -* ]]; then
+            [[ -n $query ]] && break
+        else
+            query+=$word
+        fi
+    done
+    for (( i = 0; i < ${#query}; i++ )); do
+        c=${query:i:1}
+        if [[ -n $quote ]]; then
+            if [[ $c == "$quote" ]]; then quote=; else plain+=$c; fi
+        elif [[ $c == "'" || $c == '"' ]]; then
+            quote=$c
+        elif [[ $c == '\' ]]; then
+            (( i++ )); plain+=${query:i:1}
+        else
+            plain+=$c
+        fi
+    done
+    printf '%s' "$plain"
+}
+"""
 FILE_DESTS = {"file", "output"}  # an argument or option naming a file: the shell's own files
 
 
@@ -95,12 +128,14 @@ def _bash(found: list[Command], top: list[str]) -> str:
         for option in c.file_options
     )
     file_commands = "|".join(c.name for c in found if c.takes_file)
+    bash_names = FIELD_NAMES.format(query='"$query"')
     return f"""# strongroom completion for bash. Load it from ~/.bashrc:
 #   source <(strongroom completion bash)
 # or save it as ~/.local/share/bash-completion/completions/strongroom
+{BASH_QUERY}
 _strongroom() {{
     local cur=${{COMP_WORDS[COMP_CWORD]}} prev=${{COMP_WORDS[COMP_CWORD-1]}}
-    local command=${{COMP_WORDS[1]}} word title
+    local command=${{COMP_WORDS[1]}} word title query
     local -a candidates=()
     COMPREPLY=()
     if (( COMP_CWORD == 1 )); then
@@ -114,6 +149,13 @@ _strongroom() {{
 {value_cases}
 {file_values}
         esac
+        if [[ $command == get && ( $prev == --field || $prev == -f ) ]]; then
+            query=$(_strongroom_query)
+            # The item's field names are data: matched as plain text, quoted, never expanded.
+            [[ -n $query ]] && while IFS= read -r title; do
+                [[ $title == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$title")")
+            done < <({bash_names})
+        fi
         if (( ${{#candidates[@]}} == 0 )); then
             case $command in
                 {file_commands}) {files}; return ;;
@@ -150,12 +192,14 @@ def _zsh(found: list[Command], top: list[str]) -> str:
         for option in c.file_options
     )
     file_commands = "|".join(c.name for c in found if c.takes_file)
+    zsh_names = FIELD_NAMES.format(query="$query")
     return f"""#compdef strongroom
 # strongroom completion for zsh. Load it from ~/.zshrc (after compinit):
 #   source <(strongroom completion zsh)
 # or save it as _strongroom in a folder of your $fpath.
 _strongroom() {{
     local -a commands candidates titles
+    local word query
     commands=(
 {described}
     )
@@ -185,6 +229,20 @@ _strongroom() {{
 {argument_cases}
             esac
         fi
+        if [[ $command == get && ${{words[CURRENT-1]}} == (--field|-f) ]]; then
+            for word in ${{words[3,CURRENT-2]}}; do
+                if [[ $word == -* ]]; then
+                    [[ -n $query ]] && break
+                else
+                    query+=${{(Q)word}}
+                fi
+            done
+            # The item's field names are data: literal candidates, never expanded.
+            if [[ -n $query ]]; then
+                titles=(${{(f)"$({zsh_names})"}})
+                compadd -a titles
+            fi
+        fi
     fi
     compadd -a candidates
 }}
@@ -202,6 +260,20 @@ def _fish(found: list[Command], top: list[str]) -> str:
         "#   ~/.config/fish/completions/strongroom.fish",
         "# (strongroom completion fish > ~/.config/fish/completions/strongroom.fish)",
         "complete -c strongroom -f",
+        # The QUERY after `get` (commandline -opc has taken its quotes away); its field names.
+        "function __strongroom_field_names",
+        "    set -l after_get 0",
+        "    for word in (commandline -opc)[2..-1]",
+        "        if test $after_get = 1",
+        "            if not string match -q -- '-*' $word",
+        f"                {FIELD_NAMES.format(query='$word')}",
+        "                return",
+        "            end",
+        "        else if test $word = get",
+        "            set after_get 1",
+        "        end",
+        "    end",
+        "end",
     ]
     for command in found:
         lines.append(
@@ -216,6 +288,8 @@ def _fish(found: list[Command], top: list[str]) -> str:
         for option in command.options:
             flag = f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}"
             values = command.values.get(option)
+            if values and command.name == "get" and option in ("--field", "-f"):
+                values = [*values, "(__strongroom_field_names)"]  # and the item's own
             fixed = f" -xa {_fish_quote(' '.join(values))}" if values else ""
             if option in command.file_options:
                 fixed = " -rF"

@@ -75,6 +75,11 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     show.add_argument(
         "--reveal", action="store_true", help="print the password, TOTP and secret fields too"
     )
+    show.add_argument(
+        "--field-names",
+        action="store_true",
+        help="print only the names of its custom fields, a line each (for shell completion)",
+    )
 
     ls = command("ls", "list titles, usernames and URLs (never a password)")
     ls.add_argument("query", nargs="?", default="", help="only items matching this search")

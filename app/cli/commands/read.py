@@ -74,8 +74,14 @@ MASK = "********"
 def show(args: argparse.Namespace, ctx: Context) -> int:
     """The whole item, a field a line: the password, TOTP secret and secret custom fields
     masked unless ``--reveal``; every value printed as visible text (``get`` prints one
-    exactly)."""
+    exactly). ``--field-names``: its custom fields' names alone (for completion)."""
     session, item = open_item(args, ctx)
+    if args.field_names:
+        ctx.backend.security_log().record(
+            "item_read", session.username, f"item {item.id}, field names{ctx.answered_by}"
+        )
+        sys.stdout.write("".join(visible_text(f.name) + "\n" for f in item.fields))
+        return DONE
     shown = "all fields" if args.reveal else "shown with secrets masked"
     ctx.backend.security_log().record(
         "item_read", session.username, f"item {item.id}, {shown}{ctx.answered_by}"
