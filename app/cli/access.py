@@ -2,13 +2,16 @@
 
 A command unlocks with this device's remembered session, or, when that is locked or missing,
 with the master password (see :mod:`app.cli.prompts`), counted by the same throttle as the
-app's logins. A locked session stays locked: the password opens the vault for this command.
+app's logins. A locked session stays locked: the password opens the vault for this command, and
+the agent may then hold that key for the commands that follow (:mod:`app.cli.agent`), which
+borrow it instead of asking again while this device's session stays as it was.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from app.cli import quick
 from app.cli.exits import AMBIGUOUS, LOCKED, NOT_FOUND, REFUSED, Exit
 from app.cli.prompts import read_master_password
 from app.core.errors import UserError
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
-    from app.core.accounts import ActiveSession
+    from app.core.accounts import ActiveSession, StartupState
     from app.core.items import Item
 
 
@@ -28,6 +31,8 @@ def open_session(args: argparse.Namespace, ctx: Context, *, stdin: bool = True) 
     backend = ctx.backend
     accounts = backend.accounts()
     state = accounts.startup()
+    if ctx.held is not None:
+        return still_held(ctx, state)  # the agent, on the key a password opened
     session = state.session
     if session is not None and session.vault_key:
         ctx.remembered_unlocked = True
@@ -38,11 +43,67 @@ def open_session(args: argparse.Namespace, ctx: Context, *, stdin: bool = True) 
         username = backend.login_hint()
         if username is None:
             raise Exit(LOCKED, "Not logged in on this device: run strongroom login to log in.")
+        lent = borrow(ctx, username, None, None)
+        if lent is not None:
+            return lent
         if args.no_input:
             raise Exit(LOCKED, f"Not logged in as {username} on this device (--no-input).")
         password = read_master_password(username, stdin=stdin)
-        return accounts.login(username, password, remember=False)
-    return unlock_with_password(args, ctx, session, keep_unlocked=False, stdin=stdin)
+        ctx.opened = accounts.login(username, password, remember=False)
+        return ctx.opened
+    lent = borrow(ctx, session.username, session.user_id, session.session_id)
+    if lent is not None:
+        return lent
+    from dataclasses import replace
+
+    opened = unlock_with_password(args, ctx, session, keep_unlocked=False, stdin=stdin)
+    # The agent holds it for this device's session (which stays locked), named by its id.
+    ctx.opened = replace(opened, session_id=session.session_id)
+    return opened
+
+
+def held_for(username: str, user_id: int | None, session_id: int | None) -> list[str]:
+    """What a command asks the agent's key for, and what the agent compares it with: this
+    device's session (account and session), or, logged out, the last username alone."""
+    if session_id is None:
+        return [username, "", ""]
+    return [username, str(user_id), str(session_id)]
+
+
+def borrow(
+    ctx: Context, username: str, user_id: int | None, session_id: int | None
+) -> ActiveSession | None:
+    """The session the agent holds for exactly this device's state (a master password typed
+    for an earlier command opened it), or None: then the password is asked for."""
+    if not ctx.settings.command_line_agent:
+        return None
+    from app.core.accounts import ActiveSession
+
+    parts = quick.profile(str(ctx.settings.config_dir), str(ctx.settings.data_dir))
+    lent = quick.borrow(parts, held_for(username, user_id, session_id))
+    if lent is None:
+        return None
+    ctx.borrowed = True
+    return ActiveSession(lent[0], username, lent[1])  # as the password opens it: for this command
+
+
+def still_held(ctx: Context, state: StartupState) -> ActiveSession:
+    """In the agent: its held session while this device is as it was when the password opened
+    it (the same account's session, still locked; or still nobody logged in, the same last
+    username); else Exit(LOCKED), and the agent exits. An unlock counts as a change: the
+    remembered session serves from then on."""
+    held = ctx.held
+    assert held is not None
+    session = state.session
+    if session is None:
+        now = held_for(ctx.backend.login_hint() or "", None, None)
+    else:
+        now = held_for(session.username, session.user_id, session.session_id)
+        if session.vault_key:
+            now = []  # unlocked since
+    if now != held_for(held.username, held.user_id, held.session_id):
+        raise Exit(LOCKED, "This device's session changed (locked, unlocked or logged out).")
+    return held
 
 
 def unlock_with_password(

@@ -74,6 +74,8 @@ def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[C
     for name, sub in subparsers.choices.items():
         command = Command(name, helps.get(name, ""))
         for action in sub._actions:
+            if action.help == argparse.SUPPRESS:
+                continue  # not for people (agent --held)
             if action.dest in FILE_DESTS:
                 if action.option_strings:
                     command.file_options.extend(action.option_strings)

@@ -53,6 +53,14 @@ class Context:
         # Whether the vault was found unlocked by this device's remembered session: then the
         # agent, which can only use that, may start, and an export asks for the password.
         self.remembered_unlocked = False
+        # The session this command opened with the master password (the agent may then hold
+        # it), or that it borrowed from the agent, which held it so: either way no remembered
+        # session opened it. See app.cli.agent.
+        self.opened: ActiveSession | None = None
+        self.borrowed = False
+        # In the agent: the session a command's master password opened, held until this
+        # device's session is no longer as it was then (app.cli.access.still_held).
+        self.held: ActiveSession | None = None
         self.cache = ItemCache()
         self._backend: Backend | None = None
 

@@ -3,7 +3,8 @@
 ``strongroom`` (app/__main__.py) has already offered a read command to a running agent
 (:mod:`app.cli.quick`) and parsed the rest; here the command runs on a fresh :class:`Context`,
 and after a read that found the vault unlocked, the agent starts so that the next read is
-answered warm. ``strongroom agent`` is that agent.
+answered warm; after a command that opened a locked vault with the master password, it starts
+holding that key, so that the next command does not ask again. ``strongroom agent`` is that agent.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the subcommand in ``args``; the exit code."""
     if args.command == "agent":
-        return agent.serve(settings)
+        return agent.serve(settings, held=args.held)
     ctx = Context(settings)
     try:
         code = table.run_command(args, ctx)
@@ -45,4 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     agent_reads = settings.command_line_agent and args.command in table.AGENT_COMMANDS
     if agent_reads and code == DONE and ctx.remembered_unlocked:
         agent.start(settings)  # the next read is answered warm
+    elif settings.command_line_agent and ctx.opened is not None:
+        # The master password opened a locked vault: the next command does not ask again.
+        agent.start(settings, held=ctx.opened)
     return code

@@ -170,11 +170,13 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "deploy step, with migrate_on_start = false)",
     )
 
-    commands.add_parser(
+    agent = commands.add_parser(
         "agent",
         help="keep the services warm for the read commands (started by them; see the README)",
         description="Answer get, ls, totp and status from a warm process until idle or locked.",
     )
+    # A session opened with the master password, handed over on standard input (app.cli.agent).
+    agent.add_argument("--held", action="store_true", help=argparse.SUPPRESS)
 
     register = commands.add_parser(
         "register",
@@ -188,7 +190,8 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "login",
         help="log in on this device (asks for your username and password)",
         description="Log in, as the app's login form does. Without --remember, nothing is "
-        "kept: each command asks for the master password.",
+        "kept on disk: a command asks for the master password (then the agent holds the key "
+        "until auto_lock_minutes pass without a command).",
     )
     login.add_argument("username", nargs="?", help="your username (asked when missing)")
     login.add_argument(

@@ -18,7 +18,9 @@ its own profile.
 
 The exchange: the request is ``1``, the number of profile parts, the parts and the arguments,
 NUL-separated (none can hold a NUL); the answer is ``CODE STDOUT-LENGTH\\n``, then standard
-output and standard error, as bytes.
+output and standard error, as bytes. Two requests are not command lines (no command begins with
+``-``): ``--held-key`` asks an agent that holds a key the master password opened for it (see
+app/cli/agent.py), and ``--stop`` (sent by `strongroom lock` and `logout`) ends the agent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ PROFILE_ENVIRONMENT = ("STRONGROOM_DATABASE_URL", "STRONGROOM_DATABASE_PASSWORD_
 LOCKED = 4
 LIMIT = 64 * 1024 * 1024  # a request or an answer larger than this is refused
 VERSION = "1"
+HELD_KEY = "--held-key"
+STOP = "--stop"
 
 
 def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
@@ -126,6 +130,50 @@ def copies(argv: list[str]) -> bool:
     )
 
 
+def exchange(parts: list[str], words: list[str]) -> tuple[int, bytes, bytes] | None:
+    """Send ``words`` to this profile's agent: its exit code, standard output and standard
+    error; None when no agent answers."""
+    if not private_folder(socket_folder()):
+        return None
+    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        connection.settimeout(30)
+        connection.connect(socket_file(parts))
+        connection.sendall(encode([VERSION, str(len(parts)), *parts, *words]))
+        connection.shutdown(_socket.SHUT_WR)
+        answer = receive(connection)
+    except OSError:
+        return None
+    finally:
+        connection.close()
+    head, newline, body = (answer or b"").partition(b"\n")
+    try:
+        code, length = (int(number) for number in head.split(b" "))
+    except ValueError:
+        return None
+    if not newline or length > len(body):
+        return None
+    return code, body[:length], body[length:]
+
+
+def borrow(parts: list[str], wanted: list[str]) -> tuple[int, bytes] | None:
+    """The user id and vault key an agent holds for ``wanted`` (username, user id, session id:
+    what this device's session says), or None."""
+    answer = exchange(parts, [HELD_KEY, *wanted])
+    if answer is None or answer[0] != 0:
+        return None
+    try:
+        user_id, key = decode(answer[1])
+        return int(user_id), bytes.fromhex(key)
+    except ValueError:
+        return None
+
+
+def stop(parts: list[str]) -> None:
+    """End this profile's agent, if one runs (it drops what it holds)."""
+    exchange(parts, [STOP])
+
+
 def handoff(argv: list[str]) -> int | None:
     """The agent's exit code for ``argv`` (its output written here), or None."""
     if not sys.platform.startswith("linux"):
@@ -138,31 +186,15 @@ def handoff(argv: list[str]) -> int | None:
         config_dir.strip() or default_folder("config"),
         options.get("--data-dir") or default_folder("data"),
     )
-    if not private_folder(socket_folder()):
-        return None
-    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    try:
-        connection.settimeout(30)
-        connection.connect(socket_file(parts))
-        connection.sendall(encode([VERSION, str(len(parts)), *parts, *argv]))
-        connection.shutdown(_socket.SHUT_WR)
-        answer = receive(connection)
-    except OSError:
-        return None
-    finally:
-        connection.close()
-    head, newline, body = (answer or b"").partition(b"\n")
-    try:
-        code, length = (int(number) for number in head.split(b" "))
-    except ValueError:
-        return None
-    if not newline or code == LOCKED or length > len(body):
+    answer = exchange(parts, argv)
+    if answer is None or answer[0] == LOCKED:
         return None  # the command itself says so, or asks for the master password
+    code, stdout, stderr = answer
     try:
-        sys.stdout.buffer.write(body[:length])
+        sys.stdout.buffer.write(stdout)
         sys.stdout.flush()
     except BrokenPipeError:
         return 141
-    sys.stderr.buffer.write(body[length:])
+    sys.stderr.buffer.write(stderr)
     sys.stderr.flush()
     return code

@@ -81,8 +81,9 @@ def login(args: argparse.Namespace, ctx: Context) -> int:
         )
     else:
         print(
-            "This device does not keep the session: each command asks for your master "
-            "password (strongroom login --remember keeps it).",
+            "This device does not keep the session: a command asks for your master "
+            "password, then not again until auto_lock_minutes pass without one (strongroom "
+            "login --remember keeps it).",
             file=sys.stderr,
         )
     return DONE

@@ -1,10 +1,15 @@
-"""This device's session: ``status``, ``lock``, ``unlock`` and ``logout``."""
+"""This device's session: ``status``, ``lock``, ``unlock`` and ``logout``.
+
+``lock`` and ``logout`` also end this profile's agent at once, whatever the database says: one
+that holds a key the master password opened is not stopped by a session already locked.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING
 
+from app.cli import quick
 from app.cli.access import this_device, unlock_with_password
 from app.cli.exits import DONE, LOCKED, Exit
 from app.core.text import visible_text
@@ -32,7 +37,12 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
     return DONE
 
 
+def stop_agent(ctx: Context) -> None:
+    quick.stop(quick.profile(str(ctx.settings.config_dir), str(ctx.settings.data_dir)))
+
+
 def lock(args: argparse.Namespace, ctx: Context) -> int:
+    stop_agent(ctx)
     session = this_device(ctx)
     if session is None:
         raise Exit(LOCKED, "Not logged in on this device.")
@@ -55,6 +65,7 @@ def unlock(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def logout(args: argparse.Namespace, ctx: Context) -> int:
+    stop_agent(ctx)
     session = this_device(ctx)
     if session is None:
         raise Exit(LOCKED, "Not logged in on this device.")

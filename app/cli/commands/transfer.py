@@ -35,7 +35,7 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
         )
     backend = ctx.backend
     session = open_session(args, ctx)
-    if ctx.remembered_unlocked:  # the vault was open: the master password is asked all the same
+    if ctx.remembered_unlocked or ctx.borrowed:  # open already: the master password all the same
         if args.no_input:
             raise Exit(LOCKED, "An export asks for the master password (--no-input).")
         try:

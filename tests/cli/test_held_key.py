@@ -1,0 +1,118 @@
+"""A master password typed for one command serves the next ones: the agent holds the key it
+opened while this device's session stays as it was (still locked, or still logged out), so one
+git push (the helper's get, then its store) and a clone after it ask once, on the terminal.
+The database's session stays locked for the app, another account's login ends the agent, and so
+do `strongroom lock` and `logout`."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from app.services.backend import Backend
+from tests.cli.test_commands import GitServer, git_helper
+from tests.command_line import strongroom
+from tests.helpers import STRONG_PASSWORD, need
+from tests.pilot import seed
+from tests.terminal import terminal
+
+PROMPT = "Master password for alice:"
+
+
+def agent_gone(runtime: Path) -> bool:
+    folder = next(runtime.glob("strongroom-*"), None)
+    deadline = time.monotonic() + 20
+    while folder is not None and list(folder.glob("agent-*.sock")):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_push_and_a_clone_on_a_locked_vault_ask_for_the_master_password_once(
+    settings: Settings, tmp_path: Path, agent_runtime: Path
+) -> None:
+    need("git")
+    server = GitServer(tmp_path / "served", "alice", "git-secret")
+    try:
+        seed(settings, ItemDraft("Local git", "alice", "git-secret", (server.url,)))
+        assert strongroom(settings, "lock", agent=agent_runtime).returncode == 0
+        work = tmp_path / "work"
+        subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+        (work / "README").write_text("hello\n")
+        committer = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        committer |= {"GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "alice@example.org"}
+        committer |= {"GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "alice@example.org"}
+        subprocess.run(["git", "-C", str(work), "add", "README"], check=True, env=committer)
+        subprocess.run(
+            ["git", "-C", str(work), "commit", "-qm", "first"], check=True, env=committer
+        )
+        helper = shlex.quote(f"credential.helper={git_helper(settings)}")
+        exports = " ".join(
+            f"{name}={shlex.quote(value)}"
+            for name, value in {
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(tmp_path),
+                "XDG_RUNTIME_DIR": str(agent_runtime),
+                "STRONGROOM_DATABASE_URL": settings.database_url,
+                "GIT_TERMINAL_PROMPT": "0",
+            }.items()
+        )
+        url = shlex.quote(server.url)
+        line = (
+            f"export {exports}; cd {shlex.quote(str(work))}; "
+            f"git -c {helper} push -q {url} main; echo PUSHED=$?; "
+            f"git -c {helper} clone -q {url} ../clone; echo CLONED=$?; sleep 60"
+        )
+        with terminal(settings) as term:
+            term.run(line)
+            term.wait_for(PROMPT)
+            term.type(STRONG_PASSWORD)
+            term.keys("Enter")
+            term.wait_for("CLONED=", timeout=60)  # a second prompt would wait here, unanswered
+            shown = term.scrollback()
+        assert shown.count(PROMPT) == 1, shown
+        assert "PUSHED=0" in shown
+        assert "CLONED=0" in shown
+        assert (tmp_path / "clone" / "README").read_text() == "hello\n"
+        assert "git-secret" not in shown
+
+        # The app still finds this device's session locked; the agent answers, and lock ends it.
+        status = strongroom(settings, "status", "--no-input", agent=agent_runtime)
+        assert "user: alice, locked" in status.stdout
+        held = strongroom(settings, "get", "Local git", "--no-input", agent=agent_runtime)
+        assert (held.returncode, held.stdout) == (0, "git-secret\n")
+        assert strongroom(settings, "lock", agent=agent_runtime).returncode == 0
+        assert agent_gone(agent_runtime)
+        again = strongroom(settings, "get", "Local git", "--no-input", agent=agent_runtime)
+        assert (again.returncode, again.stdout) == (4, "")
+    finally:
+        server.close()
+
+
+def test_the_held_key_never_serves_another_account(settings: Settings, agent_runtime: Path) -> None:
+    """Logged out, alice's password opens the vault for one command, and the agent holds it;
+    once bob logs in on this device (not remembered), it is not alice's device any more: the
+    agent exits, and bob's commands ask for bob's password."""
+    backend = Backend(settings, device_label="seed")
+    backend.accounts().register("bob", STRONG_PASSWORD, STRONG_PASSWORD)
+    backend.close()
+    seed(settings, ItemDraft("GitHub", "alice", "gh-secret"))  # alice is the last to log in
+    assert strongroom(settings, "logout", agent=agent_runtime).returncode == 0
+    first = strongroom(settings, "get", "GitHub", stdin=f"{STRONG_PASSWORD}\n", agent=agent_runtime)
+    assert (first.returncode, first.stdout) == (0, "gh-secret\n")
+    # The command waited for the agent it started to listen: the next one finds it.
+    held = strongroom(settings, "get", "GitHub", "--no-input", agent=agent_runtime)
+    assert held.returncode == 0, held.stderr
+    assert held.stdout == "gh-secret\n"  # no password asked: the agent's key
+
+    bob = strongroom(settings, "login", "bob", stdin=f"{STRONG_PASSWORD}\n", agent=agent_runtime)
+    assert bob.returncode == 0, bob.stderr
+    refused = strongroom(settings, "get", "GitHub", "--no-input", agent=agent_runtime)
+    assert (refused.returncode, refused.stdout) == (4, "")
+    assert "bob" in refused.stderr
+    assert agent_gone(agent_runtime)
