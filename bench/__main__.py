@@ -3,6 +3,8 @@
     python -m bench [--items 10000] [--runs 5] [--json bench-results.json] [--smoke]
 
 1. launch to the login prompt in tmux, next to a bare Textual app drawing the same form;
+   then, idle at the vault screen and the login form: CPU ticks and bytes written to the
+   terminal over a few seconds, beside a bare Textual app with one focused Input idling;
 2. password login split into Argon2id, bcrypt and the rest, and unlock to the filled list
    next to the services' own list + decrypt;
 3. a remembered session's launch to the filled list (tmux), next to the bare Textual app's;
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from bench import command_line, importing, keepass
 from bench.galera import measure_galera
+from bench.idle import IDLE_BYTES, IDLE_CPU, idle_rows, measure_idle
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
 from bench.startup import measure_launch, stop_server
@@ -53,6 +56,7 @@ GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
 VS_PASS = Target("<= 3x pass show", lambda r: r.median <= 3)
 VS_KEEPASSXC = Target("<= 0.25x keepassxc-cli show", lambda r: r.median <= 0.25)
 IMPORT_VS_KEEPASSXC = Target("<= 1x keepassxc-cli import", lambda r: r.median <= 1)
+IDLE = (IDLE_CPU, IDLE_BYTES)  # idle CPU and terminal output (bench/idle.py)
 
 
 def machine() -> dict[str, object]:
@@ -121,7 +125,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     rows: list[Row] = []
     raw: dict[str, object] = {}
 
-    print("1/8 launch to the login prompt", file=sys.stderr)
+    print("1/9 launch to the login prompt", file=sys.stderr)
     launch = {
         name: [v * 1000 for v in values]
         for name, values in measure_launch(args.launch_runs).items()
@@ -141,11 +145,16 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
         )
     )
 
+    print("2/9 idle at the vault and the login form, beside a bare Input", file=sys.stderr)
+    idle = measure_idle(args.runs, args.idle_window)
+    raw["idle"] = idle
+    rows += idle_rows(idle, args.idle_window)
+
     backends = ["sqlite", "mariadb"] if args.backend == "both" else [args.backend]
     kdf: list[float] = []
     for number, backend in enumerate(backends, 1):
         print(
-            f"2/8 vault at {args.items} items on {backend} ({number}/{len(backends)})",
+            f"3/9 vault at {args.items} items on {backend} ({number}/{len(backends)})",
             file=sys.stderr,
         )
         samples = measure_backend(backend, args.items, args.runs)
@@ -203,7 +212,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
 
     if args.scale_users and "mariadb" in backends:
         print(
-            f"3/8 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
+            f"4/9 scale: {args.scale_users} users x {args.scale_items} items on MariaDB",
             file=sys.stderr,
         )
         scale = measure_scale(args.items, args.runs, args.scale_users, args.scale_items)
@@ -229,10 +238,10 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
 
     no_cluster = galera_missing() if args.galera and "mariadb" in backends else None
     if no_cluster is not None:
-        print(f"4/8 Galera skipped: {no_cluster}", file=sys.stderr)
+        print(f"5/9 Galera skipped: {no_cluster}", file=sys.stderr)
     elif args.galera and "mariadb" in backends:
         print(
-            f"4/8 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
+            f"5/9 a 3-node Galera cluster against one server, {args.items} items", file=sys.stderr
         )
         galera = measure_galera(args.items, args.runs)
         raw["galera"] = galera
@@ -255,7 +264,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     if args.peer and missing is None:
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
         print(
-            f"5/8 the command line beside pass and keepassxc-cli ({kdf_ms} ms KDF)", file=sys.stderr
+            f"6/9 the command line beside pass and keepassxc-cli ({kdf_ms} ms KDF)", file=sys.stderr
         )
         cli_samples = command_line.measure_command_line(args.items, args.runs * 2, kdf_ms)
         raw["command line"] = cli_samples
@@ -285,17 +294,17 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             )
         )
     elif args.peer:
-        print(f"5/8 the command line comparison skipped: {missing}", file=sys.stderr)
+        print(f"6/9 the command line comparison skipped: {missing}", file=sys.stderr)
 
     if args.peer and keepass.available():
         kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
-        print(f"6/8 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
+        print(f"7/9 KeePassXC on {args.items} items, KDF set to {kdf_ms} ms", file=sys.stderr)
         peer = keepass.measure_keepass(args.items, args.runs, kdf_ms)
         raw["keepassxc"] = {"kdf_ms": kdf_ms, **peer}
         group = f"peer: {keepass.version() or 'keepassxc-cli'}, KDF {kdf_ms} ms like Strongroom's"
         for measure, values in peer.items():
             rows.append(row(group, measure, "kdbx", values))
-        print(f"7/8 importing {args.items} items beside keepassxc-cli import", file=sys.stderr)
+        print(f"8/9 importing {args.items} items beside keepassxc-cli import", file=sys.stderr)
         for backend in backends:
             imported = importing.measure_import(args.items, args.runs, kdf_ms, backend)
             raw[f"import {backend}"] = imported
@@ -315,9 +324,9 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 )
             )
     elif args.peer:
-        print("6/8, 7/8 KeePassXC and the import skipped: no keepassxc-cli", file=sys.stderr)
+        print("7/9, 8/9 KeePassXC and the import skipped: no keepassxc-cli", file=sys.stderr)
     stop_server()
-    print("8/8 done", file=sys.stderr)
+    print("9/9 done", file=sys.stderr)
     return rows, raw
 
 
@@ -328,6 +337,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="repeats of each vault measure")
     parser.add_argument("--launch-runs", type=int, default=15)
+    parser.add_argument("--idle-window", type=float, default=3.0, help="seconds of idle counted")
     parser.add_argument("--backend", choices=["sqlite", "mariadb", "both"], default="both")
     parser.add_argument("--scale-users", type=int, default=1000)
     parser.add_argument("--scale-items", type=int, default=1000, help="items per other user")
@@ -337,7 +347,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the benchmark")
     args = parser.parse_args()
     if args.smoke:
-        args.items, args.runs, args.launch_runs = 60, 2, 2
+        args.items, args.runs, args.launch_runs, args.idle_window = 60, 2, 2, 1.0
         args.scale_users, args.scale_items = 4, 30
     rows, raw = run(args)
     print(f"Strongroom benchmark: {args.items} items, {os.cpu_count()} cores")

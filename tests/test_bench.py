@@ -70,6 +70,16 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             assert ratio["median"] > 0, (measure, backend)
             assert ratio["met"] is TARGETS[ratio["target"]].check(Row(**ratio))
     assert rows[("Strongroom / bare", "sqlite")]["unit"] == "x"
+    # Idle: each Strongroom screen's CPU ticks and terminal bytes beside a bare Input's.
+    for kind in ("CPU ticks", "terminal bytes"):
+        assert rows[(f"{kind}: bare Textual Input", "-")]["runs"] >= 1
+        for program in ("vault screen", "login form"):
+            assert rows[(f"{kind}: Strongroom {program}", "sqlite")]["runs"] >= 1
+            idle = rows[(f"idle {kind}: {program} / bare", "sqlite")]
+            assert idle["unit"] == "x"
+            assert math.isfinite(idle["median"])
+            assert idle["met"] is TARGETS[idle["target"]].check(Row(**idle))
+    assert "idle CPU ticks: vault screen / bare" in done.stdout
     assert any(measure.endswith("full / empty") for measure, _ in rows)
     for measure in ("list + decrypt", "one save"):
         galera = rows[(f"{measure}: Galera / one server", "galera")]
