@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from textual import events, on
-from textual.actions import SkipAction
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Center, Middle
@@ -29,7 +28,7 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Button, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from app.flows.accounts import AccountFlow
@@ -37,6 +36,7 @@ from app.flows.clipboard import ClipboardGuard
 from app.flows.failures import Failure, explain, log_failure
 from app.flows.lock import LockFlow
 from app.flows.transfer import TransferFlow
+from app.flows.typing import KeyOrder
 from app.flows.vault import VaultFlow
 from app.screens.form import ShowsErrors
 from app.screens.keys import VAULT_KEYS, commands
@@ -76,7 +76,7 @@ class DatabaseReconnected(Message):
         self.new = new
 
 
-class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
+class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -113,6 +113,7 @@ class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
         self._login_hint: str | None = None
         self._terminal_safe = TerminalSafe()
         self._database_notice: str | None = None
+        self.init_key_order()
         self.init_vault_flow()
         self.init_lock_flow()
         backend.on_reconnect = self._reconnected
@@ -189,11 +190,6 @@ class StrongroomApp(AccountFlow, VaultFlow, LockFlow, TransferFlow):
             extra, self._database_notice = self._database_notice, None
             message = f"{message}\n{escape(extra) if markup else extra}"
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
-
-    def action_press_focused(self) -> None:
-        if not isinstance(self.focused, Button):
-            raise SkipAction()
-        self.focused.press()
 
     async def action_quit(self) -> None:
         """Clear the clipboard while the terminal is still ours to write to; let a lock that is
