@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -13,7 +14,6 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.widgets.button import ButtonVariant
 
 from app.core.passwords import PasswordPolicy
-from app.core.times import local
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.form import DialogForm
@@ -23,6 +23,17 @@ from app.widgets.strength import StrengthMeter
 
 if TYPE_CHECKING:
     from app.core.accounts import SessionInfo
+
+LABEL_WIDTH = 24  # a device's label in the sessions table; longer ones end in "…"
+
+
+def shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def minutes(moment: datetime) -> str:
+    """``2026-11-30 13:05``, in this machine's zone (the table's headings name it)."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class ChangePasswordScreen(DialogForm):
@@ -210,14 +221,18 @@ class SessionsScreen(DialogForm):
         self.sessions = sessions
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        table.add_columns("Device", "Created", "Last used", "Expires", "")
+        # What tells the devices apart, and which one this is, fits an 80-column terminal:
+        # the label (host and system), this device's mark, when each was last used and
+        # logged in; the times in minutes, their zone said once in the headings.
+        zone = datetime.now().astimezone().strftime("%Z")
+        table.add_columns("Device", "", f"Last used ({zone})", f"Logged in ({zone})")
         for info in sessions:
-            table.add_row(
-                literal(visible_text(info.device_label)),  # anyone with the database sets it
-                literal(local(info.created_at)),
-                literal(local(info.last_used_at)),
-                literal(local(info.expires_at)),
+            label = shortened(visible_text(info.device_label), LABEL_WIDTH)  # anyone with the
+            table.add_row(  # database sets it
+                literal(label),
                 literal("this device" if info.current else ""),
+                literal(minutes(info.last_used_at)),
+                literal(minutes(info.created_at)),
                 key=str(info.id),
             )
         empty = self.query_one("#empty", Static)
