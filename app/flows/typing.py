@@ -20,6 +20,7 @@ from textual import events
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Button, Input, TextArea
 
@@ -67,6 +68,10 @@ class KeyOrder(App[None]):
     async def _key_for_a_field(self, key: events.Key) -> bool:
         field = self.focused
         if not isinstance(field, (Input, TextArea)) or field.loading:
+            return False
+        if isinstance(field.screen, CommandPalette):
+            # Its Enter picks the highlighted command, which its search updates later: Enter
+            # goes its usual (slower) way, or it could pick a command from before the last key.
             return False
         own = [
             binding
