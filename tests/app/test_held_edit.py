@@ -3,6 +3,8 @@ item's password history kept when it is saved. Driven through the installed comm
 
 from __future__ import annotations
 
+import pytest
+
 from app.core.config import Settings
 from app.core.items import CustomField, ItemDraft
 from app.services.backend import Backend
@@ -25,8 +27,9 @@ def _bank(password: str) -> ItemDraft:
     )
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_an_edit_with_custom_fields_is_back_whole_after_lock_and_unlock(
-    sqlite_settings: Settings,
+    sqlite_settings: Settings, size: tuple[int, int]
 ) -> None:
     settings = sqlite_settings
     totp = seed_with_history(
@@ -36,7 +39,7 @@ def test_an_edit_with_custom_fields_is_back_whole_after_lock_and_unlock(
     assert "period=60" in totp
     assert "SHA256" in totp
     write_config(settings)
-    with terminal(settings, 120, 40) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.keys("Enter")  # edit Bank

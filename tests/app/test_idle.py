@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import LoadingIndicator
 
 from app.app import StrongroomApp
@@ -46,14 +47,15 @@ async def test_no_spinner_is_left_once_the_login_form_is_shown(sqlite_settings: 
         assert _spinners(app) == []
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_an_idle_vault_screen_sends_the_terminal_next_to_nothing(
-    sqlite_settings: Settings, tmp_path: Path
+    sqlite_settings: Settings, tmp_path: Path, size: tuple[int, int]
 ) -> None:
     settings = sqlite_settings
     seed(settings, ItemDraft("Bank", username="alice", password="bank-secret"))
     write_config(settings)
     output = tmp_path / "terminal-output"
-    with terminal(settings, 120, 40) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         time.sleep(1.0)  # the first frames drawn
