@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,26 @@ def command_in_pane(settings: Settings, *args: str, after: str = "echo EXIT=$?")
     )
     url = shlex.quote(settings.database_url)
     return f"STRONGROOM_DATABASE_URL={url} {command}; {after}; sleep 60"
+
+
+def agent_socket(runtime: Path, timeout: float = 20) -> Path:
+    """The one agent socket under ``runtime`` (waiting for the agent to start)."""
+    folder = runtime / f"strongroom-{os.getuid()}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sockets = list(folder.glob("agent-*.sock")) if folder.exists() else []
+        if sockets:
+            return sockets[0]
+        time.sleep(0.05)
+    raise AssertionError("no agent started")
+
+
+def agent_gone(runtime: Path, timeout: float = 20) -> bool:
+    """Whether every agent socket under ``runtime`` is gone (waiting up to ``timeout``)."""
+    folder = runtime / f"strongroom-{os.getuid()}"
+    deadline = time.monotonic() + timeout
+    while folder.exists() and list(folder.glob("agent-*.sock")):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -11,14 +11,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.core.config import Settings
-from tests.command_line import command_in_pane, strongroom
+from tests.command_line import agent_gone, agent_socket, command_in_pane, strongroom
 from tests.helpers import STRONG_PASSWORD
 from tests.terminal import Terminal, terminal
 
@@ -49,17 +48,6 @@ def remembered_vault(settings: Settings) -> None:
     assert strongroom(settings, "add", "Mail", stdin="mail-secret\n").returncode == 0
 
 
-def wait_for_socket(runtime: Path, present: bool = True) -> None:
-    folder = runtime / f"strongroom-{os.getuid()}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = bool(list(folder.glob("agent-*.sock"))) if folder.exists() else False
-        if found == present:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the agent never started" if present else "the agent never left")
-
-
 def test_code_planted_in_the_working_folder_never_runs(
     sqlite_settings: Settings, agent_runtime: Path, other_user: str
 ) -> None:
@@ -86,7 +74,7 @@ def test_code_planted_in_the_working_folder_never_runs(
         runtime = agent_runtime
         listed = strongroom(settings, "ls", agent=runtime, cwd=shared)
         assert listed.returncode == 0, listed.stderr
-        wait_for_socket(runtime)  # the real agent, listening
+        agent_socket(runtime, timeout=30)  # the real agent, listening
         answered = strongroom(settings, "get", "Mail", agent=runtime, cwd=shared)
         assert (answered.returncode, answered.stdout) == (0, "mail-secret\n")
         events = [json.loads(line) for line in settings.security_log_path.read_text().splitlines()]
@@ -95,7 +83,7 @@ def test_code_planted_in_the_working_folder_never_runs(
         # Locked: the agent hands the next read back and leaves.
         assert strongroom(settings, "lock", agent=runtime, cwd=shared).returncode == 0
         strongroom(settings, "get", "Mail", "--no-input", agent=runtime, cwd=shared)
-        wait_for_socket(runtime, present=False)
+        assert agent_gone(runtime, timeout=30), "the agent never left"
         assert not (shared / "PWNED").exists()
     finally:
         shutil.rmtree(shared, ignore_errors=True)

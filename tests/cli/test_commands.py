@@ -21,7 +21,7 @@ from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.models import User
 from app.services.backend import Backend
-from tests.command_line import ESC, one_clean_line, strongroom
+from tests.command_line import ESC, agent_socket, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, make_settings, need, sql
 from tests.pilot import seed
 from tests.terminal import STRONGROOM, write_config
@@ -458,18 +458,6 @@ def test_completion_offers_no_titles_when_the_vault_is_locked(
 
 
 # -- the agent -------------------------------------------------------------------------------
-
-
-def agent_socket(runtime: Path) -> Path:
-    """The one agent socket under ``runtime`` (waiting for the agent to start)."""
-    folder = runtime / f"strongroom-{os.getuid()}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        sockets = list(folder.glob("agent-*.sock")) if folder.exists() else []
-        if sockets:
-            return sockets[0]
-        time.sleep(0.05)
-    raise AssertionError("no agent started")
 
 
 def agent_pid(path: Path) -> int | None:

@@ -8,29 +8,18 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.services.backend import Backend
 from tests.cli.test_commands import GitServer, git_helper
-from tests.command_line import strongroom
+from tests.command_line import agent_gone, strongroom
 from tests.helpers import STRONG_PASSWORD, need
 from tests.pilot import seed
 from tests.terminal import terminal
 
 PROMPT = "Master password for alice:"
-
-
-def agent_gone(runtime: Path) -> bool:
-    folder = next(runtime.glob("strongroom-*"), None)
-    deadline = time.monotonic() + 20
-    while folder is not None and list(folder.glob("agent-*.sock")):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_push_and_a_clone_on_a_locked_vault_ask_for_the_master_password_once(
