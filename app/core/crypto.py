@@ -199,6 +199,14 @@ def content_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def breach_digest(password: str) -> bytes:
+    """SHA-1 of a password's UTF-8 as Have I Been Pwned lists it (40 uppercase hex digits), to
+    look it up in a downloaded breach list: held in memory for the lookup, never stored."""
+    return (
+        hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest().upper().encode()
+    )
+
+
 def key_check(vault_key: bytes) -> bytes:
     """A short value that names a vault key without revealing it: a device whose key was
     replaced (rotated elsewhere) sees the mismatch before it writes anything under the old one."""

@@ -1,0 +1,287 @@
+"""Vault health: every reason to change an item's password, worst first.
+
+Pure functions over decrypted items: nothing here reads the database or writes anywhere. The
+kinds, worst first: *breached* (the password is in a downloaded breach list, with how often),
+*reused* (another item has the same password, with how many share it), *weak* (zxcvbn scores it
+2 or less, judged with the item's username, title and sites as words an attacker would try),
+*common* (in zxcvbn's bundled list of common passwords: the check that needs no download),
+*unsecured* (an ``http://`` address that is not this machine), *no-2fa* (the site offers TOTP
+and the item has no TOTP secret), *old* (the password unchanged for longer than the limit).
+
+Which items share a password is itself a secret: the groups are found by comparing the
+passwords in memory, numbered for this report only, and never written anywhere. An item tagged
+``health:ignore`` is left out of the report (a visible tag: no hidden state); its password
+still counts when another item reuses it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from app.core.items import Item
+    from app.core.twofactor import TotpSites
+
+KINDS = ("breached", "reused", "weak", "common", "unsecured", "no-2fa", "old")
+PASSWORD_KINDS = frozenset({"breached", "reused", "weak", "common", "no-2fa", "old"})
+IGNORE_TAG = "health:ignore"
+WEAK_SCORE = 2  # zxcvbn's score (0-4) at or below which a password is weak
+ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters bound the whole
+DAMAGED = "could not check"
+
+# A breach lookup: the SHA-1 digests (uppercase hex) asked about -> how often each was seen.
+BreachLookup = Callable[[Sequence[bytes]], Mapping[bytes, int]]
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason to change an item's password; ``count``: times breached, items sharing the
+    password, or days since it changed (0 for the other kinds)."""
+
+    kind: str
+    count: int = 0
+
+    @property
+    def label(self) -> str:
+        if self.kind == "breached":
+            return f"breached ({self.count:,})"
+        if self.kind == "reused":
+            return f"reused ({self.count} items)"
+        if self.kind == "old":
+            return f"old ({self.count} days)"
+        if self.kind == "no-2fa":
+            return "no 2FA"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class ItemHealth:
+    """An item's findings, worst first; ``damaged`` when it could not be opened to check.
+
+    ``group`` numbers the items that share one password for this report only (0: none), so
+    that they are listed together; it is never printed or written."""
+
+    id: int
+    title: str
+    findings: tuple[Finding, ...] = ()
+    damaged: bool = False
+    group: int = field(default=0, repr=False, compare=False)
+
+    @property
+    def labels(self) -> list[str]:
+        return [DAMAGED] if self.damaged else [finding.label for finding in self.findings]
+
+    @property
+    def flagged(self) -> bool:
+        return self.damaged or bool(self.findings)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The items with findings, worst first (a reused group together), and what was checked."""
+
+    items: tuple[ItemHealth, ...]
+    checked: int  # items looked at (not counting those left out)
+    ignored: int  # items tagged health:ignore, left out
+
+
+@dataclass(frozen=True)
+class Checks:
+    """What to check, and with what: ``kinds`` (a subset of KINDS), the breach list's lookup
+    (None: not set), the sites that offer TOTP (None: not given), the oldest a password may be,
+    and now."""
+
+    now: datetime
+    kinds: frozenset[str] = frozenset(KINDS)
+    breaches: BreachLookup | None = None
+    totp_sites: TotpSites | None = None
+    max_age: timedelta = timedelta(days=365)
+
+
+def parse_kinds(text: str) -> frozenset[str]:
+    """``--only``'s comma-separated kinds; ValueError naming the unknown ones."""
+    wanted = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [kind for kind in wanted if kind not in KINDS]
+    if unknown or not wanted:
+        raise ValueError(f"unknown kind {', '.join(unknown) or '(none)'}: use {', '.join(KINDS)}")
+    return frozenset(wanted)
+
+
+def is_ignored(item: Item) -> bool:
+    return any(tag.casefold() == IGNORE_TAG for tag in item.tags)
+
+
+def analyze(
+    items: Sequence[Item],
+    changed: Mapping[int, datetime],
+    checks: Checks,
+    progress: Progress | None = None,
+) -> Report:
+    """Every live item's findings. ``changed``: when each item's password was last set (its
+    newest history entry, else its creation), by id."""
+    damaged = [item for item in items if item.error]
+    readable = [item for item in items if not item.error]
+    groups = reuse_groups(readable) if "reused" in checks.kinds else {}
+    breaches = _breach_counts(readable, checks)
+    strength = _Strength(checks.kinds)
+    found: list[ItemHealth] = [ItemHealth(item.id, item.title, damaged=True) for item in damaged]
+    ignored = 0
+    for done, item in enumerate(readable, 1):
+        if is_ignored(item):
+            ignored += 1
+        else:
+            group, size = groups.get(item.id, (0, 0))
+            findings = _findings(item, checks, breaches, size, strength, changed.get(item.id))
+            if findings:
+                found.append(ItemHealth(item.id, item.title, findings, group=group))
+        if progress is not None and (done % 100 == 0 or done == len(readable)):
+            progress(done, len(readable))
+    found.sort(key=_worst_first)
+    return Report(tuple(found), len(items) - ignored, ignored)
+
+
+def reuse_groups(items: Iterable[Item]) -> dict[int, tuple[int, int]]:
+    """Item id -> (group number, group size) for every item whose password another item has:
+    found by comparing the passwords themselves, in memory; numbers are for this run only."""
+    by_password: dict[str, list[int]] = {}
+    for item in items:
+        if item.password:
+            by_password.setdefault(item.password, []).append(item.id)
+    groups: dict[int, tuple[int, int]] = {}
+    shared = (ids for ids in by_password.values() if len(ids) > 1)
+    for number, ids in enumerate(sorted(shared, key=min), 1):
+        for item_id in ids:
+            groups[item_id] = (number, len(ids))
+    return groups
+
+
+def _worst_first(health: ItemHealth) -> tuple[object, ...]:
+    if health.damaged:
+        return (-1, 0, 0, health.title.casefold(), health.id)
+    worst = health.findings[0]
+    rank = KINDS.index(worst.kind)
+    count = -worst.count if worst.kind in ("breached", "reused", "old") else 0
+    return (rank, count, health.group, health.title.casefold(), health.id)
+
+
+def _breach_counts(items: Sequence[Item], checks: Checks) -> dict[str, int]:
+    """Password -> times breached, for the passwords in the list (SHA-1 in memory only)."""
+    if checks.breaches is None or "breached" not in checks.kinds:
+        return {}
+    from app.core.crypto import breach_digest
+
+    passwords = sorted({item.password for item in items if item.password and not is_ignored(item)})
+    digests = [breach_digest(password) for password in passwords]
+    counts = checks.breaches(digests)
+    return {
+        password: counts[digest]
+        for password, digest in zip(passwords, digests, strict=True)
+        if digest in counts
+    }
+
+
+def _findings(
+    item: Item,
+    checks: Checks,
+    breaches: Mapping[str, int],
+    shared_by: int,
+    strength: _Strength,
+    changed_at: datetime | None,
+) -> tuple[Finding, ...]:
+    kinds = checks.kinds
+    password = item.password
+    found: list[Finding] = []
+    if password:
+        if password in breaches:
+            found.append(Finding("breached", breaches[password]))
+        if shared_by:
+            found.append(Finding("reused", shared_by))
+        if "weak" in kinds and strength.score(password, user_inputs(item)) <= WEAK_SCORE:
+            found.append(Finding("weak"))
+        if "common" in kinds and strength.is_common(password):
+            found.append(Finding("common"))
+    if "unsecured" in kinds and any(is_unsecured(url) for url in item.urls):
+        found.append(Finding("unsecured"))
+    if password and "no-2fa" in kinds and checks.totp_sites is not None and not item.totp:
+        sites = checks.totp_sites
+        if any(sites.offers_totp(host) for host in hosts(item.urls)):
+            found.append(Finding("no-2fa"))
+    if password and "old" in kinds and changed_at is not None:
+        days = (checks.now - changed_at).days
+        if days > checks.max_age.days:
+            found.append(Finding("old", days))
+    return tuple(found)
+
+
+class _Strength:
+    """zxcvbn's score and its common-password list, each password judged once per run."""
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        self._scores: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._common: Mapping[str, int] | None = None
+        self._needed = bool(kinds & {"weak", "common"})
+
+    def score(self, password: str, inputs: tuple[str, ...]) -> int:
+        key = (password, inputs)
+        score = self._scores.get(key)
+        if score is None:
+            from zxcvbn import zxcvbn  # its word lists load on first use
+
+            score = int(zxcvbn(password[:ZXCVBN_MAX], user_inputs=list(inputs))["score"])
+            self._scores[key] = score
+        return score
+
+    def is_common(self, password: str) -> bool:
+        if self._common is None:
+            from zxcvbn.matching import RANKED_DICTIONARIES
+
+            self._common = RANKED_DICTIONARIES["passwords"]
+        return password.lower() in self._common
+
+
+def user_inputs(item: Item) -> tuple[str, ...]:
+    """The words an attacker of this item would try first: its username, title and sites."""
+    words = [item.username, item.title]
+    for host in hosts(item.urls):
+        words.append(host)
+        words.extend(label for label in host.split(".")[:-1] if len(label) > 2)
+    return tuple(word for word in dict.fromkeys(w.strip().lower() for w in words) if word)
+
+
+def hosts(urls: Iterable[str]) -> list[str]:
+    """The host names of ``urls`` (a bare ``example.com`` counts as one), lower case."""
+    found = []
+    for url in urls:
+        text = url.strip()
+        if "://" not in text:
+            text = "//" + text
+        try:
+            host = urlsplit(text).hostname
+        except ValueError:
+            continue
+        if host:
+            found.append(host.rstrip("."))
+    return found
+
+
+def is_unsecured(url: str) -> bool:
+    """An ``http://`` address anywhere but this machine (localhost, 127.0.0.0/8, ::1)."""
+    text = url.strip()
+    if not text.lower().startswith("http://"):
+        return False
+    try:
+        host = urlsplit(text).hostname or ""
+    except ValueError:
+        return True
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
