@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from app.core.config import (
     ARGON2_MAX_PARALLELISM,
     ARGON2_MIN_ITERATIONS,
     ARGON2_MIN_MEMORY_KIB,
+    BCRYPT_MAX_COST,
     BCRYPT_MIN_COST,
 )
 
@@ -51,6 +53,9 @@ _WRAP_INFO = b"strongroom/v1/key-wrapping"
 _SESSION_INFO = b"strongroom/v1/session-wrapping"
 _KEY_CHECK_INFO = b"strongroom/v1/vault-key-check"
 _BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# $2b$, a two-digit cost, then 22 characters of salt and 31 of hash: the only shape bcrypt reads
+# the cost from exactly as verifier_cost does.
+_VERIFIER = re.compile(r"\$2b\$([0-9]{2})\$[./A-Za-z0-9]{53}")
 
 
 class CryptoError(Exception):
@@ -151,7 +156,12 @@ def verifier_cost(verifier: str) -> int:
 
 
 def verifier_is_acceptable(verifier: str) -> bool:
-    return verifier.startswith("$2b$") and verifier_cost(verifier) >= BCRYPT_MIN_COST
+    """Whether a stored verifier may be checked at all: well formed, and its cost between the
+    floor and the ceiling the settings allow. Each step of cost doubles bcrypt's work, so a
+    tampered ``$2b$31$`` would take hours of CPU; it is refused before any hashing instead,
+    as Argon2id parameters past their ceilings are."""
+    shape = _VERIFIER.fullmatch(verifier)
+    return shape is not None and BCRYPT_MIN_COST <= int(shape.group(1)) <= BCRYPT_MAX_COST
 
 
 def dummy_verifier(cost: int) -> str:

@@ -90,7 +90,8 @@ class Credentials:
             ) from None
         if not crypto.verifier_is_acceptable(user.verifier):
             raise AccountDataError(
-                "This account's stored password verifier is damaged or weaker than allowed."
+                "This account's stored password verifier is damaged, or its cost is outside "
+                "what is allowed. The database may have been tampered with."
             )
         keys = crypto.derive_keys(password, user.kdf_salt, params)
         if not crypto.check_verifier(keys.authentication_key, user.verifier):

@@ -39,6 +39,20 @@ def test_dummy_verifier_is_well_formed_and_matches_nothing() -> None:
     assert not crypto.check_verifier(b"k" * 32, dummy)
 
 
+def test_verifier_costs_are_bounded_before_any_hashing() -> None:
+    """A verifier is checked only between the floor (10) and the ceiling the settings allow
+    (16): a stored ``$2b$31$`` would cost bcrypt hours, so it is refused unread."""
+    from app.core.config import BCRYPT_MAX_COST, BCRYPT_MIN_COST
+
+    body = crypto.make_verifier(b"k" * 32, 10).removeprefix("$2b$10$")
+    for cost in (BCRYPT_MIN_COST, 12, BCRYPT_MAX_COST):
+        assert crypto.verifier_is_acceptable(f"$2b${cost:02d}${body}")
+    for cost in (4, BCRYPT_MIN_COST - 1, BCRYPT_MAX_COST + 1, 31, 99):
+        assert not crypto.verifier_is_acceptable(f"$2b${cost:02d}${body}"), cost
+    for shape in (f"$2b$031${body}", f"$2b$1${body}", f"$2b$12${body}x", f"$2a$12${body}"):
+        assert not crypto.verifier_is_acceptable(shape), shape
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -8,14 +8,17 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, update
 
 from app.core import crypto
-from app.core.errors import EditConflict, LoginFailed, ValidationError
+from app.core.config import BCRYPT_MAX_COST, Settings
+from app.core.errors import AccountDataError, EditConflict, LoginFailed, ValidationError
 from app.core.items import ItemDraft
 from app.core.passwords import PasswordPolicy, clean_username
 from app.core.rules import validate
+from app.models import User
 from app.services.accounts import AccountService
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, sql
 
 
 def test_unknown_username_costs_the_same_work_as_a_wrong_password(
@@ -45,6 +48,48 @@ def test_unknown_username_costs_the_same_work_as_a_wrong_password(
         work[name] = list(calls)
     assert work["alice"] == work["nobody"] == work["not a valid name!"]
     assert [kind for kind, _ in work["alice"]] == ["argon2id", "bcrypt"]
+
+
+def test_a_verifier_cost_past_the_ceiling_does_no_work_and_leaves_the_others_equal(
+    accounts: AccountService, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verifier tampered to ``$2b$31$`` is refused before Argon2id or bcrypt runs (the
+    damaged account's message); a wrong password and an unknown name still cost the same
+    Argon2id and the same bcrypt at the configured cost."""
+    for name in ("alice", "bob"):
+        accounts.register(name, STRONG_PASSWORD, STRONG_PASSWORD)
+    sql(
+        settings,
+        update(User)
+        .where(User.username == "alice")
+        .values(verifier=func.replace(User.verifier, "$2b$10$", "$2b$31$")),
+    )
+    calls: list[tuple[str, object]] = []
+    derive, check = crypto.derive_keys, crypto.check_verifier
+
+    def counted_derive(password: str, salt: bytes, params: crypto.KdfParams) -> crypto.DerivedKeys:
+        calls.append(("argon2id", (params.memory_kib, params.iterations, params.parallelism)))
+        return derive(password, salt, params)
+
+    def counted_check(key: bytes, verifier: str) -> bool:
+        calls.append(("bcrypt", crypto.verifier_cost(verifier)))
+        if crypto.verifier_cost(verifier) > BCRYPT_MAX_COST:
+            return False  # hours of work: counted here, never spent by the test
+        return check(key, verifier)
+
+    monkeypatch.setattr(crypto, "derive_keys", counted_derive)
+    monkeypatch.setattr(crypto, "check_verifier", counted_check)
+    with pytest.raises(AccountDataError, match="cost is outside what is allowed"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+    assert calls == []
+    work = {}
+    for name in ("bob", "nobody"):
+        calls.clear()
+        with pytest.raises(LoginFailed):
+            accounts.login(name, "a wrong password", remember=False)
+        work[name] = list(calls)
+    assert work["bob"] == work["nobody"]
+    assert work["bob"][1] == ("bcrypt", settings.security.bcrypt_cost)
 
 
 def test_core_dumps_are_disabled() -> None:
