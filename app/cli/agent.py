@@ -10,11 +10,20 @@ table (app.cli.table) on the same services: nothing reaches the database another
 
 What it holds and for how long:
 - The vault key and the decrypted list of items (titles at first), like the app while it is
-  unlocked. Each request first asks the database for this device's session, as every command
-  does: when the vault was locked or logged out (here, in the app or on another device), the
-  agent answers "locked" and exits, dropping all of it; the command then runs by itself.
+  unlocked, and only while this device's session is exactly as it was when the agent started
+  (:class:`Watch`): the same token, account and session row, the row's same wrapped copy of the
+  vault key (a lock empties it, an unlock wraps it afresh), not expired, and the account's same
+  wrapped key and verifier (a password change or a rotation re-wraps them); and while its
+  profile (config.toml's size and time, the database settings) is the one commands find it by.
+  That is asked of the database (one read-only query) before every answer, ``status``
+  included, and every ``CHECK_SECONDS`` between requests, so that a lock in the app ends it
+  though no command comes. Anything changed and it exits, dropping all of it (the process's
+  exit is what frees the key: Python cannot overwrite ``bytes``); the request it was asked is
+  answered "locked", and the command runs by itself.
 - The list is re-read when the vault's fingerprint (one cheap query) has moved.
-- It exits after ``auto_lock_minutes`` without a request.
+- It exits after ``auto_lock_minutes`` without a request, and at once when `strongroom lock` or
+  `logout` says so (``--stop``, sent to each agent socket of the user: one started before
+  config.toml changed is on the same folders, and goes too), before that command returns.
 
 A key the master password opened: when a command found the vault locked (or this device
 logged out) and opened it with the master password, the agent starts holding that session
@@ -23,9 +32,10 @@ commands, git's ``store`` after its ``get`` say, do not ask again. This device's
 as it was in the database: the app still finds it locked. Such an agent answers, and lends its
 key to a command of the same profile (``--held-key``), only while this device's session is
 exactly as it was when the password was typed: the same account's same session, still locked,
-or still nobody logged in with the same last username. Any change (a lock, an unlock, a logout,
-another login, a revoked session) and it exits; `strongroom lock` and `logout` end it at once
-(``--stop``), whatever the database says.
+or still nobody logged in with the same last username, and the account's key as it was. Any
+change (a lock, an unlock, a logout, another login, a revoked session, a new master password or
+vault key) and it exits; `strongroom lock` and `logout` end it at once (``--stop``), whatever
+the database says.
 
 Who can ask: the socket is in a folder only its owner can enter, is itself owner-only, and the
 agent checks each caller's user id (SO_PEERCRED) and profile. It never prompts: a command that
@@ -51,9 +61,11 @@ if TYPE_CHECKING:
     from app.cli.context import Context
     from app.core.accounts import ActiveSession
     from app.core.config import Settings
+    from app.services.sessions import Stamp
 
 
 READY_SECONDS = 10  # the longest a command waits for the agent it started to listen
+CHECK_SECONDS = 2.0  # how often an idle agent asks whether this device's session changed
 
 
 def profile(settings: Settings) -> list[str]:
@@ -112,22 +124,86 @@ def _held_words(held: ActiveSession) -> list[str]:
 
 
 def _read_held() -> ActiveSession | None:
-    """The session a command handed over on standard input (see start)."""
+    """The session a command handed over on standard input (see start). The bytes it came in
+    are overwritten once read: the key lives on only in the session (Python cannot wipe
+    ``bytes``; the process's exit is what ends it)."""
     from app.core.accounts import ActiveSession
 
+    buffer = bytearray(4096)
     try:
-        user_id, session_id, username, key = quick.decode(sys.stdin.buffer.read(4096))
+        stream = sys.stdin.buffer
+        size = stream.readinto(buffer) if isinstance(stream, io.BufferedIOBase) else 0
+        user_id, session_id, username, key = quick.decode(bytes(buffer[:size]))
         return ActiveSession(
             int(user_id), username, bytes.fromhex(key), int(session_id) if session_id else None
         )
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, TypeError):
         return None
+    finally:
+        buffer[:] = bytes(len(buffer))
+
+
+def check_seconds() -> float:
+    """How often an idle agent asks the database whether this device's session changed:
+    ``STRONGROOM_AGENT_CHECK_SECONDS`` (1 to 60), else CHECK_SECONDS."""
+    try:
+        wanted = float(os.environ.get("STRONGROOM_AGENT_CHECK_SECONDS", CHECK_SECONDS))
+    except ValueError:
+        return CHECK_SECONDS
+    return min(max(wanted, 1.0), 60.0) if wanted == wanted else CHECK_SECONDS  # NaN: default
+
+
+class Watch:
+    """What the agent started with (its profile, and this device's session as the database
+    described it), and whether it still is (see :meth:`same`)."""
+
+    def __init__(self, settings: Settings, ctx: Context) -> None:
+        self.settings = settings
+        self.ctx = ctx
+        self.profile = profile(settings)
+        self.stamp: Stamp | None = None
+
+    def _now(self) -> Stamp:
+        held = self.ctx.held
+        return self.ctx.backend.accounts().session_stamp(held.user_id if held else None)
+
+    def begin(self) -> bool:
+        """Whether there is anything to serve: this device's session unlocked, or (holding a
+        key the password opened) exactly as it was when the password was typed."""
+        from app.cli.access import still_held
+        from app.cli.exits import Exit
+        from app.core.errors import UserError
+
+        try:
+            self.stamp = self._now()
+            if self.ctx.held is not None:
+                still_held(self.ctx, self.ctx.backend.accounts().startup())
+                return self._now() == self.stamp
+        except (Exit, UserError, OSError):
+            return False
+        return self.stamp.unlocked
+
+    def same(self) -> bool:
+        """Whether nothing changed: the config file and the settings in the environment (else
+        commands find another socket, and `strongroom lock` another agent), and this device's
+        session: the same token, account, row and wrapped key, lock state, expiry, and the
+        account's own wrapped key (a password change or a rotation re-wraps it)."""
+        from app.core.errors import UserError
+
+        if profile(self.settings) != self.profile:
+            return False
+        try:
+            return self._now() == self.stamp
+        except (UserError, OSError):
+            return False  # the database is away: nothing to check with, so nothing is kept
 
 
 def serve(settings: Settings, *, held: bool = False) -> int:
-    """Answer requests until idle for ``auto_lock_minutes`` or the vault is locked (``held``:
-    on the session a command hands over on standard input)."""
+    """Answer requests until idle for ``auto_lock_minutes``, told to stop, or anything changed
+    (``held``: on the session a command hands over on standard input). Checked before every
+    answer and every few seconds in between (see Watch)."""
     import signal
+    import time
 
     from app.cli.context import Context
     from app.cli.parser import build_parser
@@ -137,39 +213,56 @@ def serve(settings: Settings, *, held: bool = False) -> int:
     opened = _read_held() if held else None
     if held and opened is None:
         return 1
-    mine = profile(settings)
     parser = build_parser()
     path = socket_path(settings)
     with contextlib.suppress(FileExistsError):
         path.parent.mkdir(mode=0o700, parents=True)
     if not quick.private_folder(str(path.parent)):
         return 1
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    if not _claim(listener, path):
-        return 0  # another agent answers already
-    listener.settimeout(settings.security.auto_lock_minutes * 60)
-    if held:
-        # Listening: the command that started it may go (its wait ends with this pipe).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     ctx = Context(settings, answered_by=" (agent)")
     ctx.held = opened
+    watch = Watch(settings, ctx)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    last: socket.socket | None = None  # the request that ended it, answered once all is gone
     try:
+        if not watch.begin():
+            return 0  # locked or changed already: nothing to hold
+        if not _claim(listener, path):
+            return 0  # another agent answers already
+        if held:
+            # Listening: the command that started it may go (its wait ends with this pipe).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        idle = settings.security.auto_lock_minutes * 60
+        every = check_seconds()
+        deadline = time.monotonic() + idle
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return 0
+            listener.settimeout(min(every, left))
             try:
                 connection, _ = listener.accept()
             except TimeoutError:
-                return 0
-            with connection:
-                if not _same_user(connection):
-                    continue
-                code = _answer(connection, mine, parser, ctx)
+                if not watch.same():
+                    return 0  # locked, logged out, changed: keep nothing
+                continue
+            if not _same_user(connection):
+                connection.close()
+                continue
+            code = _answer(connection, watch, parser, ctx)
             if code == quick.LOCKED:
-                return 0  # locked or logged out: keep nothing
+                last = connection
+                return 0  # locked, logged out, changed or told to stop: keep nothing
+            connection.close()
+            deadline = time.monotonic() + idle
     finally:
         listener.close()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        ctx.held = None
         ctx.close()  # the decrypted items and the key go with it
+        if last is not None:
+            last.close()  # `strongroom lock` waits for this: by now the agent holds nothing
 
 
 def _claim(listener: socket.socket, path: Path) -> bool:
@@ -202,13 +295,15 @@ def _same_user(connection: socket.socket) -> bool:
 
 
 def _answer(
-    connection: socket.socket, mine: list[str], parser: argparse.ArgumentParser, ctx: Context
+    connection: socket.socket, watch: Watch, parser: argparse.ArgumentParser, ctx: Context
 ) -> int:
-    """Run one handed-over command line; its exit code (after sending the answer)."""
+    """Run one handed-over command line, if nothing changed since the agent started; its exit
+    code (after sending the answer, except to a request to stop, answered by closing)."""
     from app.cli import table
 
     connection.settimeout(10)
     out, err = io.StringIO(), io.StringIO()
+    mine = watch.profile
     try:
         request = quick.receive(connection)
         if request is None:
@@ -217,12 +312,17 @@ def _answer(
         count = int(words[1])
         if words[0] != quick.VERSION:
             return quick.LOCKED  # a newer Strongroom asks: this agent is out of date, and goes
-        foreign = words[2 : 2 + count] != mine
+        theirs = words[2 : 2 + count]
         rest = words[2 + count :]
+        if rest[:1] == [quick.STOP] and theirs[:2] == mine[:2]:
+            # `strongroom lock` or `logout` for these folders (the config file may have
+            # changed since): keep nothing.
+            return quick.LOCKED
+        foreign = theirs != mine
         if foreign:
             code = quick.LOCKED  # another profile's request: "go your own way"
-        elif rest[:1] == [quick.STOP]:
-            return quick.LOCKED  # `strongroom lock` or `logout`: keep nothing
+        elif not watch.same():
+            code = quick.LOCKED  # locked, logged out or changed: the command runs by itself
         elif rest[:1] == [quick.HELD_KEY]:
             code = _lend(ctx, rest[1:], out)
         else:

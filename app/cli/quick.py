@@ -20,7 +20,8 @@ The exchange: the request is ``1``, the number of profile parts, the parts and t
 NUL-separated (none can hold a NUL); the answer is ``CODE STDOUT-LENGTH\\n``, then standard
 output and standard error, as bytes. Two requests are not command lines (no command begins with
 ``-``): ``--held-key`` asks an agent that holds a key the master password opened for it (see
-app/cli/agent.py), and ``--stop`` (sent by `strongroom lock` and `logout`) ends the agent.
+app/cli/agent.py), and ``--stop`` (sent by `strongroom lock` and `logout` to every agent socket
+of the user) ends each agent on the same folders, whatever its config file's time.
 """
 
 from __future__ import annotations
@@ -130,15 +131,17 @@ def copies(argv: list[str]) -> bool:
     )
 
 
-def exchange(parts: list[str], words: list[str]) -> tuple[int, bytes, bytes] | None:
-    """Send ``words`` to this profile's agent: its exit code, standard output and standard
-    error; None when no agent answers."""
+def exchange(
+    parts: list[str], words: list[str], path: str | None = None
+) -> tuple[int, bytes, bytes] | None:
+    """Send ``words`` to this profile's agent (or the one at ``path``): its exit code, standard
+    output and standard error; None when no agent answers."""
     if not private_folder(socket_folder()):
         return None
     connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         connection.settimeout(30)
-        connection.connect(socket_file(parts))
+        connection.connect(path or socket_file(parts))
         connection.sendall(encode([VERSION, str(len(parts)), *parts, *words]))
         connection.shutdown(_socket.SHUT_WR)
         answer = receive(connection)
@@ -170,8 +173,17 @@ def borrow(parts: list[str], wanted: list[str]) -> tuple[int, bytes] | None:
 
 
 def stop(parts: list[str]) -> None:
-    """End this profile's agent, if one runs (it drops what it holds)."""
-    exchange(parts, [STOP])
+    """End this profile's agent, and any other of this user's agents on the same folders (one
+    started before config.toml changed, which commands no longer find by its socket's name):
+    each drops what it holds before this returns. Agents of other folders ignore the request."""
+    folder = socket_folder()
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return
+    for name in names:
+        if name.startswith("agent-") and name.endswith(".sock"):
+            exchange(parts, [STOP], os.path.join(folder, name))
 
 
 def handoff(argv: list[str]) -> int | None:

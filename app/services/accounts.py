@@ -48,7 +48,7 @@ from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
 from app.services.database import database_errors
 from app.services.rotation import Progress, reseal_vault
-from app.services.sessions import RememberedSessions
+from app.services.sessions import RememberedSessions, Stamp
 from app.services.throttle import Throttle
 from app.services.tokens import LastUsername, TokenStore
 from app.services.transactions import run_in_transaction
@@ -88,6 +88,11 @@ class AccountService:
             with self._sessions() as db:
                 has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
         return StartupState(has_accounts, session, notice)
+
+    def session_stamp(self, user_id: int | None = None) -> Stamp:
+        """This device's session as it is now, read only (see RememberedSessions.stamp)."""
+        with database_errors(self._target):
+            return self._remembered.stamp(user_id)
 
     def warm_up(self) -> None:
         """Run the login's reads once for a name nobody can have (see Backend.warm_up)."""

@@ -7,6 +7,7 @@ token; the device holds the token. Neither alone opens the vault.
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,10 +17,19 @@ from app.core.accounts import ActiveSession, Clock, SessionInfo
 from app.core.config import SecuritySettings
 from app.core.errors import AccountDataError
 from app.core.passwords import stored_username
-from app.models import LoginSession
+from app.models import LoginSession, User
 from app.services.audit import SecurityLog
 from app.services.tokens import TokenFileError, TokenStore
 from app.services.transactions import run_in_transaction
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """This device's session at one moment (see RememberedSessions.stamp): equal stamps, the
+    same session of the same account with the same key, in the same state."""
+
+    unlocked: bool  # a remembered session whose copy of the vault key is there
+    parts: tuple[object, ...]
 
 
 def _valid_name(name: str) -> bool:
@@ -98,6 +108,40 @@ class RememberedSessions:
             return active, None
         self.tokens.clear()
         return None, notice
+
+    def stamp(self, user_id: int | None) -> Stamp:
+        """What this device's session is now, read without writing anything (unlike
+        :meth:`resume`): which token, which row of which account, its wrapped copy of the vault
+        key, whether it has expired, and the account's own wrapped key and verifier. Any lock,
+        unlock, logout, login, revocation, expiry, password change or rotation changes it (an
+        unlock wraps with a fresh nonce), so a process holding the vault key compares it with
+        the stamp it started with. ``user_id``: the account to describe with no session."""
+        try:
+            token = self.tokens.load()
+        except TokenFileError:
+            return Stamp(False, ("token file refused",))
+        token_hash = crypto.hash_token(token) if token is not None else ""
+        now = self._clock()
+        unlocked = False
+        with self._sessions() as db:
+            row = None
+            if token_hash:
+                row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
+            if row is None:
+                parts: tuple[object, ...] = (token_hash, None)
+            else:
+                user_id = row.user_id
+                expired = now >= row.expires_at or (
+                    now - row.last_used_at >= self._security.session_idle_limit
+                )
+                unlocked = bool(row.vault_key_wrapped) and not expired
+                parts = (token_hash, row.id, row.user_id, row.vault_key_wrapped, expired)
+                parts += (row.key_format_version,)
+            user = db.get(User, user_id) if user_id is not None else None
+            if user is None:
+                return Stamp(False, (*parts, None))
+            account = (user.id, user.vault_key_wrapped, user.vault_key_check, user.verifier)
+            return Stamp(unlocked, (*parts, *account, user.kdf_salt, user.key_format_version))
 
     def _delete_for(self, token: bytes) -> None:
         gone = delete(LoginSession).where(LoginSession.token_hash == crypto.hash_token(token))
