@@ -5,10 +5,27 @@ with the master password (see :mod:`app.cli.prompts`), counted by the same throt
 app's logins. A locked session stays locked: the password opens the vault for this command, and
 the agent may then hold that key for the commands that follow (:mod:`app.cli.agent`), which
 borrow it instead of asking again while this device's session stays as it was.
+
+Reading many items' secrets one at a time (the rule SECURITY.md states, as Bitwarden's and
+1Password's command lines have it): an unlocked session reads one item at a time (``get``,
+``show --reveal``, ``totp``, git's credential helper) without the master password; ``ls`` prints
+no secret; a bulk read (``export``) asks for the master password. Reading every item one ``get``
+at a time is that same bulk read, so it is made visible and slowed down: every read is in the
+security log by item id (never a title or a secret), and once READS different items' secrets
+were read within WINDOW from the command line (the agent's answers and the commands' own
+alike, counted from that log), the next different item asks for the master password again
+(:func:`reveal`). Typed, the count starts from zero. ``--no-input`` and the agent never ask:
+they say so and exit 4.
+This is a speed bump and an alarm, not a wall: a process of the same user can read the token
+file and the database, or delete the log. Strongroom does not pretend otherwise.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.cli import quick
@@ -19,6 +36,7 @@ from app.core.text import visible_text
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     from app.cli.context import Context
     from app.core.accounts import ActiveSession, StartupState
@@ -206,6 +224,75 @@ def open_item(args: argparse.Namespace, ctx: Context) -> tuple[ActiveSession, It
     """The unlocked session and the one item ``args.query`` names."""
     session = open_session(args, ctx)
     return session, find(vault_items(ctx, session), args.query)
+
+
+READS = 20  # different items whose secrets may be read within WINDOW before the password
+WINDOW = timedelta(minutes=10)
+TYPED = "master password typed"  # in a read's log entry: the count starts again from it
+TAIL = 256 * 1024  # the log's last bytes looked at: thousands of entries
+NOT_SECRET = ("username", "url", "title", "shown with secrets masked", "field names")
+
+
+def recent_reads(log: Path, username: str, now: datetime) -> set[str]:
+    """The ids of the items whose secrets ``username`` read within WINDOW before ``now``, since
+    the master password was last typed for a read (that read included)."""
+    try:
+        with log.open("rb") as file:
+            size = file.seek(0, os.SEEK_END)
+            file.seek(max(size - TAIL, 0))
+            lines = file.read().splitlines()
+    except OSError:
+        return set()
+    since = now - WINDOW
+    items: set[str] = set()
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+            when = datetime.fromisoformat(entry["time"])
+        except (ValueError, KeyError, TypeError):
+            continue  # the first line, cut by TAIL, or a line that is not the log's
+        if when < since:
+            break
+        if entry.get("event") != "item_read" or entry.get("username") != username:
+            continue
+        item, _, how = str(entry.get("detail", "")).partition(", ")
+        if not item.startswith("item ") or how.startswith(NOT_SECRET):
+            continue
+        items.add(item.removeprefix("item "))
+        if TYPED in how:
+            break
+    return items
+
+
+def asks_again(log: Path, username: str, item_id: int, now: datetime | None = None) -> bool:
+    """Whether reading ``item_id``'s secrets now needs the master password again."""
+    items = recent_reads(log, username, now or datetime.now(UTC))
+    return str(item_id) not in items and len(items) >= READS
+
+
+def reveal(args: argparse.Namespace, ctx: Context, session: ActiveSession, item: Item) -> str:
+    """Before an item's secret is printed: the master password again when this is one read too
+    many (see the module); what the read's log entry adds (", master password typed" when
+    it was typed for this command, which starts the count again)."""
+    typed = f", {TYPED}"
+    if ctx.opened is not None and not ctx.borrowed:
+        return typed  # this command opened the vault with it
+    if not asks_again(ctx.settings.security_log_path, session.username, item.id):
+        return ""
+    minutes = int(WINDOW.total_seconds() // 60)
+    said = f"{READS} different items' secrets read in {minutes} minutes"
+    if args.no_input:
+        raise Exit(LOCKED, f"{said}: the next one asks for the master password (--no-input).")
+    from app.core.errors import LoginFailed
+
+    print(f"{said}: the master password to go on.", file=sys.stderr)
+    try:
+        ctx.backend.accounts().check_master_password(
+            session, read_master_password(session.username)
+        )
+    except LoginFailed as refusal:
+        raise Exit(REFUSED, refusal.message) from None
+    return typed
 
 
 def record_write(ctx: Context, session: ActiveSession, event: str, item_id: int, how: str) -> None:

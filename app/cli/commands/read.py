@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.access import open_item, open_session, vault_items
+from app.cli.access import open_item, open_session, reveal, vault_items
 from app.cli.exits import DONE, NOT_FOUND, USAGE, Exit
 from app.cli.parser import FIELDS
 from app.core.text import visible_text
@@ -31,10 +31,14 @@ def get(args: argparse.Namespace, ctx: Context) -> int:
             raise Exit(NOT_FOUND, f"{item.title!r} has no field {args.field!r}; it has {names}.")
     # A custom field's name is the item's own text: the log says only that one was read.
     field = "all fields" if args.json else "a custom field" if custom else args.field
+    secret = args.json or custom is not None or args.field in ("password", "notes", "totp")
+    typed = reveal(args, ctx, session, item) if secret else ""
 
     def log(how: str = "") -> None:
         ctx.backend.security_log().record(
-            "item_read", session.username, f"item {item.id}, {field}{how}{ctx.answered_by}"
+            "item_read",
+            session.username,
+            f"item {item.id}, {field}{how}{typed}{ctx.answered_by}",
         )
 
     if args.json:
@@ -83,8 +87,9 @@ def show(args: argparse.Namespace, ctx: Context) -> int:
         sys.stdout.write("".join(visible_text(f.name) + "\n" for f in item.fields))
         return DONE
     shown = "all fields" if args.reveal else "shown with secrets masked"
+    typed = reveal(args, ctx, session, item) if args.reveal else ""
     ctx.backend.security_log().record(
-        "item_read", session.username, f"item {item.id}, {shown}{ctx.answered_by}"
+        "item_read", session.username, f"item {item.id}, {shown}{typed}{ctx.answered_by}"
     )
 
     def secret(value: str) -> str:
@@ -147,8 +152,9 @@ def ls(args: argparse.Namespace, ctx: Context) -> int:
 def totp(args: argparse.Namespace, ctx: Context) -> int:
     session, item = open_item(args, ctx)
     code, remaining = totp_code(item)
+    typed = reveal(args, ctx, session, item)
     ctx.backend.security_log().record(
-        "item_read", session.username, f"item {item.id}, totp{ctx.answered_by}"
+        "item_read", session.username, f"item {item.id}, totp{typed}{ctx.answered_by}"
     )
     print(code)
     print(f"{remaining} s left", file=sys.stderr)
