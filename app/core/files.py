@@ -32,6 +32,20 @@ def tamper_problem(info: os.stat_result) -> str | None:
     return None
 
 
+def folder_problem(info: os.stat_result) -> str | None:
+    """Why a folder that holds Strongroom's files cannot be trusted, or None: it must be the
+    user's own and writable by nobody else. The sticky bit does not help: in a folder like
+    /tmp, others cannot replace a file, but they can create one first, under the name Strongroom
+    is about to use (a SQLite database's -wal or -shm, say)."""
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a folder"
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "belongs to another user"
+    if info.st_mode & 0o022:
+        return f"could be written by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
 def make_private_dir(path: Path) -> None:
     """Create ``path`` and any missing parents owner-only (0700), whatever the umask."""
     missing = []

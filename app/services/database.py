@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import PASSWORD_QUERY_KEYS
 from app.core.errors import DatabaseUnavailable
-from app.core.files import make_private_dir, tamper_problem
+from app.core.files import (
+    folder_problem,
+    make_private_dir,
+    privacy_problem,
+    tamper_problem,
+)
 from app.services import cluster
 from app.services.cluster import SwitchListener
 
@@ -71,6 +78,45 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def check_sqlite_files(path: Path, target: str) -> None:
+    """A SQLite database, and the files SQLite keeps beside it (its write-ahead log ``-wal``
+    and shared memory ``-shm``, which hold recent pages: the verifier too), are the user's own,
+    regular and owner-only, in a folder nobody else can write (else another user could create
+    them first, to read or change what is written): otherwise DatabaseUnavailable, naming which
+    and why. A missing database is created owner-only; SQLite gives the files it makes beside
+    it the database's own mode."""
+    make_private_dir(path.parent)
+    info = path.parent.stat()
+    if not stat.S_ISDIR(info.st_mode):  # "cannot be created", as SQLite would have said
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path.parent))
+    folder = folder_problem(info)
+    if folder is not None:
+        raise DatabaseUnavailable(
+            target,
+            f"The database's folder {path.parent} {folder}, so the database was not opened: "
+            "other users could create, or read, the files SQLite keeps beside it.",
+            f"Keep the database in a folder only you can write (chmod 700 {path.parent}), "
+            "or move it to one and set database_url to match.",
+        )
+    if not path.exists() and not path.is_symlink():
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+        with contextlib.suppress(FileExistsError):  # another instance, just now
+            os.close(os.open(path, flags, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            found = file.lstat()
+        except FileNotFoundError:
+            continue
+        problem = tamper_problem(found) or privacy_problem(found)
+        if problem is not None:
+            raise DatabaseUnavailable(
+                target,
+                f"The database file {file} {problem}, so it was not opened.",
+                "Use database files of your own that only you can read and write "
+                f"(chmod 600 {file}), or move them away and start afresh.",
+            )
+
+
 def create_database_engine(url: str, on_switch: SwitchListener | None = None) -> Engine:
     """The engine for ``url``; for a server, connected to the first of its hosts that is up
     (see :mod:`.cluster`), calling ``on_switch(old, new)`` when that moves to another."""
@@ -88,21 +134,7 @@ def create_database_engine(url: str, on_switch: SwitchListener | None = None) ->
     try:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                path = Path(parsed.database).expanduser()
-                make_private_dir(path.parent)
-                if not path.exists() and not path.is_symlink():
-                    # Created owner-only before SQLite opens it.
-                    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
-                    with contextlib.suppress(FileExistsError):  # another instance, just now
-                        os.close(os.open(path, flags, 0o600))
-                problem = tamper_problem(path.lstat())
-                if problem is not None:
-                    raise DatabaseUnavailable(
-                        target,
-                        f"The database file {path} {problem}, so it was not opened.",
-                        "Use a database file of your own that only you can write "
-                        f"(chmod 600 {path}), or move this one away and start afresh.",
-                    )
+                check_sqlite_files(Path(parsed.database).expanduser(), target)
             engine = create_engine(parsed, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine

@@ -4,11 +4,20 @@ planted by another Unix user, and a saved login run against a database it does n
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import text
 
 from app.core.config import Settings
 from tests.command_line import one_clean_line, strongroom
-from tests.helpers import STRONG_PASSWORD, rows, sql
+from tests.helpers import STRONG_PASSWORD, make_settings, rows, sql
 
 LINES = f"alice\n{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n"
 
@@ -32,3 +41,66 @@ def test_a_stored_bcrypt_cost_past_the_ceiling_is_refused_not_run(settings: Sett
     # An unknown name still gets the one message a wrong password gets.
     unknown = strongroom(settings, "login", stdin=f"nobody\n{STRONG_PASSWORD}\n")
     assert "Wrong username or password." in unknown.stderr
+
+
+@pytest.fixture
+def other_user() -> Iterator[str]:
+    """A second Unix account (made with useradd, removed afterwards)."""
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true: the second-user tests need root and useradd")
+        pytest.skip("needs root and useradd to make a second user")
+    name = f"srwal{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+@pytest.fixture
+def shared_folder() -> Iterator[Path]:
+    """A folder every user may write, as /tmp is (1777)."""
+    folder = Path(tempfile.mkdtemp(prefix="strongroom-shared-"))
+    folder.chmod(0o1777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_sqlite_files_another_user_planted_are_refused(
+    tmp_path: Path, other_user: str, shared_folder: Path
+) -> None:
+    """Another user creates ``vault.db-wal`` and ``-shm`` (0666) in a shared folder, to read
+    the pages SQLite would write there (the verifier among them). The folder is refused, with
+    one line naming it and why; once only its owner may write it, the planted files are refused
+    in turn; and nothing is ever written into them."""
+    settings = make_settings(tmp_path, f"sqlite:///{shared_folder / 'vault.db'}")
+    plant = "umask 000 && : > vault.db-wal && : > vault.db-shm"
+    subprocess.run(
+        ["runuser", "-u", other_user, "--", "sh", "-c", plant], cwd=shared_folder, check=True
+    )
+    planted = [shared_folder / "vault.db-wal", shared_folder / "vault.db-shm"]
+    assert all(path.stat().st_uid != os.getuid() for path in planted)
+
+    refused = strongroom(settings, "register", stdin=LINES)
+    assert refused.returncode == 5
+    one_clean_line(refused.stderr)
+    assert (
+        f"The database's folder {shared_folder} could be written by other users (mode 1777)"
+        in refused.stderr
+    )
+    assert not (shared_folder / "vault.db").exists()
+
+    shared_folder.chmod(0o700)  # its owner closes it; what was planted is still there
+    refused = strongroom(settings, "register", stdin=LINES)
+    assert refused.returncode == 5
+    one_clean_line(refused.stderr)
+    assert f"The database file {planted[0]} belongs to another user" in refused.stderr
+    assert [path.stat().st_size for path in planted] == [0, 0]
+
+    for path in planted:
+        path.unlink()
+    assert strongroom(settings, "register", stdin=LINES).returncode == 0
+    assert rows(settings, "SELECT username FROM users") == [("alice",)]

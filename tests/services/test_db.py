@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,60 @@ def test_sqlite_file_is_created_owner_only(tmp_path: Path) -> None:
     open_database(f"sqlite:///{path}").dispose()
     assert path.stat().st_mode & 0o077 == 0
     assert path.parent.stat().st_mode & 0o077 == 0
+
+
+def test_sqlite_side_files_are_owner_only(tmp_path: Path) -> None:
+    """The write-ahead log and shared memory hold recent pages (the verifier too), and SQLite
+    makes them with the database file's own mode: a database file others could read is refused,
+    and one of Strongroom's own, under any umask, gets owner-only side files."""
+    path = tmp_path / "data" / "strongroom.db"
+    previous = os.umask(0)
+    try:
+        database = open_database(f"sqlite:///{path}")
+    finally:
+        os.umask(previous)
+    try:
+        for name in ("", "-wal", "-shm"):
+            assert stat.S_IMODE(Path(f"{path}{name}").stat().st_mode) == 0o600, name
+    finally:
+        database.dispose()
+    path.chmod(0o644)
+    with pytest.raises(DatabaseUnavailable, match=r"could be read by other users \(mode 644\)"):
+        open_database(f"sqlite:///{path}")
+    assert not Path(f"{path}-wal").exists()
+
+
+@pytest.mark.parametrize("mode", [0o1777, 0o777, 0o770, 0o757], ids=lambda mode: f"{mode:o}")
+def test_a_database_folder_others_can_write_is_refused(tmp_path: Path, mode: int) -> None:
+    """As /tmp is: another user could create the database's -wal or -shm there first (the
+    sticky bit stops only a rename or a removal), so nothing is opened or created."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(mode)
+    with pytest.raises(DatabaseUnavailable) as raised:
+        open_database(f"sqlite:///{folder / 'vault.db'}")
+    assert f"folder {folder} could be written by other users (mode {mode:o})" in str(raised.value)
+    assert f"chmod 700 {folder}" in raised.value.hint
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("side", ["-wal", "-shm"])
+def test_sqlite_side_files_others_could_change_or_that_are_links_are_refused(
+    tmp_path: Path, side: str
+) -> None:
+    path = tmp_path / "data" / "strongroom.db"
+    open_database(f"sqlite:///{path}").dispose()
+    planted = Path(f"{path}{side}")
+    planted.write_bytes(b"")
+    for mode, problem in ((0o666, "could be changed"), (0o640, "could be read")):
+        planted.chmod(mode)
+        with pytest.raises(DatabaseUnavailable, match=f"{planted} {problem} by other users"):
+            open_database(f"sqlite:///{path}")
+    planted.unlink()
+    planted.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(DatabaseUnavailable, match=f"{planted} is a symbolic link"):
+        open_database(f"sqlite:///{path}")
+    assert not (tmp_path / "elsewhere").exists()
 
 
 def test_unreachable_server_gives_a_clear_error_without_the_password() -> None:
