@@ -148,9 +148,6 @@ class TransferFlow(Flow):
             password=request.file_password,
         )
         path = Path(request.path).expanduser()
-        if path.exists() and not request.replace:
-            self.post_message(self.ExportExists(request.form, path))
-            return
         try:
             save_export(
                 self.backend.security_log(),

@@ -8,6 +8,9 @@ AccountService.check_master_password) before calling :func:`export_text`.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,19 +98,68 @@ def save_export(
 ) -> None:
     """Write an export to ``path``, created owner-only and never replacing a file unless
     ``replace`` (ExportTarget otherwise), and record it in the security log. ``path`` None: the
-    caller has sent the text elsewhere (a pipe) and only the record is made."""
-    from app.core.files import write_new_private_file
+    caller has sent the text elsewhere (a pipe) and only the record is made.
 
+    Only a file or a named pipe (a script's reader) is written: a terminal, however it is
+    named (``/dev/tty``, ``/dev/pts/N``, ``/proc/self/fd/1``, a link to one), or any other
+    device is refused with nothing written, judged on the descriptor opened, not on the name."""
     if path is not None:
-        try:
-            write_new_private_file(path, result.text, replace=replace)
-        except FileExistsError:
-            raise ExportTarget(f"{path} exists.", exists=True) from None
-        except OSError as error:
-            raise ExportTarget(
-                f"{path} cannot be written: {error.strerror}.", exists=False
-            ) from None
+        _write_export(path, result.text, replace=replace)
     log.record("vault_exported", active.username, f"{result.count} items, {format_name}")
+
+
+def _not_a_file(path: Path) -> ExportTarget:
+    return ExportTarget(
+        f"Not writing every password to {path}: it is a terminal or another device, not a file.",
+        exists=False,
+    )
+
+
+def _refusal(path: Path, error: OSError) -> ExportTarget:
+    """What to say when ``path`` could not be opened (nothing was written)."""
+    if error.errno in (errno.EEXIST, errno.ELOOP):
+        try:
+            info = path.stat()  # what the name leads to, for the message only
+        except OSError:
+            info = None
+        if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+            return _not_a_file(path)
+        if error.errno == errno.ELOOP:
+            return ExportTarget(f"{path} is a symbolic link: name the file itself.", exists=False)
+        return ExportTarget(f"{path} exists.", exists=True)
+    if error.errno == errno.ENXIO:  # a named pipe that nothing reads from
+        return ExportTarget(f"Nothing is reading from the pipe {path}.", exists=False)
+    return ExportTarget(f"{path} cannot be written: {error.strerror}.", exists=False)
+
+
+def _write_export(path: Path, text: str, *, replace: bool) -> None:
+    """Create ``path`` owner-only (0600), never through a symbolic link, and write ``text``;
+    with ``replace``, an existing file is emptied first. What was opened is checked on its
+    descriptor before a byte is written (a name swapped in between changes nothing): a regular
+    file or a named pipe only."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    if not replace:
+        flags |= os.O_EXCL
+    try:
+        descriptor = os.open(path, flags, 0o600)  # O_NONBLOCK: a pipe nobody reads fails
+    except OSError as error:
+        raise _refusal(path, error) from None
+    try:
+        info = os.fstat(descriptor)
+        if os.isatty(descriptor) or not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+            raise _not_a_file(path)
+        if info.st_uid != os.geteuid():
+            raise ExportTarget(f"{path} belongs to another user.", exists=False)
+        os.set_blocking(descriptor, True)
+        os.fchmod(descriptor, 0o600)
+        if stat.S_ISREG(info.st_mode):
+            os.ftruncate(descriptor, 0)
+        with os.fdopen(descriptor, "w", encoding="utf-8", closefd=False) as file:
+            file.write(text)
+    except OSError as error:
+        raise ExportTarget(f"{path} cannot be written: {error.strerror}.", exists=False) from None
+    finally:
+        os.close(descriptor)
 
 
 def read_file(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:
