@@ -130,7 +130,10 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         required=True,
         choices=EXPORT_FORMATS,
         help="Bitwarden's password-protected JSON (asks for the file's password), Bitwarden "
-        "JSON, KeePass 2 XML (keepassxc-cli import) or KeePassXC CSV",
+        "JSON, KeePass 2 XML (keepassxc-cli import) or KeePassXC CSV. A CSV opened in a "
+        "spreadsheet can run a value as a formula: values starting with = + - @ get a ' in "
+        "front (Strongroom's import takes it away, KeePassXC keeps it); KeePass XML is the "
+        "safe choice",
     )
     exporting.add_argument(
         "-o",

@@ -10,7 +10,15 @@ text goes out. What each format can hold of an item:
   ones protected); earlier passwords as the entry's history; trashed items in the recycle bin.
   Not the favourite mark, which KeePass has no place for.
 - KeePassXC CSV: KeePassXC's ten columns (group, title, username, password, URL, notes, TOTP,
-  icon, last modified, created); one URL; no custom fields, history, favourites or trash.
+  icon, last modified, created), and an eleventh that marks the file as Strongroom's; one URL;
+  no custom fields, history, favourites or trash. A spreadsheet runs a cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, so every such cell (and
+  one that starts with ``'``) is written with a ``'`` in front, as OWASP advises: a spreadsheet
+  then shows it as text. Strongroom's import knows its own file by the eleventh column and
+  takes exactly that ``'`` away again; any other reader (KeePassXC's CSV import among them)
+  keeps it as part of the value. KeePass XML is the export that carries every value as it is.
+- KeePass 2 XML cannot hold some characters at all (most C0 controls, U+FFFE, U+FFFF): an
+  item holding one is named and the export refused, rather than written unreadable or changed.
 - Bitwarden JSON: logins with every URL, TOTP, favourite, custom fields (secret ones hidden),
   password history and trash (``deletedDate``); the first tag as the folder. The
   password-protected form is the same document, encrypted (see formats.bitwarden).
@@ -22,12 +30,14 @@ import base64
 import csv
 import io
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from app.core.errors import ValidationError
 from app.core.formats.bitwarden import TAGS_FIELD, Kdf, encrypt_export
 from app.core.items import HistoryEntry, Item
 
@@ -36,6 +46,11 @@ PLAINTEXT_WARNING = (
     "Import it, then delete it."
 )
 ENCRYPTED_NOTE = "It opens only with the password you gave it: keep that password safe."
+CSV_WARNING = (
+    "A CSV opened in a spreadsheet can run a value as a formula: a value starting with "
+    "= + - @ gets a ' in front (Strongroom's import takes it away; KeePassXC keeps it). "
+    "KeePass XML is the safe choice."
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,57 @@ def _uuid(seed: str) -> str:
 # -- KeePass 2 XML ----------------------------------------------------------------------------
 
 
+# What XML 1.0 has no place for (its Char production): C0 controls but TAB, LF and CR, lone
+# surrogates, U+FFFE and U+FFFF. Neither KeePassXC nor any XML reader opens a file holding one.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+SHOWN_ITEMS = 5  # items named in a refusal; past that, counted
+
+
+def _item_texts(entry: Exported) -> list[tuple[str, str]]:
+    """(what it is, text) for every piece of an item an export writes."""
+    item = entry.item
+    return [
+        ("title", item.title),
+        ("username", item.username),
+        ("password", item.password),
+        ("notes", item.notes),
+        ("TOTP", item.totp),
+        *(("URL", url) for url in item.urls),
+        *(("tag", tag) for tag in item.tags),
+        *((f"field {custom.name!r}", custom.name + custom.value) for custom in item.fields),
+        *(("an earlier password", old.password) for old in entry.history),
+    ]
+
+
+def xml_problems(entries: list[Exported]) -> list[str]:
+    """Each item that holds a character XML cannot carry, as "'Title' (title, notes: U+FFFF)"."""
+    found = []
+    for entry in entries:
+        where: dict[str, None] = {}
+        codes: set[str] = set()
+        for what, text in _item_texts(entry):
+            for character in XML_ILLEGAL.findall(text):
+                where[what] = None
+                codes.add(f"U+{ord(character):04X}")
+        if where:
+            title = XML_ILLEGAL.sub("\N{REPLACEMENT CHARACTER}", entry.item.title)
+            found.append(f"{title!r} ({', '.join(where)}: {', '.join(sorted(codes))})")
+    return found
+
+
 def keepass_xml(entries: list[Exported]) -> str:
+    """The KeePass 2 XML; ValidationError (nothing written) naming every item that holds a
+    character XML 1.0 cannot carry: written, it would make the whole file unreadable."""
+    problems = xml_problems(entries)
+    if problems:
+        more = len(problems) - SHOWN_ITEMS
+        named = "; ".join(problems[:SHOWN_ITEMS]) + (f"; and {more} more" if more > 0 else "")
+        raise ValidationError(
+            f"Not exported: KeePass XML cannot hold a character found in {len(problems)} "
+            f"item{'s' if len(problems) > 1 else ''}: {named}. Remove it from the item, or "
+            "choose Bitwarden JSON, which carries it.",
+            "format",
+        )
     root = ET.Element("KeePassFile")
     meta = ET.SubElement(root, "Meta")
     ET.SubElement(meta, "Generator").text = "Strongroom"
@@ -169,12 +234,23 @@ CSV_COLUMNS = (
     "Group", "Title", "Username", "Password", "URL", "Notes", "TOTP", "Icon", "Last Modified",
     "Created",
 )  # fmt: skip
+# The eleventh column: other readers ignore a column they do not know; Strongroom's import
+# knows its own file by it, and takes away the ' it put in front of a value (see below).
+CSV_MARKER = "Strongroom: a ' was put before each value starting with = + - @ ' tab or CR"
+# What a spreadsheet reads as the start of a formula (OWASP's list), and the quote itself, so
+# that taking one quote away again is exact: "'abc" is written "''abc".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a spreadsheet shows it as text, never runs it: a ' in front of a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def keepassxc_csv(entries: list[Exported]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow((*CSV_COLUMNS, CSV_MARKER))
     for entry in entries:
         if entry.trashed:
             continue  # KeePassXC's CSV has no trash
@@ -183,20 +259,20 @@ def keepassxc_csv(entries: list[Exported]) -> str:
             ["Root", *(part for part in (item.tags[:1] or [""])[0].split("/") if part)]
         )
         moment = _iso(item.updated_at)
-        writer.writerow(
-            (
-                group,
-                item.title,
-                item.username,
-                item.password,
-                item.urls[0] if item.urls else "",
-                item.notes,
-                _otp(item.totp),
-                "0",
-                moment,
-                _iso(entry.created_at or item.updated_at),
-            )
+        cells = (
+            group,
+            item.title,
+            item.username,
+            item.password,
+            item.urls[0] if item.urls else "",
+            item.notes,
+            _otp(item.totp),
+            "0",
+            moment,
+            _iso(entry.created_at or item.updated_at),
+            "",
         )
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return out.getvalue()
 
 

@@ -25,6 +25,9 @@ LIMITS = {
     "field name": 100,
     "field value": 10_000,
 }
+# Code points Unicode reserves as never being text, which XML (KeePass's export) cannot hold;
+# the control characters and lone surrogates it cannot hold either are refused already.
+NOT_CHARACTERS = "\ufffe\uffff"
 MAX_URLS = 20
 MAX_TAGS = 32
 MAX_FIELDS = 100
@@ -47,6 +50,12 @@ def _check_text(value: str, name: str, limit: int, *, multiline: bool = False) -
             raise ValidationError(
                 f"{name.capitalize()} contains a control character (code {ord(character)}); "
                 "remove it and try again.",
+                name,
+            )
+        if character in NOT_CHARACTERS:
+            raise ValidationError(
+                f"{name.capitalize()} contains U+{ord(character):04X}, which is not text "
+                "(a KeePass XML export could not hold it); remove it and try again.",
                 name,
             )
     if len(value) > limit:

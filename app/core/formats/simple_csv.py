@@ -39,6 +39,7 @@ LASTPASS = ("url", "username", "password", "totp", "extra", "name", "grouping", 
 CHROME = ("name", "url", "username", "password")
 FIREFOX = ("url", "username", "password", "httprealm", "formactionorigin", "guid")
 ONEPASSWORD = ("title", "url", "username", "password")
+STRONGROOM_MARK = "strongroom"  # the start of the column Strongroom's CSV export adds
 BITWARDEN = ("folder", "favorite", "type", "name", "login_uri", "login_username")
 
 
@@ -95,11 +96,22 @@ def rows(path: Path, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[s
         start = reader.line_num + 1
 
 
+def _strongroom_marked(row: dict[str, str]) -> bool:
+    """Whether the file is Strongroom's own KeePassXC CSV (its eleventh column says so)."""
+    return any(column.startswith(STRONGROOM_MARK) for column in row)
+
+
 def read_keepassxc(path: Path, ask: Ask) -> Parsed:
     """KeePassXC's CSV: ten columns, or the six of older versions. The first part of the group
-    is the database's root group, so ``Root/Work`` is the tag ``Work``."""
+    is the database's root group, so ``Root/Work`` is the tag ``Work``.
+
+    Strongroom's own export (marked by an eleventh column) put a ``'`` before every value that
+    starts with one, or with what a spreadsheet runs as a formula: exactly that ``'`` is taken
+    away. Any other file's values are kept as they are, a leading ``'`` too."""
     parsed = Parsed("keepassxc-csv")
     for line, row in rows(path, required=KEEPASSXC):
+        if _strongroom_marked(row):
+            row = {column: value.removeprefix("'") for column, value in row.items()}
         group = row["group"].split("/")[1:]
         trashed = bool(group) and group[0] == "Recycle Bin"
         draft = ItemDraft(
