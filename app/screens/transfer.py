@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from app.core.exports import ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
+from app.core.exports import CSV_WARNING, ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
 from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
 from app.core.formats import Parsed, formats
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
 from app.screens.form import DialogForm
-from app.widgets.literal import visible_text
+from app.widgets.literal import literal, visible_text
 from app.widgets.secret_input import SecretInput
 
 SHOWN_SKIPPED = 200  # reasons listed in the summary (it scrolls); past that, counted
@@ -53,7 +53,7 @@ class ImportScreen(DialogForm):
             known = formats()
             options = [(known[name].label, name) for name in IMPORT_FORMATS]
             yield Select(options, prompt="Found from the file", id="format", compact=True)
-            yield Label("", id="password-label", classes="field-label")
+            yield Label("", id="password-label", classes="field-label", markup=False)
             yield SecretInput(id="file-password")
             yield Static("", id="summary", classes="form-text", markup=False)
             yield ProgressBar(id="progress", show_eta=False)
@@ -106,7 +106,8 @@ class ImportScreen(DialogForm):
     def ask_password(self, prompt: str) -> None:
         """The file is encrypted: show where its password goes."""
         label = self.query_one("#password-label", Label)
-        label.update(visible_text(prompt.rstrip(": ")) + ":")
+        # The prompt names the file: drawn as the characters it has, never as markup.
+        label.update(literal(visible_text(prompt.rstrip(": ")) + ":"))
         label.display = True
         self.query_one("#file-password").display = True
         self.show_error("This file is encrypted: enter its password, then Read file.", "password")
@@ -180,6 +181,7 @@ class ExportScreen(DialogForm):
                 options, value=EXPORT_FORMATS[0], allow_blank=False, id="format", compact=True
             )
             yield Static(PLAINTEXT_WARNING, id="plaintext", classes="form-error", markup=False)
+            yield Static(CSV_WARNING, id="spreadsheet", classes="form-error", markup=False)
             yield Label("A password for the file (asked when it is imported)", id="file-label")
             yield SecretInput(id="file-password")
             yield Label("The same password again", id="confirm-label", classes="field-label")
@@ -213,6 +215,7 @@ class ExportScreen(DialogForm):
     def _show_format(self, format_name: str) -> None:
         encrypted = format_name in ENCRYPTED_FORMATS
         self.query_one("#plaintext").display = not encrypted
+        self.query_one("#spreadsheet").display = format_name == "keepassxc-csv"
         for name in ("#file-label", "#file-password", "#confirm-label", "#file-confirm"):
             self.query_one(name).display = encrypted
 
