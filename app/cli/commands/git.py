@@ -1,9 +1,11 @@
 """``git-credential``: git's credential helper (git-credential(1)), answered from the vault.
 
-``get`` answers from any item for git's host (one that git stored first, when there are
-several); ``store`` and ``erase`` change only items that git stored (app.core.credential's
-GIT_MARK), never one the person made: a login for the web that git found refused stays as it
-is, and what git stores next beside it is an item of git's own.
+``get`` answers from an item whose URL has git's protocol, host and port (app.core.credential's
+``serves``: an https item never answers http, a ``:8443`` item never the default port; one that
+git stored first, when there are several); ``store`` and ``erase`` change only the item that
+git stored (GIT_MARK) for exactly that place and username, never one the person made: a login
+for the web that git found refused stays as it is, and what git stores beside it, or for
+another protocol or port, is a new item of git's own.
 """
 
 from __future__ import annotations
@@ -26,27 +28,42 @@ if TYPE_CHECKING:
 
 def git_credential(args: argparse.Namespace, ctx: Context) -> int:
     """Standard input is git's request; the answer, if any, goes to standard output."""
-    from app.core.credential import CredentialError, parse_request, serves, stored_by_git
+    from app.core.credential import (
+        LONGEST,
+        CredentialError,
+        exact,
+        parse_request,
+        serves,
+        stored_by_git,
+    )
 
-    try:
-        request = parse_request(sys.stdin.read() if sys.stdin is not None else "")
+    try:  # all of it read and checked before the vault is opened: a bad request changes nothing
+        request = parse_request(sys.stdin.buffer.read(LONGEST + 1) if sys.stdin else b"")
     except CredentialError as error:
         raise Exit(USAGE, str(error)) from None
     session = open_session(args, ctx, stdin=False)  # stdin was git's
     listed = [item for item in vault_items(ctx, session) if not item.damage]
     matches = [item for item in listed if serves(item, request) and not item.error]
-    gits = [item for item in matches if stored_by_git(item)]
     if args.action == "get":
-        return answer(ctx, session, request, gits or matches)
+        return answer(ctx, session, request, [i for i in matches if stored_by_git(i)] or matches)
+    # store and erase: only the item for exactly this place and username
+    matches = [item for item in matches if exact(item, request)]
+    gits = [item for item in matches if stored_by_git(item)]
     if args.action == "store":
         return store(ctx, session, request, gits, matches)
     return erase(ctx, session, request, gits, matches)
 
 
+def shown(request: Request) -> str:
+    """Where git asked for, as a message names it: ``git.corp.test:8443 over https``."""
+    path = f"/{request.path}" if request.path else ""
+    return f"{visible_text(request.host + path)} over {visible_text(request.protocol)}"
+
+
 def one(request: Request, matches: list[Item]) -> Item | None:
-    """The item for git's host (None when there is none); exit 3 when several are."""
+    """The item for git's request (None when there is none); exit 3 when several are."""
     if len(matches) > 1:
-        where = visible_text(request.host)
+        where = shown(request)
         raise ambiguous(f"{len(matches)} items are for {where}; git's username picks one:", matches)
     return matches[0] if matches else None
 
@@ -56,7 +73,7 @@ def answer(ctx: Context, session: ActiveSession, request: Request, matches: list
 
     item = one(request, matches)
     if item is None:
-        raise Exit(NOT_FOUND, f"No item is for {visible_text(request.host)}.")
+        raise Exit(NOT_FOUND, f"No item is for {shown(request)}.")
     try:
         text = reply(item.username, item.password)
     except CredentialError as error:
@@ -78,7 +95,7 @@ def store(
     from app.core.credential import GIT_MARK
     from app.core.items import ItemDraft
 
-    where = visible_text(request.host)
+    where = shown(request)
     if not request.password:
         return DONE
     mine = one(request, gits)
@@ -95,7 +112,7 @@ def store(
         request.host,
         request.username,
         request.password,
-        urls=(request.url,),
+        urls=(request.where,),
         fields=(GIT_MARK,),
     )
     item = ctx.backend.vault().add(session, draft)
@@ -107,9 +124,10 @@ def store(
 def erase(
     ctx: Context, session: ActiveSession, request: Request, gits: list[Item], matches: list[Item]
 ) -> int:
-    """git was refused with this password: the items git stored holding it go to the trash
-    (30 days restorable); an item the person made stays, and standard error says so."""
-    where = visible_text(request.host)
+    """git was refused with this password: the item git stored for exactly this place and
+    username, holding it, goes to the trash (30 days restorable); an item the person made
+    stays, and standard error says what was done."""
+    where = shown(request)
     refused = [item for item in matches if request.password and item.password == request.password]
     ours = {item.id for item in gits}
     moved = [item for item in refused if item.id in ours]
@@ -124,6 +142,6 @@ def erase(
                   f"yours, so it stays (strongroom edit id:{item.id} --password changes it).",
                   file=sys.stderr)  # fmt: skip
     if not refused:
-        print(f"git was refused for {where}; no item holds that password, so nothing was "
-              "moved.", file=sys.stderr)  # fmt: skip
+        print(f"git was refused for {where}; no item for exactly that place and username "
+              "holds that password, so nothing was moved.", file=sys.stderr)  # fmt: skip
     return DONE
