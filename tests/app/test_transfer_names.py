@@ -143,3 +143,43 @@ async def test_the_dialog_never_writes_the_vault_to_a_terminal(
     finally:
         os.close(device)
         os.close(controller)
+
+
+async def test_export_names_with_markup_are_shown_whole_in_questions_and_errors(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    seed(sqlite_settings, ItemDraft("Bank"))
+    existing = tmp_path / "[@click=app.quit]Team.xml"
+    existing.write_text("kept")
+    nowhere = tmp_path / "[b]missing[/b]" / "vault.xml"
+    async with vault_app(sqlite_settings) as (app, pilot):
+        app.show_export()
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ExportScreen)
+        form.query_one("#format", Select).value = "keepass-xml"
+        await settle(pilot)
+        await type_into(pilot, "#path", str(existing))
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmScreen)
+        shown = "".join(drawn(question.query_one("#question")).split())
+        assert "[@click=app.quit]Team.xmlexists.Replaceit?" in shown, shown
+        lines = drawn(question.query_one("#question")).splitlines()
+        line, column = next(
+            (number, text.index("Team.xml")) for number, text in enumerate(lines) if "Team" in text
+        )
+        await pilot.click(question.query_one("#question"), offset=(column + 2, line))
+        await settle(pilot)
+        assert app.is_running
+        await pilot.press("n")
+        await settle(pilot)
+        assert existing.read_text() == "kept"
+        await type_into(pilot, "#path", str(nowhere))
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        error = "".join(drawn(form.query_one("#error")).split())
+        assert "[b]missing[/b]/vault.xmlcannotbewritten" in error, error
