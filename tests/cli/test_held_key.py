@@ -105,3 +105,41 @@ def test_the_held_key_never_serves_another_account(settings: Settings, agent_run
     assert (refused.returncode, refused.stdout) == (4, "")
     assert "bob" in refused.stderr
     assert agent_gone(agent_runtime)
+
+
+def test_a_new_master_password_ends_the_agent_holding_a_key_the_old_one_opened(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """The vault locked, a command opens it with the master password and the agent holds that
+    key; this device's session stays locked, so only the account's re-wrapped key says the
+    password changed elsewhere: the agent exits (with no command after) and its memory, which
+    held the item's password and the key, is gone."""
+    from tests.cli.test_agent_drops_key import (
+        CANARY,
+        NEW_PASSWORD,
+        agent_pid,
+        found_in_memory,
+        gone,
+    )
+    from tests.cli.test_agent_drops_key import seed as seed_canary
+
+    key = seed_canary(settings)
+    assert strongroom(settings, "lock", agent=agent_runtime).returncode == 0
+    opened = strongroom(
+        settings, "get", "Canary", stdin=f"{STRONG_PASSWORD}\n", agent=agent_runtime
+    )
+    assert (opened.returncode, opened.stdout) == (0, CANARY + "\n"), opened.stderr
+    held = strongroom(settings, "get", "Canary", "--no-input", agent=agent_runtime)
+    assert (held.returncode, held.stdout) == (0, CANARY + "\n"), held.stderr
+    pid = agent_pid(agent_runtime)
+    assert found_in_memory(pid, [CANARY.encode(), key]) == {CANARY.encode(), key}
+
+    elsewhere = Backend(settings, device_label="laptop")
+    accounts = elsewhere.accounts()
+    active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    accounts.change_password(active, STRONG_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+    elsewhere.close()
+    assert gone(pid)
+    assert found_in_memory(pid, [CANARY.encode(), key]) == set()
+    refused = strongroom(settings, "get", "Canary", "--no-input", agent=agent_runtime)
+    assert (refused.returncode, refused.stdout) == (4, "")
