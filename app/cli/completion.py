@@ -50,7 +50,8 @@ BASH_QUERY = r"""_strongroom_query() {
     printf '%s' "$plain"
 }
 """
-FILE_DESTS = {"file", "output"}  # an argument or option naming a file: the shell's own files
+# An argument or option naming a file (or folder): the shell's own files.
+FILE_DESTS = {"file", "output", "csv", "breach_list", "two_factor_list"}
 
 
 @dataclass
@@ -83,7 +84,13 @@ def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[C
                     command.takes_file = True
             if action.option_strings:
                 command.options.extend(action.option_strings)
-                choices = fields if action.dest == "field" else action.choices
+                choices = (
+                    fields
+                    if action.dest == "field"
+                    else health_kinds()
+                    if action.dest == "only"
+                    else action.choices
+                )
                 for option in action.option_strings:
                     if choices:
                         command.values[option] = [str(choice) for choice in choices]
@@ -91,6 +98,13 @@ def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[C
                 command.arguments.extend(str(choice) for choice in action.choices)
         found.append(command)
     return found
+
+
+def health_kinds() -> tuple[str, ...]:
+    """``health --only``'s kinds (it takes several, comma-separated; each completes)."""
+    from app.core.health import KINDS
+
+    return KINDS
 
 
 def script(shell: str, parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> str:

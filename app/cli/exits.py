@@ -1,8 +1,9 @@
 """The command line's exit codes, and the one table from a service's error to its code.
 
 0 done, 1 not found, 2 usage, 3 ambiguous, 4 locked or logged out (with ``--no-input``, or no
-account), 5 database unavailable, 6 wrong password or throttled. Errors are one line on standard
-error; a secret is only ever written to standard output.
+account), 5 database unavailable, 6 wrong password or throttled, 7 the health report found
+something (as ``gopass audit`` does). Errors are one line on standard error; a secret is only
+ever written to standard output.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from app.core.errors import DatabaseUnavailable, LoginFailed, UserError, ValidationError
 from app.core.text import visible_text
 
-DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED = range(7)
+DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED, FINDINGS = range(8)
 INTERRUPTED = 130  # Ctrl+C, as a shell reports it
 PIPE_CLOSED = 141  # the reader went away (SIGPIPE's code in a shell)
 

@@ -142,6 +142,41 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     exporting.add_argument("--force", action="store_true", help="replace the file if it exists")
 
+    health = command(
+        "health",
+        "which passwords to change first: breached, reused, weak, common, unsecured, no 2FA, "
+        "old (never prints a password; exit 7 when something is found)",
+    )
+    health.add_argument(
+        "--breach-list",
+        metavar="PATH",
+        help="Have I Been Pwned's SHA-1 list: the sorted file or the folder of range files "
+        "haveibeenpwned-downloader writes (default: breach_list in config.toml)",
+    )
+    health.add_argument(
+        "--2fa-list",
+        dest="two_factor_list",
+        metavar="TOTP_JSON",
+        help="2fa.directory's totp.json (https://api.2fa.directory/v3/totp.json): flag items "
+        "without a TOTP secret on sites that offer one",
+    )
+    health.add_argument(
+        "--only",
+        type=health_kinds,
+        metavar="KINDS",
+        help="only these kinds, comma-separated: breached, reused, weak, common, unsecured, "
+        "no-2fa, old",
+    )
+    health.add_argument(
+        "--json", action="store_true", help="an object per item with findings, by id"
+    )
+    health.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="also write the report (id, title, findings; no password) to FILE, owner-only",
+    )
+    health.add_argument("--force", action="store_true", help="replace the CSV file if it exists")
+
     helper = command(
         "git-credential",
         "git's credential helper (git config --global credential.helper strongroom, which "
@@ -208,6 +243,16 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     command("lock", "lock the vault on this device (the session stays)")
     command("unlock", "unlock the vault on this device with the master password")
     command("logout", "end this device's session")
+
+
+def health_kinds(text: str) -> frozenset[str]:
+    """``--only``'s comma-separated kinds, or the usage error naming the unknown ones."""
+    from app.core.health import parse_kinds
+
+    try:
+        return parse_kinds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:

@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.cli.commands import account, device, git, read, tools, transfer, write
+from app.cli.commands import account, device, git, health, read, tools, transfer, write
 from app.cli.context import Context
 from app.cli.exits import Exit, reported
 from app.core.errors import UserError
@@ -36,6 +36,7 @@ COMMANDS: dict[str, Command] = {
     "rm": Command(write.rm),
     "import": Command(transfer.import_file),
     "export": Command(transfer.export),
+    "health": Command(health.health),
     "git-credential": Command(git.git_credential),
     "lock": Command(device.lock),
     "unlock": Command(device.unlock),

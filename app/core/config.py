@@ -101,6 +101,10 @@ class Settings:
     migrate_on_start: bool = True
     # Let the read commands start and use the agent (app/cli/agent.py).
     command_line_agent: bool = True
+    # Vault health: Have I Been Pwned's SHA-1 list (a file or a folder of range files), and
+    # how many days a password may stay unchanged before the report calls it old.
+    breach_list: Path | None = None
+    health_max_age_days: int = 365
 
     @property
     def token_path(self) -> Path:
@@ -202,6 +206,8 @@ def load_settings(
         "database_password_file",
         "migrate_on_start",
         "command_line_agent",
+        "breach_list",
+        "health_max_age_days",
         "security",
     }
     unknown = sorted(set(document) - known)
@@ -244,8 +250,33 @@ def load_settings(
         data_dir=data_dir,
         database_url=url.strip(),
         security=security,
+        breach_list=_breach_list_from(document),
+        health_max_age_days=_health_age_from(document),
         **switches,
     )
+
+
+MAX_HEALTH_AGE_DAYS = 3650
+
+
+def _breach_list_from(document: dict[str, object]) -> Path | None:
+    """The breach list's path for the vault health report, if set."""
+    path = document.get("breach_list")
+    if path is None:
+        return None
+    if not isinstance(path, str) or not path.strip():
+        raise ConfigError("breach_list must be the path of Have I Been Pwned's SHA-1 list.")
+    return Path(path).expanduser()
+
+
+def _health_age_from(document: dict[str, object]) -> int:
+    """How many days a password may stay unchanged before the health report calls it old."""
+    days = document.get("health_max_age_days", 365)
+    if not isinstance(days, int) or isinstance(days, bool):
+        raise ConfigError("health_max_age_days must be a whole number.")
+    if not 1 <= days <= MAX_HEALTH_AGE_DAYS:
+        raise ConfigError(f"health_max_age_days must be between 1 and {MAX_HEALTH_AGE_DAYS}.")
+    return days
 
 
 # Query parameters the MariaDB driver takes a password from: a URL may hide one there too.

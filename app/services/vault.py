@@ -268,6 +268,28 @@ class VaultService:
             rows = run_in_transaction(self._sessions, lambda db: db.execute(query).all())
         return {item_id: created for item_id, created in rows}
 
+    def password_dates(self, active: ActiveSession) -> dict[int, datetime]:
+        """When each live item's password was last set, by id: its newest history entry's
+        time, else the item's creation (dates only: no password is opened). For the health
+        report's "old"."""
+        changed = (
+            select(PasswordHistory.item_id, func.max(PasswordHistory.replaced_at))
+            .join(VaultItem, VaultItem.id == PasswordHistory.item_id)
+            .where(VaultItem.user_id == active.user_id)
+            .group_by(PasswordHistory.item_id)
+        )
+        created = select(VaultItem.id, VaultItem.created_at).where(
+            VaultItem.user_id == active.user_id, VaultItem.deleted_at.is_(None)
+        )
+
+        def read(db: Session) -> dict[int, datetime]:
+            dates = {item_id: when for item_id, when in db.execute(created)}
+            dates.update((item_id, when) for item_id, when in db.execute(changed))
+            return dates
+
+        with self._translate_errors():
+            return run_in_transaction(self._sessions, read)
+
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
         write_id = new_write_id()
 

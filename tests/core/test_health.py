@@ -214,3 +214,40 @@ def test_a_2fa_directory_totp_json_is_read_and_bad_ones_refused(tmp_path: Path) 
         read_totp_sites(bad)
     with pytest.raises(SourceError, match="cannot be read"):
         read_totp_sites(tmp_path / "missing.json")
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(text)
+    return config_dir
+
+
+def test_the_breach_list_and_the_age_limit_are_settings(tmp_path: Path) -> None:
+    from app.core.config import load_settings
+
+    default = load_settings(tmp_path / "none", tmp_path / "d", environ={})
+    assert (default.breach_list, default.health_max_age_days) == (None, 365)
+    config_dir = write_config(
+        tmp_path, 'breach_list = "~/hibp/pwned.txt"\nhealth_max_age_days = 90\n'
+    )
+    settings = load_settings(config_dir, tmp_path / "d", environ={})
+    assert settings.breach_list == Path.home() / "hibp" / "pwned.txt"
+    assert settings.health_max_age_days == 90
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("health_max_age_days = 0", "between 1 and 3650"),
+        ("health_max_age_days = 99999", "between 1 and 3650"),
+        ("health_max_age_days = 'old'", "whole number"),
+        ("breach_list = 3", "path of Have I Been Pwned"),
+        ("breach_list = ''", "path of Have I Been Pwned"),
+    ],
+)
+def test_bad_health_settings_are_explained(tmp_path: Path, text: str, message: str) -> None:
+    from app.core.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write_config(tmp_path, text + "\n"), tmp_path / "d", environ={})

@@ -1,0 +1,82 @@
+"""Vault health for the app and the command line: the items, the dates their passwords were
+set, the breach list and the 2FA list, handed to the analysis (:mod:`app.core.health`).
+
+Nothing is written: the report lives in memory for the caller to show. The breach list is read
+in place and closed when the report is made; SHA-1 digests of passwords exist only during it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from app.core.accounts import ActiveSession, Clock, utc_now
+from app.core.breach import open_breach_list
+from app.core.config import Settings
+from app.core.health import KINDS, Checks, Progress, Report, analyze
+from app.core.twofactor import TotpSites, read_totp_sites
+from app.services.vault import VaultService
+
+NO_BREACH_LIST = "Breach list: not set: common-password check only"
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """The report, and a line per source naming it and its state (for the header)."""
+
+    report: Report
+    sources: tuple[str, ...]
+
+
+def health_report(
+    vault: VaultService,
+    active: ActiveSession,
+    settings: Settings,
+    *,
+    breach_list: Path | None = None,
+    two_factor_list: Path | None = None,
+    kinds: frozenset[str] = frozenset(KINDS),
+    now: Clock = utc_now,
+    progress: Progress | None = None,
+) -> HealthResult:
+    """Check every live item. ``breach_list``: this list instead of the configured one.
+    SourceError when the breach list or the 2FA list cannot be used (nothing is checked)."""
+    path = breach_list or settings.breach_list
+    max_age = timedelta(days=settings.health_max_age_days)
+    sites: TotpSites | None = None
+    sources = []
+    if "breached" not in kinds:
+        sources.append("Breach list: not asked for")
+    elif path is None:
+        sources.append(NO_BREACH_LIST)
+    if two_factor_list is not None and "no-2fa" in kinds:
+        sites = read_totp_sites(two_factor_list)
+        count = len(sites.domains)
+        site = "site" if count == 1 else "sites"
+        sources.append(f"2FA list: {two_factor_list} ({count:,} {site} with TOTP)")
+    elif "no-2fa" in kinds:
+        sources.append("2FA list: not given (--2fa-list): no 2FA check")
+    if "old" in kinds:
+        sources.append(
+            f"Old: a password unchanged for over {settings.health_max_age_days} days "
+            "(health_max_age_days)"
+        )
+    source = open_breach_list(path) if path is not None and "breached" in kinds else None
+    try:
+        if source is not None:
+            sources.insert(0, f"Breach list: {source.describe()}")
+        items = vault.list_items(active)
+        dates = vault.password_dates(active) if "old" in kinds else {}
+        checks = Checks(
+            now(),
+            kinds=kinds,
+            breaches=source.counts if source is not None else None,
+            totp_sites=sites,
+            max_age=max_age,
+        )
+        report = analyze(items, dates, checks, progress)
+    finally:
+        if source is not None:
+            source.close()
+    return HealthResult(report, tuple(sources))
