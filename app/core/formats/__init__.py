@@ -22,8 +22,11 @@ from app.core.errors import UserError, ValidationError
 from app.core.items import CustomField, ImportedItem, ItemDraft
 from app.core.rules import LIMITS, MAX_FIELDS, MAX_TAGS, MAX_URLS, normalize_totp, validate
 
-MAX_FILE_BYTES = 100 * 1024 * 1024  # a 10,000-item export is a few megabytes
-MAX_EXPANDED_BYTES = 256 * 1024 * 1024  # what a zip may hold, expanded
+# A 10,000-item export is a few megabytes, a 50,000-item one some tens. The file is held in
+# memory as it is parsed, at several times its size: these bound what a hostile one can cost.
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a file, a .1pux's export.data expanded, gpg's output
+MAX_EXPANDED_BYTES = MAX_FILE_BYTES  # what a zip's member may expand to
+MAX_ENTRIES = 50_000  # five times the largest vaults; each one read is held until written
 
 Ask = Callable[[str], str]  # asks for a file's password with this prompt; "" when none given
 
@@ -49,6 +52,10 @@ class UnknownFormat(ImportFailed):
 
 class FileMissing(ImportFailed):
     """There is no such file."""
+
+
+class ReaderFailed(ImportFailed):
+    """A reader met what it did not expect: one line naming the format, not a traceback."""
 
 
 class WrongFilePassword(ImportFailed):
@@ -114,7 +121,12 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES, *, head: int | None = No
                 f"{limit // (1024 * 1024)} MB. Is this the right file?"
             )
         with path.open("rb") as handle:
-            return handle.read(head) if head is not None else handle.read(limit + 1)[:limit]
+            if head is not None:
+                return handle.read(head)
+            data = handle.read(size + 1)  # a buffer of the size stated, not of the limit
+            if len(data) > size:  # it grew since: read on, as far as the limit
+                data += handle.read(limit + 1 - len(data))
+            return data[:limit]
     except FileNotFoundError:
         raise FileMissing(f"There is no file {str(path)!r}.") from None
     except IsADirectoryError:
@@ -235,12 +247,12 @@ def fitted(item: ImportedItem, where: str, parsed: Parsed) -> ImportedItem | Non
     fields: list[CustomField] = []
     names: set[str] = set()
     for custom in draft.fields:
-        # Bitwarden allows two fields of one name; the vault does not.
-        name = _free_name(one_line(custom.name.strip())[: LIMITS["field name"]] or "Field", names)
+        name = one_line(custom.name.strip())[: LIMITS["field name"]] or "Field"
         value = multi_line(custom.value)
         if len(fields) >= MAX_FIELDS or len(value) > LIMITS["field value"]:
             notes_extra.append(f"{name}: {value}")
             continue
+        name = _free_name(name, names)  # Bitwarden allows two fields of one name; the vault not
         fields.append(CustomField(name, value, custom.secret))
     totp = one_line(draft.totp.strip())
     if totp:
@@ -286,7 +298,13 @@ def _fallback_title(draft: ItemDraft) -> str:
     return draft.username.strip() or "Untitled"
 
 
+def too_many(count: int) -> ImportFailed:
+    return ImportFailed(f"The file holds {count:,} entries; at most {MAX_ENTRIES:,} at once.")
+
+
 def add(parsed: Parsed, item: ImportedItem, where: str) -> None:
+    if len(parsed.items) + len(parsed.skipped) >= MAX_ENTRIES:
+        raise too_many(MAX_ENTRIES + 1)
     kept = fitted(item, where, parsed)
     if kept is not None:
         parsed.items.append(kept)
@@ -294,15 +312,8 @@ def add(parsed: Parsed, item: ImportedItem, where: str) -> None:
 
 def identity(draft: ItemDraft) -> tuple[object, ...]:
     """What makes two items the same one: importing a file twice adds nothing the second time."""
-    return (
-        draft.title,
-        draft.username,
-        draft.password,
-        draft.urls,
-        draft.notes,
-        draft.totp,
-        draft.fields,
-    )
+    return (draft.title, draft.username, draft.password, draft.urls, draft.notes, draft.totp,
+            draft.fields)  # fmt: skip
 
 
 # -- choosing the reader ------------------------------------------------------------------------
@@ -356,8 +367,32 @@ def detect(path: Path) -> str:
 
 
 def read(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:
+    """What the file holds, or ImportFailed: a reader's own (naming the entry and field), or
+    for anything else a reader meets, ReaderFailed naming the format. Only ``ask``'s own
+    exceptions (the caller's) pass through as they are."""
     known = formats()
-    name = format_name or detect(path)
-    if name not in known:
-        raise ImportFailed(f"No import format {name!r}; the formats are {', '.join(known)}.")
-    return known[name].reader(path, ask)
+    label = known[format_name].label if format_name in known else "an export"
+    asked: list[BaseException] = []
+
+    def asking(prompt: str) -> str:
+        try:
+            return ask(prompt)
+        except BaseException as error:
+            asked.append(error)
+            raise
+
+    try:
+        name = format_name or detect(path)
+        if name not in known:
+            raise ImportFailed(f"No import format {name!r}; the formats are {', '.join(known)}.")
+        label = known[name].label
+        return known[name].reader(path, asking)
+    except ImportFailed:
+        raise
+    except Exception as error:  # RecursionError and MemoryError too
+        if error in asked:
+            raise
+        raise ReaderFailed(
+            f"{path.name} cannot be read as {label}: it is damaged, too large or not such an "
+            f"export ({type(error).__name__})."
+        ) from None

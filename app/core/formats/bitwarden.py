@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.formats import (
+    MAX_ENTRIES,
     Ask,
     Format,
     ImportFailed,
@@ -33,8 +34,10 @@ from app.core.formats import (
     decode,
     read_bytes,
     split_tags,
+    too_many,
     when,
 )
+from app.core.formats.shapes import Node, load_json, quoted
 from app.core.items import CustomField, HistoryEntry, ImportedItem, ItemDraft
 
 PBKDF2, ARGON2ID = 0, 1
@@ -156,8 +159,10 @@ def _decrypt_export(wrapper: dict[str, Any], ask: Ask) -> dict[str, Any]:
             int(wrapper.get("kdfMemory") or 64),
             int(wrapper.get("kdfParallelism") or 4),
         )
-        salt = str(wrapper["salt"])
-    except (KeyError, TypeError, ValueError):
+        salt = wrapper["salt"]
+        if not isinstance(salt, str):
+            raise TypeError
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise ImportFailed("The encrypted export is missing its salt or key settings.") from None
     kdf.check()
     password = ask("Password of the Bitwarden export: ")
@@ -166,11 +171,9 @@ def _decrypt_export(wrapper: dict[str, Any], ask: Ask) -> dict[str, Any]:
     keys = _keys(password, salt, kdf)
     _decrypt(wrapper.get("encKeyValidation_DO_NOT_EDIT"), keys)  # the password, checked
     try:
-        document = json.loads(_decrypt(wrapper.get("data"), keys))
+        document = load_json(_decrypt(wrapper.get("data"), keys), "The decrypted export")
     except WrongPassword:  # the password opened the check value: the data itself was changed
         raise ImportFailed("The export's data was changed after it was written.") from None
-    except json.JSONDecodeError as error:
-        raise ImportFailed(f"The decrypted export is not JSON: {error.msg}.") from None
     if not isinstance(document, dict):
         raise ImportFailed("The decrypted export is not a Bitwarden export.")
     return document
@@ -209,78 +212,63 @@ _SECRET_IDENTITY = {"ssn", "passportNumber", "licenseNumber"}
 TYPE_TAGS = {3: "Card", 4: "Identity", 5: "SSH key"}
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    raise TypeError("not text")
-
-
-def _item(raw: dict[str, Any], folders: dict[str, str]) -> ImportedItem:
+def _item(raw: Node, folders: dict[str, str]) -> ImportedItem:
     fields: list[CustomField] = []
     more_tags: list[str] = []
-    for custom in raw.get("fields") or []:
-        if custom.get("type") == 3:  # linked to another field: nothing of its own
+    for custom in raw.nodes("fields"):
+        kind = custom.get("type")
+        if kind == 3:  # linked to another field: nothing of its own
             continue
-        if custom.get("name") == TAGS_FIELD and custom.get("type") == 0:
-            more_tags += [tag.strip() for tag in _text(custom.get("value")).split(",")]
+        if custom.text("name") == TAGS_FIELD and kind == 0:
+            more_tags += [tag.strip() for tag in custom.text("value").split(",")]
             continue
-        fields.append(
-            CustomField(
-                _text(custom.get("name")), _text(custom.get("value")), custom.get("type") == 1
-            )
-        )
-    login = raw.get("login") or {}
+        fields.append(CustomField(custom.text("name"), custom.text("value"), kind == 1))
+    login = raw.node("login")
     kind = raw.get("type", 1)
-    tags = [*split_tags(folders.get(_text(raw.get("folderId")), "")), *more_tags]
-    username = _text(login.get("username"))
+    tags = [*split_tags(folders.get(raw.text("folderId"), "")), *more_tags]
+    username = login.text("username")
     if kind == 3:
-        card = raw.get("card") or {}
+        card = raw.node("card")
         fields += [
-            CustomField(label, _text(card.get(key)), secret)
+            CustomField(label, card.text(key), secret)
             for key, label, secret in _CARD
-            if card.get(key)
+            if card.text(key)
         ]
     elif kind == 4:
-        identity = raw.get("identity") or {}
-        username = _text(identity.get("username"))
+        identity = raw.node("identity")
+        username = identity.text("username")
         fields += [
-            CustomField(label, _text(identity.get(key)), key in _SECRET_IDENTITY)
+            CustomField(label, identity.text(key), key in _SECRET_IDENTITY)
             for key, label in _IDENTITY
-            if identity.get(key)
+            if identity.text(key)
         ]
     elif kind == 5:
-        key = raw.get("sshKey") or {}
+        key = raw.node("sshKey")
         fields += [
-            CustomField(label, _text(key.get(name)), name == "privateKey")
+            CustomField(label, key.text(name), name == "privateKey")
             for name, label in (
                 ("privateKey", "Private key"),
                 ("publicKey", "Public key"),
                 ("keyFingerprint", "Fingerprint"),
             )
-            if key.get(name)
+            if key.text(name)
         ]
-    if kind in TYPE_TAGS:
+    if isinstance(kind, int) and kind in TYPE_TAGS:
         tags.append(TYPE_TAGS[kind])
     draft = ItemDraft(
-        title=_text(raw.get("name")),
+        title=raw.text("name"),
         username=username,
-        password=_text(login.get("password")),
-        urls=tuple(_text(uri.get("uri")) for uri in login.get("uris") or [] if uri.get("uri")),
-        notes=_text(raw.get("notes")),
+        password=login.text("password"),
+        urls=tuple(uri.text("uri") for uri in login.nodes("uris") if uri.text("uri")),
+        notes=raw.text("notes"),
         tags=tuple(tags),
-        totp=_text(login.get("totp")),
+        totp=login.text("totp"),
         favourite=bool(raw.get("favorite")),
         fields=tuple(fields),
     )
     history = tuple(
-        HistoryEntry(_text(old.get("password")), when(old.get("lastUsedDate")) or _EPOCH)
-        for old in raw.get("passwordHistory") or []
+        HistoryEntry(old.text("password"), when(old.get("lastUsedDate")) or _EPOCH)
+        for old in raw.nodes("passwordHistory")
     )
     return ImportedItem(
         draft,
@@ -292,13 +280,7 @@ def _item(raw: dict[str, Any], folders: dict[str, str]) -> ImportedItem:
 
 
 def read_json(path: Path, ask: Ask) -> Parsed:
-    try:
-        document = json.loads(decode(read_bytes(path), path.name))
-    except json.JSONDecodeError as error:
-        raise ImportFailed(
-            f"{path.name} is not valid JSON: {error.msg} at line {error.lineno}, "
-            f"column {error.colno}."
-        ) from None
+    document = load_json(decode(read_bytes(path), path.name), path.name)
     if not isinstance(document, dict) or not ("items" in document or "encrypted" in document):
         raise ImportFailed(f"{path.name} is JSON, but not a Bitwarden export (it has no items).")
     parsed = Parsed("bitwarden-json")
@@ -308,23 +290,16 @@ def read_json(path: Path, ask: Ask) -> Parsed:
     items = document.get("items")
     if not isinstance(items, list):
         raise ImportFailed("The Bitwarden export has no list of items.")
-    folders = {
-        _text(folder.get("id")): _text(folder.get("name"))
-        for folder in document.get("folders") or []
-        if isinstance(folder, dict)
-    }
+    if len(items) > MAX_ENTRIES:
+        raise too_many(len(items))
+    export = Node(document, "The Bitwarden export")
+    folders = {folder.text("id"): folder.text("name") for folder in export.nodes("folders")}
     for number, raw in enumerate(items, 1):
         name = raw.get("name") if isinstance(raw, dict) else None
-        where = f"item {number}" + (f" ({name!r})" if isinstance(name, str) else "")
-        try:
-            if not isinstance(raw, dict):
-                raise TypeError
-            entry = _item(raw, folders)
-        except (TypeError, AttributeError, ValueError):
-            raise ImportFailed(
-                f"{where} of the Bitwarden export is not a Bitwarden item."
-            ) from None
-        add(parsed, entry, where)
+        where = f"item {number}" + (f" ({quoted(name)})" if isinstance(name, str) else "")
+        if not isinstance(raw, dict):
+            raise ImportFailed(f"{where} of the Bitwarden export is not a Bitwarden item.")
+        add(parsed, _item(Node(raw, where), folders), where)
     return parsed
 
 

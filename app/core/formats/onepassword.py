@@ -9,13 +9,11 @@ archived ones tagged "Archived". Attachments (documents) are not carried.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from app.core.formats import (
+    MAX_ENTRIES,
     MAX_EXPANDED_BYTES,
     Ask,
     Format,
@@ -24,8 +22,10 @@ from app.core.formats import (
     add,
     read_bytes,
     split_tags,
+    too_many,
     when,
 )
+from app.core.formats.shapes import Node, load_json, quoted, zip_member
 from app.core.items import CustomField, HistoryEntry, ImportedItem, ItemDraft
 
 CATEGORIES = {
@@ -38,80 +38,83 @@ CATEGORIES = {
 _SECRET_KINDS = {"concealed", "creditCardNumber", "sshKey"}
 
 
-def _value(value: dict[str, Any]) -> tuple[str, str] | None:
+def _value(value: Node) -> tuple[str, str] | None:
     """(kind, text) of a section field's value; None when it holds nothing to keep."""
-    for kind, raw in value.items():
+    for kind, raw in value.raw.items():
         if raw in (None, "", {}):
             continue
-        if kind in ("date", "monthYear") and isinstance(raw, int):
+        if kind in ("date", "monthYear") and isinstance(raw, int) and not isinstance(raw, bool):
             if kind == "monthYear":  # 202612
                 return kind, f"{raw % 100:02d}/{raw // 100}"
-            return kind, datetime.fromtimestamp(raw, UTC).date().isoformat()
+            try:
+                return kind, datetime.fromtimestamp(raw, UTC).date().isoformat()
+            except (OverflowError, OSError, ValueError):
+                return kind, str(raw)  # a date no calendar holds: kept as it was written
         if kind == "sshKey" and isinstance(raw, dict):
-            return kind, str(raw.get("privateKey") or "")
+            return kind, value.node(kind).text("privateKey")
         if kind == "address" and isinstance(raw, dict):
+            address = value.node(kind)
             parts = ("street", "city", "state", "zip", "country")
-            return kind, ", ".join(str(raw[p]) for p in parts if raw.get(p))
+            return kind, ", ".join(address.text(p) for p in parts if address.text(p))
         if kind == "email" and isinstance(raw, dict):
-            return kind, str(raw.get("email_address") or "")
+            return kind, value.node(kind).text("email_address")
         if isinstance(raw, str | int | float | bool):
-            return kind, str(raw)
+            return kind, value.text(kind)
     return None
 
 
-def _item(raw: dict[str, Any], vault: str) -> ImportedItem:
-    overview = raw.get("overview") or {}
-    details = raw.get("details") or {}
+def _item(raw: Node, vault: str) -> ImportedItem:
+    overview = raw.node("overview")
+    details = raw.node("details")
     username = password = ""
     fields: list[CustomField] = []
-    for login in details.get("loginFields") or []:
+    for login in details.nodes("loginFields"):
         designation = login.get("designation")
-        value = str(login.get("value") or "")
+        value = login.text("value")
         if designation == "username" and not username:
             username = value
         elif designation == "password" and not password:
             password = value
         elif value and login.get("fieldType") in ("T", "P", "E", "U", "N", "I"):
-            name = str(login.get("name") or login.get("id") or "Field")
+            name = login.text("name") or login.text("id") or "Field"
             fields.append(CustomField(name, value, login.get("fieldType") == "P"))
-    if not password and details.get("password"):
-        password = str(details["password"])  # the Password category
+    if not password and details.text("password"):
+        password = details.text("password")  # the Password category
     totp = ""
-    for section in details.get("sections") or []:
-        heading = str(section.get("title") or "")
-        for custom in section.get("fields") or []:
-            found = _value(custom.get("value") or {})
+    for section in details.nodes("sections"):
+        heading = section.text("title")
+        for custom in section.nodes("fields"):
+            found = _value(custom.node("value"))
             if found is None:
                 continue
             kind, text = found
             if kind == "totp" and not totp:
                 totp = text
                 continue
-            name = str(custom.get("title") or custom.get("id") or "Field")
+            name = custom.text("title") or custom.text("id") or "Field"
             if heading and heading != name:
                 name = f"{heading}: {name}"
             fields.append(CustomField(name, text, kind in _SECRET_KINDS))
-    urls = [str(u.get("url") or "") for u in overview.get("urls") or [] if isinstance(u, dict)]
-    if overview.get("url") and overview["url"] not in urls:
-        urls.insert(0, str(overview["url"]))
-    tags = [*split_tags(vault), *(str(tag) for tag in overview.get("tags") or [])]
-    category = CATEGORIES.get(str(raw.get("categoryUuid") or ""))
+    urls = [url.text("url") for url in overview.nodes("urls")]
+    if overview.text("url") and overview.text("url") not in urls:
+        urls.insert(0, overview.text("url"))
+    tags = [*split_tags(vault), *overview.texts("tags")]
+    category = CATEGORIES.get(raw.text("categoryUuid"))
     if category:
         tags.append(category)
     if raw.get("state") == "archived":
         tags.append("Archived")
     history = tuple(
-        HistoryEntry(str(old.get("value") or ""), when(old.get("time")) or datetime.now(UTC))
-        for old in details.get("passwordHistory") or []
-        if isinstance(old, dict)
+        HistoryEntry(old.text("value"), when(old.get("time")) or datetime.now(UTC))
+        for old in details.nodes("passwordHistory")
     )
     modified = when(raw.get("updatedAt"))
     draft = ItemDraft(
-        title=str(overview.get("title") or ""),
+        title=overview.text("title"),
         username=username,
         password=password,
         urls=tuple(urls),
-        notes=str(details.get("notesPlain") or ""),
+        notes=details.text("notesPlain"),
         tags=tuple(tags),
         totp=totp,
         favourite=bool(raw.get("favIndex")),
@@ -128,50 +131,36 @@ def _item(raw: dict[str, Any], vault: str) -> ImportedItem:
 
 
 def read_1pux(path: Path, ask: Ask) -> Parsed:
-    read_bytes(path)  # the size check
+    data = zip_member(read_bytes(path), "export.data", path.name, MAX_EXPANDED_BYTES)
     try:
-        with zipfile.ZipFile(path) as archive:
-            try:
-                info = archive.getinfo("export.data")
-            except KeyError:
-                raise ImportFailed(
-                    f"{path.name} is a zip without export.data: not a .1pux."
-                ) from None
-            if info.file_size > MAX_EXPANDED_BYTES:
-                raise ImportFailed(f"{path.name} expands to more than an import takes at once.")
-            with archive.open(info) as member:
-                data = member.read(MAX_EXPANDED_BYTES + 1)
-            if len(data) > MAX_EXPANDED_BYTES:  # the stated size was a lie
-                raise ImportFailed(f"{path.name} expands to more than an import takes at once.")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
-        raise ImportFailed(f"{path.name} is not a readable zip: {error}.") from None
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ImportFailed(f"The export.data in {path.name} is not JSON.") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFailed(f"The export.data in {path.name} is not UTF-8 JSON.") from None
+    document = load_json(text, f"The export.data in {path.name}")
     if not isinstance(document, dict) or not isinstance(document.get("accounts"), list):
         raise ImportFailed(
             f"The export.data in {path.name} has no accounts: not a 1Password export."
         )
+    export = Node(document, f"The export.data in {path.name}")
+    vaults = [
+        (vault.node("attrs").text("name"), vault)
+        for number, account in enumerate(export.nodes("accounts"), 1)
+        for vault in Node(account.raw, f"account {number} of {path.name}").nodes("vaults")
+    ]
+    count = sum(len(vault.listed("items")) for _, vault in vaults)
+    if count > MAX_ENTRIES:
+        raise too_many(count)
     parsed = Parsed("1pux")
-    for account in document["accounts"]:
-        for vault in (account or {}).get("vaults") or []:
-            name = str(((vault or {}).get("attrs") or {}).get("name") or "")
-            for number, entry in enumerate(vault.get("items") or [], 1):
-                raw = entry.get("item", entry) if isinstance(entry, dict) else None
-                title = (
-                    ((raw or {}).get("overview") or {}).get("title")
-                    if isinstance(raw, dict)
-                    else None
-                )
-                where = f"item {number} of vault {name!r}" + (f" ({title!r})" if title else "")
-                try:
-                    if not isinstance(raw, dict):
-                        raise TypeError
-                    item = _item(raw, name)
-                except (TypeError, AttributeError, ValueError, OverflowError, OSError):
-                    raise ImportFailed(f"{where} is not a 1Password item.") from None
-                add(parsed, item, where)
+    for name, vault in vaults:
+        for number, entry in enumerate(vault.listed("items"), 1):
+            where = f"item {number} of vault {quoted(name)}"
+            raw = entry.get("item", entry) if isinstance(entry, dict) else None
+            if not isinstance(raw, dict):
+                raise ImportFailed(f"{where} is not a 1Password item.")
+            title = Node(raw, where).node("overview").get("title")
+            if isinstance(title, str) and title:
+                where += f" ({quoted(title)})"
+            add(parsed, _item(Node(raw, where), name), where)
     return parsed
 
 

@@ -13,9 +13,11 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from app.core.formats import (
+    MAX_ENTRIES,
     MAX_FILE_BYTES,
     Ask,
     Format,
@@ -24,11 +26,13 @@ from app.core.formats import (
     add,
     decode,
     split_tags,
+    too_many,
     when,
 )
+from app.core.formats.shapes import quoted
 from app.core.items import CustomField, ImportedItem, ItemDraft
 
-MAX_ENTRIES = 100_000
+MAX_ENTRY_BYTES = 4 * 1024 * 1024  # an entry's every field at the vault's limits, and more
 USERNAME_KEYS = {"login", "username", "user", "email", "e-mail"}
 URL_KEYS = {"url", "website", "site", "web"}
 _KEY_VALUE = re.compile(r"^([A-Za-z][\w .-]{0,40}):\s?(.*)$")
@@ -68,40 +72,55 @@ def _entry(text: str, name: str) -> ItemDraft:
     )
 
 
+def _decrypted(program: str, file: Path, name: str, budget: int) -> bytes:
+    """What gpg decrypts ``file`` to, read no further than ``budget`` bytes (gpg expands a
+    compressed message without a limit of its own)."""
+    with (
+        tempfile.TemporaryFile() as said,
+        subprocess.Popen(  # noqa: S603 (our arguments; the file is gpg's to judge)
+            [program, "--quiet", "--yes", "--decrypt", os.fspath(file)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=said,
+        ) as gpg,
+    ):
+        assert gpg.stdout is not None
+        out = gpg.stdout.read(budget + 1)
+        if len(out) > budget:
+            gpg.kill()
+            raise ImportFailed(f"{quoted(name)} decrypts to more than an import takes.")
+        if gpg.wait() != 0:
+            said.seek(max(0, said.seek(0, os.SEEK_END) - 1000))
+            lines = said.read().decode("utf-8", "replace").strip().splitlines()
+            raise ImportFailed(
+                f"gpg could not decrypt {quoted(name)}: "
+                f"{lines[-1] if lines else 'no reason given'}. "
+                "Unlock your key first (for example with 'pass show' of one entry)."
+            )
+        return out
+
+
 def read_store(path: Path, ask: Ask) -> Parsed:
     program = shutil.which("gpg")
     if program is None:
         raise ImportFailed("Importing a pass store needs gpg, which is not installed.")
     if not (path / ".gpg-id").exists():
         raise ImportFailed(f"{str(path)!r} is not a pass password store (it has no .gpg-id).")
-    files = sorted(
-        file
-        for file in path.rglob("*.gpg")
-        if ".git" not in file.relative_to(path).parts and file.is_file()
-    )
-    if len(files) > MAX_ENTRIES:
-        raise ImportFailed(f"The store holds {len(files)} entries; at most {MAX_ENTRIES} at once.")
+    files: list[Path] = []
+    for file in path.rglob("*.gpg"):
+        if ".git" not in file.relative_to(path).parts and file.is_file():
+            files.append(file)
+            if len(files) > MAX_ENTRIES:
+                raise too_many(len(files))
     parsed = Parsed("pass")
-    for file in files:
+    budget = MAX_FILE_BYTES  # what every entry decrypts to, together
+    for file in sorted(files):
         name = file.relative_to(path).with_suffix("").as_posix()
-        done = subprocess.run(  # noqa: S603 (our arguments; the file is gpg's to judge)
-            [program, "--quiet", "--yes", "--decrypt", os.fspath(file)],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-            check=False,
-        )
-        if done.returncode != 0:
-            said = decode(done.stderr[-1000:], "gpg").strip().splitlines()
-            raise ImportFailed(
-                f"gpg could not decrypt {name!r}: {said[-1] if said else 'no reason given'}. "
-                "Unlock your key first (for example with 'pass show' of one entry)."
-            )
-        if len(done.stdout) > MAX_FILE_BYTES:
-            raise ImportFailed(f"{name!r} is larger than an entry can be.")
-        draft = _entry(decode(done.stdout, name), name)
+        out = _decrypted(program, file, name, min(budget, MAX_ENTRY_BYTES))
+        budget -= len(out)
+        draft = _entry(decode(out, name), name)
         modified = when(file.stat().st_mtime)
-        add(parsed, ImportedItem(draft, updated_at=modified), f"entry {name!r}")
+        add(parsed, ImportedItem(draft, updated_at=modified), f"entry {quoted(name)}")
     return parsed
 
 
