@@ -138,6 +138,9 @@ def parse_xml(text: str, name: str, format_name: str = "keepass-xml") -> Parsed:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
+    from app.core.formats.shapes import check_markup
+
+    check_markup(text, name)  # the tags counted before any is parsed
     try:
         root = fromstring(text, forbid_dtd=True)  # KeePass never writes one: a DTD is a bomb
     except DefusedXmlException:

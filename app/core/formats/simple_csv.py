@@ -44,7 +44,7 @@ BITWARDEN = ("folder", "favorite", "type", "name", "login_uri", "login_username"
 
 
 def _header(text: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text)), [])
+    first = next(csv.reader(io.StringIO(text, newline="")), [])
     return [column.strip().casefold() for column in first]
 
 
