@@ -4,9 +4,12 @@ through the services and raw SQL, on SQLite and MariaDB."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
+import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -265,3 +268,72 @@ def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -
         ("Email",), "JBSWY3DPEHPK3PXP", (CustomField("Recovery", "1111-2222"),),
     )  # fmt: skip
     assert found["bank"][1] == "bank-pw"
+
+
+def _deep_json() -> bytes:
+    return b'{"items":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
+def _account_a_number() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export.data", json.dumps({"accounts": [7]}))
+    return buffer.getvalue()
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("export.data", "w") as member,
+    ):
+        for _ in range(48):
+            member.write(b" " * (1024 * 1024))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("deep.json", _deep_json, "nests its JSON deeper"),
+        (
+            "folder.json",
+            lambda: json.dumps(
+                {"folders": [{"id": "f", "name": ["W"]}], "items": [{"name": "a", "folderId": "f"}]}
+            ).encode(),
+            "folders[1].name is a list, not text",
+        ),
+        ("account.1pux", _account_a_number, "accounts[1] is a number"),
+        ("bomb.1pux", _zip_bomb, "expands to more"),
+        ("empty.json", lambda: b'{"items":[' + b"{}," * 2_100_000 + b"{}]}", "JSON values"),
+    ],
+)
+def test_a_hostile_file_is_one_line_and_writes_nothing(
+    settings: Settings, tmp_path: Path, name: str, content: Callable[[], bytes], says: str
+) -> None:
+    seed(settings, ItemDraft("Kept", "al", "pw"))
+    path = tmp_path / name
+    path.write_bytes(content())
+    done = import_file(settings, str(path))
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert says in done.stderr
+    assert rows(settings, "SELECT COUNT(*) FROM items") == [(1,)]
+
+
+def test_skipped_entries_are_counted_past_twenty_and_listed_by_a_dry_run(
+    settings: Settings, tmp_path: Path
+) -> None:
+    seed(settings)
+    path = tmp_path / "sparse.json"
+    path.write_text(
+        json.dumps({"items": [{}] * 30 + [{"name": "Only", "login": {"password": "p"}}]})
+    )
+    done = import_file(settings, str(path))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert sum(line.startswith("Skipped item") for line in lines) == 20
+    assert "… and 10 more skipped (--dry-run lists every one)." in lines
+    assert rows(settings, "SELECT COUNT(*) FROM items") == [(1,)]
+    listed = import_file(settings, "--dry-run", str(path))
+    assert sum(line.startswith("Skipped item") for line in listed.stderr.splitlines()) == 30

@@ -16,6 +16,9 @@ from app.cli.prompts import read_master_password, read_secret
 from app.core.errors import LoginFailed
 from app.core.text import visible_text
 
+SHOWN_SKIPPED = 20  # "Skipped …" lines an import prints; --dry-run prints them all
+LINE = 300  # characters of one such line (a skipped entry's name may be a whole file)
+
 if TYPE_CHECKING:
     import argparse
 
@@ -95,9 +98,15 @@ def import_file(args: argparse.Namespace, ctx: Context) -> int:
             else USAGE
         )
         raise Exit(code, error.message) from None
-    for skipped in parsed.skipped:
-        where, reason = visible_text(skipped.where), visible_text(skipped.reason)
-        print(f"Skipped {where}: {reason}", file=sys.stderr)
+    # A hostile file may skip every entry: a few reasons show what is wrong, the rest are
+    # counted (a dry run, which writes nothing, lists every one).
+    shown = parsed.skipped if args.dry_run else parsed.skipped[:SHOWN_SKIPPED]
+    for skipped in shown:
+        line = f"Skipped {skipped.where}: {skipped.reason}"
+        print(visible_text(line[:LINE] + ("…" if len(line) > LINE else "")), file=sys.stderr)
+    if len(shown) < len(parsed.skipped):
+        more = len(parsed.skipped) - len(shown)
+        print(f"… and {more} more skipped (--dry-run lists every one).", file=sys.stderr)
     print(
         f"Read {parsed.counts()} from {visible_text(args.file)} ({parsed.format}).",
         file=sys.stderr,
