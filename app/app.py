@@ -224,9 +224,8 @@ class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow):
 
             database = failure.database
             self.show(DatabaseErrorScreen(database.target, database.reason, database.hint))
-        elif failure.route == "logged_out":
-            self.set_active(None)
-            self.show(LoginScreen(notice=failure.text))
+        elif failure.route in ("logged_out", "locked"):
+            self.session_ended(failure.text, locked=failure.route == "locked", about=failure.about)
         elif failure.route == "offline":
             self.database_lost(failure.text)
         elif isinstance(asked_by, ShowsErrors) and asked_by.is_attached:

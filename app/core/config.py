@@ -51,6 +51,8 @@ class SecuritySettings:
     session_absolute_limit: timedelta = timedelta(days=30)
     auto_lock_minutes: int = 15
     clipboard_clear_seconds: int = 30
+    # How often an unlocked app asks whether this device's session still stands (one query).
+    session_check_seconds: int = 30
 
     def __post_init__(self) -> None:
         if not ARGON2_MIN_MEMORY_KIB <= self.argon2_memory_kib <= ARGON2_MAX_MEMORY_KIB:
@@ -79,6 +81,8 @@ class SecuritySettings:
             raise ConfigError("auto_lock_minutes must be between 1 and 1440.")
         if not 5 <= self.clipboard_clear_seconds <= 600:
             raise ConfigError("clipboard_clear_seconds must be between 5 and 600.")
+        if not 1 <= self.session_check_seconds <= 600:
+            raise ConfigError("session_check_seconds must be between 1 and 600.")
         longest = timedelta(days=MAX_SESSION_DAYS)
         for name, limit in (
             ("session_idle_days", self.session_idle_limit),
@@ -145,6 +149,7 @@ _SECURITY_KEYS: dict[str, type] = {
     "session_absolute_days": int,
     "auto_lock_minutes": int,
     "clipboard_clear_seconds": int,
+    "session_check_seconds": int,
 }
 
 

@@ -143,6 +143,7 @@ class AccountFlow(Flow):
         self, form: ChangePasswordScreen, current: str, new: str, confirm: str
     ) -> None:
         self.backend.accounts().change_password(self.session(), current, new, confirm)
+        self.forget_password_stamp()  # the new password is this device's own
         text = "Master password changed. Other devices must log in again."
         self.post_message(self.DialogDone(form, text))
 

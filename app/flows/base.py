@@ -11,6 +11,7 @@ flow, is checked to fit each (see app.app).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -36,11 +37,22 @@ class Flow(App[None]):
     # The newest list asked for (the vault flow's); a lock outdates every one still on its way.
     _list_generation: int
     _asked_by: dict[Worker[None], Screen[Any]]
+    # The account's master-password stamp as last read (see session()), and a count that each
+    # change of session moves, so that a check started before it cannot store an older stamp.
+    _password_stamp: bytes | None = None
+    _stamp_generation: int = 0
 
     def set_active(self, session: ActiveSession | None) -> None:
         """Who is logged in, and whether unlocked: the one place that changes it (logging in or
         out, unlocking, locking, a revoked or deleted account)."""
         self.active = session
+        self.forget_password_stamp()
+
+    def forget_password_stamp(self) -> None:
+        """The next check reads the stamp afresh (after a login, or this device's own change
+        of master password)."""
+        self._password_stamp = None
+        self._stamp_generation += 1
 
     def asked(self, worker: Worker[None], screen: Screen[Any] | None = None) -> None:
         """Note that ``screen`` (by default the one in front) is waiting on ``worker``."""
@@ -51,10 +63,17 @@ class Flow(App[None]):
         return self.active is not None and bool(self.active.vault_key)
 
     def session(self) -> ActiveSession:
-        """The unlocked session, for a worker to act with; VaultLocked when there is none."""
+        """The unlocked session, for a worker to act with, once the database says it still
+        stands (one query): VaultLocked when there is none; AccountGone, VaultKeyChanged or
+        SessionEnded when it was ended elsewhere (app.services.standing). Every read and every
+        write of a worker starts here, so nothing is written for a session that has ended."""
         active = self.active
         if active is None or not active.vault_key:
             raise VaultLocked
+        generation, stamp = self._stamp_generation, self._password_stamp
+        stamp = self.backend.accounts().standing(active, stamp)
+        if generation == self._stamp_generation:
+            self._password_stamp = stamp
         return active
 
     def vault_screen(self) -> VaultScreen | None:
@@ -65,17 +84,20 @@ class Flow(App[None]):
                 return screen
         return None
 
-    def show(self, screen: Screen[None]) -> None:
-        """Replace the current screen (the start-up view stays at the bottom of the stack)."""
+    def show(self, screen: Screen[None]) -> list[Awaitable[object]]:
+        """Replace the current screen (the start-up view stays at the bottom of the stack).
+        What to await for the screens it closes to be gone."""
+        closing: list[Awaitable[object]] = []
         while len(self.screen_stack) > 2:
-            self.pop_screen()  # dialogs over the screen being replaced
+            closing.append(self.pop_screen())  # dialogs over the screen being replaced
         if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
+            closing.append(self.switch_screen(screen))
         else:
             self.push_screen(screen)
             # Start-up is over: its "Opening your vault database…" spinner would go on
             # animating (and repainting the terminal) under every screen for good.
             self.screen_stack[0].query("#starting-view").remove()
+        return closing
 
     def account_policy(self) -> PasswordPolicy:
         """The master-password rules from the settings."""

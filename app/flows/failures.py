@@ -21,13 +21,15 @@ from app.core.errors import (
     UserError,
     VaultKeyChanged,
 )
+from app.core.standing import SessionEnded
 
 log = logging.getLogger("strongroom")
 
 # Where a failure goes: the screen that asked ("screen"), the database-error screen (the
-# database never opened), the login form (the account is gone), or the vault's offline line
-# (a background read failed; the vault keeps retrying).
-Route = Literal["screen", "database_error", "logged_out", "offline"]
+# database never opened), the login form (the account or this device's session is gone), the
+# unlock form (the session was locked by another process of this device), or the vault's
+# offline line (a background read failed; the vault keeps retrying).
+Route = Literal["screen", "database_error", "logged_out", "locked", "offline"]
 
 
 PASSWORD_FIELDS = frozenset({"password", "confirm", "current"})
@@ -41,6 +43,8 @@ class Failure:
     clear_passwords: bool = False  # the password fields go: retyping them is the fix
     refresh: bool = False  # what the screen shows is out of date
     database: DatabaseUnavailable | None = None
+    # The account and session a session's end is about: none other may be ended by it.
+    about: tuple[int, int | None] | None = None
     unexpected: bool = False  # a bug: its stack belongs in the error log
 
 
@@ -58,6 +62,9 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
         if group == "vault-load":
             return Failure(error.message, route="offline")
         return Failure(f"{error.message} What you typed is kept; try again when it is back.")
+    if isinstance(error, SessionEnded):
+        route: Route = "locked" if error.locked else "logged_out"
+        return Failure(error.message, route=route, about=(error.user_id, error.session_id))
     if isinstance(error, AccountGone | VaultKeyChanged):
         return Failure(error.message, route="logged_out")
     if isinstance(error, UserError):

@@ -1,9 +1,16 @@
 """The App's lock flow: locking the vault by hand or after idle time, the unsaved edit held
-sealed through a lock, and making a lock outlast this process.
+sealed through a lock, making a lock outlast this process, and ending a session that was ended
+elsewhere.
 
 Locking drops the vault key and every decrypted item; the session stays, for unlocking. An item
 form with typed changes is sealed first (see :class:`app.core.held_edit.HeldEdit`) and comes
 back, as it was, once the vault is unlocked and its list is shown again.
+
+A session can also end while the app has it open: revoked from another device, ended there by a
+new master password, past its time limit, or locked by this device's command line. Every
+worker asks the database first (Flow.session), and so does a timer every
+``session_check_seconds`` while the vault is open; then this device logs out (or locks), the
+same way, the unsaved edit held for the next login.
 """
 
 from __future__ import annotations
@@ -11,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.worker import WorkerFailed
 
+from app.core.errors import DatabaseUnavailable
 from app.flows.base import Flow
 from app.screens import messages
 
@@ -34,9 +42,15 @@ class LockFlow(Flow):
     def init_lock_flow(self) -> None:
         self._last_input = self.idle_clock()
         self.held_edit = None  # an unsaved edit, sealed while locked
+        self._held_for: int | None = None  # whose it is
 
     def start_idle_check(self) -> None:
+        from app.core.memory import wipe_on_free
+
+        wipe_on_free()  # what the C library frees is overwritten (see app.core.memory)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
+        seconds = self.backend.settings.security.session_check_seconds
+        self.set_interval(seconds, self.check_standing)
 
     def note_input(self) -> None:
         """Start the idle time over: a key, a click, or the vault just opened."""
@@ -58,25 +72,96 @@ class LockFlow(Flow):
     def lock_vault(self, reason: str | None = None) -> None:
         """Drop the vault key and every decrypted item; the session stays for unlocking."""
         from app.screens.unlock import UnlockScreen
-        from app.screens.vault import VaultScreen
 
         if not self.unlocked or self.active is None:
             return
         held = self.hold_open_edit(self.active.vault_key)
-        self.clipboard_guard.clear()
-        self.clear_notifications()  # "cleared in 30 s" and the like are about the open vault
         self.record_lock(self.active)
         self.set_active(replace(self.active, vault_key=b""))
+        closing = self.drop_decrypted()
+        notice = reason or "Locked. The clipboard was cleared."
+        if held:
+            notice += " Your unsaved edit comes back when you unlock."
+        closing += self.show(UnlockScreen(self.active.username, notice=notice))
+        self.forget_dropped(closing)
+
+    def drop_decrypted(self) -> list[Awaitable[object]]:
+        """What a lock or a logout drops: the clipboard's secret, the notices about the open
+        vault ("cleared in 30 s"...), a list still on its way, every decrypted item the vault
+        screen holds (its rows and search index), and every screen over it, the item form
+        and its fields emptied first. What to await for those screens to be gone."""
+        from app.flows.forget import empty_fields
+        from app.screens.vault import VaultScreen
+
+        self.clipboard_guard.clear()
+        self.clear_notifications()
         self._list_generation += 1  # a list still on its way is for the unlocked vault
         screen = self.vault_screen()
         if screen is not None:
             screen.clear_secrets()
+        closing: list[Awaitable[object]] = []
         while len(self.screen_stack) > 2 and not isinstance(self.screen, VaultScreen):
-            self.pop_screen()
-        notice = reason or "Locked. The clipboard was cleared."
+            empty_fields(self.screen)
+            closing.append(self.pop_screen())
+        return closing
+
+    @work(group="forget", description="forget_dropped")
+    async def forget_dropped(self, closing: list[Awaitable[object]]) -> None:
+        """Once the closed screens are gone: the text caches cleared, what was dropped
+        collected, and the freed memory reused, so that no decrypted text stays in it (see
+        app.core.memory)."""
+        from app.core.memory import release_dropped
+        from app.flows.forget import clear_text_caches
+
+        for gone in closing:
+            with contextlib.suppress(Exception):  # a screen already gone is as good
+                await gone
+        clear_text_caches()
+        release_dropped()
+
+    # -- a session ended elsewhere -------------------------------------------------------------
+
+    def check_standing(self) -> None:
+        """Every ``session_check_seconds`` while the vault is open: does this device's session
+        still stand? (A worker: one query, off the UI thread.)"""
+        if self.unlocked and not any(
+            worker.group == "standing" and worker.is_running for worker in self.workers
+        ):
+            self.standing_check()
+
+    @work(thread=True, group="standing", exit_on_error=False, description="standing_check")
+    def standing_check(self) -> None:
+        with contextlib.suppress(DatabaseUnavailable):  # the vault's own reads say so
+            self.session()
+
+    def session_ended(
+        self, text: str, *, locked: bool, about: tuple[int, int | None] | None
+    ) -> None:
+        """This device's session ended elsewhere (or the account is gone): lock, or log this
+        device out, saying why; an open edit is held for the next unlock or login."""
+        from app.screens.login import LoginScreen
+
+        active = self.active
+        if active is None:
+            return
+        if about is not None and about != (active.user_id, active.session_id):
+            return  # about a session this device has left meanwhile
+        if locked:
+            self.lock_vault(text)
+            return
+        held = bool(active.vault_key) and self.hold_open_edit(active.vault_key)
+        self.forget_session(replace(active, vault_key=b""))
+        self.set_active(None)
+        closing = self.drop_decrypted()
         if held:
-            notice += " Your unsaved edit comes back when you unlock."
-        self.show(UnlockScreen(self.active.username, notice=notice))
+            text += " Your unsaved edit comes back when you log in again."
+        closing += self.show(LoginScreen(username=active.username, notice=text))
+        self.forget_dropped(closing)
+
+    @work(thread=True, group="lock", exit_on_error=False, description="forget_session")
+    def forget_session(self, session: ActiveSession) -> None:
+        """This device's token file goes (and its session row, if any is left)."""
+        self.backend.accounts().logout(session)
 
     def hold_open_edit(self, vault_key: bytes) -> bool:
         """Seal what an open item form holds, if anything was typed, before the key goes."""
@@ -88,6 +173,7 @@ class LockFlow(Flow):
             return False
         item_id = form.item.id if form.item else None
         self.held_edit = HeldEdit.seal(vault_key, form.draft(), item_id, form.version)
+        self._held_for = self.active.user_id if self.active is not None else None
         return True
 
     def restore_held_edit(self, items: list[Item]) -> None:
@@ -97,8 +183,8 @@ class LockFlow(Flow):
         from app.screens.item_form import ItemFormScreen
 
         held, self.held_edit = self.held_edit, None
-        if held is None or self.active is None:
-            return
+        if held is None or self.active is None or self.active.user_id != self._held_for:
+            return  # (another account logged in: the edit was not theirs)
         try:
             draft = held.open(self.active.vault_key)
         except CryptoError:

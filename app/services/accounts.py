@@ -49,6 +49,7 @@ from app.services.credentials import Credentials
 from app.services.database import database_errors
 from app.services.rotation import Progress, reseal_vault
 from app.services.sessions import RememberedSessions, Stamp
+from app.services.standing import check_standing
 from app.services.throttle import Throttle
 from app.services.tokens import LastUsername, TokenStore
 from app.services.transactions import run_in_transaction
@@ -335,6 +336,12 @@ class AccountService:
         detail = f"{items} items" + (f", {damaged} damaged fields left" if damaged else "")
         self._audit.record("vault_key_rotated", active.username, detail)
         return replace(active, vault_key=new_key, session_id=session_id, notice=None), items
+
+    def standing(self, active: ActiveSession, stamp: bytes | None) -> bytes:
+        """Whether this device's session still stands (app.services.standing): its password
+        stamp, or AccountGone, VaultKeyChanged or SessionEnded."""
+        with database_errors(self._target):
+            return check_standing(self._sessions, self._clock, active, stamp)
 
     def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
         """This account's remembered sessions, most recently used first."""
