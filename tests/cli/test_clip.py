@@ -42,14 +42,28 @@ def test_get_clip_copies_to_the_terminal_and_clears_it(sqlite_settings: Settings
         in_pane(term, line)
         term.wait_for("EXIT=0")  # at once: the clearer does not hold the command up
         assert term.clipboard() == "gh-secret"
+        # In tmux: one named buffer, not one more of tmux's own (which no clearing removes).
+        assert holding(term, "gh-secret") == ["strongroom"]
         screen = term.screen()
         assert "Copied the password of 'GitHub' to the terminal's clipboard" in screen
         assert "cleared in 5 s" in screen
         assert "gh-secret" not in term.scrollback()
-        term.wait_until(lambda: term.clipboard() == " ", "the clipboard cleared", timeout=20)
+        term.wait_until(lambda: not holding(term, "gh-secret"), "every buffer cleared", timeout=20)
         assert time.monotonic() - copied_at >= 4.5
+        assert term.clipboard() == "before"  # the buffer went: what was there before is back
     log = settings.security_log_path.read_text()
     assert "password, copied to the clipboard" in log
+
+
+def buffers(term: Terminal) -> dict[str, str]:
+    """Every paste buffer tmux holds, by name (``tmux list-buffers``), with its content."""
+    names = term.tmux("list-buffers", "-F", "#{buffer_name}", check=False).split()
+    return {name: term.tmux("show-buffer", "-b", name, check=False) for name in names}
+
+
+def holding(term: Terminal, secret: str) -> list[str]:
+    """The names of the tmux buffers that hold ``secret``."""
+    return [name for name, content in buffers(term).items() if secret in content]
 
 
 def test_the_agent_leaves_a_copy_to_the_command(

@@ -1,17 +1,22 @@
 """``strongroom get --clip``: a field copied to the clipboard, and cleared after a while.
 
 Where it goes: Wayland's clipboard (``wl-copy``) when ``WAYLAND_DISPLAY`` is set, X's (``xclip``)
-when ``DISPLAY`` is, else the terminal's (OSC 52, which works over SSH and in tmux) when
-standard output or standard error is one. The tools are run by absolute path from the system's
-folders (TOOL_FOLDERS), never found by a PATH search: a ``wl-copy`` planted in the working
-folder, or anywhere else on PATH, never sees the secret.
+when ``DISPLAY`` is, else the terminal's (OSC 52, which works over SSH) when standard output or
+standard error is one. The tools are run by absolute path from the system's folders
+(app.core.tmux.TOOL_FOLDERS), never found by a PATH search: a ``wl-copy`` planted in the
+working folder, or anywhere else on PATH, never sees the secret.
+
+Inside tmux, the terminal's clipboard is tmux's named buffer ``strongroom`` instead of OSC 52
+(see app.core.tmux): tmux would keep an OSC 52 copy as one more automatic buffer that no
+clearing removes.
 
 Clearing is a detached process (a session of its own, its standard streams closed, so a shell's
 ``$(...)`` does not wait for it, started isolated in ``/`` as the agent is). It waits
 ``clipboard_clear_seconds``, then clears the clipboard if it still holds what was copied: it is
 given the value's SHA-256 (never the value) on a pipe, never on argv, and reads the clipboard
-back with ``wl-paste`` or ``xclip -o``. A terminal cannot be asked what its clipboard holds, so
-there it writes a space (as the app does: tmux ignores an empty OSC 52) whatever it holds.
+back with ``wl-paste``, ``xclip -o`` or ``tmux show-buffer``; in tmux, the buffer is deleted. A
+terminal cannot be asked what its clipboard holds, so there it writes a space (as the app does:
+a terminal ignores an empty OSC 52) whatever it holds.
 """
 
 from __future__ import annotations
@@ -22,17 +27,10 @@ import subprocess
 import sys
 import time
 
-TOOL_FOLDERS = ("/usr/bin", "/bin", "/usr/local/bin")
-CLEARED = " "  # what a terminal's clipboard holds once cleared
+from app.core import tmux
+from app.core.tmux import tool
 
-
-def tool(name: str) -> str | None:
-    """``name``'s absolute path in the system's folders, or None (PATH is never searched)."""
-    for folder in TOOL_FOLDERS:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
-            return path
-    return None
+CLEARED = tmux.CLEARED  # what a terminal's clipboard holds once cleared
 
 
 def tools() -> tuple[list[str], list[str], list[str]] | None:
@@ -93,6 +91,10 @@ def copy(value: str, seconds: int) -> str:
             USAGE,
             "No clipboard to copy to: no terminal, and neither wl-copy (Wayland) nor xclip (X).",
         )
+    server = tmux.server()
+    if server is not None and tmux.load(server, value):
+        clear_later({"seconds": seconds, "sha256": digest, "tmux": server})
+        return "the terminal's clipboard"
     os.write(fd, osc52(value))
     clear_later({"seconds": seconds}, fd)
     return "the terminal's clipboard"
@@ -133,12 +135,18 @@ def clear(order: dict[str, object]) -> None:
     if isinstance(fd, int):
         os.write(fd, osc52(CLEARED))
         return
+    from app.core.crypto import content_digest
+
+    server = order.get("tmux")
+    if isinstance(server, list):
+        held = tmux.holds(server)
+        if held is not None and content_digest(held) == order["sha256"]:
+            tmux.clear(server)
+        return
     paste, wipe = order["paste"], order["clear"]
     assert isinstance(paste, list)
     assert isinstance(wipe, list)
     held = subprocess.run(paste, capture_output=True, timeout=10).stdout  # noqa: S603
-    from app.core.crypto import content_digest
-
     if content_digest(held) == order["sha256"]:
         subprocess.run(wipe, input=b"", capture_output=True, timeout=10)  # noqa: S603
 
