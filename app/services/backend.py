@@ -73,12 +73,13 @@ class Backend:
                 from app.core.accounts import utc_now
                 from app.services.accounts import AccountService
                 from app.services.audit import SecurityLog
-                from app.services.tokens import LastUsername, TokenStore
+                from app.services.tokens import DatabaseIdentity, LastUsername, TokenStore
 
                 database = self._open()
+                issuer = DatabaseIdentity(database.database_id, database.target)
                 self._accounts = AccountService(
                     database.sessions,
-                    TokenStore(self.settings.token_path),
+                    TokenStore(self.settings.token_path, issuer),
                     self.settings.security,
                     last_username=LastUsername(self.settings.last_username_path),
                     audit=SecurityLog(self.settings.security_log_path, self._clock),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import sqlite3
 import stat
 import time
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import PASSWORD_QUERY_KEYS
@@ -32,7 +33,7 @@ from app.services.cluster import SwitchListener
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
-SCHEMA_HEAD = "0007_custom_fields"
+SCHEMA_HEAD = "0008_database_id"
 MIGRATIONS_PACKAGE = "app:migrations"
 
 
@@ -54,6 +55,9 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     target: str
+    # A random id the database keeps for itself (hex): a saved login names the database
+    # that issued it by this (see app.services.tokens).
+    database_id: str = ""
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -289,7 +293,28 @@ def open_database(
                 engine.dispose()
                 raise SchemaBehind(target, revision)
             upgrade_schema(engine)
+        database_id = read_database_id(engine)
     except DBAPIError as error:
         engine.dispose()
         raise explain(error, target) from None
-    return Database(engine, sessionmaker(engine, expire_on_commit=False), target)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False), target, database_id)
+
+
+DATABASE_ID = "database_id"
+_SELECT_ID = text("SELECT value FROM app_keys WHERE name = :name").bindparams(name=DATABASE_ID)
+
+
+def read_database_id(engine: Engine) -> str:
+    """The database's own random id, in hex (written by migration 0008; made again should
+    someone have deleted it, which ends every device's saved login with a clear refusal)."""
+    with engine.connect() as connection:
+        value = connection.execute(_SELECT_ID).scalar()
+    if value is None:
+        with contextlib.suppress(IntegrityError), engine.begin() as connection:  # or another
+            connection.execute(
+                text("INSERT INTO app_keys (name, value) VALUES (:name, :value)"),
+                {"name": DATABASE_ID, "value": secrets.token_bytes(16)},
+            )
+        with engine.connect() as connection:
+            value = connection.execute(_SELECT_ID).scalar_one()
+    return bytes(value).hex()

@@ -10,12 +10,14 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from app.core.config import Settings
+from app.services.database import describe_url
 from tests.command_line import one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, make_settings, rows, sql
 
@@ -104,3 +106,46 @@ def test_sqlite_files_another_user_planted_are_refused(
         path.unlink()
     assert strongroom(settings, "register", stdin=LINES).returncode == 0
     assert rows(settings, "SELECT username FROM users") == [("alice",)]
+
+
+def test_a_saved_login_is_refused_unchanged_against_another_database(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Logged in (remembered, unlocked) with database A, the same folders are run against
+    database B: every command says so in one line and changes nothing (before, B found no
+    such session, deleted the token file and left A's session open). Back on A, the session
+    works as before."""
+    assert strongroom(settings, "register", stdin=LINES).returncode == 0
+    assert strongroom(settings, "login", "--remember", stdin=LINES).returncode == 0
+    assert strongroom(settings, "add", "Mail", stdin="mail-secret\n").returncode == 0
+    token = settings.token_path
+    saved = (token.read_bytes(), token.stat().st_mtime_ns)
+    [(session_key,)] = rows(settings, "SELECT vault_key_wrapped FROM sessions")
+    assert session_key  # unlocked: the session row holds the wrapped vault key
+
+    other = replace(settings, database_url=f"sqlite:///{tmp_path / 'b' / 'b.db'}")
+    assert strongroom(other, "register", stdin=LINES).returncode == 0  # B has its own alice
+    for args, stdin in (
+        (("status",), ""),
+        (("get", "Mail"), STRONG_PASSWORD + "\n"),
+        (("logout",), ""),
+        (("login", "--remember"), LINES),
+    ):
+        refused = strongroom(other, *args, stdin=stdin)
+        assert refused.returncode == 5, (args, refused.stderr)
+        one_clean_line(refused.stderr)
+        assert (
+            f"The saved login at {token} belongs to another database "
+            f"({describe_url(settings.database_url)}), not to {describe_url(other.database_url)}; "
+            "nothing was changed." in refused.stderr
+        ), args
+        assert refused.stdout in ("", f"database: {describe_url(other.database_url)}\n")
+        assert (token.read_bytes(), token.stat().st_mtime_ns) == saved, args
+    assert rows(other, "SELECT COUNT(*) FROM sessions") == [(0,)]
+    assert rows(settings, "SELECT vault_key_wrapped FROM sessions") == [(session_key,)]
+
+    status = strongroom(settings, "status")
+    assert status.returncode == 0, status.stderr
+    assert "user: alice, unlocked" in status.stdout
+    got = strongroom(settings, "get", "Mail", "--no-input")
+    assert (got.returncode, got.stdout) == (0, "mail-secret\n")

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app.core.errors import DatabaseUnavailable
 from app.models import Base
@@ -44,6 +44,31 @@ def test_migrations_create_exactly_the_models(database_url: str) -> None:
         assert {"users", "sessions", "alembic_version"} <= names
     finally:
         database.dispose()
+
+
+def _database_id(url: str) -> str:
+    database = open_database(url)
+    database.dispose()
+    return database.database_id
+
+
+def test_every_database_has_an_id_of_its_own(database_url: str, tmp_path: Path) -> None:
+    """Random, written when the schema is made, the same at every opening; made afresh if
+    someone deleted it (a saved login then names a database that is no longer this one)."""
+    first = open_database(database_url)
+    other = open_database(f"sqlite:///{tmp_path / 'other' / 'other.db'}")
+    try:
+        assert len(first.database_id) == 32
+        assert first.database_id != other.database_id
+        assert _database_id(database_url) == first.database_id
+        with first.engine.begin() as connection:
+            connection.execute(text("DELETE FROM app_keys WHERE name = 'database_id'"))
+        again = _database_id(database_url)
+        assert len(again) == 32
+        assert again != first.database_id
+    finally:
+        first.dispose()
+        other.dispose()
 
 
 def test_opening_twice_does_not_migrate_again(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Iterator
@@ -10,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from app.core.crypto import new_session_token
-from app.services.tokens import TokenFileError, TokenStore
+from app.services.tokens import (
+    DatabaseIdentity,
+    SavedLoginElsewhere,
+    TokenFileError,
+    TokenStore,
+)
+
+DATABASE_A = DatabaseIdentity("a1" * 16, "sqlite:////home/me/a.db")
+DATABASE_B = DatabaseIdentity("b2" * 16, "mariadb+mariadbconnector://me:***@db.example.org/b")
 
 
 @pytest.fixture
@@ -101,3 +110,39 @@ def test_last_username_is_private_and_tolerates_damage(tmp_path: Path, open_umas
     for damage in (b"", b"{", b'{"username": 3}', b'{"username": "a\\u001b[31m"}', b"[1]"):
         hint.path.write_bytes(damage)
         assert hint.load() is None
+
+
+def test_a_saved_login_names_the_database_that_issued_it(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "session.token", DATABASE_A)
+    token = new_session_token()
+    store.save(token)
+    assert json.loads(store.path.read_bytes())["database"] == {
+        "id": DATABASE_A.id,
+        "url": DATABASE_A.target,
+    }
+    assert store.load() == token
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o644], ids=lambda mode: f"{mode:o}")
+def test_a_saved_login_is_refused_unchanged_by_another_database(tmp_path: Path, mode: int) -> None:
+    """Run against database B, database A's saved login is neither used, nor taken for ended,
+    nor (readable by others) revoked here: it stays as it is for A."""
+    store = TokenStore(tmp_path / "session.token", DATABASE_A)
+    token = new_session_token()
+    store.save(token)
+    store.path.chmod(mode)
+    before = store.path.read_bytes()
+    with pytest.raises(SavedLoginElsewhere) as raised:
+        TokenStore(store.path, DATABASE_B).load()
+    assert f"belongs to another database ({DATABASE_A.target})" in raised.value.message
+    assert f"not to {DATABASE_B.target}; nothing was changed" in raised.value.message
+    assert store.path.read_bytes() == before
+    store.path.chmod(0o600)
+    assert store.load() == token
+
+
+def test_a_saved_login_from_before_databases_were_named_is_still_read(tmp_path: Path) -> None:
+    token = new_session_token()
+    TokenStore(tmp_path / "session.token").save(token)  # no database named
+    assert "database" not in json.loads((tmp_path / "session.token").read_bytes())
+    assert TokenStore(tmp_path / "session.token", DATABASE_B).load() == token
