@@ -2,7 +2,9 @@
 
 Every worker a screen's request starts is noted with that screen, so that its failure is shown
 there (see ``StrongroomApp._worker_failed``), not on whatever happens to be on top by then.
-Only the UI thread changes this state: workers report back with messages.
+Only the UI thread changes this state: workers report back with messages. (The one exception
+is the account's password stamp, a cache of what the database said, which the check every
+worker starts with keeps: see ``Flow.session``.)
 
 The flows are mixins of one App. Where one calls into another, it says what it needs as a
 Protocol in its own module and types ``self`` against it there; StrongroomApp, which has every
