@@ -229,7 +229,8 @@ def test_strongroom_to_keepassxc_and_back_loses_nothing_keepass_holds(
         assert theirs[title][7:] == (False, *fields[8:]), title
 
 
-def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -> None:
+def _pass_store(tmp_path: Path) -> dict[str, str]:
+    """An empty pass store with a gpg key of its own: the environment that finds them."""
     need("gpg")
     need("pass")
     home = tmp_path / "gnupg"
@@ -248,6 +249,12 @@ def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -
     subprocess.run(
         ["pass", "init", "t@example.com"], env=environment, check=True, capture_output=True
     )
+    return env
+
+
+def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -> None:
+    env = _pass_store(tmp_path)
+    environment = {**os.environ, **env}
     entries = {
         "Email/work": "mail-pw\nlogin: al@work.example\nurl: https://mail.work.example\n"
         "otpauth://totp/W?secret=JBSWY3DPEHPK3PXP\nRecovery: 1111-2222\nfree text line\n",
@@ -337,3 +344,23 @@ def test_skipped_entries_are_counted_past_twenty_and_listed_by_a_dry_run(
     assert rows(settings, "SELECT COUNT(*) FROM items") == [(1,)]
     listed = import_file(settings, "--dry-run", str(path))
     assert sum(line.startswith("Skipped item") for line in listed.stderr.splitlines()) == 30
+
+
+def test_a_pass_entry_that_decrypts_past_the_limit_is_refused_as_gpg_writes_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    env = _pass_store(tmp_path)
+    big = "pw\n" + "a" * (8 * 1024 * 1024) + "\n"  # compressed (pass would not), a few KB
+    subprocess.run(
+        ["gpg", "--batch", "--yes", "--trust-model", "always", "-r", "t@example.com",
+         "--compress-algo", "zlib", "-z", "9", "-o", str(tmp_path / "store" / "bomb.gpg"),
+         "--encrypt"],
+        input=big, text=True, env={**os.environ, **env}, check=True, capture_output=True,
+    )  # fmt: skip
+    assert (tmp_path / "store" / "bomb.gpg").stat().st_size < 256 * 1024
+    seed(settings)
+    done = import_file(settings, str(tmp_path / "store"), env=env)
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert "'bomb' decrypts to more than an import takes" in done.stderr
+    assert rows(settings, "SELECT COUNT(*) FROM items") == [(0,)]
