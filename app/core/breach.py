@@ -180,7 +180,7 @@ class BreachFile:
             raise self._unsorted()
         if index > 1 and not lines[index - 2][:HASH_DIGITS] < before:  # type: ignore[operator]
             raise self._unsorted()
-        position = min(self.size, offset + sum(len(line) + 1 for line in lines[:index]))
+        position = min(self.size, offset + sum(map(len, lines[:index])) + index)
         if after == target:
             return position, _parse(lines[index], where)[1]
         return position, 0
