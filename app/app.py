@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 from app.flows.accounts import AccountFlow
 from app.flows.clipboard import ClipboardGuard
 from app.flows.failures import Failure, explain, log_failure
+from app.flows.health import HealthFlow
 from app.flows.lock import LockFlow
 from app.flows.transfer import TransferFlow
 from app.flows.typing import KeyOrder
@@ -76,7 +77,7 @@ class DatabaseReconnected(Message):
         self.new = new
 
 
-class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow):
+class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow, HealthFlow):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -292,6 +293,11 @@ class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow):
             "Export the vault",
             "Bitwarden encrypted JSON, Bitwarden JSON, KeePass XML or KeePassXC CSV",
             self.show_export,
+        )
+        yield SystemCommand(
+            "Vault health",
+            "Which passwords to change first: breached, reused, weak, common, unsecured, old",
+            self.show_health,
         )
         yield SystemCommand(
             "Remembered sessions",

@@ -7,7 +7,7 @@ in place and closed when the report is made; SHA-1 digests of passwords exist on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from app.core.accounts import ActiveSession, Clock, utc_now
 from app.core.breach import open_breach_list
 from app.core.config import Settings
 from app.core.health import KINDS, Checks, Progress, Report, analyze
+from app.core.items import Item
 from app.core.twofactor import TotpSites, read_totp_sites
 from app.services.vault import VaultService
 
@@ -27,6 +28,8 @@ class HealthResult:
 
     report: Report
     sources: tuple[str, ...]
+    # The items looked at, by id: for the app to open one from the report.
+    items: dict[int, Item] = field(default_factory=dict, repr=False)
 
 
 def health_report(
@@ -79,4 +82,4 @@ def health_report(
     finally:
         if source is not None:
             source.close()
-    return HealthResult(report, tuple(sources))
+    return HealthResult(report, tuple(sources), {item.id: item for item in items})

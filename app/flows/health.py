@@ -1,0 +1,109 @@
+"""The vault health report in the app: scored in a worker, shown on its own screen.
+
+The worker decrypts and scores the vault as ``strongroom health`` does and writes nothing. A
+lock stops it at its next step (it checks between items) and drops what it found: the screen
+is closed by the lock, and a report that arrives after is for a screen no longer there.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.message import Message
+
+from app.core.errors import VaultLocked
+from app.flows.base import Flow
+
+if TYPE_CHECKING:
+    from app.core.items import Item
+    from app.screens.health import HealthScreen
+    from app.services.health import HealthResult
+
+# The app has no 2FA list to read (the command line's --2fa-list): every other kind.
+APP_KINDS = frozenset({"breached", "reused", "weak", "common", "unsecured", "old"})
+
+
+class HealthFlow(Flow):
+    class HealthProgress(Message):
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+    class HealthReady(Message):
+        def __init__(self, result: HealthResult) -> None:
+            super().__init__()
+            self.result = result
+
+    # The report's screen, while it is up: a weak reference, so that a lock, which closes it,
+    # leaves nothing here that holds the decrypted items it was given.
+    _health_screen: weakref.ref[HealthScreen] | None = None
+
+    def show_health(self) -> None:
+        """The report's screen, and the worker that fills it."""
+        from app.screens.health import HealthScreen
+
+        if not self.unlocked:
+            return
+        screen = HealthScreen()
+        self._health_screen = weakref.ref(screen)
+        self.push_screen(screen, self._health_chosen)
+        self.asked(self.score_health(), screen)
+
+    @work(thread=True, exclusive=True, group="health", exit_on_error=False, description="health")
+    def score_health(self) -> None:
+        from app.services.health import health_report
+
+        active = self.session()
+
+        def progress(done: int, total: int) -> None:
+            if not self.unlocked:
+                raise VaultLocked  # locked meanwhile: stop, keep nothing
+            self.post_message(self.HealthProgress(done, total))
+
+        try:
+            result = health_report(
+                self.backend.vault(),
+                active,
+                self.backend.settings,
+                kinds=APP_KINDS,
+                progress=progress,
+            )
+        except VaultLocked:
+            return
+        self.post_message(self.HealthReady(result))
+
+    def _open_health_screen(self) -> HealthScreen | None:
+        screen = self._health_screen() if self._health_screen is not None else None
+        if screen is None or not screen.is_attached or not self.unlocked:
+            return None
+        return screen
+
+    @on(HealthProgress)
+    def _health_progress(self, message: HealthProgress) -> None:
+        screen = self._open_health_screen()
+        if screen is not None:
+            screen.show_progress(message.done, message.total)
+
+    @on(HealthReady)
+    def _health_ready(self, message: HealthReady) -> None:
+        screen = self._open_health_screen()
+        if screen is None:
+            return  # closed, or locked, before it was done: nothing is kept
+        result = message.result
+        screen.show_report(result.sources, result.report, result.items)
+
+    def _health_chosen(self, item: Item | None) -> None:
+        """The report closed: open the item picked (its edit form), if any."""
+        self._health_screen = None
+        if item is None or not self.unlocked:
+            return
+        if item.error:
+            self.notify("That item could not be opened.", severity="warning")
+            return
+        from app.core.rules import ITEM_PASSWORD_POLICY
+        from app.screens.item_form import ItemFormScreen
+
+        self.push_screen(ItemFormScreen(item, policy=ITEM_PASSWORD_POLICY))

@@ -1,0 +1,82 @@
+"""The app's "Vault health" screen, in a real terminal at 80x24 and 120x40: the report with a
+breached password, a reused pair, an http:// item and a common password, one filter per kind,
+an item left out by its tag, Enter opening an item, and a canary password nowhere on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from tests.core.test_breach import generated_lines
+from tests.pilot import seed
+from tests.terminal import terminal, write_config
+
+CANARY = "Canary-Breached-Pass-7731"  # in the generated breach list 7 times
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (120, 40)])
+def test_the_report_filters_and_opens_an_item(
+    sqlite_settings: Settings, tmp_path: Path, width: int, height: int
+) -> None:
+    settings = sqlite_settings
+    breach = tmp_path / "pwnedpasswords.txt"
+    breach.write_bytes(b"\r\n".join(generated_lines(20_000)) + b"\r\n")
+    seed(
+        settings,
+        ItemDraft("Forum", "al", "password1", ("https://forum.example",)),
+        ItemDraft("Shop", "al", "password1", ("https://shop.example",)),
+        ItemDraft("Mail", "al", CANARY, ("https://mail.example",)),
+        ItemDraft("Printer", "al", "vivid-otter-quarry-lantern-9041", ("http://printer.example",)),
+        ItemDraft("Old test", "al", "dragon", tags=("health:ignore",)),
+        ItemDraft("Bank", "al", "another-vivid-otter-lantern-77", ("https://bank.example",)),
+    )
+    write_config(settings)
+    config = settings.config_dir / "config.toml"
+    config.write_text(f'breach_list = "{breach}"\n' + config.read_text())
+    with terminal(settings, width, height) as term:
+        term.launch()
+        term.wait_for("6 items in your vault")
+        term.palette("Vault health")
+        term.wait_for("with findings")
+        screen = term.screen()
+        assert "Breach list:" in screen
+        assert "(20,003 hashes)" in screen
+        assert "5 items checked, 4 with findings, 1 left out" in screen
+        lines = screen.splitlines()
+        forum = next(line for line in lines if "Forum" in line)
+        assert "breached (2,418,984), reused (2 items), weak, common" in forum
+        assert "breached (7)" in next(line for line in lines if "Mail" in line)
+        assert "unsecured" in next(line for line in lines if "Printer" in line)
+        assert "Old test" not in screen
+        assert "Bank" not in screen
+        assert CANARY not in screen
+        term.keys("5")  # unsecured only
+        term.wait_until(lambda: "Forum" not in term.screen(), "the filter applied")
+        assert "Printer" in term.screen()
+        term.keys("0")  # every kind again
+        term.wait_for("Forum")
+        term.keys("Enter")  # the first row: Forum, opened in its form
+        term.wait_for("Edit item")
+        assert CANARY not in term.screen()
+
+
+async def test_a_lock_closes_the_report_and_keeps_nothing(sqlite_settings: Settings) -> None:
+    from app.screens.health import HealthScreen
+    from app.screens.unlock import UnlockScreen
+    from tests.pilot import settle, vault_app
+
+    seed(sqlite_settings, ItemDraft("Mail", "al", CANARY), ItemDraft("Shop", "al", CANARY))
+    async with vault_app(sqlite_settings) as (app, pilot):
+        app.show_health()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HealthScreen)
+        assert screen._items  # the report holds the items it lists
+        app.lock_vault()
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        assert not any(isinstance(s, HealthScreen) for s in app.screen_stack)
+        assert screen._items == {}  # closed by the lock: the decrypted items dropped
