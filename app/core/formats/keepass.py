@@ -158,7 +158,11 @@ def parse_xml(text: str, name: str, format_name: str = "keepass-xml") -> Parsed:
     recycle_bin = root.findtext("Meta/RecycleBinUUID") or ""
     parsed = Parsed(format_name)
 
-    def walk(group: ET.Element, path: list[str], trashed: bool) -> None:
+    # Depth first, in the file's order, with a stack of its own: groups nested thousands deep
+    # are a hostile file's trick to exhaust Python's recursion, not a reason to fail.
+    pending: list[tuple[ET.Element, list[str], bool]] = [(top, [], False)]
+    while pending:
+        group, path, trashed = pending.pop()
         for entry in group.findall("Entry"):
             title = next(
                 (
@@ -174,11 +178,11 @@ def parse_xml(text: str, name: str, format_name: str = "keepass-xml") -> Parsed:
                 else f"an untitled entry in {'/'.join(path) or 'the root group'}"
             )
             add(parsed, _entry(entry, path, trashed), where)
+        children = []
         for child in group.findall("Group"):
             is_bin = bool(recycle_bin) and child.findtext("UUID") == recycle_bin
-            walk(child, [*path, child.findtext("Name") or ""], trashed or is_bin)
-
-    walk(top, [], False)
+            children.append((child, [*path, child.findtext("Name") or ""], trashed or is_bin))
+        pending.extend(reversed(children))
     return parsed
 
 
