@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from app.services.health import HealthResult
 
 # The app has no 2FA list to read (the command line's --2fa-list): every other kind.
-APP_KINDS = frozenset({"breached", "reused", "weak", "common", "unsecured", "old"})
+APP_KINDS = ("breached", "reused", "weak", "common", "unsecured", "old")
 
 
 class HealthFlow(Flow):
@@ -47,7 +47,7 @@ class HealthFlow(Flow):
 
         if not self.unlocked:
             return
-        screen = HealthScreen()
+        screen = HealthScreen(APP_KINDS)
         self._health_screen = weakref.ref(screen)
         self.push_screen(screen, self._health_chosen)
         self.asked(self.score_health(), screen)
@@ -68,7 +68,7 @@ class HealthFlow(Flow):
                 self.backend.vault(),
                 active,
                 self.backend.settings,
-                kinds=APP_KINDS,
+                kinds=frozenset(APP_KINDS),
                 progress=progress,
             )
         except VaultLocked:

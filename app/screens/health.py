@@ -44,15 +44,16 @@ class HealthScreen(Screen["Item | None"]):
 
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "Close"),
-        Binding("0", "only('')", "All kinds", show=False),
         *(
-            Binding(str(number), f"only({kind!r})", kind, show=False)
-            for number, kind in enumerate(KINDS, 1)
+            Binding(str(number), f"only({number})", "Show one kind", show=False)
+            for number in range(len(KINDS) + 1)
         ),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: tuple[str, ...] = KINDS) -> None:
+        """``kinds``: those checked, in KINDS' order (the filter offers these)."""
         super().__init__()
+        self._kinds = kinds
         self._report: Report | None = None
         self._items: dict[int, Item] = {}
         self._only = ""
@@ -63,7 +64,9 @@ class HealthScreen(Screen["Item | None"]):
             yield Static("Checking…", id="health-status")
             yield Static(self._filter_line(), id="health-filter")
             yield OptionList(id="health-rows")
-            yield Static("Enter opens the item · 0-7 filter · Esc closes", id="health-keys")
+            yield Static(
+                f"Enter opens the item · 0-{len(self._kinds)} filter · Esc closes", id="health-keys"
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -94,14 +97,18 @@ class HealthScreen(Screen["Item | None"]):
 
     # -- filters and rows ----------------------------------------------------------------------
 
-    def action_only(self, kind: str) -> None:
+    def action_only(self, number: int) -> None:
+        """Show one kind (its number on the filter line), or every kind (0, or again)."""
+        if number > len(self._kinds):
+            return
+        kind = self._kinds[number - 1] if number else ""
         self._only = "" if kind == self._only else kind
         self.query_one("#health-filter", Static).update(self._filter_line())
         self._fill()
 
     def _filter_line(self) -> Text:
         line = Text("Show: ")
-        for number, kind in enumerate(("", *KINDS)):
+        for number, kind in enumerate(("", *self._kinds)):
             label = f"{number} {SHOWN.get(kind, kind or 'all')}"
             line.append(label, style="reverse" if kind == self._only else "")
             line.append(" ")

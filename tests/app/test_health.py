@@ -50,6 +50,9 @@ def test_the_report_filters_and_opens_an_item(
         assert "breached (2,418,984), reused (2 items), weak, common" in forum
         assert "breached (7)" in next(line for line in lines if "Mail" in line)
         assert "unsecured" in next(line for line in lines if "Printer" in line)
+        # The app has no 2FA list: its filter offers the kinds it checks.
+        assert "5 unsecured 6 old" in screen
+        assert "no 2FA" not in screen
         assert "Old test" not in screen
         assert "Bank" not in screen
         assert CANARY not in screen
