@@ -185,3 +185,38 @@ def test_textuals_debug_log_never_holds_a_typed_password(
         term.wait_for("EXIT=")
         assert "debug log and devtools are off" in term.scrollback()
     assert not log.exists()
+
+
+@pytest.mark.parametrize("search", [":/usr/bin:/bin", ".:/usr/bin:/bin", "SHARED:/usr/bin:/bin"])
+def test_a_gpg_planted_where_path_reaches_never_runs(
+    sqlite_settings: Settings, other_user: str, search: str
+) -> None:
+    """Another user plants an executable ``gpg`` in a shared folder; importing a pass store from
+    there, with an empty or relative PATH entry (or the shared folder itself on PATH), runs the
+    system's gpg, never the planted one."""
+    settings = sqlite_settings
+    remembered_vault(settings)
+    shared = Path(tempfile.mkdtemp(prefix="strongroom-shared-"))
+    try:
+        shared.chmod(0o1777)
+        plant = "#!/bin/sh\n" + f"echo ran > {shared}/PWNED\n"
+        subprocess.run(
+            ["runuser", "-u", other_user, "--", "sh", "-c", "cat > gpg && chmod 755 gpg"],
+            cwd=shared,
+            input=plant,
+            text=True,
+            check=True,
+        )
+        store = settings.data_dir.parent / "store"
+        store.mkdir(mode=0o700)
+        (store / ".gpg-id").write_text("t@example.com\n")
+        (store / "mail.gpg").write_bytes(b"not an OpenPGP message")
+        path = search.replace("SHARED", str(shared))
+        done = strongroom(
+            settings, "import", str(store), "--format", "pass", cwd=shared, env={"PATH": path}
+        )
+        assert done.returncode != 0
+        assert "Traceback" not in done.stderr
+        assert not (shared / "PWNED").exists(), "the planted gpg ran"
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

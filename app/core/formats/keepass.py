@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from app.core.formats import (
     when,
 )
 from app.core.items import CustomField, HistoryEntry, ImportedItem, ItemDraft
+from app.core.programs import find_program, not_found
 
 STANDARD = {"Title", "UserName", "Password", "URL", "Notes", "otp"}
 _EXTRA_URL = re.compile(r"^(KP2A_URL(_\d+)?|URL_\d+)$")
@@ -193,11 +193,12 @@ def read_xml(path: Path, ask: Ask) -> Parsed:
 def read_kdbx(path: Path, ask: Ask) -> Parsed:
     """A KeePass database, opened by ``keepassxc-cli export``; the password goes to it on its
     standard input (never its arguments or environment)."""
-    program = shutil.which("keepassxc-cli")
+    program = find_program("keepassxc-cli")
     if program is None:
         raise ImportFailed(
-            "Importing a .kdbx file needs keepassxc-cli (the keepassxc package). Install it, or "
-            "export from KeePassXC as XML (Database > Export > XML File) and import that."
+            f"Importing a .kdbx file needs keepassxc-cli: {not_found('keepassxc-cli')}. Install "
+            "it (the keepassxc package), or export from KeePassXC as XML (Database > Export > "
+            "XML File) and import that."
         )
     read_bytes(path)  # the size check, and a clear message for a missing file
     password = ask(f"Password of the KeePass database {path.name}: ")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -31,6 +30,7 @@ from app.core.formats import (
 )
 from app.core.formats.shapes import quoted
 from app.core.items import CustomField, ImportedItem, ItemDraft
+from app.core.programs import find_program, not_found
 
 MAX_ENTRY_BYTES = 4 * 1024 * 1024  # an entry's every field at the vault's limits, and more
 USERNAME_KEYS = {"login", "username", "user", "email", "e-mail"}
@@ -101,9 +101,9 @@ def _decrypted(program: str, file: Path, name: str, budget: int) -> bytes:
 
 
 def read_store(path: Path, ask: Ask) -> Parsed:
-    program = shutil.which("gpg")
+    program = find_program("gpg")
     if program is None:
-        raise ImportFailed("Importing a pass store needs gpg, which is not installed.")
+        raise ImportFailed(f"Importing a pass store needs gpg: {not_found('gpg')}.")
     if not (path / ".gpg-id").exists():
         raise ImportFailed(f"{str(path)!r} is not a pass password store (it has no .gpg-id).")
     files: list[Path] = []
