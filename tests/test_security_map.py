@@ -11,7 +11,10 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BAR_LINES = 31
+BAR_LINES = 38
+# The bar's lines that no test holds yet, each said so in the table ("not yet held") and in
+# SECURITY.md: the database's integrity record (32) and the Secret Key (33).
+NOT_YET_HELD = {32, 33}
 
 
 def _mapping() -> dict[int, list[str]]:
@@ -36,7 +39,16 @@ def _test_functions(path: Path) -> set[str]:
 def test_every_line_of_the_bar_has_tests() -> None:
     rows = _mapping()
     assert sorted(rows) == list(range(1, BAR_LINES + 1))
-    assert all(rows[number] for number in rows), [n for n in rows if not rows[n]]
+    assert {number for number in rows if not rows[number]} == NOT_YET_HELD
+
+
+def test_a_line_not_yet_held_says_so() -> None:
+    said = set()
+    for line in (ROOT / "docs" / "security-tests.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].isdigit() and cells[2] == "not yet held":
+            said.add(int(cells[0]))
+    assert said == NOT_YET_HELD
 
 
 def test_every_named_test_exists() -> None:
