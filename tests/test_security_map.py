@@ -1,7 +1,8 @@
 """docs/security-tests.md names, for each line of the security bar, the tests that hold it.
 
-This keeps the table honest: every numbered line has at least one test, and every test it names
-exists, so renaming or deleting a test without updating the table fails here.
+This keeps the table honest: every numbered line has at least one test (but the ones the table
+says are not yet held, named here too), and every test it names exists, so renaming or deleting
+a test without updating the table fails here.
 """
 
 from __future__ import annotations
