@@ -185,9 +185,9 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     helper.add_argument(
         "action",
         choices=["get", "store", "erase"],
-        help="get: answer from the item whose URL has git's host; store: save what git used "
-        "(an item of git's, or its new password); erase: move a refused one that git stored "
-        "to the trash (never an item you made)",
+        help="get: answer from the item whose URL has git's protocol, host and port; store: "
+        "save what git used (an item of git's, or its new password); erase: move a refused "
+        "one that git stored to the trash (never an item you made)",
     )
 
     shells = commands.add_parser(
