@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import socket
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,3 +205,19 @@ def galera_db(galera: GaleraCluster) -> Iterator[str]:
             if galera.nodes[node].process is not None:
                 galera.sql(node, f"DROP DATABASE IF EXISTS {name}")
                 break
+
+
+@pytest.fixture
+def other_user() -> Iterator[str]:
+    """A second Unix account (made with useradd, removed afterwards), for what another user
+    of the machine could do: plant files in a shared folder, connect to a socket."""
+    if os.geteuid() != 0 or shutil.which("useradd") is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI=true: the second-user tests need root and useradd")
+        pytest.skip("needs root and useradd to make a second user")
+    name = f"srother{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,21 +22,6 @@ from tests.terminal import Terminal, terminal
 PLANTED = """import os
 open(os.path.join({folder!r}, "PWNED"), "w").write("ran as %d" % os.getuid())
 """
-
-
-@pytest.fixture
-def other_user() -> Iterator[str]:
-    """A second Unix account (made with useradd, removed afterwards)."""
-    if os.geteuid() != 0 or shutil.which("useradd") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI=true: the second-user tests need root and useradd")
-        pytest.skip("needs root and useradd to make a second user")
-    name = f"srplant{secrets.token_hex(4)}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["userdel", name], check=False)
 
 
 def remembered_vault(settings: Settings) -> None:

@@ -5,7 +5,6 @@ planted by another Unix user, and a saved login run against a database it does n
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -43,21 +42,6 @@ def test_a_stored_bcrypt_cost_past_the_ceiling_is_refused_not_run(settings: Sett
     # An unknown name still gets the one message a wrong password gets.
     unknown = strongroom(settings, "login", stdin=f"nobody\n{STRONG_PASSWORD}\n")
     assert "Wrong username or password." in unknown.stderr
-
-
-@pytest.fixture
-def other_user() -> Iterator[str]:
-    """A second Unix account (made with useradd, removed afterwards)."""
-    if os.geteuid() != 0 or shutil.which("useradd") is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI=true: the second-user tests need root and useradd")
-        pytest.skip("needs root and useradd to make a second user")
-    name = f"srwal{secrets.token_hex(4)}"
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True)
-    try:
-        yield name
-    finally:
-        subprocess.run(["userdel", name], check=False)
 
 
 @pytest.fixture
