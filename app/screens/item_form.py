@@ -16,6 +16,7 @@ from app.screens.confirm import ConfirmScreen
 from app.screens.generator import GeneratorScreen
 from app.screens.keys import ITEM_FORM_KEYS, bindings
 from app.widgets.custom_fields import CustomFieldsEditor
+from app.widgets.literal import visible_text
 from app.widgets.secret_input import SecretInput, toggle_reveal
 from app.widgets.strength import StrengthMeter
 
@@ -188,6 +189,26 @@ class ItemFormScreen(ModalScreen[None]):
 
     def action_toggle_reveal(self) -> None:
         toggle_reveal(self)
+
+    @on(CustomFieldsEditor.Removed)
+    def _field_removed(self, message: CustomFieldsEditor.Removed) -> None:
+        name = visible_text(message.field.name.strip()) or "(no name)"
+        self.notify(f"Field {name} removed — Ctrl+Z to undo", timeout=8, markup=False)
+        self.refresh_bindings()  # the footer offers Ctrl+Z
+
+    async def action_restore_field(self) -> None:
+        editor = self.query_one(CustomFieldsEditor)
+        field = await editor.restore()
+        if field is not None:
+            name = visible_text(field.name.strip()) or "(no name)"
+            self.notify(f"Field {name} is back", timeout=8, markup=False)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "restore_field":
+            editors = self.query(CustomFieldsEditor)
+            return bool(editors) and editors.first().can_restore
+        return True
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -142,6 +142,13 @@ ITEM_FORM_KEYS = (
         "toggle_reveal",
         "Show/hide password",
     ),
+    Key(
+        "Ctrl+Z",
+        "bring back the last custom field removed (in URLs and Notes: undo typing)",
+        "ctrl+z",
+        "restore_field",
+        "Undo remove",
+    ),
     Key("Esc", "cancel (asks first if you typed something)", "escape", "cancel", "Cancel"),
 )
 

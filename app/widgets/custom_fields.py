@@ -1,5 +1,6 @@
 """The item form's custom fields: a row per field (name, value, secret or not), added and
-removed in place.
+removed in place. A removed row can be brought back (the form's Ctrl+Z), where it was and as it
+was: its ✕ is one key in the form's Tab order, and a name and value are often typed once only.
 
 A secret field's value is masked like the password (Ctrl+R shows every masked field of the
 form) and, like it, cannot be copied or cut out of the field it is typed into.
@@ -7,9 +8,12 @@ form) and, like it, cannot be copied or cut out of the field it is typed into.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input
 
@@ -68,14 +72,6 @@ class CustomFieldRow(Horizontal):
         event.stop()
         self.query_one(".field-value", Input).password = event.value
 
-    @on(Button.Pressed, ".remove-field")
-    async def _remove(self, event: Button.Pressed) -> None:
-        event.stop()
-        editor = self.parent
-        await self.remove()
-        if isinstance(editor, CustomFieldsEditor):
-            editor.query_one("#add-field", Button).focus()
-
 
 class CustomFieldsEditor(Vertical):
     DEFAULT_CSS = """
@@ -87,9 +83,16 @@ class CustomFieldsEditor(Vertical):
     }
     """
 
+    @dataclass
+    class Removed(Message):
+        """A row with something in it was removed; :meth:`restore` brings it back."""
+
+        field: CustomField
+
     def __init__(self, fields: tuple[CustomField, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._start = fields
+        self._removed: list[tuple[int, CustomField]] = []  # (its place, what it held), last last
 
     def compose(self) -> ComposeResult:
         for field in self._start:
@@ -109,6 +112,37 @@ class CustomFieldsEditor(Vertical):
         row = CustomFieldRow(CustomField(""))
         await self.mount(row, before=self.query_one("#add-field"))
         row.query_one(".field-name", Input).focus()
+
+    @on(Button.Pressed, ".remove-field")
+    async def _remove(self, event: Button.Pressed) -> None:
+        event.stop()
+        row = event.button.parent
+        if not isinstance(row, CustomFieldRow):
+            return
+        place = list(self.query(CustomFieldRow)).index(row)
+        field = row.field
+        await row.remove()
+        self.query_one("#add-field", Button).focus()
+        if field.name.strip() or field.value:  # an empty row is not worth bringing back
+            self._removed.append((place, field))
+            self.post_message(self.Removed(field))
+
+    @property
+    def can_restore(self) -> bool:
+        return bool(self._removed)
+
+    async def restore(self) -> CustomField | None:
+        """Bring back the last row removed, at its place, its name, value and secret flag as
+        they were; the cursor goes to its name. None when no row was removed."""
+        if not self._removed:
+            return None
+        place, field = self._removed.pop()
+        rows = list(self.query(CustomFieldRow))
+        before = rows[place] if place < len(rows) else self.query_one("#add-field")
+        row = CustomFieldRow(field)
+        await self.mount(row, before=before)
+        row.query_one(".field-name", Input).focus()
+        return field
 
     def focus_row(self, number: int) -> Widget:
         """Focus the name of the ``number``-th field that will be saved (where a save's

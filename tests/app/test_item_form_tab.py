@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from app.core.config import Settings
-from app.core.items import CustomField
+from app.core.items import CustomField, ItemDraft
 from app.services.backend import Backend
+from tests.command_line import strongroom
 from tests.helpers import STRONG_PASSWORD
 from tests.pilot import seed
 from tests.terminal import Terminal, terminal, write_config
@@ -71,4 +72,39 @@ def test_tab_goes_through_the_item_form_in_reading_order(
     assert item.totp == "JBSWY3DPEHPK3PXP"
     assert item.fields == (CustomField("name-f1", "value-v1"),)
     assert item.favourite
+    backend.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_a_removed_custom_field_comes_back_with_ctrl_z(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """The ✕ that removes a custom field is one key in the form's Tab order: Ctrl+Z brings the
+    field back, at its place, with its name, value and secret flag, and a save keeps it."""
+    settings = sqlite_settings
+    fields = (CustomField("PIN", "4321", secret=True), CustomField("Branch", "North"))
+    seed(settings, ItemDraft("Bank", fields=fields))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        term.keys("Enter")
+        term.wait_for("Edit item")
+        # Title, then: username, password, Generate, URLs, notes, tags, TOTP, and the first
+        # field's name, value, Secret and ✕.
+        term.keys(*["Tab"] * 11)
+        term.keys("Enter")
+        term.wait_for("Field PIN removed")
+        term.wait_for("Ctrl+Z to undo")
+        term.keys("C-z")
+        term.wait_for("Field PIN is back")
+        term.keys("C-s")
+        term.wait_for("1 item in your vault")
+
+    names = strongroom(settings, "show", "Bank", "--field-names", "--no-input")
+    assert (names.returncode, names.stdout) == (0, "PIN\nBranch\n")
+    backend = Backend(settings, device_label="check")
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    [item] = backend.vault().list_items(active)
+    assert item.fields == fields
     backend.close()
