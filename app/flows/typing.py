@@ -1,6 +1,7 @@
-"""Keys are applied in the order they were typed, however fast they come.
+"""Keys are applied in the order they were typed, however fast they come; and text typed where no
+text goes does not run commands or press buttons, one letter at a time.
 
-Two rules, for every screen:
+Three rules, for every screen:
 
 * A text field's own keys (Ctrl+U, Backspace, Home, Enter...) are applied in the field's queue,
   behind the keys typed before them, as its letters are. Textual runs a field's letters when the
@@ -9,41 +10,192 @@ Two rules, for every screen:
   Ctrl+U, name" typed the name and then emptied it.
 * When the keys go to another widget (Tab moved the cursor), they wait until the widget that
   had the keys before has applied them.
+* Printable keys typed while the cursor is not in a text field (the item list, a button, a
+  checkbox) wait a moment to see whether more follow. Several within a few milliseconds of each
+  other are text (a paste, auto-type, typing into the wrong place), not commands: "dry" on the
+  list trashed the selected item (d asks, y said yes), and a passphrase typed on the Generate
+  button pressed it at every space. The screen may take such text (the vault puts it in its
+  search box, as KeePassXC's type-to-search does); otherwise a notice says where the cursor is.
+  A single key is a command as before; one that does nothing on a button says so too, and a
+  Space just after text typed on a button is more of that text, not a press.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Protocol, runtime_checkable
 
 from textual import events
 from textual.actions import SkipAction
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Input, TextArea
+from textual.widgets import Button, Input, RadioButton, TextArea
+from textual.widgets._toggle_button import ToggleButton  # Checkbox and RadioButton; no public name
 
 DRAIN = 1.0  # seconds the next widget's keys wait, at most, for the last one's to be applied
+# Two keys this close together come from one paste, auto-type or burst: no hand types this fast
+# (a fast typist's keys are 50 ms or more apart), and a terminal reads a paste at once.
+BURST_GAP = 0.015
+# How long a printable key typed outside a text field waits for the rest of its burst. More than
+# BURST_GAP, so that a key within BURST_GAP of the last one always arrives before the wait ends.
+HOLD = 0.02
+# Space this soon after text was typed on the same button is more of that text (a
+# passphrase typed a word at a time), not a press.
+TYPING_PAUSE = 1.0
+NOTICE_SECONDS = 8.0
+
+
+@runtime_checkable
+class TakesTypedText(Protocol):
+    """A screen that has somewhere to put text typed outside its text fields."""
+
+    def take_typed_text(self, text: str) -> bool:
+        """Put the text where it belongs; False when the focused widget cannot take it."""
+        ...
+
+
+def _is_text(key: events.Key) -> bool:
+    return key.is_printable
+
+
+def _where(widget: Widget | None) -> str:
+    """Where the cursor is, as the notice says it."""
+    if isinstance(widget, Button):
+        return f"is on the {widget.label} button"
+    if isinstance(widget, RadioButton):
+        return f"is on the {widget.label} option"
+    if isinstance(widget, ToggleButton):
+        return f"is on the {widget.label} checkbox"
+    return "is not on a text field"
 
 
 class KeyOrder(App[None]):
     _last_target: Widget | None  # where the last key went
+    _held: list[events.Key]  # printable keys typed outside a text field, not yet applied
+    _hold_timer: Timer | None
+    _typed_on: tuple[Widget, float] | None  # the button text was last typed on, and when
 
     def init_key_order(self) -> None:
         self._last_target = None
+        self._held = []
+        self._hold_timer = None
+        self._typed_on = None
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self._deliver(event)
             return
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            await self._release_held()
+            if self._outside_a_field():
+                self._typed_outside_fields(event.text)
+                return
         await super().on_event(event)
 
     async def _deliver(self, key: events.Key) -> None:
+        if self._held and not _is_text(key):
+            await self._release_held()  # the text typed before this key comes first
         await self._after_earlier_keys()
+        if _is_text(key) and (self._held or self._outside_a_field()):
+            self._hold(key)
+            return
+        await self._apply(key)
+
+    def _outside_a_field(self) -> bool:
+        """The cursor is on a widget that is not a text field. (With nothing focused, as while
+        a screen is being put up, keys go on as they come: the field they are meant for is
+        about to be focused.)"""
+        return self.focused is not None and not self._in_a_field()
+
+    def _in_a_field(self) -> bool:
+        """The keys go into a text field (the command palette's search is one)."""
+        return isinstance(self.focused, (Input, TextArea)) or isinstance(
+            self.screen, CommandPalette
+        )
+
+    async def _apply(self, key: events.Key) -> None:
         if await self._key_for_a_field(key):
             return
         await super().on_event(key)
+
+    # -- text typed outside a text field -------------------------------------------------------
+
+    def _hold(self, key: events.Key) -> None:
+        self._held.append(key)
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+        self._hold_timer = self.set_timer(HOLD, self._release_held, name="typed-text")
+
+    async def _release_held(self) -> None:
+        """Apply the keys held so far: each burst as text, each lone key as itself."""
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        keys, self._held = self._held, []
+        run: list[events.Key] = []
+        for key in keys:
+            if run and key.time - run[-1].time > BURST_GAP:
+                await self._apply_run(run)
+                run = []
+            run.append(key)
+        if run:
+            await self._apply_run(run)
+
+    async def _apply_run(self, run: list[events.Key]) -> None:
+        if len(run) == 1:
+            key = run[0]
+            focused = self.focused
+            if isinstance(focused, (Button, ToggleButton)) and (
+                not self._is_bound(key) or self._still_typing(key)
+            ):
+                self._typed_on = (focused, key.time)
+                self._typed_outside_fields(key.character or "")
+                return
+            await self._apply(key)
+            return
+        if self._in_a_field():  # a key before these moved the cursor into a field
+            for key in run:
+                await self._apply(key)
+            return
+        if isinstance(self.focused, (Button, ToggleButton)):
+            self._typed_on = (self.focused, run[-1].time)
+        self._typed_outside_fields("".join(key.character or "" for key in run))
+
+    def _still_typing(self, key: events.Key) -> bool:
+        """Space on a button just after text was typed on it: more text, no press. (Enter
+        stays a press: it is what a person presses on purpose, to answer or submit.)"""
+        if key.key != "space" or self._typed_on is None:
+            return False
+        widget, when = self._typed_on
+        return widget is self.focused and key.time - when <= TYPING_PAUSE
+
+    def _is_bound(self, key: events.Key) -> bool:
+        """Something on this screen (or the App, by a priority binding) acts on this key."""
+        screen = self.screen
+        reachable = {id(node) for node, _ in screen._modal_binding_chain}
+        for node, bindings in screen._binding_chain:
+            for binding in bindings.key_to_bindings.get(key.key, ()):
+                reached = binding.priority or id(node) in reachable
+                if reached and self._check_action_state(binding.action, node):
+                    return True
+        return False
+
+    def _typed_outside_fields(self, text: str) -> None:
+        """Text typed or pasted while the cursor is not in a text field: the screen may take
+        it; otherwise it is dropped with a notice that says where the cursor is."""
+        screen = self.screen
+        if isinstance(screen, TakesTypedText) and screen.take_typed_text(text):
+            return
+        self.notify(
+            f"Focus {_where(self.focused)}: typing goes to a field",
+            severity="warning",
+            timeout=NOTICE_SECONDS,
+            markup=False,
+        )
 
     # -- keys for one widget, then for the next --------------------------------------------------
 
@@ -58,6 +210,7 @@ class KeyOrder(App[None]):
             self._last_target = target
             if previous is None or previous is target or not previous.is_attached:
                 return
+            self._typed_on = None  # the cursor moved: a Space on a button is a press again
             done = asyncio.Event()
             if previous.call_later(done.set):
                 with contextlib.suppress(asyncio.TimeoutError):

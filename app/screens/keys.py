@@ -37,7 +37,7 @@ VAULT_KEYS = (
     Key("Enter / e", "edit the selected item", "enter,e", "edit", "Edit", "Edit item"),
     Key(
         "Delete / d",
-        "move to the trash (in the trash: delete for good)",
+        "move to the trash (in the trash: delete for good); Ctrl+D in the dialog confirms",
         "delete,d",
         "delete",
         "Delete",
@@ -53,6 +53,10 @@ VAULT_KEYS = (
         footer_key="/",
     ),
     Key("↑ ↓ / j k", "move in the list; PgUp PgDn Home End jump"),
+    Key(
+        "typing fast, or a paste",
+        "on the list: a search for the text (keys a few ms apart are text, not commands)",
+    ),
     Key("Ctrl+B", "copy the username", "ctrl+b", "copy('username')", "Copy user", "Copy username"),
     Key(
         "Ctrl+C",
@@ -156,12 +160,27 @@ FORM_KEYS = (
     Key("Tab / Shift+Tab", "next / previous field, in reading order"),
     Key("Enter", "submit"),
     Key(
+        "Enter / Space",
+        "press the highlighted button; text typed on a button is not taken, a notice says so",
+    ),
+    Key(
         "Ctrl+R",
         "show or hide the password fields",
         "ctrl+r",
         "toggle_reveal",
         "Show/hide password",
     ),
+)
+
+CONFIRM_KEYS = (
+    Key(
+        "Ctrl+D",
+        "yes: Delete, Discard, Revoke or Replace (no letter says yes)",
+        "ctrl+d",
+        "answer(True)",
+    ),
+    Key("Enter", "press the highlighted button: the safe answer, unless Tab moved it"),
+    Key("Esc / n", "cancel", "escape,n", "answer(False)"),
 )
 
 LOGIN_KEYS = (Key("Ctrl+N", "create an account", "ctrl+n", "create_account", "Create account"),)
@@ -192,6 +211,7 @@ SECTIONS = (
     ("Vault", VAULT_KEYS),
     ("Item form", ITEM_FORM_KEYS),
     ("Forms", FORM_KEYS),
+    ("Confirm", CONFIRM_KEYS),
     ("Log in", LOGIN_KEYS),
     ("Register", REGISTER_KEYS),
     ("Unlock", UNLOCK_KEYS),

@@ -253,6 +253,27 @@ class VaultScreen(Screen[None]):
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
+    def take_typed_text(self, text: str) -> bool:
+        """Text typed or pasted in a burst on the list or the details (not letter by letter):
+        it is a search, as KeePassXC's type-to-search has it, not a row of commands ("dry" was
+        d, r and y: trash the item, and yes). The App says when keys came as such a burst."""
+        if isinstance(self.focused, Button):
+            return False  # the Log out button: the App says where the cursor is
+        query = next((line for line in text.splitlines() if line.strip()), "")
+        items = self.query_one(ItemList)
+        if self.focused is items and query and set(query) <= {"j", "k"}:
+            # Movement keys sent together (a lagged link): they move, as they were meant to.
+            items.cursor += query.count("j") - query.count("k")
+            return True
+        query = query.removeprefix("/")
+        search = self.query_one("#search", Input)
+        search.value = query
+        # Focused now, and the cursor then put after the text: the box selects all it holds
+        # when focused, and the next key typed would replace it.
+        self.set_focus(search)
+        search.call_later(search.action_end)
+        return True
+
     def action_leave_search(self) -> None:
         """Esc: clear the search (from the box or the list) and be back in the whole list."""
         search = self.query_one("#search", Input)

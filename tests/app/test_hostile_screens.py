@@ -138,7 +138,7 @@ async def test_vault_forms_search_and_unlock(settings: Settings) -> None:
                 await pilot.press("escape")
                 await settle(pilot)
                 if not isinstance(app.screen, VaultScreen):  # "discard what you typed?"
-                    await pilot.press("y")
+                    await pilot.press("ctrl+d")
                     await settle(pilot)
             else:
                 saved.append(sample)

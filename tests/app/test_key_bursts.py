@@ -3,6 +3,9 @@ one by one do: each is applied in the order typed, in the field it was typed int
 
 Each burst goes to the installed ``strongroom`` in one tmux command, so that the app reads it
 all at once, as it reads a paste or an auto-typed sequence; the checks read the terminal.
+
+Text typed where no text goes (the item list, a button) is not a row of commands: on the list it
+is a search, on a button a notice says where the cursor is; and no letter confirms a deletion.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import pytest
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.services.tokens import LastUsername
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, rows
 from tests.pilot import seed
 from tests.terminal import Terminal, terminal, write_config
 
@@ -101,3 +104,109 @@ def test_a_burst_in_the_export_dialog_keeps_the_path_typed(
         burst(term, ("BTab", "C-u"), str(target), ("Tab",), STRONG_PASSWORD, ("Enter",))
         term.wait_for("Exported 1 items")
         assert target.exists()
+
+
+# -- text typed where no text goes ---------------------------------------------------------------
+
+
+def trashed(settings: Settings) -> list[object]:
+    """The ids of the items in the trash, read from the database itself."""
+    return [row[0] for row in rows(settings, "SELECT id FROM items WHERE deleted_at IS NOT NULL")]
+
+
+def item_count(settings: Settings) -> int:
+    [(count,)] = rows(settings, "SELECT COUNT(*) FROM items")
+    assert isinstance(count, int)
+    return count
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dry_typed_fast_on_the_list_is_a_search_and_trashes_nothing(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """d asks to trash the selected item and y said yes: typed as a word (or pasted, or
+    auto-typed into the wrong window), the letters are a search instead."""
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"), ItemDraft("Dry cleaning"))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("2 items in your vault")
+        term.type("dry")  # one burst: the terminal reads it at once
+        term.wait_for("1 of 2 items")
+        screen = term.screen()
+        assert "to the trash?" not in screen
+        assert "dry" in screen  # in the search box
+        # The search box has the cursor now: more letters go on the search.
+        term.type(" c")
+        term.wait_for("dry c")
+    assert trashed(settings) == []
+    assert item_count(settings) == 2
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_trash_question_takes_ctrl_d_or_enter_on_delete_and_no_letter(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"), ItemDraft("Mail"))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("2 items in your vault")
+        term.keys("d")
+        term.wait_for("Move 'Bank' to the trash?")
+        term.wait_for("Ctrl+D: Delete")  # the key that says yes, on the dialog
+        term.keys("y")
+        # The y was read, and only said where the cursor is; the question stays.
+        term.wait_for("Cancel button")
+        assert "Move 'Bank' to the trash?" in term.screen()
+        assert trashed(settings) == []
+        term.keys("Enter")  # the cursor starts on Cancel
+        term.wait_until(lambda: "to the trash?" not in term.screen(), "the question gone")
+        assert trashed(settings) == []
+
+        term.keys("d")
+        term.wait_for("Move 'Bank' to the trash?")
+        term.keys("C-d")
+        term.wait_for("Moved 'Bank' to the trash")
+        assert len(trashed(settings)) == 1
+
+        term.keys("t")
+        term.wait_for("in the trash")
+        term.keys("Delete")
+        term.wait_for("for good?")
+        term.keys("BTab", "Enter")  # from Cancel back to Delete, and press it
+        term.wait_for("The trash is empty")
+    assert trashed(settings) == []
+    assert item_count(settings) == 1
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_passphrase_typed_on_the_generate_button_does_not_press_it(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        term.keys("C-n")
+        term.wait_for("New item")
+        term.type("Mail")
+        term.wait_for("Mail")
+        term.keys("Tab", "Tab", "Tab")  # username, password, the Generate button
+        term.type("correct horse battery staple")
+        term.wait_for("Generate button")  # the notice: where the cursor is
+        assert "Password generator" not in term.screen()
+        # A word at a time: its spaces are text too, not presses.
+        for part in ("correct", " ", "horse", " ", "battery"):
+            term.type(part)
+        term.keys("BTab", "BTab")  # to the username: proves every key before was read
+        term.type("after-the-words")
+        term.wait_for("after-the-words")
+        assert "Password generator" not in term.screen()
+        # A deliberate Space on the button presses it.
+        term.keys("Tab", "Tab", "Space")
+        term.wait_for("Password generator")

@@ -162,7 +162,7 @@ async def test_revoking_a_session_asks_first_and_an_empty_list_is_no_error(
         assert len(dialog.sessions) == 1  # nothing revoked
         await pilot.press("delete")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await settle(pilot)
         assert dialog.sessions == []
         assert not dialog.query_one("#error", Static).display
@@ -244,7 +244,38 @@ async def test_search_box_keys_and_the_cursor_after_trashing(settings: Settings)
         await pilot.press("down", "down")
         assert screen.highlighted is not None
         assert screen.highlighted.title == "Site 3"
-        await pilot.press("d", "y")
+        await pilot.press("d", "ctrl+d")
         await settle(pilot)
         assert screen.highlighted is not None
         assert screen.highlighted.title == "Site 4"
+
+
+async def test_a_paste_on_the_list_is_a_search_and_on_a_button_a_notice(
+    settings: Settings,
+) -> None:
+    """A terminal's paste (bracketed) outside a text field: on the list it is a search (its
+    first line); on a button it is not taken, and a notice says where the cursor is."""
+    from app.widgets.item_list import ItemList
+
+    seed(settings, ItemDraft("Bank"), ItemDraft("Dry cleaning"))
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VaultScreen)
+        assert isinstance(screen.focused, ItemList)
+        app.post_message(events.Paste("dry\nsecond line"))
+        await settle(pilot)
+        search = screen.query_one("#search", Input)
+        assert search.value == "dry"
+        assert app.focused is search
+        assert [item.title for item in screen.query_one(ItemList).items] == ["Dry cleaning"]
+        await pilot.press(*" c")  # the cursor after the text: typing goes on with it
+        assert search.value == "dry c"
+        screen.query_one("#logout", Button).focus()
+        await settle(pilot)
+        app.post_message(events.Paste("correct horse"))
+        await settle(pilot)
+        assert app.screen is screen
+        notices = [str(notice.message) for notice in app._notifications]
+        assert notices == ["Focus is on the Log out button: typing goes to a field"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.screens.confirm import ConfirmScreen
 from app.screens.item_form import ItemFormScreen
-from app.screens.keys import ITEM_FORM_KEYS, VAULT_KEYS, commands, help_rows
+from app.screens.keys import CONFIRM_KEYS, ITEM_FORM_KEYS, VAULT_KEYS, commands, help_rows
 from app.screens.vault import VaultScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -32,7 +33,11 @@ def test_the_readme_key_table_is_the_apps() -> None:
 
 
 def test_the_screens_bind_what_the_table_says() -> None:
-    for screen, keys in ((VaultScreen, VAULT_KEYS), (ItemFormScreen, ITEM_FORM_KEYS)):
+    for screen, keys in (
+        (VaultScreen, VAULT_KEYS),
+        (ItemFormScreen, ITEM_FORM_KEYS),
+        (ConfirmScreen, CONFIRM_KEYS),
+    ):
         bound = {
             (name, binding.action)
             for name, bindings in screen._merge_bindings().key_to_bindings.items()

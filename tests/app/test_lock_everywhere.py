@@ -41,7 +41,7 @@ def test_ctrl_l_locks_inside_the_item_form_and_the_edit_comes_back(
         # And from a dialog over the vault (the command palette's export dialog).
         term.keys("Escape")
         term.wait_for("Discard what you typed?")
-        term.keys("y")
+        term.keys("C-d")
         term.wait_for("1 item in your vault")
         term.palette("Export the vault")
         term.wait_for("Save to")

@@ -57,7 +57,7 @@ def test_errors_are_on_screen_in_every_form(
         in_view(term, "Please give the item a title.", "New item", "Save", "Cancel")
         term.keys("Escape")
         in_view(term, "Discard what you typed?")
-        term.keys("y")
+        term.keys("C-d")
         gone(term, "New item")
 
         # The generator: a length it cannot make says so, and its buttons stay in view.
@@ -148,7 +148,7 @@ def test_the_vault_footer_keeps_what_matters_and_the_trash_is_its_own_place(
             assert key in footer, footer
         term.keys("d")
         in_view(term, "Move 'Bank' to the trash?")
-        term.keys("y")
+        term.keys("C-d")
         in_view(term, "Moved 'Bank' to the trash", "1 item in your vault")
         term.keys("t")
         footer = footer_of(in_view(term, "in the trash", "Trash", "u Restore"))

@@ -150,7 +150,7 @@ async def trash(pilot: Pilot[None]) -> None:
     await in_vault(pilot)
     await pilot.press("delete")
     await settle(pilot)
-    await pilot.press("y")
+    await pilot.press("ctrl+d")
     await settle(pilot)
     await pilot.press("t")
     await settled(pilot)

@@ -205,7 +205,7 @@ async def test_export_never_replaces_a_file_unasked(settings: Settings, tmp_path
         assert isinstance(app.screen, ExportScreen)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("y")  # replace it
+        await pilot.press("ctrl+d")  # replace it
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
         assert "<KeePassFile>" in out.read_text()

@@ -98,7 +98,7 @@ async def test_cancel_asks_first_when_something_was_typed(settings: Settings) ->
         assert app.screen.query_one("#title", Input).value == "half-typed"
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
         assert titles(app) == []
@@ -127,7 +127,7 @@ async def test_trash_restore_and_purge(settings: Settings) -> None:
         await pilot.press("delete")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await settle(pilot)
         assert titles(app) == ["Old thing"]
         await pilot.press("t")
@@ -143,14 +143,14 @@ async def test_trash_restore_and_purge(settings: Settings) -> None:
         await pilot.press("t")
         await settle(pilot)
         assert titles(app) == ["Keep me", "Old thing"]
-        await pilot.press("down", "delete", "y")
+        await pilot.press("down", "delete", "ctrl+d")
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
         await pilot.press("delete")
         await settle(pilot)
         assert "for good" in str(app.screen.query_one("#question").render())
-        await pilot.press("y")
+        await pilot.press("ctrl+d")
         await settle(pilot)
         assert titles(app) == []
 
