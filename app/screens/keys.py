@@ -202,6 +202,7 @@ EVERYWHERE_KEYS = (
         "bring in Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or pass",
     ),
     Key("Ctrl+P, Export", "write the vault for another manager (encrypted by default)"),
+    Key("Ctrl+P, Vault health", "which passwords to change first, and why (0-6 filter)"),
     Key("Ctrl+L", "lock, from any screen of the open vault (an unsaved edit comes back)"),
     Key("Ctrl+Q", "quit (clears the clipboard)"),
 )
