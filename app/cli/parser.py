@@ -70,10 +70,12 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "clipboard_clear_seconds (wl-copy, xclip, or the terminal's OSC 52)",
     )
 
-    show = command("show", "print a whole item (secrets masked unless --reveal)")
+    show = command("show", "print a whole item (secrets and notes masked unless --reveal)")
     show.add_argument("query", help="a title, words to search for, or id:N")
     show.add_argument(
-        "--reveal", action="store_true", help="print the password, TOTP and secret fields too"
+        "--reveal",
+        action="store_true",
+        help="print the password, TOTP, secret fields and notes too",
     )
     show.add_argument(
         "--field-names",

@@ -23,7 +23,7 @@ TOTP = "JBSWY3DPEHPK3PXP"
 
 def seed_many(settings: Settings) -> list[int]:
     """Alice, remembered and unlocked, with COUNT items "Item 0".."Item N" (password
-    "secret-N"); their ids."""
+    "secret-N", notes "notes-N"); their ids."""
     backend = Backend(settings, device_label="seed")
     try:
         accounts = backend.accounts()
@@ -31,7 +31,9 @@ def seed_many(settings: Settings) -> list[int]:
         active = accounts.login("alice", STRONG_PASSWORD, remember=True)
         vault = backend.vault()
         for number in range(COUNT):
-            draft = ItemDraft(f"Item {number}", "alice", f"secret-{number}", totp=TOTP)
+            draft = ItemDraft(
+                f"Item {number}", "alice", f"secret-{number}", notes=f"notes-{number}", totp=TOTP
+            )
             vault.add(active, draft)
         return sorted(item.id for item in vault.list_items(active))
     finally:
@@ -73,6 +75,9 @@ def test_a_script_reading_every_item_is_asked_for_the_master_password_after_the_
     masked = strongroom(settings, "show", f"id:{over}", "--no-input", agent=agent_runtime)
     assert masked.returncode == 0, masked.stderr
     assert f"secret-{reads.READS}" not in masked.stdout
+    assert f"notes-{reads.READS}" not in masked.stdout  # notes are a secret, as to get -f notes
+    notes = strongroom(settings, "get", f"id:{over}", "-f", "notes", "--no-input")
+    assert (notes.returncode, notes.stdout) == (4, ""), notes.stderr
 
     wrong = strongroom(settings, "get", f"id:{over}", stdin="not the password\n")
     assert (wrong.returncode, wrong.stdout) == (REFUSED, ""), wrong.stderr

@@ -76,9 +76,10 @@ MASK = "********"
 
 
 def show(args: argparse.Namespace, ctx: Context) -> int:
-    """The whole item, a field a line: the password, TOTP secret and secret custom fields
-    masked unless ``--reveal``; every value printed as visible text (``get`` prints one
-    exactly). ``--field-names``: its custom fields' names alone (for completion)."""
+    """The whole item, a field a line: the password, TOTP secret, secret custom fields and
+    notes masked unless ``--reveal`` (notes are a secret, as to ``get --field notes``); every
+    value printed as visible text (``get`` prints one exactly). ``--field-names``: its custom
+    fields' names alone (for completion)."""
     session, item = open_item(args, ctx)
     if args.field_names:
         ctx.backend.security_log().record(
@@ -110,7 +111,9 @@ def show(args: argparse.Namespace, ctx: Context) -> int:
         f"{name:<{width}} {visible_text(value)}"
         for name, (_, value) in zip(names, rows, strict=True)
     ]
-    if item.notes:
+    if item.notes and not args.reveal:
+        lines.append(f"{'Notes:':<{width}} {MASK}")
+    elif item.notes:
         lines += ["Notes:", *("  " + visible_text(line) for line in item.notes.split("\n"))]
     sys.stdout.write("".join(line.rstrip() + "\n" for line in lines))
     return DONE
