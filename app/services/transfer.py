@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,14 @@ def save_export(
     log.record("vault_exported", active.username, f"{result.count} items, {format_name}")
 
 
+def write_private_file(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write a file that holds secrets (an export, a health report) as :func:`save_export`
+    does: owner-only, never through a link, never a terminal or another device, never another
+    user's file, an existing one only with ``replace`` and then by a new file renamed over it.
+    ExportTarget says why not (nothing written)."""
+    _write_export(path, text, replace=replace)
+
+
 def _not_a_file(path: Path) -> ExportTarget:
     return ExportTarget(
         f"Not writing every password to {path}: it is a terminal or another device, not a file.",
@@ -133,16 +142,19 @@ def _refusal(path: Path, error: OSError) -> ExportTarget:
 
 
 def _write_export(path: Path, text: str, *, replace: bool) -> None:
-    """Create ``path`` owner-only (0600), never through a symbolic link, and write ``text``;
-    with ``replace``, an existing file is emptied first. What was opened is checked on its
-    descriptor before a byte is written (a name swapped in between changes nothing): a regular
-    file or a named pipe only."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
-    if not replace:
-        flags |= os.O_EXCL
+    """Create ``path`` owner-only (0600), never through a symbolic link, and write ``text``.
+    What was opened is checked on its descriptor before a byte is written (a name swapped in
+    between changes nothing): a regular file or a named pipe only. With ``replace``, an existing
+    file of the user's is not reused (whoever opened it before would read the new text through
+    that descriptor): a new owner-only file is written beside it and renamed over it; a named
+    pipe is written as it is."""
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        descriptor = os.open(path, flags, 0o600)  # O_NONBLOCK: a pipe nobody reads fails
+        # O_NONBLOCK: a pipe nobody reads fails. Without replace, an existing name is refused.
+        descriptor = os.open(path, flags | (0 if replace else os.O_CREAT | os.O_EXCL), 0o600)
     except OSError as error:
+        if replace and error.errno == errno.ENOENT:  # nothing to replace: a new file
+            return _write_export(path, text, replace=False)
         raise _refusal(path, error) from None
     try:
         info = os.fstat(descriptor)
@@ -150,16 +162,36 @@ def _write_export(path: Path, text: str, *, replace: bool) -> None:
             raise _not_a_file(path)
         if info.st_uid != os.geteuid():
             raise ExportTarget(f"{path} belongs to another user.", exists=False)
+        if replace and stat.S_ISREG(info.st_mode):
+            _replace_file(path, text)
+            return
         os.set_blocking(descriptor, True)
         os.fchmod(descriptor, 0o600)
-        if stat.S_ISREG(info.st_mode):
-            os.ftruncate(descriptor, 0)
         with os.fdopen(descriptor, "w", encoding="utf-8", closefd=False) as file:
             file.write(text)
     except OSError as error:
         raise ExportTarget(f"{path} cannot be written: {error.strerror}.", exists=False) from None
     finally:
         os.close(descriptor)
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to a new owner-only file beside ``path`` (a random name, created
+    exclusively, never through a link), flush it to disk, and rename it over ``path``: the
+    old file's readers keep the old text. Nothing is left behind if this fails."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_NOCTTY | os.O_CLOEXEC
+    descriptor = os.open(temporary, flags, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(descriptor, 0o600)
+            file.write(text)
+            file.flush()
+            os.fsync(descriptor)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_file(path: Path, ask: Ask, format_name: str | None = None) -> Parsed:

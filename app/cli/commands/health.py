@@ -116,8 +116,9 @@ def as_json(item: ItemHealth) -> dict[str, object]:
 
 
 def write_csv(path: Path, report: Report, *, replace: bool) -> None:
-    """``id,title,findings``, created owner-only, never following a link; no password, no hash."""
-    from app.core.files import write_new_private_file
+    """``id,title,findings``, written as an export is (owner-only, never through a link, never
+    into a device or another user's file); no password, no hash."""
+    from app.services.transfer import ExportTarget, write_private_file
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -125,11 +126,10 @@ def write_csv(path: Path, report: Report, *, replace: bool) -> None:
     for item in by_id(report):
         writer.writerow([item.id, as_text(item.title), as_text("; ".join(item.labels))])
     try:
-        write_new_private_file(path, out.getvalue(), replace=replace)
-    except FileExistsError:
-        raise Exit(USAGE, f"{path} exists. --force replaces it.") from None
-    except OSError as error:
-        raise Exit(USAGE, f"{path} cannot be written: {error.strerror}.") from None
+        write_private_file(path, out.getvalue(), replace=replace)
+    except ExportTarget as refused:
+        more = " --force replaces it." if refused.exists else ""
+        raise Exit(USAGE, refused.message + more) from None
 
 
 def as_text(value: str) -> str:

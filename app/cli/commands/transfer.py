@@ -6,6 +6,7 @@ app; only the prompting and the printing are the command line's own.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +62,7 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
     )
     path = None if args.output is None else Path(args.output)
     if path is None:
-        sys.stdout.write(result.text)
+        write_out(result.text)
     try:
         save_export(backend.security_log(), session, result, args.format, path, replace=args.force)
     except ExportTarget as refused:
@@ -72,6 +73,20 @@ def export(args: argparse.Namespace, ctx: Context) -> int:
     note = written_note(args.format)
     print(f"Exported {result.count} items to {visible_text(where)}{left}. {note}", file=sys.stderr)
     return DONE
+
+
+def write_out(text: str) -> None:
+    """``text`` on standard output, flushed: one line and USAGE if it cannot take it (a full
+    disk), never a success message nor Python's own complaint at exit."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the reader went away: the command line's own exit for it
+    except OSError as error:
+        # What is still buffered would be flushed, and fail again, as Python exits.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise Exit(USAGE, f"Standard output cannot be written: {error.strerror}.") from None
 
 
 def import_file(args: argparse.Namespace, ctx: Context) -> int:
