@@ -45,6 +45,9 @@ KEY_FORMAT_VERSION = 1
 AES_GCM = "aes-256-gcm"
 KEY_BYTES = 32
 SALT_BYTES = 16
+# Argon2 refuses a salt shorter than 8 bytes; the users column holds at most 32.
+SALT_MIN_BYTES = 8
+SALT_MAX_BYTES = 32
 NONCE_BYTES = 12
 WRAPPED_KEY_BYTES = NONCE_BYTES + KEY_BYTES + 16
 
@@ -73,6 +76,10 @@ class KdfParams:
 
     def check_floors(self) -> None:
         """Refuse parameters weaker than Strongroom allows (a tampered row, say)."""
+        numbers = (self.memory_kib, self.iterations, self.parallelism)
+        # SQLite keeps whatever type was written: a tampered row can hold text or a real here.
+        if any(type(number) is not int for number in numbers):
+            raise CryptoError("The stored key derivation settings are not whole numbers.")
         if self.algorithm != ARGON2ID:
             raise CryptoError(f"Unknown key derivation algorithm {self.algorithm!r}.")
         if (
@@ -114,9 +121,16 @@ def _hkdf(secret: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=info).derive(secret)
 
 
+def check_salt(salt: object) -> None:
+    """Refuse a stored salt Argon2 cannot take (a tampered row, say)."""
+    if not isinstance(salt, bytes) or not SALT_MIN_BYTES <= len(salt) <= SALT_MAX_BYTES:
+        raise CryptoError("The stored key derivation salt is damaged.")
+
+
 def derive_keys(password: str, salt: bytes, params: KdfParams) -> DerivedKeys:
     """Argon2id over the (already NFKC-normalised) password, split by HKDF."""
     params.check_floors()
+    check_salt(salt)
     master = hash_secret_raw(
         # Registration refuses lone surrogates; "surrogatepass" lets a login that types one fail
         # as a wrong password (after the same work) instead of as an encoding error.

@@ -83,6 +83,7 @@ class Credentials:
         )
         try:
             params.check_floors()
+            crypto.check_salt(user.kdf_salt)
         except crypto.CryptoError as error:
             raise AccountDataError(
                 f"This account's stored key settings were refused: {error} "

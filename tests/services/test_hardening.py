@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, update
+from sqlalchemy import func, text, update
 
 from app.core import crypto
 from app.core.config import BCRYPT_MAX_COST, Settings
@@ -18,6 +18,7 @@ from app.core.passwords import PasswordPolicy, clean_username
 from app.core.rules import validate
 from app.models import User
 from app.services.accounts import AccountService
+from tests.command_line import one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, sql
 
 
@@ -90,6 +91,40 @@ def test_a_verifier_cost_past_the_ceiling_does_no_work_and_leaves_the_others_equ
         work[name] = list(calls)
     assert work["bob"] == work["nobody"]
     assert work["bob"][1] == ("bcrypt", settings.security.bcrypt_cost)
+
+
+def locked_vault_with_mail(settings: Settings) -> None:
+    lines = f"alice\n{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n"
+    assert strongroom(settings, "register", stdin=lines).returncode == 0
+    assert strongroom(settings, "login", "--remember", stdin=lines).returncode == 0
+    assert strongroom(settings, "add", "Mail", stdin="mail-secret\n").returncode == 0
+    assert strongroom(settings, "lock").returncode == 0
+
+
+def test_a_stored_salt_too_short_for_argon2_is_the_tampered_account_line(
+    settings: Settings,
+) -> None:
+    """Argon2 refuses a salt under 8 bytes; a row holding one is the damaged account's line."""
+    locked_vault_with_mail(settings)
+    sql(settings, update(User).values(kdf_salt=b"abc"))
+    done = strongroom(settings, "get", "Mail", stdin=f"{STRONG_PASSWORD}\n")
+    assert done.returncode != 0
+    assert "mail-secret" not in done.stdout
+    one_clean_line(done.stderr)
+    assert "tampered with" in done.stderr
+
+
+def test_a_stored_key_setting_that_is_text_is_the_tampered_account_line(
+    sqlite_settings: Settings,
+) -> None:
+    """SQLite keeps whatever type is written: text where a number belongs is refused in one line."""
+    locked_vault_with_mail(sqlite_settings)
+    sql(sqlite_settings, text("UPDATE users SET kdf_memory_kib = 'abc'"))
+    done = strongroom(sqlite_settings, "get", "Mail", stdin=f"{STRONG_PASSWORD}\n")
+    assert done.returncode != 0
+    assert "mail-secret" not in done.stdout
+    one_clean_line(done.stderr)
+    assert "tampered with" in done.stderr
 
 
 def test_core_dumps_are_disabled() -> None:
