@@ -364,3 +364,17 @@ def test_a_pass_entry_that_decrypts_past_the_limit_is_refused_as_gpg_writes_it(
     one_clean_line(done.stderr)
     assert "'bomb' decrypts to more than an import takes" in done.stderr
     assert rows(settings, "SELECT COUNT(*) FROM items") == [(0,)]
+
+
+def test_a_named_pipe_is_refused_in_one_line_not_waited_on(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """A pipe planted under an export's name, that nobody writes to: opening it for reading
+    would wait for a writer forever (the command's own limit is 120 s)."""
+    seed(sqlite_settings)
+    pipe = tmp_path / "export.csv"
+    os.mkfifo(pipe)
+    done = import_file(sqlite_settings, str(pipe))
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert "not a regular file" in done.stderr

@@ -12,7 +12,9 @@ expanded size before expanding, and text is never interpreted beyond its format.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,15 +114,17 @@ class Format:
 
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES, *, head: int | None = None) -> bytes:
     """The file's bytes, once its size is known to be within ``limit``; only its first
-    ``head`` bytes when that is all the caller needs."""
+    ``head`` bytes when that is all the caller needs. A named pipe is refused, not waited on."""
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise ImportFailed(
-                f"{path.name} is {size // (1024 * 1024)} MB; an export to import is at most "
-                f"{limit // (1024 * 1024)} MB. Is this the right file?"
-            )
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        with open(fd, "rb") as handle:  # a folder raises IsADirectoryError here
+            if not stat.S_ISREG((status := os.fstat(fd)).st_mode):
+                raise ImportFailed(f"{str(path)!r} is not a regular file, so not an export.")
+            if (size := status.st_size) > limit:
+                raise ImportFailed(
+                    f"{path.name} is {size // (1024 * 1024)} MB; an export to import is at most "
+                    f"{limit // (1024 * 1024)} MB. Is this the right file?"
+                )
             if head is not None:
                 return handle.read(head)
             data = handle.read(size + 1)  # a buffer of the size stated, not of the limit
@@ -336,9 +340,7 @@ def detect(path: Path) -> str:
     """The format of a file, from what it holds (never from its name alone)."""
     from app.core.formats import simple_csv
 
-    if not path.exists():
-        raise FileMissing(f"There is no file {str(path)!r}.")
-    if path.is_dir():
+    if path.is_dir():  # a missing file is read_bytes' FileMissing
         if (path / ".gpg-id").exists():
             return "pass"
         raise ImportFailed(
