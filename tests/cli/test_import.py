@@ -378,3 +378,21 @@ def test_a_named_pipe_is_refused_in_one_line_not_waited_on(
     assert done.returncode == 2
     one_clean_line(done.stderr)
     assert "not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("form", ["bitwarden-json", "keepassxc-csv"])
+def test_a_tab_the_vault_holds_comes_back_from_its_own_export_as_a_tab(
+    sqlite_settings: Settings, tmp_path: Path, form: str
+) -> None:
+    """The vault takes a tab in a password and in notes; its own export read back must not
+    turn it into the symbol ␉ (only what the vault refuses is shown as a symbol)."""
+    seed(sqlite_settings, ItemDraft("Tabbed", password="left\tright", notes="one\ttwo\nthree"))
+    out = tmp_path / "vault.out"
+    assert export(sqlite_settings, "--format", form, "-o", str(out)).returncode == 0
+    bob = second_account(sqlite_settings, tmp_path)
+    done = import_file(bob, str(out))
+    assert done.returncode == 0, done.stderr
+    assert "control characters" not in done.stderr
+    assert strongroom(bob, "get", "Tabbed").stdout == "left\tright\n"
+    tabbed = everything(bob, "bob")["Tabbed"]
+    assert tabbed[1:4:2] == ("left\tright", "one\ttwo\nthree")
