@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from app.cli import quick
 from app.cli.exits import AMBIGUOUS, LOCKED, NOT_FOUND, REFUSED, Exit
-from app.cli.prompts import read_master_password
+from app.cli.prompts import has_terminal, read_master_password
 from app.core.errors import UserError
 from app.core.text import visible_text
 
@@ -270,10 +270,18 @@ def asks_again(log: Path, username: str, item_id: int, now: datetime | None = No
     return str(item_id) not in items and len(items) >= READS
 
 
-def reveal(args: argparse.Namespace, ctx: Context, session: ActiveSession, item: Item) -> str:
+def reveal(
+    args: argparse.Namespace,
+    ctx: Context,
+    session: ActiveSession,
+    item: Item,
+    *,
+    stdin: bool = True,
+) -> str:
     """Before an item's secret is printed: the master password again when this is one read too
     many (see the module); what the read's log entry adds (", master password typed" when
-    it was typed for this command, which starts the count again)."""
+    it was typed for this command, which starts the count again). ``stdin``: see
+    read_master_password."""
     typed = f", {TYPED}"
     if ctx.opened is not None and not ctx.borrowed:
         return typed  # this command opened the vault with it
@@ -283,12 +291,14 @@ def reveal(args: argparse.Namespace, ctx: Context, session: ActiveSession, item:
     said = f"{READS} different items' secrets read in {minutes} minutes"
     if args.no_input:
         raise Exit(LOCKED, f"{said}: the next one asks for the master password (--no-input).")
+    if not stdin and not has_terminal():
+        raise Exit(LOCKED, f"{said}: the next one asks for the master password on a terminal.")
     from app.core.errors import LoginFailed
 
     print(f"{said}: the master password to go on.", file=sys.stderr)
     try:
         ctx.backend.accounts().check_master_password(
-            session, read_master_password(session.username)
+            session, read_master_password(session.username, stdin=stdin)
         )
     except LoginFailed as refusal:
         raise Exit(REFUSED, refusal.message) from None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli.access import ambiguous, open_session, record_write, vault_items
+from app.cli.access import ambiguous, open_session, record_write, reveal, vault_items
 from app.cli.exits import DONE, NOT_FOUND, USAGE, Exit
 from app.core.text import visible_text
 
@@ -45,7 +45,8 @@ def git_credential(args: argparse.Namespace, ctx: Context) -> int:
     listed = [item for item in vault_items(ctx, session) if not item.damage]
     matches = [item for item in listed if serves(item, request) and not item.error]
     if args.action == "get":
-        return answer(ctx, session, request, [i for i in matches if stored_by_git(i)] or matches)
+        gits = [item for item in matches if stored_by_git(item)]
+        return answer(args, ctx, session, request, gits or matches)
     # store and erase: only the item for exactly this place and username
     matches = [item for item in matches if exact(item, request)]
     gits = [item for item in matches if stored_by_git(item)]
@@ -68,7 +69,15 @@ def one(request: Request, matches: list[Item]) -> Item | None:
     return matches[0] if matches else None
 
 
-def answer(ctx: Context, session: ActiveSession, request: Request, matches: list[Item]) -> int:
+def answer(
+    args: argparse.Namespace,
+    ctx: Context,
+    session: ActiveSession,
+    request: Request,
+    matches: list[Item],
+) -> int:
+    """The item's username and password, counted as any read of a secret is: past the bulk-read
+    limit the master password is asked for on the terminal (standard input was git's)."""
     from app.core.credential import CredentialError, reply
 
     item = one(request, matches)
@@ -78,8 +87,9 @@ def answer(ctx: Context, session: ActiveSession, request: Request, matches: list
         text = reply(item.username, item.password)
     except CredentialError as error:
         raise Exit(NOT_FOUND, str(error)) from None
+    typed = reveal(args, ctx, session, item, stdin=False)
     ctx.backend.security_log().record(
-        "item_read", session.username, f"item {item.id}, git credential"
+        "item_read", session.username, f"item {item.id}, git credential{typed}{ctx.answered_by}"
     )
     sys.stdout.write(text)
     return DONE
