@@ -36,7 +36,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-from app.core.items import CustomField, Item
+from app.core.items import CustomField, Item, ItemDraft
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
 KNOWN = ("protocol", "host", "path", "username", "password", "url")
@@ -55,6 +55,27 @@ _UNREADABLE = re.compile(r"[\s\\\x00-\x1f\x7f]")
 def stored_by_git(item: Item) -> bool:
     """Whether ``item`` is one that git stored (it carries :data:`GIT_MARK`)."""
     return any(f.name == GIT_MARK.name and f.value == GIT_MARK.value for f in item.fields)
+
+
+def unmarked(draft: ItemDraft) -> ItemDraft:
+    """``draft`` as an import adds it: a field named as :data:`GIT_MARK` is kept under
+    ``git-credential (imported)`` (then ``(imported 2)``…), so that a file cannot make an item
+    git's own, to be answered ahead of the person's and changed for git."""
+    if all(f.name.strip() != GIT_MARK.name for f in draft.fields):
+        return draft
+    from dataclasses import replace
+
+    taken = {f.name.strip() for f in draft.fields}
+    fields = []
+    for custom in draft.fields:
+        if custom.name.strip() == GIT_MARK.name:
+            name, number = f"{GIT_MARK.name} (imported)", 2
+            while name in taken:
+                name, number = f"{GIT_MARK.name} (imported {number})", number + 1
+            taken.add(name)
+            custom = replace(custom, name=name)
+        fields.append(custom)
+    return replace(draft, fields=tuple(fields))
 
 
 class CredentialError(ValueError):
@@ -134,7 +155,10 @@ def parse_request(data: bytes | str) -> Request:
 def _from_url(values: dict[str, str]) -> None:
     """``url=`` (which `git credential` takes from a person, never from git itself) read as
     the protocol, host, path and username it holds; a key also given on its own is refused."""
-    parts = urlsplit(values.pop("url"))
+    try:
+        parts = urlsplit(values.pop("url"))
+    except ValueError:  # an IPv6 bracket left open, or one where none goes
+        raise CredentialError("git sent a url that is not one; nothing was done.") from None
     userinfo, _, host = parts.netloc.rpartition("@")
     found = {
         "protocol": parts.scheme,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
+from app.core.credential import unmarked
 from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
@@ -50,11 +51,12 @@ def import_items(
     live or in the trash) is not added again. Returns (added, already there).
 
     Each item keeps its own dates and earlier passwords; one that was in the other manager's
-    trash goes into the trash, restorable for 30 days from now.
+    trash goes into the trash, restorable for 30 days from now. A custom field named as
+    git's mark is renamed (see unmarked): only the credential helper makes git's items.
     """
     cleaned = [
         ImportedItem(
-            validate(entry.draft),
+            validate(unmarked(entry.draft)),
             entry.history,
             entry.created_at,
             entry.updated_at,
