@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +32,11 @@ from tests.helpers import (
 
 MARIADB_URL_ENV = "STRONGROOM_TEST_MARIADB_URL"
 DEFAULT_MARIADB_URL = "mariadb+mariadbconnector://root@127.0.0.1:3306/test"
+
+# No example is judged by how long it took: these machines are shared and noisy, and speed is
+# the benchmark's to measure (python -m bench), never a test's.
+hypothesis_settings.register_profile("strongroom", deadline=None)
+hypothesis_settings.load_profile("strongroom")
 
 
 @pytest.fixture
