@@ -24,6 +24,12 @@ What it holds and for how long:
 - It exits after ``auto_lock_minutes`` without a request, and at once when `strongroom lock` or
   `logout` says so (``--stop``, sent to each agent socket of the user: one started before
   config.toml changed is on the same folders, and goes too), before that command returns.
+- And it exits when the profile's lock generation (app.cli.quick) moved: `lock` and `logout`
+  move it on before they send ``--stop``, so an agent they could not reach (stopped, its queue
+  of connections full) goes as soon as it runs again, before any answer. It is compared with
+  the one the agent started on before every answer and every ``CHECK_SECONDS``; an agent
+  holding a key compares it with the one its command read before asking for the password, so
+  a password typed while `lock` ran opens nothing that outlives that command.
 
 A key the master password opened: when a command found the vault locked (or this device
 logged out) and opened it with the master password, the agent starts holding that session
@@ -77,15 +83,20 @@ def socket_path(settings: Settings) -> Path:
     return Path(quick.socket_file(profile(settings)))
 
 
-def start(settings: Settings, held: ActiveSession | None = None) -> None:
+def start(
+    settings: Settings, held: ActiveSession | None = None, generation: str | None = None
+) -> None:
     """Start the agent in the background (once a command has found the vault unlocked, or
-    opened it with the master password: then it holds ``held``, given on its standard input).
+    opened it with the master password: then it holds ``held``, given on its standard input
+    with ``generation``, the lock generation the command read before it asked for the password).
 
     Isolated (``-I``: neither the working folder, ``PYTHONPATH`` nor the user's site-packages
     is on its path) and started in ``/``: a folder holding an ``app`` package or ``app.py`` (a
     cloned project, a shared folder) must not be what runs as the agent."""
     import subprocess
 
+    if held is not None and generation is None:
+        return  # the lock generation cannot be read: nothing is held
     command = [
         sys.executable,
         "-I",
@@ -112,7 +123,7 @@ def start(settings: Settings, held: ActiveSession | None = None) -> None:
             import select
 
             with process.stdin:
-                process.stdin.write(quick.encode(_held_words(held)))
+                process.stdin.write(quick.encode([*_held_words(held), generation or ""]))
             # Until it listens (or has gone): git runs `store` right after `get`, and that
             # command must find the agent, not ask for the password again.
             with process.stdout:
@@ -123,20 +134,22 @@ def _held_words(held: ActiveSession) -> list[str]:
     return [str(held.user_id), str(held.session_id or ""), held.username, held.vault_key.hex()]
 
 
-def _read_held() -> ActiveSession | None:
-    """The session a command handed over on standard input (see start). The bytes it came in
-    are overwritten once read: the key lives on only in the session (Python cannot wipe
-    ``bytes``; the process's exit is what ends it)."""
+def _read_held() -> tuple[ActiveSession, str] | None:
+    """The session a command handed over on standard input, and the lock generation it read
+    before asking for the password (see start). The bytes it came in are overwritten once
+    read: the key lives on only in the session (Python cannot wipe ``bytes``; the process's
+    exit is what ends it)."""
     from app.core.accounts import ActiveSession
 
     buffer = bytearray(4096)
     try:
         stream = sys.stdin.buffer
         size = stream.readinto(buffer) if isinstance(stream, io.BufferedIOBase) else 0
-        user_id, session_id, username, key = quick.decode(bytes(buffer[:size]))
-        return ActiveSession(
+        user_id, session_id, username, key, generation = quick.decode(bytes(buffer[:size]))
+        session = ActiveSession(
             int(user_id), username, bytes.fromhex(key), int(session_id) if session_id else None
         )
+        return session, generation
     except (OSError, ValueError, AttributeError, TypeError):
         return None
     finally:
@@ -157,11 +170,16 @@ class Watch:
     """What the agent started with (its profile, and this device's session as the database
     described it), and whether it still is (see :meth:`same`)."""
 
-    def __init__(self, settings: Settings, ctx: Context) -> None:
+    def __init__(self, settings: Settings, ctx: Context, generation: str | None = None) -> None:
         self.settings = settings
         self.ctx = ctx
         self.profile = profile(settings)
         self.stamp: Stamp | None = None
+        # The lock generation: the one read before the held key's password was asked for,
+        # else the one at the start.
+        self.generation = generation
+        if generation is None:
+            self.generation = quick.generation(str(settings.data_dir))
 
     def _now(self) -> Stamp:
         held = self.ctx.held
@@ -174,6 +192,8 @@ class Watch:
         from app.cli.exits import Exit
         from app.core.errors import UserError
 
+        if self.generation is None or not self._same_generation():
+            return False  # locked since, or its file is not ours alone
         try:
             self.stamp = self._now()
             if self.ctx.held is not None:
@@ -183,6 +203,10 @@ class Watch:
             return False
         return self.stamp.unlocked
 
+    def _same_generation(self) -> bool:
+        """Whether no `strongroom lock` or `logout` moved the lock generation on since."""
+        return quick.generation(str(self.settings.data_dir)) == self.generation
+
     def same(self) -> bool:
         """Whether nothing changed: the config file and the settings in the environment (else
         commands find another socket, and `strongroom lock` another agent), and this device's
@@ -190,7 +214,7 @@ class Watch:
         account's own wrapped key (a password change or a rotation re-wraps it)."""
         from app.core.errors import UserError
 
-        if profile(self.settings) != self.profile:
+        if profile(self.settings) != self.profile or not self._same_generation():
             return False
         try:
             return self._now() == self.stamp
@@ -210,9 +234,10 @@ def serve(settings: Settings, *, held: bool = False) -> int:
 
     # A polite kill (SIGTERM) cleans up as going idle does: the socket goes, the key with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    opened = _read_held() if held else None
-    if held and opened is None:
+    handed = _read_held() if held else None
+    if held and handed is None:
         return 1
+    opened, generation = handed if handed is not None else (None, None)
     parser = build_parser()
     path = socket_path(settings)
     with contextlib.suppress(FileExistsError):
@@ -221,7 +246,7 @@ def serve(settings: Settings, *, held: bool = False) -> int:
         return 1
     ctx = Context(settings, answered_by=" (agent)")
     ctx.held = opened
-    watch = Watch(settings, ctx)
+    watch = Watch(settings, ctx, generation)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     last: socket.socket | None = None  # the request that ended it, answered once all is gone
     try:

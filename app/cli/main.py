@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from app.cli import agent, table
+from app.cli import agent, quick, table
 from app.cli.context import Context
 from app.cli.exits import DONE, INTERRUPTED, PIPE_CLOSED, Exit, reported
 from app.core.errors import UserError
@@ -28,6 +28,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "agent":
         return agent.serve(settings, held=args.held)
     ctx = Context(settings)
+    # Before any password is asked for: an agent started to hold the key it opens holds
+    # nothing when `strongroom lock` or `logout` ran since (app.cli.agent).
+    generation = quick.generation(str(settings.data_dir))
     try:
         code = table.run_command(args, ctx)
     except (Exit, UserError) as error:
@@ -48,5 +51,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         agent.start(settings)  # the next read is answered warm
     elif settings.command_line_agent and ctx.opened is not None:
         # The master password opened a locked vault: the next command does not ask again.
-        agent.start(settings, held=ctx.opened)
+        agent.start(settings, held=ctx.opened, generation=generation)
     return code

@@ -22,6 +22,12 @@ output and standard error, as bytes. Two requests are not command lines (no comm
 ``-``): ``--held-key`` asks an agent that holds a key the master password opened for it (see
 app/cli/agent.py), and ``--stop`` (sent by `strongroom lock` and `logout` to every agent socket
 of the user) ends each agent on the same folders, whatever its config file's time.
+
+The lock generation: a word in an owner-only file of the data folder (GENERATION_FILE) that
+`strongroom lock` and `logout` change before they send ``--stop``. An agent compares it before
+every answer and between requests, and exits when it moved: a lock that cannot reach an agent
+(stopped, its queue of connections full) still ends it, and an agent a command starts after
+a lock holds nothing the password typed before that lock opened.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ LIMIT = 64 * 1024 * 1024  # a request or an answer larger than this is refused
 VERSION = "1"
 HELD_KEY = "--held-key"
 STOP = "--stop"
+GENERATION_FILE = "lock-generation"
+STOP_SECONDS = 10  # the longest `strongroom lock` waits for each agent to go
 
 
 def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
@@ -101,6 +109,54 @@ def private_folder(path: str) -> bool:
     return (
         stat.S_ISDIR(status.st_mode) and status.st_uid == os.getuid() and not status.st_mode & 0o077
     )
+
+
+def generation(data_dir: str) -> str | None:
+    """This data folder's lock generation ("" before the first lock); None when its file is
+    not a plain file of ours that only we may read and write (then nothing is held)."""
+    path = os.path.join(os.path.realpath(data_dir), GENERATION_FILE)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return ""
+    except OSError:
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.getuid():
+            return None
+        if status.st_mode & 0o077:
+            return None
+        return os.read(descriptor, 64).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+
+
+def next_generation(data_dir: str) -> bool:
+    """Move this data folder's lock generation on (a new random word, written to an owner-only
+    file put in place whole); whether it now reads back as that word."""
+    folder = os.path.realpath(data_dir)
+    word = os.urandom(16).hex()
+    temporary = os.path.join(folder, f".{GENERATION_FILE}-{word}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        descriptor = os.open(temporary, flags, 0o600)
+        try:
+            os.write(descriptor, word.encode("ascii") + b"\n")
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, os.path.join(folder, GENERATION_FILE))
+    except OSError:
+        try:  # noqa: SIM105 (contextlib is not imported here: see the module)
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return False
+    return generation(folder) == word
 
 
 def encode(words: list[str]) -> bytes:
@@ -172,18 +228,43 @@ def borrow(parts: list[str], wanted: list[str]) -> tuple[int, bytes] | None:
         return None
 
 
-def stop(parts: list[str]) -> None:
+def stop(parts: list[str]) -> bool:
     """End this profile's agent, and any other of this user's agents on the same folders (one
     started before config.toml changed, which commands no longer find by its socket's name):
-    each drops what it holds before this returns. Agents of other folders ignore the request."""
+    each drops what it holds before this returns. Agents of other folders ignore the request.
+    Whether every agent answered (by closing: it has gone; or with an answer: it is another
+    folders'); False when one could not be reached or did not answer (stopped, its queue of
+    connections full)."""
     folder = socket_folder()
     try:
         names = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return True  # no agent ever started
     except OSError:
-        return
+        return False
+    confirmed = True
     for name in names:
         if name.startswith("agent-") and name.endswith(".sock"):
-            exchange(parts, [STOP], os.path.join(folder, name))
+            confirmed = _stop_one(parts, os.path.join(folder, name)) and confirmed
+    return confirmed
+
+
+def _stop_one(parts: list[str], path: str) -> bool:
+    connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        connection.settimeout(STOP_SECONDS)
+        try:
+            connection.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError):
+            return True  # a socket left by an agent that has gone
+        connection.sendall(encode([VERSION, str(len(parts)), *parts, STOP]))
+        connection.shutdown(_socket.SHUT_WR)
+        receive(connection)  # until it closes: by then it holds nothing
+    except OSError:
+        return False
+    finally:
+        connection.close()
+    return True
 
 
 def handoff(argv: list[str]) -> int | None:

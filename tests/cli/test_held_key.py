@@ -6,7 +6,12 @@ do `strongroom lock` and `logout`."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
+import signal
+import socket
+import struct
 import subprocess
 from pathlib import Path
 
@@ -14,10 +19,10 @@ from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.services.backend import Backend
 from tests.cli.test_commands import GitServer, git_helper
-from tests.command_line import agent_gone, strongroom
+from tests.command_line import agent_gone, agent_socket, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, need
 from tests.pilot import seed
-from tests.terminal import terminal
+from tests.terminal import STRONGROOM, terminal
 
 PROMPT = "Master password for alice:"
 
@@ -143,3 +148,101 @@ def test_a_new_master_password_ends_the_agent_holding_a_key_the_old_one_opened(
     assert found_in_memory(pid, [CANARY.encode(), key]) == set()
     refused = strongroom(settings, "get", "Canary", "--no-input", agent=agent_runtime)
     assert (refused.returncode, refused.stdout) == (4, "")
+
+
+def agent_pid(sock: Path) -> int:
+    """The pid of the agent listening on ``sock`` (SO_PEERCRED of a connection to it, which
+    it answers with nothing)."""
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.connect(str(sock))
+        pid, _, _ = struct.unpack("3i", probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+        probe.shutdown(socket.SHUT_WR)
+        probe.recv(16)
+    return int(pid)
+
+
+def test_lock_ends_a_held_agent_it_cannot_reach(settings: Settings, agent_runtime: Path) -> None:
+    """The session is already locked, so only the agent knows of the key: stopped (SIGSTOP)
+    with its queue of connections full, it cannot hear --stop, and once it runs again it must
+    not lend the key after `strongroom lock` said "Locked."."""
+    seed(settings, ItemDraft("Bank", "alice", "bank-secret"))
+    assert strongroom(settings, "lock", agent=agent_runtime).returncode == 0
+    opened = strongroom(settings, "get", "Bank", stdin=f"{STRONG_PASSWORD}\n", agent=agent_runtime)
+    assert (opened.returncode, opened.stdout) == (0, "bank-secret\n"), opened.stderr
+    sock = agent_socket(agent_runtime)
+    warm = strongroom(settings, "get", "Bank", "--no-input", agent=agent_runtime)
+    assert warm.stdout == "bank-secret\n"  # the agent lends the key the password opened
+
+    pid = agent_pid(sock)
+    queued: list[socket.socket] = []
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        while True:  # fill its queue: the next connection is refused at once
+            client = socket.socket(socket.AF_UNIX)
+            client.setblocking(False)
+            try:
+                client.connect(str(sock))
+            except BlockingIOError:
+                client.close()
+                break
+            queued.append(client)
+        # Neither the lock generation written (a folder in its place) nor the agent reached:
+        # no "Locked.", but a failure saying the agent may still hold the key.
+        generation = settings.data_dir / "lock-generation"
+        generation.unlink(missing_ok=True)
+        generation.mkdir()
+        unsure = strongroom(settings, "lock", agent=agent_runtime)
+        generation.rmdir()
+        locked = strongroom(settings, "lock", agent=agent_runtime)
+    finally:
+        for client in queued:
+            client.close()
+        os.kill(pid, signal.SIGCONT)
+    try:
+        assert unsure.returncode == 5, unsure.stderr
+        assert "Locked" not in unsure.stderr
+        assert "may still hold the key" in unsure.stderr
+        one_clean_line(unsure.stderr)
+        assert locked.returncode == 0, locked.stderr
+        assert "Locked." in locked.stderr
+        after = strongroom(settings, "get", "Bank", "--no-input", agent=agent_runtime)
+        assert (after.returncode, after.stdout) == (4, ""), after.stderr
+        assert agent_gone(agent_runtime)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+
+
+def test_a_password_typed_while_lock_runs_opens_no_agent(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """A command waits for the master password; `strongroom lock` runs and says "Locked.";
+    then the password is typed: the command reads its item, but no agent goes on holding the
+    key after that lock."""
+    seed(settings, ItemDraft("Bank", "alice", "bank-secret"))
+    assert strongroom(settings, "lock", agent=agent_runtime).returncode == 0
+    exports = " ".join(
+        f"{name}={shlex.quote(value)}"
+        for name, value in {
+            "PATH": "/usr/bin:/bin",
+            "XDG_RUNTIME_DIR": str(agent_runtime),
+            "STRONGROOM_DATABASE_URL": settings.database_url,
+        }.items()
+    )
+    folders = (
+        f"--config-dir {shlex.quote(str(settings.config_dir))} "
+        f"--data-dir {shlex.quote(str(settings.data_dir))}"
+    )
+    line = f"export {exports}; {shlex.quote(str(STRONGROOM))} {folders} get Bank; echo GOT=$?"
+    with terminal(settings) as term:
+        term.run(line + "; sleep 60")
+        term.wait_for(PROMPT)
+        locked = strongroom(settings, "lock", agent=agent_runtime)
+        assert (locked.returncode, locked.stderr) == (0, "Locked.\n")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("GOT=")
+        assert "GOT=0" in term.scrollback()
+    after = strongroom(settings, "get", "Bank", "--no-input", agent=agent_runtime)
+    assert (after.returncode, after.stdout) == (4, ""), after.stderr
+    assert agent_gone(agent_runtime)

@@ -1,7 +1,9 @@
 """This device's session: ``status``, ``lock``, ``unlock`` and ``logout``.
 
 ``lock`` and ``logout`` also end this profile's agent at once, whatever the database says: one
-that holds a key the master password opened is not stopped by a session already locked.
+that holds a key the master password opened is not stopped by a session already locked. They
+first move the lock generation on (app.cli.quick), which every agent compares before it
+answers, then tell each agent to stop; "Locked." is said only when one of the two is sure.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.cli import quick
 from app.cli.access import this_device, unlock_with_password
-from app.cli.exits import DONE, LOCKED, Exit
+from app.cli.exits import DONE, LOCKED, UNAVAILABLE, Exit
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
@@ -37,17 +39,35 @@ def status(args: argparse.Namespace, ctx: Context) -> int:
     return DONE
 
 
-def stop_agent(ctx: Context) -> None:
-    quick.stop(quick.profile(str(ctx.settings.config_dir), str(ctx.settings.data_dir)))
+def stop_agent(ctx: Context) -> bool:
+    """End every agent of this profile: the lock generation moved on first (an agent that
+    cannot be reached now exits when it next looks), then each told to stop. Whether either
+    is certain (else an agent may still hold a key: see agent_stopped)."""
+    moved = quick.next_generation(str(ctx.settings.data_dir))
+    stopped = quick.stop(quick.profile(str(ctx.settings.config_dir), str(ctx.settings.data_dir)))
+    return moved or stopped
+
+
+def agent_stopped(ctx: Context, sure: bool) -> None:
+    """Exit, once ``lock`` or ``logout`` did the rest, when no agent is sure to have gone."""
+    if not sure:
+        folder = visible_text(str(ctx.settings.data_dir))
+        raise Exit(
+            UNAVAILABLE,
+            f"An agent did not answer and {quick.GENERATION_FILE} could not be written in "
+            f"{folder}: it may still hold the key. Try again.",
+        )
 
 
 def lock(args: argparse.Namespace, ctx: Context) -> int:
-    stop_agent(ctx)
+    sure = stop_agent(ctx)
     session = this_device(ctx)
     if session is None:
+        agent_stopped(ctx, sure)
         raise Exit(LOCKED, "Not logged in on this device.")
     if session.vault_key:
         ctx.backend.accounts().lock(session)
+    agent_stopped(ctx, sure)
     print("Locked.", file=sys.stderr)
     return DONE
 
@@ -65,10 +85,12 @@ def unlock(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def logout(args: argparse.Namespace, ctx: Context) -> int:
-    stop_agent(ctx)
+    sure = stop_agent(ctx)
     session = this_device(ctx)
     if session is None:
+        agent_stopped(ctx, sure)
         raise Exit(LOCKED, "Not logged in on this device.")
     ctx.backend.accounts().logout(session)
+    agent_stopped(ctx, sure)
     print("Logged out.", file=sys.stderr)
     return DONE
