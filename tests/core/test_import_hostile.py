@@ -305,3 +305,29 @@ def test_the_file_limit_is_the_one_stated(tmp_path: Path) -> None:
         handle.write(b'{"items": []}')
         handle.truncate(MAX_FILE_BYTES + 1)
     assert "at most 64 MB" in refused(path)
+
+
+def test_a_csv_header_of_a_million_columns_is_refused_before_any_row(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    header = "name,url,username,password," + ",".join(f"c{i}" for i in range(1_000_000))
+    path.write_text(header + "\n" + "a,b,c,d\n" * 120)  # each row a dict of every column
+    assert "1,000,004 columns" in refused(path)
+
+
+def test_keepass_xml_of_more_attributes_than_an_export_has_is_refused_unparsed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "attributes.xml"
+    attributes = " ".join(f'a{i}="x"' for i in range(1_000_001))
+    path.write_text(
+        "<KeePassFile><Root><Group><Name>g</Name>"
+        f"<Entry {attributes}><String><Key>Title</Key><Value>t</Value></String></Entry>"
+        "</Group></Root></KeePassFile>"
+    )
+    tracemalloc.start()
+    try:
+        assert "attributes" in refused(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * path.stat().st_size  # never parsed into a dict of a million

@@ -23,6 +23,9 @@ from app.core.formats import MAX_ENTRIES, MAX_FILE_BYTES, ImportFailed
 MAX_JSON_VALUES = 80 * MAX_ENTRIES
 # Each element of a KeePass export is an object of its own: a KeePass entry is some sixty tags.
 MAX_XML_TAGS = 60 * MAX_ENTRIES
+# A KeePass export has a few attributes an entry (Protected="True" on a value); the parser
+# builds a dict of every one, so they are counted too: each "=" is at most one attribute.
+MAX_XML_ATTRIBUTES = 20 * MAX_ENTRIES
 MAX_ZIP_MEMBERS = 10_000  # a .1pux holds export.data, export.attributes and its attachments
 MAX_ZIP_RATIO = 200  # JSON deflates ten or twenty times; a bomb a thousand
 _RATIO_FROM = 1024 * 1024  # a small member may be all one byte: ratios count past a megabyte
@@ -57,12 +60,17 @@ def load_json(text: str, name: str) -> Any:
 
 
 def check_markup(text: str, name: str) -> None:
-    """ImportFailed when the XML ``text`` has more tags than an export of MAX_ENTRIES entries,
-    before a parser builds an object for each."""
+    """ImportFailed when the XML ``text`` has more tags, or more attributes, than an export of
+    MAX_ENTRIES entries, before a parser builds an object for each."""
     if text.count("<") > MAX_XML_TAGS:
         raise ImportFailed(
             f"{name} holds more than {MAX_XML_TAGS:,} XML tags; an export of {MAX_ENTRIES:,} "
             "entries holds fewer. Is this the right file?"
+        )
+    if text.count("=") > MAX_XML_ATTRIBUTES:
+        raise ImportFailed(
+            f"{name} holds more than {MAX_XML_ATTRIBUTES:,} XML attributes (or = signs); an "
+            f"export of {MAX_ENTRIES:,} entries holds fewer. Is this the right file?"
         )
 
 

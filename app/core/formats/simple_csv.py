@@ -30,6 +30,8 @@ from app.core.formats import (
 )
 from app.core.items import ImportedItem, ItemDraft
 
+MAX_COLUMNS = 1_000
+
 _NOW = partial(datetime.now, UTC)
 csv.field_size_limit(16 * 1024 * 1024)  # notes may be long; the file's size is capped anyway
 
@@ -75,6 +77,11 @@ def rows(path: Path, *, required: tuple[str, ...]) -> Iterator[tuple[int, dict[s
         header = [column.strip().casefold() for column in next(reader, [])]
     except csv.Error as error:
         raise ImportFailed(f"{path.name}, line 1: {error}.") from None
+    if len(header) > MAX_COLUMNS:  # each row is a dict over every column the header names
+        raise ImportFailed(
+            f"{path.name} names {len(header):,} columns in its first line; a password manager's "
+            f"CSV has a few dozen, at most {MAX_COLUMNS:,} are read. Is this the right file?"
+        )
     missing = [name for name in required if name not in header]
     if missing:
         raise ImportFailed(f"{path.name} has no column {', '.join(missing)} in its first line.")
