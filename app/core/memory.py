@@ -91,6 +91,17 @@ def wipe_on_free() -> bool:
     return bool(mallopt(M_PERTURB, PERTURB_BYTE))
 
 
+def stop_wiping() -> None:
+    """Have the C library free without overwriting again (see wipe_on_free): the fill costs
+    every free its memset, a third of an unlock's time, so it is on only while a lock drops
+    what was decrypted."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is not None:
+        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        mallopt.restype = ctypes.c_int
+        mallopt(M_PERTURB, 0)
+
+
 def return_free_pages() -> None:
     """Give the C library's free pages back to the system (``malloc_trim``), in every arena,
     threads' included: read again, they are zero."""

@@ -45,9 +45,6 @@ class LockFlow(Flow):
         self._held_for: int | None = None  # whose it is
 
     def start_idle_check(self) -> None:
-        from app.core.memory import wipe_on_free
-
-        wipe_on_free()  # what the C library frees is overwritten (see app.core.memory)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
         seconds = self.backend.settings.security.session_check_seconds
         self.set_interval(seconds, self.check_standing)
@@ -90,9 +87,11 @@ class LockFlow(Flow):
         vault ("cleared in 30 s"...), a list still on its way, every decrypted item the vault
         screen holds (its rows and search index), and every screen over it, the item form
         and its fields emptied first. What to await for those screens to be gone."""
+        from app.core.memory import wipe_on_free
         from app.flows.forget import empty_fields
         from app.screens.vault import VaultScreen
 
+        wipe_on_free()  # what the C library frees from here is overwritten (app.core.memory)
         self.clipboard_guard.clear()
         self.clear_notifications()
         self._list_generation += 1  # a list still on its way is for the unlocked vault
@@ -110,7 +109,7 @@ class LockFlow(Flow):
         """Once the closed screens are gone: the text caches cleared, what was dropped
         collected, and the freed memory reused, so that no decrypted text stays in it (see
         app.core.memory)."""
-        from app.core.memory import release_dropped
+        from app.core.memory import release_dropped, stop_wiping
         from app.flows.forget import clear_text_caches
 
         for gone in closing:
@@ -118,6 +117,7 @@ class LockFlow(Flow):
                 await gone
         clear_text_caches()
         release_dropped()
+        stop_wiping()  # the fill costs every free a memset: on only while a lock drops
 
     # -- a session ended elsewhere -------------------------------------------------------------
 
