@@ -80,26 +80,28 @@ def _libc_function(name: str) -> Any:
         return None
 
 
-def wipe_on_free() -> bool:
-    """Have the C library (glibc) overwrite every block it frees from now on; whether it could
-    (not elsewhere). Python's small objects are its own allocator's: see reuse_freed_blocks."""
+def _perturb(fill: int) -> bool:
+    """glibc's M_PERTURB: fill each block it frees with ``fill`` (0: leave it); whether it
+    could (not elsewhere)."""
     mallopt = _libc_function("mallopt")
     if mallopt is None:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_PERTURB, PERTURB_BYTE))
+    return bool(mallopt(M_PERTURB, fill))
+
+
+def wipe_on_free() -> bool:
+    """Have the C library (glibc) overwrite every block it frees from now on; whether it could
+    (not elsewhere). Python's small objects are its own allocator's: see reuse_freed_blocks."""
+    return _perturb(PERTURB_BYTE)
 
 
 def stop_wiping() -> None:
     """Have the C library free without overwriting again (see wipe_on_free): the fill costs
     every free its memset, a third of an unlock's time, so it is on only while a lock drops
     what was decrypted."""
-    mallopt = _libc_function("mallopt")
-    if mallopt is not None:
-        mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        mallopt.restype = ctypes.c_int
-        mallopt(M_PERTURB, 0)
+    _perturb(0)
 
 
 def return_free_pages() -> None:
