@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 
 SHOWN = {"no-2fa": "no 2FA"}  # a kind as the filter line writes it
 TITLE_WIDTH = 16
+
+
+def fitted(line: str, width: int) -> str:
+    """``line`` in ``width`` cells: its longest word (a file's path) loses its middle to "…",
+    so what follows the path (how many hashes) stays in sight on a narrow terminal."""
+    if len(line) <= width:
+        return line
+    word = max(line.split(" "), key=len)
+    keep = len(word) - (len(line) - width) - 1
+    if keep < 8:
+        return line[: max(0, width - 1)] + "…"
+    head = keep // 3
+    return line.replace(word, word[:head] + "…" + word[len(word) - (keep - head) :], 1)
 
 
 class HealthScreen(Screen["Item | None"]):
@@ -57,6 +70,7 @@ class HealthScreen(Screen["Item | None"]):
         self._report: Report | None = None
         self._items: dict[int, Item] = {}
         self._only = ""
+        self._sources: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -81,13 +95,22 @@ class HealthScreen(Screen["Item | None"]):
         self._report, self._items = None, {}
 
     def show_report(self, sources: tuple[str, ...], report: Report, items: dict[int, Item]) -> None:
-        self._report, self._items = report, items
-        self.query_one("#health-sources", Static).update(literal("\n".join(sources)))
+        self._report, self._items, self._sources = report, items, sources
+        self._show_sources()
         left = f", {report.ignored} left out (tag health:ignore)" if report.ignored else ""
         self.query_one("#health-status", Static).update(
             f"{report.checked} items checked, {len(report.items)} with findings{left}."
         )
         self._fill()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._sources:
+            self._show_sources()
+
+    def _show_sources(self) -> None:
+        shown = self.query_one("#health-sources", Static)
+        width = max(20, self.size.width - 2)  # the padding
+        shown.update(literal("\n".join(fitted(line, width) for line in self._sources)))
 
     def show_error(self, message: str, field: str | None = None) -> None:
         self.query_one("#health-status", Static).update(literal(message, "bold red"))

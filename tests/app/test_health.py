@@ -22,7 +22,9 @@ def test_the_report_filters_and_opens_an_item(
     sqlite_settings: Settings, tmp_path: Path, width: int, height: int
 ) -> None:
     settings = sqlite_settings
-    breach = tmp_path / "pwnedpasswords.txt"
+    # A path longer than the terminal is wide: the count after it must stay in sight.
+    breach = tmp_path / ("downloads-" * 10) / "pwnedpasswords.txt"
+    breach.parent.mkdir()
     breach.write_bytes(b"\r\n".join(generated_lines(20_000)) + b"\r\n")
     seed(
         settings,
@@ -40,7 +42,12 @@ def test_the_report_filters_and_opens_an_item(
         term.launch()
         term.wait_for("6 items in your vault")
         term.palette("Vault health")
-        term.wait_for("with findings")
+        # The status line and the sources are drawn in one update but laid out in two frames:
+        # wait for both before reading the screen.
+        term.wait_until(
+            lambda: "with findings" in term.screen() and "hashes)" in term.screen(),
+            "the whole report",
+        )
         screen = term.screen()
         assert "Breach list:" in screen
         assert "(20,003 hashes)" in screen
@@ -83,3 +90,15 @@ async def test_a_lock_closes_the_report_and_keeps_nothing(sqlite_settings: Setti
         assert isinstance(app.screen, UnlockScreen)
         assert not any(isinstance(s, HealthScreen) for s in app.screen_stack)
         assert screen._items == {}  # closed by the lock: the decrypted items dropped
+
+
+def test_a_long_path_loses_its_middle_not_its_count() -> None:
+    from app.screens.health import fitted
+
+    line = "Breach list: /home/al/" + "downloads/" * 12 + "pwned.txt (20,003 hashes)"
+    shown = fitted(line, 78)
+    assert len(shown) == 78
+    assert shown.startswith("Breach list: /home/al/")
+    assert shown.endswith("pwned.txt (20,003 hashes)")
+    assert "…" in shown
+    assert fitted("Old: short", 78) == "Old: short"
