@@ -5,9 +5,10 @@ Commands, options and their fixed values come from the parser, so they never dri
 The QUERY of ``get``, ``show``, ``totp``, ``edit`` and ``rm`` completes to item titles, read with
 ``strongroom ls --no-input`` (nothing when the vault is locked: completion never asks for the
 master password). ``get QUERY --field`` completes to the fixed fields and to that item's custom
-field names, read with ``strongroom show --field-names --no-input`` (names only: no value, and
-no prompt). Titles and field names come from a database that others may write, so no script lets
-a shell expand one: bash filters them with a plain prefix match and ``printf %q`` (never
+field names (``edit QUERY --field``, which sets a custom field, to those names alone), read
+with ``strongroom show --field-names --no-input`` (names only: no value, and no prompt).
+Titles and field names come from a database that others may write, so no script lets a shell
+expand one: bash filters them with a plain prefix match and ``printf %q`` (never
 ``compgen -W``, which would run a ``$(...)`` inside a title), zsh and fish take them as literal
 candidates, and the QUERY the person typed is unquoted by hand, never by ``eval``.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 SHELLS = ("bash", "zsh", "fish")
 TITLE_COMMANDS = ("get", "show", "totp", "edit", "rm")
 TITLES = "strongroom ls --no-input 2>/dev/null | cut -f1"
+FIELD_COMMANDS = ("get", "edit")  # --field completes to the item's own custom field names
 FIELD_NAMES = "strongroom show --field-names --no-input -- {query} 2>/dev/null"
 
 # bash: the QUERY typed after the command (its first word that is not an option; an ``id:N``
@@ -85,7 +87,7 @@ def commands(parser: argparse.ArgumentParser, fields: tuple[str, ...]) -> list[C
             if action.option_strings:
                 command.options.extend(action.option_strings)
                 choices = (
-                    fields
+                    (fields if action.choices is None and name == "get" else None)
                     if action.dest == "field"
                     else health_kinds()
                     if action.dest == "only"
@@ -165,7 +167,7 @@ _strongroom() {{
 {value_cases}
 {file_values}
         esac
-        if [[ $command == get && ( $prev == --field || $prev == -f ) ]]; then
+        if [[ $command == @(get|edit) && ( $prev == --field || $prev == -f ) ]]; then
             query=$(_strongroom_query)
             # The item's field names are data: matched as plain text, quoted, never expanded.
             [[ -n $query ]] && while IFS= read -r title; do
@@ -245,7 +247,7 @@ _strongroom() {{
 {argument_cases}
             esac
         fi
-        if [[ $command == get && ${{words[CURRENT-1]}} == (--field|-f) ]]; then
+        if [[ $command == (get|edit) && ${{words[CURRENT-1]}} == (--field|-f) ]]; then
             for word in ${{words[3,CURRENT-2]}}; do
                 if [[ $word == -* ]]; then
                     [[ -n $query ]] && break
@@ -276,7 +278,7 @@ def _fish(found: list[Command], top: list[str]) -> str:
         "#   ~/.config/fish/completions/strongroom.fish",
         "# (strongroom completion fish > ~/.config/fish/completions/strongroom.fish)",
         "complete -c strongroom -f",
-        # The QUERY after `get` (commandline -opc has taken its quotes away); its field names.
+        # The QUERY after `get` or `edit` (commandline -opc took its quotes away); its fields.
         "function __strongroom_field_names",
         "    set -l after_get 0",
         "    for word in (commandline -opc)[2..-1]",
@@ -285,7 +287,7 @@ def _fish(found: list[Command], top: list[str]) -> str:
         f"                {FIELD_NAMES.format(query='$word')}",
         "                return",
         "            end",
-        "        else if test $word = get",
+        "        else if contains -- $word get edit",
         "            set after_get 1",
         "        end",
         "    end",
@@ -304,8 +306,8 @@ def _fish(found: list[Command], top: list[str]) -> str:
         for option in command.options:
             flag = f"-l {option[2:]}" if option.startswith("--") else f"-s {option[1:]}"
             values = command.values.get(option)
-            if values and command.name == "get" and option in ("--field", "-f"):
-                values = [*values, "(__strongroom_field_names)"]  # and the item's own
+            if command.name in FIELD_COMMANDS and option in ("--field", "-f"):
+                values = [*(values or ()), "(__strongroom_field_names)"]  # and the item's own
             fixed = f" -xa {_fish_quote(' '.join(values))}" if values else ""
             if option in command.file_options:
                 fixed = " -rF"

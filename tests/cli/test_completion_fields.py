@@ -73,14 +73,16 @@ complete_words() {
 complete_words strongroom get 'My\ Bank' --field ''
 complete_words strongroom get "'My Bank'" -f B
 complete_words strongroom get GitHub --field ''
+complete_words strongroom edit 'My\ Bank' --field P
 """
     done = in_shell(["bash", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
-    every, branch, none = done.stdout.splitlines()
+    every, branch, none, edit = done.stdout.splitlines()
     assert every.split("|")[:3] == [r"PIN\ code", "Branch", r"\$\(touch\ pwned\)"]
     assert "password" in every.split("|")  # the fixed fields as before
     assert branch == "Branch|"
     assert none == "password|username|url|notes|totp|title|"
+    assert edit == r"PIN\ code|"  # edit --field: the item's own names (it sets a custom field)
     assert "4321" not in done.stdout
     assert not (tmp_path / "pwned").exists()
 
@@ -89,12 +91,14 @@ def test_fish_completes_the_items_field_names(completing: dict[str, str], tmp_pa
     code = (
         "strongroom completion fish | source; "
         "complete -C \"strongroom get 'My Bank' --field \"; echo ---; "
-        "complete -C 'strongroom get My\\ Bank -f B'"
+        "complete -C 'strongroom get My\\ Bank -f B'; echo ---; "
+        "complete -C \"strongroom edit 'My Bank' --field \""
     )
     done = in_shell(["fish", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
-    every, branch = done.stdout.split("---\n")
+    every, branch, edit = done.stdout.split("---\n")
     assert {"PIN code", "Branch", HOSTILE_NAME, "password", "title"} <= set(every.splitlines())
     assert branch.splitlines() == ["Branch"]
+    assert set(edit.splitlines()) == {"PIN code", "Branch", HOSTILE_NAME}
     assert "4321" not in done.stdout
     assert not (tmp_path / "pwned").exists()
