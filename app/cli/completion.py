@@ -173,8 +173,7 @@ _strongroom() {{
             [[ -n $query ]] && while IFS= read -r title; do
                 [[ $title == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$title")")
             done < <({bash_names})
-        fi
-        if (( ${{#candidates[@]}} == 0 )); then
+        elif (( ${{#candidates[@]}} == 0 )); then
             case $command in
                 {file_commands}) {files}; return ;;
                 {"|".join(TITLE_COMMANDS)})
@@ -236,17 +235,6 @@ _strongroom() {{
 {value_cases}
 {file_values}
         esac
-        if (( ${{#candidates}} == 0 )); then
-            case $command in
-                {file_commands}) _files; return ;;
-                {"|".join(TITLE_COMMANDS)})
-                    # Titles are data: literal candidates, never expanded.
-                    titles=(${{(f)"$({TITLES})"}})
-                    compadd -a titles
-                    return ;;
-{argument_cases}
-            esac
-        fi
         if [[ $command == (get|edit) && ${{words[CURRENT-1]}} == (--field|-f) ]]; then
             for word in ${{words[3,CURRENT-2]}}; do
                 if [[ $word == -* ]]; then
@@ -260,6 +248,16 @@ _strongroom() {{
                 titles=(${{(f)"$({zsh_names})"}})
                 compadd -a titles
             fi
+        elif (( ${{#candidates}} == 0 )); then
+            case $command in
+                {file_commands}) _files; return ;;
+                {"|".join(TITLE_COMMANDS)})
+                    # Titles are data: literal candidates, never expanded.
+                    titles=(${{(f)"$({TITLES})"}})
+                    compadd -a titles
+                    return ;;
+{argument_cases}
+            esac
         fi
     fi
     compadd -a candidates

@@ -3,6 +3,7 @@ fish: read without a prompt or a value (`show --field-names`), and never expande
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from app.core.items import CustomField, ItemDraft
 from tests.command_line import strongroom
 from tests.helpers import need
 from tests.pilot import seed
-from tests.terminal import STRONGROOM
+from tests.terminal import STRONGROOM, terminal
 
 HOSTILE_NAME = "$(touch pwned)"
 
@@ -73,16 +74,14 @@ complete_words() {
 complete_words strongroom get 'My\ Bank' --field ''
 complete_words strongroom get "'My Bank'" -f B
 complete_words strongroom get GitHub --field ''
-complete_words strongroom edit 'My\ Bank' --field P
 """
     done = in_shell(["bash", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
-    every, branch, none, edit = done.stdout.splitlines()
+    every, branch, none = done.stdout.splitlines()
     assert every.split("|")[:3] == [r"PIN\ code", "Branch", r"\$\(touch\ pwned\)"]
     assert "password" in every.split("|")  # the fixed fields as before
     assert branch == "Branch|"
     assert none == "password|username|url|notes|totp|title|"
-    assert edit == r"PIN\ code|"  # edit --field: the item's own names (it sets a custom field)
     assert "4321" not in done.stdout
     assert not (tmp_path / "pwned").exists()
 
@@ -91,14 +90,45 @@ def test_fish_completes_the_items_field_names(completing: dict[str, str], tmp_pa
     code = (
         "strongroom completion fish | source; "
         "complete -C \"strongroom get 'My Bank' --field \"; echo ---; "
-        "complete -C 'strongroom get My\\ Bank -f B'; echo ---; "
-        "complete -C \"strongroom edit 'My Bank' --field \""
+        "complete -C 'strongroom get My\\ Bank -f B'"
     )
     done = in_shell(["fish", "-c"], code, completing, tmp_path)
     assert done.returncode == 0, done.stderr
-    every, branch, edit = done.stdout.split("---\n")
+    every, branch = done.stdout.split("---\n")
     assert {"PIN code", "Branch", HOSTILE_NAME, "password", "title"} <= set(every.splitlines())
     assert branch.splitlines() == ["Branch"]
-    assert set(edit.splitlines()) == {"PIN code", "Branch", HOSTILE_NAME}
     assert "4321" not in done.stdout
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_zsh_completes_the_items_field_names_in_its_own_completion_system(
+    settings: Settings, completing: dict[str, str], tmp_path: Path
+) -> None:
+    """Real zsh with compinit, at a prompt in tmux: Tab completes a field name (quoted as zsh
+    quotes it) and a hostile name stays text."""
+    need("zsh")
+    rc = tmp_path / "zdotdir"
+    rc.mkdir()
+    (rc / ".zshrc").write_text(
+        "PS1='zsh> '\n"
+        "autoload -U compinit && compinit -u -d " + shlex.quote(str(tmp_path / "zcompdump")) + "\n"
+        "source <(strongroom completion zsh)\n"
+    )
+    exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in completing.items())
+    with terminal(settings, 120, 30) as term:
+        term.run(f"cd {shlex.quote(str(tmp_path))} && env -i {exports} ZDOTDIR={rc} TERM=xterm zsh")
+        term.wait_for("zsh>")
+        term.type("strongroom get 'My Bank' --field Bra")
+        term.keys("Tab")
+        term.wait_for("--field Branch")
+        term.keys("C-u")
+        term.type("strongroom edit My\\ Bank --field PI")
+        term.keys("Tab")
+        term.wait_for("--field PIN\\ code")
+        term.keys("C-u")
+        term.type("strongroom get 'My Bank' --field '$(")
+        term.keys("Tab")
+        term.wait_for("--field '$(touch pwned)'")
+        term.keys("C-u")
+        assert "4321" not in term.screen()
     assert not (tmp_path / "pwned").exists()
