@@ -25,16 +25,17 @@ def strongroom(
     agent: Path | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    security: dict[str, int] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The installed command, with the test's folders and database and nothing on argv that
     is secret; ``stdin`` is piped (not a terminal), as a script would. ``config_head``: more
     top-level lines for config.toml. The agent is off unless ``agent`` names the runtime
-    folder its socket goes in."""
+    folder its socket goes in. ``security``: settings of config.toml's [security] table."""
     if not STRONGROOM.exists():
         pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
     config = settings.config_dir / "config.toml"
     before = (config.read_text(), config.stat()) if config.exists() else None
-    write_config(settings)
+    write_config(settings, **(security or {}))
     wanted = config_head + ("" if agent else "command_line_agent = false\n") + config.read_text()
     config.write_text(wanted)
     if before is not None and before[0] == wanted:
