@@ -140,7 +140,12 @@ def git_credential() -> int:
 def start(argv: list[str] | None) -> int:
     from app.cli.quick import handoff
 
-    handed = handoff(sys.argv[1:] if argv is None else argv)
+    words = sys.argv[1:] if argv is None else argv
+    handed = handoff(words)
+    if handed is None and "run" in words:
+        from app.cli.commands.run import handoff as run_warm
+
+        handed = run_warm(words)
     if handed is not None:
         return handed
     from app.core.config import ConfigError

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.core.accounts import ActiveSession
     from app.core.config import Settings
     from app.core.items import Item
@@ -62,6 +64,9 @@ class Context:
         # device's session is no longer as it was then (app.cli.access.still_held).
         self.held: ActiveSession | None = None
         self.cache = ItemCache()
+        # Starts the agent (set by app.cli.main): `run` calls it once its references are read
+        # from a vault found unlocked, before its program starts, so that the next is warm.
+        self.warm: Callable[[], None] | None = None
         self._backend: Backend | None = None
 
     @property

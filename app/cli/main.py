@@ -28,6 +28,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "agent":
         return agent.serve(settings, held=args.held)
     ctx = Context(settings)
+    if settings.command_line_agent:
+        ctx.warm = lambda: agent.start(settings)
     # Before any password is asked for: an agent started to hold the key it opens holds
     # nothing when `strongroom lock` or `logout` ran since (app.cli.agent).
     generation = quick.generation(str(settings.data_dir))

@@ -192,6 +192,45 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "one that git stored to the trash (never an item you made)",
     )
 
+    run = command(
+        "run",
+        "run a program with the sr://ITEM/FIELD references in its environment read from the "
+        "vault, its output masked",
+    )
+    run.add_argument(
+        "--env-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also these NAME=VALUE lines (repeat for several: a later file wins, and every "
+        "file wins over the environment)",
+    )
+    run.add_argument(
+        "--no-masking",
+        action="store_true",
+        help="pass the program's output on untouched (secrets it prints are shown)",
+    )
+    run.add_argument(
+        "program",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ARGS",
+        help="the program and its arguments, after --",
+    )
+
+    inject = command(
+        "inject",
+        "fill each {{ sr://ITEM/FIELD }} of a template from the vault",
+    )
+    inject.add_argument(
+        "-i", "--input", metavar="TEMPLATE", help="the template (default: standard input)"
+    )
+    inject.add_argument(
+        "-o",
+        "--output",
+        help="the file to write, created owner-only (standard output when it is not a terminal)",
+    )
+    inject.add_argument("--force", action="store_true", help="replace the file if it exists")
+
     shells = commands.add_parser(
         "completion",
         help="print the shell completion script for bash, zsh or fish (see the README)",

@@ -50,7 +50,7 @@ GENERATION_FILE = "lock-generation"
 STOP_SECONDS = 10  # the longest `strongroom lock` waits for each agent to go
 
 
-def _global_options(argv: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
+def global_options(argv: list[str]) -> tuple[dict[str, str], str | None, list[str]]:
     """The global options before the command, the command (None when unclear), and the words
     after it."""
     options: dict[str, str] = {}
@@ -271,7 +271,7 @@ def handoff(argv: list[str]) -> int | None:
     """The agent's exit code for ``argv`` (its output written here), or None."""
     if not sys.platform.startswith("linux"):
         return None
-    options, command, rest = _global_options(argv)
+    options, command, rest = global_options(argv)
     if command not in COMMANDS or "-h" in argv or "--help" in argv or copies(rest):
         return None
     config_dir = options.get("--config-dir") or os.environ.get("STRONGROOM_CONFIG_DIR", "")

@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.cli.commands import account, device, git, health, read, tools, transfer, write
+from app.cli.commands import account, device, git, health, read, run, tools, transfer, write
 from app.cli.context import Context
 from app.cli.exits import Exit, reported
 from app.core.errors import UserError
@@ -38,6 +38,8 @@ COMMANDS: dict[str, Command] = {
     "export": Command(transfer.export),
     "health": Command(health.health),
     "git-credential": Command(git.git_credential),
+    "run": Command(run.run),
+    "inject": Command(run.inject),
     "lock": Command(device.lock),
     "unlock": Command(device.unlock),
     "logout": Command(device.logout),

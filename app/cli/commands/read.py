@@ -16,22 +16,16 @@ if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
-    from app.core.items import Item
+    from app.core.items import CustomField, Item
 
 
 def get(args: argparse.Namespace, ctx: Context) -> int:
     if args.clip and args.json:
         raise Exit(USAGE, "--clip copies one field; --json prints them all: choose one.")
     session, item = open_item(args, ctx)
-    custom = None
-    if args.field not in FIELDS and not args.json:
-        custom = item.field_named(args.field)
-        if custom is None:
-            names = ", ".join([*FIELDS, *(repr(f.name) for f in item.fields)])
-            raise Exit(NOT_FOUND, f"{item.title!r} has no field {args.field!r}; it has {names}.")
-    # A custom field's name is the item's own text: the log says only that one was read.
-    field = "all fields" if args.json else "a custom field" if custom else args.field
-    secret = args.json or custom is not None or args.field in ("password", "notes", "totp")
+    custom = None if args.json else custom_field(item, args.field)
+    field = "all fields" if args.json else logged_field(args.field, custom)
+    secret = args.json or is_secret(args.field, custom)
     typed = reveal(args, ctx, session, item) if secret else ""
 
     def log(how: str = "") -> None:
@@ -46,14 +40,7 @@ def get(args: argparse.Namespace, ctx: Context) -> int:
         # ensure_ascii: an escape sequence in a field is printed as \\u001b, never raw.
         print(json.dumps(as_json(item), ensure_ascii=True, indent=2))
         return DONE
-    if custom is not None:
-        value = custom.value
-    elif args.field == "totp":
-        value = totp_code(item)[0]
-    elif args.field == "url":
-        value = item.urls[0] if item.urls else ""
-    else:
-        value = getattr(item, args.field)
+    value = field_value(item, args.field, custom)
     if args.clip:
         from app.cli.commands.clip import copy
 
@@ -70,6 +57,40 @@ def get(args: argparse.Namespace, ctx: Context) -> int:
     log()
     sys.stdout.write(value if args.n else value + "\n")  # exactly as stored
     return DONE
+
+
+def custom_field(item: Item, name: str) -> CustomField | None:
+    """The custom field ``name`` names (None for a built-in field); NOT_FOUND, naming the
+    fields there are, when the item has neither."""
+    if name in FIELDS:
+        return None
+    custom = item.field_named(name)
+    if custom is None:
+        names = ", ".join([*FIELDS, *(repr(f.name) for f in item.fields)])
+        raise Exit(NOT_FOUND, f"{item.title!r} has no field {name!r}; it has {names}.")
+    return custom
+
+
+def logged_field(name: str, custom: CustomField | None) -> str:
+    """The field as the security log names it: a custom field's name is the item's own text,
+    so the log says only that one was read."""
+    return "a custom field" if custom else name
+
+
+def is_secret(name: str, custom: CustomField | None) -> bool:
+    """Whether reading the field counts as reading a secret (see app.cli.access.reveal)."""
+    return custom is not None or name in ("password", "notes", "totp")
+
+
+def field_value(item: Item, name: str, custom: CustomField | None) -> str:
+    """The field's value exactly as stored (a TOTP field: its current code; url: the first)."""
+    if custom is not None:
+        return custom.value
+    if name == "totp":
+        return totp_code(item)[0]
+    if name == "url":
+        return item.urls[0] if item.urls else ""
+    return str(getattr(item, name))
 
 
 MASK = "********"

@@ -1,0 +1,422 @@
+"""`strongroom run`: references in a program's environment read from the vault, its output
+masked, its exit code and signals passed on (the installed command; SQLite and MariaDB)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.core.items import CustomField, ItemDraft
+from app.services.backend import Backend
+from tests.command_line import agent_socket, command_in_pane, one_clean_line, strongroom
+from tests.helpers import STRONG_PASSWORD, need
+from tests.pilot import seed
+from tests.terminal import STRONGROOM, terminal, write_config
+
+CONCEALED = "<concealed by strongroom>"
+PRINT_ENV = [sys.executable, "-c", "import os, sys; print(os.environ[sys.argv[1]])"]
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Settings:
+    seed(
+        settings,
+        ItemDraft(
+            "Database",
+            "deploy",
+            "db-pa55word-9f2",
+            ("https://db.example.com",),
+            fields=(CustomField("API key", "key-7a1c0e55", secret=True),),
+        ),
+        ItemDraft("Work/VPN", "alice", "vpn-secret-41"),
+        ItemDraft("Git one", "a", "git-one-secret"),
+        ItemDraft("Git two", "b", "git-two-secret"),
+    )
+    return settings
+
+
+def test_a_reference_in_the_environment_reaches_the_program_and_its_output_is_masked(
+    vault: Settings,
+) -> None:
+    done = strongroom(
+        vault,
+        "run",
+        "--",
+        *PRINT_ENV,
+        "DB_PASSWORD",
+        env={"DB_PASSWORD": "sr://Database/password"},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, CONCEALED + "\n", "")
+    # The program saw the value: it can compare it, only not show it.
+    check = [sys.executable, "-c", "import os; print(os.environ['P'] == 'db-pa55word-9f2')"]
+    done = strongroom(vault, "run", "--", *check, env={"P": "sr://Database/password"})
+    assert done.stdout == "True\n"
+    unmasked = strongroom(
+        vault, "run", "--no-masking", "--", *PRINT_ENV, "P", env={"P": "sr://Database/password"}
+    )
+    assert unmasked.stdout == "db-pa55word-9f2\n"
+
+
+def test_fields_percent_encoding_and_a_value_that_only_contains_a_reference(
+    vault: Settings,
+) -> None:
+    show = [sys.executable, "-c", "import os; print(os.environ['A'] == 'key-7a1c0e55', "
+            "os.environ['B'] == 'vpn-secret-41', os.environ['C'], os.environ['D'])"]  # fmt: skip
+    done = strongroom(
+        vault,
+        "run",
+        "--no-masking",
+        "--",
+        *show,
+        env={
+            "A": "sr://Database/API%20key",  # a custom field, its space percent-encoded
+            "B": "sr://Work%2FVPN/password",  # a / in the title
+            "C": "sr://Database/username",
+            "D": "x sr://Database/password",  # not the whole value: left as it is
+        },
+    )
+    assert done.stdout == "True True deploy x sr://Database/password\n", done.stderr
+
+
+def test_env_files_later_ones_win_and_win_over_the_environment(
+    vault: Settings, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.env"
+    first.write_text("# a comment\nexport A=sr://Database/username\nB='plain value'\n")
+    second = tmp_path / "second.env"
+    second.write_text('A="sr://Work%2FVPN/username"\n\n')
+    show = [sys.executable, "-c", "import os; print(os.environ['A'], os.environ['B'])"]
+    done = strongroom(
+        vault,
+        "run",
+        "--no-masking",  # a username is masked too: every value read is
+        "--env-file",
+        str(first),
+        "--env-file",
+        str(second),
+        "--",
+        *show,
+        env={"A": "from the environment", "B": "from the environment"},
+    )
+    assert done.stdout == "alice plain value\n", done.stderr
+
+
+def test_errors_name_the_reference_and_why(vault: Settings) -> None:
+    def run_with(value: str) -> subprocess.CompletedProcess[str]:
+        return strongroom(vault, "run", "--", "true", env={"X": value})
+
+    missing = run_with("sr://Nothing%20like%20it/password")
+    assert missing.returncode == 1
+    one_clean_line(missing.stderr)
+    assert "sr://Nothing%20like%20it/password" in missing.stderr
+    assert "No item matches" in missing.stderr
+    ambiguous = run_with("sr://Git/password")
+    assert ambiguous.returncode == 3
+    first, *listed = ambiguous.stderr.splitlines()
+    assert first.startswith("strongroom: sr://Git/password: 2 items match")
+    assert len(listed) == 2
+    assert all(re.match(r"  id:\d+  Git (one|two)  [ab]$", line) for line in listed), listed
+    assert "secret" not in ambiguous.stderr
+    no_field = run_with("sr://Database/colour")
+    assert no_field.returncode == 1
+    one_clean_line(no_field.stderr)
+    assert "sr://Database/colour" in no_field.stderr
+    assert "has no field 'colour'" in no_field.stderr
+    malformed = run_with("sr://Database")
+    assert malformed.returncode == 2
+    one_clean_line(malformed.stderr)
+    bad_escape = run_with("sr://Data%zzbase/password")
+    assert bad_escape.returncode == 2
+    one_clean_line(bad_escape.stderr)
+    nothing = strongroom(vault, "run", "--")
+    assert nothing.returncode == 2
+    one_clean_line(nothing.stderr)
+    not_there = strongroom(vault, "run", "--", "/no/such/program")
+    assert not_there.returncode == 127
+    one_clean_line(not_there.stderr)
+
+
+def test_the_exit_code_and_a_signal_are_passed_on(vault: Settings) -> None:
+    code = strongroom(vault, "run", "--", sys.executable, "-c", "raise SystemExit(42)")
+    assert code.returncode == 42
+    killed = strongroom(
+        vault, "run", "--", sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"
+    )
+    assert killed.returncode == 128 + 9
+
+
+def script(tmp_path: Path, name: str, body: str) -> str:
+    """A Python program in a file (its code is not on argv either)."""
+    path = tmp_path / name
+    path.write_text(body)
+    return str(path)
+
+
+def test_a_secret_written_in_two_pieces_is_masked(vault: Settings, tmp_path: Path) -> None:
+    halves = script(
+        tmp_path,
+        "halves.py",
+        "import os, sys, time\n"
+        "s = os.environ['P']\n"
+        "for out in (sys.stdout, sys.stderr):\n"
+        "    out.write('before ' + s[:6]); out.flush(); time.sleep(0.3)\n"
+        "    out.write(s[6:] + ' after\\n'); out.flush()\n",
+    )
+    done = strongroom(
+        vault, "run", "--", sys.executable, halves, env={"P": "sr://Database/password"}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"before {CONCEALED} after\n"
+    assert done.stderr == f"before {CONCEALED} after\n"
+
+
+def _cmdlines() -> str:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                found.append((entry / "cmdline").read_bytes().decode("utf-8", "replace"))
+            except OSError:
+                continue
+    return "\n".join(found)
+
+
+def test_nothing_resolved_is_on_argv_on_disk_or_in_the_security_log(
+    vault: Settings, tmp_path: Path
+) -> None:
+    write_config(vault)
+    config = vault.config_dir / "config.toml"
+    config.write_text("command_line_agent = false\n" + config.read_text())
+    process = subprocess.Popen(
+        [str(STRONGROOM), "--config-dir", str(vault.config_dir), "--data-dir",
+         str(vault.data_dir), "run", "--", "sh", "-c", "echo READY; sleep 30"],
+        env={"STRONGROOM_DATABASE_URL": vault.database_url, "PATH": "/usr/bin:/bin",
+             "P": "sr://Database/password"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"READY\n"
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert children  # the program runs, with the value in its environment only
+        environ = Path(f"/proc/{children[0]}/environ").read_bytes()
+        assert b"P=db-pa55word-9f2" in environ.split(b"\0")
+        assert "db-pa55word-9f2" not in _cmdlines()
+        own = Path(f"/proc/{process.pid}/environ").read_bytes()
+        assert b"db-pa55word-9f2" not in own  # Strongroom's own holds the reference
+        assert b"P=sr://Database/password" in own.split(b"\0")
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    log = vault.security_log_path.read_text()
+    reads = [json.loads(line) for line in log.splitlines() if '"item_read"' in line]
+    assert [entry["detail"] for entry in reads] == [
+        re.match(r"item \d+, password, strongroom run$", reads[0]["detail"]).group(0)  # type: ignore[union-attr]
+    ]
+    assert "db-pa55word-9f2" not in log
+    assert "Database" not in log
+    for path in [*vault.data_dir.rglob("*"), *vault.config_dir.rglob("*")]:
+        if path.is_file() and path.suffix not in (".db", ".db-wal"):
+            assert b"db-pa55word-9f2" not in path.read_bytes(), path
+
+
+def test_a_warm_agent_answers_and_logs_each_read_by_id(
+    vault: Settings, agent_runtime: Path
+) -> None:
+    runtime = agent_runtime
+    assert strongroom(vault, "get", "Database", agent=runtime).returncode == 0
+    agent_socket(runtime)
+    done = strongroom(
+        vault, "run", "--", *PRINT_ENV, "P", agent=runtime, env={"P": "sr://Database/password"}
+    )
+    assert (done.returncode, done.stdout) == (0, CONCEALED + "\n")
+    missing = strongroom(vault, "run", "--", "true", agent=runtime, env={"P": "sr://Nope/password"})
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("strongroom: sr://Nope/password: No item matches")
+    log = vault.security_log_path.read_text()
+    assert re.search(r'"item \d+, password \(agent\)"', log)
+    assert "db-pa55word-9f2" not in log
+    assert strongroom(vault, "lock", agent=runtime).returncode == 0
+    locked = strongroom(
+        vault, "run", "--", "true", agent=runtime, env={"P": "sr://Database/password"}
+    )
+    assert locked.returncode == 4  # the agent held nothing after the lock; no terminal
+    one_clean_line(locked.stderr)
+
+
+def test_a_locked_vault_without_a_terminal_exits_locked(vault: Settings, tmp_path: Path) -> None:
+    assert strongroom(vault, "lock").returncode == 0
+    # Standard input is the program's: its first line is never taken as the password.
+    piped = strongroom(
+        vault, "run", "--", "cat", env={"P": "sr://Database/password"}, stdin=STRONG_PASSWORD
+    )
+    assert piped.returncode == 4
+    assert piped.stdout == ""
+    one_clean_line(piped.stderr)
+    refused = strongroom(
+        vault, "run", "--no-input", "--", "true", env={"P": "sr://Database/password"}
+    )
+    assert refused.returncode == 4
+    # Without a reference, nothing is read and nothing is asked.
+    assert strongroom(vault, "run", "--no-input", "--", "true").returncode == 0
+
+
+def test_another_accounts_item_is_not_found(vault: Settings) -> None:
+    backend = Backend(vault, device_label="other")
+    accounts = backend.accounts()
+    accounts.register("mallory", STRONG_PASSWORD, STRONG_PASSWORD)
+    mallory = accounts.login("mallory", STRONG_PASSWORD, remember=False)
+    theirs = backend.vault().add(mallory, ItemDraft("Theirs", "m", "mallory-secret"))
+    backend.close()
+    item_id = getattr(theirs, "id", theirs)
+    done = strongroom(vault, "run", "--", "true", env={"P": f"sr://id:{item_id}/password"})
+    assert done.returncode == 1
+    one_clean_line(done.stderr)
+    assert "No item matches" in done.stderr
+    assert "mallory-secret" not in done.stderr
+
+
+def test_an_env_file_that_is_a_fifo_or_a_link_to_a_device_is_refused(
+    vault: Settings, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "fifo.env"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.env"
+    zero.symlink_to("/dev/zero")
+    big = tmp_path / "big.env"
+    big.write_text("A=" + "x" * (1024 * 1024) + "\n")
+    for path in (fifo, zero, big, tmp_path / "missing.env"):
+        done = strongroom(vault, "run", "--env-file", str(path), "--", "true")
+        assert done.returncode == 2, path
+        one_clean_line(done.stderr)
+        assert str(path) in done.stderr
+
+
+COLOUR = (
+    "import os, sys\n"
+    "print('TTY', sys.stdout.isatty())\n"
+    "print('\\x1b[31m' + os.environ['P'] + '\\x1b[0m \\x1b[32mGREEN-OK\\x1b[0m')\n"
+)
+
+
+def test_in_a_terminal_output_is_masked_and_keeps_its_colours(
+    vault: Settings, tmp_path: Path
+) -> None:
+    program = script(tmp_path, "colour.py", COLOUR)
+    with terminal(vault) as screen:
+        line = command_in_pane(vault, "run", "--", sys.executable, program)
+        screen.run("P=sr://Database/password " + line)
+        screen.wait_for("EXIT=0")
+        shown = screen.screen()
+        assert "TTY True" in shown  # the program still sees a terminal
+        assert CONCEALED in shown
+        assert "db-pa55word" not in screen.scrollback()
+        coloured = screen.tmux("capture-pane", "-p", "-e", "-t", "t")
+        assert re.search(r"\x1b\[31m<concealed by strongroom>", coloured), coloured
+        assert re.search(r"\x1b\[32mGREEN-OK", coloured), coloured
+
+
+def test_in_a_terminal_the_program_reads_the_keyboard(vault: Settings, tmp_path: Path) -> None:
+    program = script(
+        tmp_path,
+        "ask.py",
+        "import os\n"
+        "typed = input('Your password: ')\n"
+        "print('RIGHT' if typed == os.environ['P'] else 'WRONG', len(typed))\n"
+        "print('echoed:', typed)\n",
+    )
+    with terminal(vault) as screen:
+        line = command_in_pane(
+            vault, "run", "--", sys.executable, program, after="echo EXIT=$?; stty -a"
+        )
+        screen.run("P=sr://Database/password " + line)
+        screen.wait_for("Your password:")
+        screen.type("db-pa55word-9f2")
+        screen.keys("Enter")
+        screen.wait_for("EXIT=0")
+        shown = screen.screen()
+        assert "RIGHT 15" in shown
+        assert "db-pa55word" not in screen.scrollback()  # its echo is masked too
+        # The terminal is itself again: line editing and echo back on.
+        assert re.search(r"(?<!-)icanon", shown)
+        assert re.search(r"(?<!-)echo ", shown)
+
+
+def test_in_a_terminal_signals_and_ctrl_c_reach_the_program(
+    vault: Settings, tmp_path: Path
+) -> None:
+    program = script(
+        tmp_path, "wait.py", "import time\nprint('WAITING', flush=True)\ntime.sleep(60)\n"
+    )
+    with terminal(vault) as screen:
+        after = "echo EXIT=$?; stty -a"
+        screen.run(command_in_pane(vault, "run", "--", sys.executable, program, after=after))
+        screen.wait_for("WAITING")
+        screen.keys("C-c")
+        screen.wait_for("EXIT=130")
+        assert re.search(r"(?<!-)icanon", screen.screen())
+        screen.run(command_in_pane(vault, "run", "--", sys.executable, program))
+        screen.wait_for("WAITING")
+        screen.signal(signal.SIGTERM)
+        screen.wait_for(f"EXIT={128 + signal.SIGTERM}")
+
+
+def test_a_locked_vault_asks_on_the_terminal(vault: Settings, tmp_path: Path) -> None:
+    assert strongroom(vault, "lock").returncode == 0
+    program = script(tmp_path, "colour.py", COLOUR)
+    with terminal(vault) as screen:
+        line = command_in_pane(vault, "run", "--", sys.executable, program)
+        screen.run("P=sr://Database/password " + line)
+        screen.wait_for("Master password for alice")
+        screen.type(STRONG_PASSWORD)
+        screen.keys("Enter")
+        screen.wait_for("EXIT=0")
+        assert CONCEALED in screen.screen()
+
+
+@pytest.mark.mariadb
+def test_the_mariadb_client_logs_in_with_a_password_only_the_vault_holds(
+    sqlite_settings: Settings, mariadb_server: str
+) -> None:
+    need("mariadb")
+    user = f"sr_run_{secrets.token_hex(4)}"
+    password = secrets.token_urlsafe(24)
+    admin = create_engine(mariadb_server)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE USER '{user}'@'%' IDENTIFIED BY :pw"), {"pw": password})
+    try:
+        seed(sqlite_settings, ItemDraft("MariaDB login", user, password))
+        url = make_url(mariadb_server)
+        client = ["mariadb", "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306)]
+        query = [*client, "-u", user, "-N", "-e", "SELECT CURRENT_USER()"]
+        without = strongroom(sqlite_settings, "run", "--", *query)
+        assert without.returncode != 0  # no password: refused
+        done = strongroom(
+            sqlite_settings,
+            "run",
+            "--",
+            *query,
+            env={"MYSQL_PWD": "sr://MariaDB%20login/password"},
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{user}@%"
+        assert password not in _cmdlines()
+        assert password not in sqlite_settings.security_log_path.read_text()
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
+        admin.dispose()
