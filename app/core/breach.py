@@ -92,6 +92,14 @@ class BreachFile:
             os.close(self._fd)
             self._fd = -1
 
+    def identity(self) -> str | None:
+        """What says the list is the same as last time: the file opened (its path, device
+        and inode), its size and modification time. A list replaced or touched is another."""
+        stat = os.fstat(self._fd)
+        return f"file|{self.path.resolve()}|{stat.st_dev}|{stat.st_ino}|{stat.st_size}|" + str(
+            stat.st_mtime_ns
+        )
+
     def describe(self) -> str:
         if self.size <= EXACT_COUNT_BYTES:
             return f"{self.path} ({self._count_lines():,} hashes)"
@@ -219,6 +227,11 @@ class BreachFolder:
 
     def close(self) -> None:
         pass
+
+    def identity(self) -> None:
+        """None: a folder's range files change one by one, and stating all of them would
+        cost more than the lookups, so its counts are looked up on every run."""
+        return None
 
     def describe(self) -> str:
         return f"{self.path} (a folder of range files: only those needed are read)"

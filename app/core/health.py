@@ -12,13 +12,17 @@ Which items share a password is itself a secret: the groups are found by compari
 passwords in memory, numbered for this report only, and never written anywhere. An item tagged
 ``health:ignore`` is left out of the report (a visible tag: no hidden state); its password
 still counts when another item reuses it.
+
+What scoring a password costs (zxcvbn, the breach lookup) can be handed in as ``known``, from
+an earlier run's cache, and what this run worked out comes back as ``Report.learned``: per item,
+never per password, and never which items share one (that is found again every run).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -83,12 +87,24 @@ class ItemHealth:
 
 
 @dataclass(frozen=True)
+class Known:
+    """What an earlier run found for an item's current password (None: not known): its zxcvbn
+    score, whether it is a common password, and how often the current breach list has it."""
+
+    score: int | None = None
+    common: bool | None = None
+    breached: int | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """The items with findings, worst first (a reused group together), and what was checked."""
 
     items: tuple[ItemHealth, ...]
     checked: int  # items looked at (not counting those left out)
     ignored: int  # items tagged health:ignore, left out
+    # What this run knows of each item it scored, by id: for the caller's cache.
+    learned: Mapping[int, Known] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -122,28 +138,40 @@ def analyze(
     changed: Mapping[int, datetime],
     checks: Checks,
     progress: Progress | None = None,
+    known: Mapping[int, Known] | None = None,
 ) -> Report:
     """Every live item's findings. ``changed``: when each item's password was last set (its
-    newest history entry, else its creation), by id."""
+    newest history entry, else its creation), by id. ``known``: what an earlier run found for
+    an item's current password and words, by id, so that it is not worked out again."""
+    known = known or {}
     damaged = [item for item in items if item.error]
     readable = [item for item in items if not item.error]
     groups = reuse_groups(readable) if "reused" in checks.kinds else {}
-    breaches = _breach_counts(readable, checks)
+    breaches = _breach_counts(readable, checks, known)
     strength = _Strength(checks.kinds)
     found: list[ItemHealth] = [ItemHealth(item.id, item.title, damaged=True) for item in damaged]
+    learned: dict[int, Known] = {}
+    looked_up = checks.breaches is not None and "breached" in checks.kinds
     ignored = 0
     for done, item in enumerate(readable, 1):
         if is_ignored(item):
             ignored += 1
         else:
             group, size = groups.get(item.id, (0, 0))
+            strength.known = known.get(item.id, _UNKNOWN)
             findings = _findings(item, checks, breaches, size, strength, changed.get(item.id))
+            if item.password:
+                learned[item.id] = Known(
+                    strength.known.score,
+                    strength.known.common,
+                    breaches.get(item.password, 0) if looked_up else strength.known.breached,
+                )
             if findings:
                 found.append(ItemHealth(item.id, item.title, findings, group=group))
         if progress is not None and (done % 100 == 0 or done == len(readable)):
             progress(done, len(readable))
     found.sort(key=_worst_first)
-    return Report(tuple(found), len(items) - ignored, ignored)
+    return Report(tuple(found), len(items) - ignored, ignored, learned)
 
 
 def reuse_groups(items: Iterable[Item]) -> dict[int, tuple[int, int]]:
@@ -170,20 +198,33 @@ def _worst_first(health: ItemHealth) -> tuple[object, ...]:
     return (rank, count, health.group, health.title.casefold(), health.id)
 
 
-def _breach_counts(items: Sequence[Item], checks: Checks) -> dict[str, int]:
-    """Password -> times breached, for the passwords in the list (SHA-1 in memory only)."""
+def _breach_counts(
+    items: Sequence[Item], checks: Checks, known: Mapping[int, Known]
+) -> dict[str, int]:
+    """Password -> times breached, for the passwords in the list (SHA-1 in memory only). A
+    password whose count ``known`` gives for one of its items is not looked up again."""
     if checks.breaches is None or "breached" not in checks.kinds:
         return {}
     from app.core.crypto import breach_digest
 
-    passwords = sorted({item.password for item in items if item.password and not is_ignored(item)})
+    counts: dict[str, int] = {}
+    unknown: set[str] = set()
+    for item in items:
+        if not item.password or is_ignored(item):
+            continue
+        count = known.get(item.id, _UNKNOWN).breached
+        if count is None:
+            unknown.add(item.password)
+        else:
+            counts[item.password] = count
+    passwords = sorted(unknown - counts.keys())
     digests = [breach_digest(password) for password in passwords]
-    counts = checks.breaches(digests)
-    return {
-        password: counts[digest]
+    found = checks.breaches(digests) if digests else {}
+    counts.update(
+        (password, found.get(digest, 0))
         for password, digest in zip(passwords, digests, strict=True)
-        if digest in counts
-    }
+    )
+    return {password: count for password, count in counts.items() if count}
 
 
 def _findings(
@@ -219,15 +260,23 @@ def _findings(
     return tuple(found)
 
 
+_UNKNOWN = Known()
+
+
 class _Strength:
-    """zxcvbn's score and its common-password list, each password judged once per run."""
+    """zxcvbn's score and its common-password list, each password judged once per run.
+    ``known``: what is already known of the item being judged (set before each item; it
+    gathers what is worked out, for Report.learned)."""
 
     def __init__(self, kinds: frozenset[str]) -> None:
         self._scores: dict[tuple[str, tuple[str, ...]], int] = {}
         self._common: Mapping[str, int] | None = None
         self._needed = bool(kinds & {"weak", "common"})
+        self.known = _UNKNOWN
 
     def score(self, password: str, inputs: tuple[str, ...]) -> int:
+        if self.known.score is not None:
+            return self.known.score
         key = (password, inputs)
         score = self._scores.get(key)
         if score is None:
@@ -235,14 +284,19 @@ class _Strength:
 
             score = int(zxcvbn(password[:ZXCVBN_MAX], user_inputs=list(inputs))["score"])
             self._scores[key] = score
+        self.known = replace(self.known, score=score)
         return score
 
     def is_common(self, password: str) -> bool:
+        if self.known.common is not None:
+            return self.known.common
         if self._common is None:
             from zxcvbn.matching import RANKED_DICTIONARIES
 
             self._common = RANKED_DICTIONARIES["passwords"]
-        return password.lower() in self._common
+        common = password.lower() in self._common
+        self.known = replace(self.known, common=common)
+        return common
 
 
 def user_inputs(item: Item) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """SQLAlchemy models: the tables Strongroom keeps, and nothing else."""
 
 from app.models.base import Base
+from app.models.health import HealthCache
 from app.models.item import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.models.session import LoginSession
 from app.models.throttle import AppKey, LoginThrottle
@@ -11,6 +12,7 @@ __all__ = [
     "SEALED_FIELDS",
     "AppKey",
     "Base",
+    "HealthCache",
     "LoginSession",
     "LoginThrottle",
     "PasswordHistory",

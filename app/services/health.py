@@ -1,8 +1,10 @@
 """Vault health for the app and the command line: the items, the dates their passwords were
 set, the breach list and the 2FA list, handed to the analysis (:mod:`app.core.health`).
 
-Nothing is written: the report lives in memory for the caller to show. The breach list is read
-in place and closed when the report is made; SHA-1 digests of passwords exist only during it.
+The report lives in memory for the caller to show; what scoring each item cost (zxcvbn, the
+breach lookup) is kept sealed in the health cache (:mod:`.health_cache`), written once the
+whole report is made, so a second run only decrypts. The breach list is read in place and
+closed when the report is made; SHA-1 digests of passwords exist only during it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from app.core.config import Settings
 from app.core.health import KINDS, Checks, Progress, Report, analyze
 from app.core.items import Item
 from app.core.twofactor import TotpSites, read_totp_sites
+from app.services.health_cache import HealthCacheStore
 from app.services.vault import VaultService
 
 NO_BREACH_LIST = "Breach list: not set: common-password check only"
@@ -71,6 +74,8 @@ def health_report(
             sources.insert(0, f"Breach list: {source.describe()}")
         items = vault.list_items(active)
         dates = vault.password_dates(active) if "old" in kinds else {}
+        cache = HealthCacheStore(vault, active, source.identity() if source else None)
+        known = cache.load(items)
         checks = Checks(
             now(),
             kinds=kinds,
@@ -78,7 +83,8 @@ def health_report(
             totp_sites=sites,
             max_age=max_age,
         )
-        report = analyze(items, dates, checks, progress)
+        report = analyze(items, dates, checks, progress, known)
+        cache.save(report.learned)
     finally:
         if source is not None:
             source.close()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core import crypto
-from app.models import SEALED_FIELDS, PasswordHistory, VaultItem
+from app.models import SEALED_FIELDS, HealthCache, PasswordHistory, VaultItem
 
 Progress = Callable[[int, int], None]  # (done, total), every PROGRESS_EVERY items and at the end
 PROGRESS_EVERY = 250
@@ -46,6 +46,8 @@ def reseal_vault(
         VaultItem.version,
         *(getattr(VaultItem, f"{n}_sealed") for n in SEALED_FIELDS),
     ]
+    # The health report's cache is derived data under the old key: dropped, not re-sealed.
+    db.execute(delete(HealthCache).where(HealthCache.user_id == user_id))
     rows = db.execute(select(*columns).where(VaultItem.user_id == user_id)).all()
     total, damaged, changes = len(rows), 0, []
     for done, (item_id, version, *sealed) in enumerate(rows, start=1):

@@ -310,3 +310,46 @@ complete_line "strongroom health --csv rep"
     assert done.stdout.splitlines() == [
         "health|", "--breach-list|", "weak|", "pwnedpasswords.txt|", "report.csv|"
     ]  # fmt: skip
+
+
+def database_bytes(settings: Settings) -> bytes:
+    """Everything the database holds as someone with its files or its password reads it: the
+    SQLite file (and its log), or ``mariadb-dump`` of the whole database."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(str(url.database))
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    need("mariadb-dump")
+    command = ["mariadb-dump", "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306)]
+    command += ["-u", url.username or "root", "--hex-blob", str(url.database)]
+    env = {**os.environ, "MYSQL_PWD": url.password or ""}
+    done = subprocess.run(command, capture_output=True, env=env, check=True)
+    plain = subprocess.run([*command[:-2], str(url.database)], capture_output=True, env=env)
+    return done.stdout + plain.stdout
+
+
+def test_after_two_runs_the_database_holds_no_password_sha1_or_finding(
+    vault: Settings, breach_file: Path
+) -> None:
+    first = health(vault, "--breach-list", str(breach_file))
+    second = health(vault, "--breach-list", str(breach_file))  # from the sealed cache
+    assert first.returncode == second.returncode == 7, second.stderr
+    assert second.stdout == first.stdout
+    from tests.helpers import rows as select_rows
+
+    cached = select_rows(vault, "SELECT item_id, user_id, sealed FROM health_cache")
+    assert len(cached) == 5  # the cache is there to be searched
+    dump = database_bytes(vault)
+    assert b"health_cache" in dump or "sqlite" in vault.database_url
+    haystack = dump + b"\n".join(bytes(blob) for *_, blob in cached)  # type: ignore[arg-type]
+    for password in (CANARY, SHARED, STRONG):
+        raw = password.encode()
+        digest = hashlib.sha1(raw, usedforsecurity=False)
+        for form in (raw, raw.hex().encode(), *(f.encode() for f in sha1_forms(password))):
+            assert form.lower() not in haystack.lower(), password
+        assert digest.digest() not in haystack
+        assert digest.hexdigest().encode() not in haystack.lower()
+    for finding in (b"breached", b"reused", b"2418984", b"2,418,984", b"unsecured"):
+        assert finding not in haystack.lower()

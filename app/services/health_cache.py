@@ -1,0 +1,187 @@
+"""The vault health report's cache: a second run decrypts, and scores nothing it scored before.
+
+Per item, one row of ``health_cache``: a single AES-GCM blob under the vault key (the cipher
+every vault field is sealed with, :class:`app.core.crypto.FieldCipher`), bound to its user and
+item, so a blob copied to another row or account does not open. Inside, fixed-width text (every
+blob of a breach list is the same length, so no length says which items are breached or how
+often):
+
+    BINDING|SCORE|COMMON|COUNT|LIST
+
+BINDING: HMAC-SHA256, under a key derived from the vault key, of the item's password and the
+words zxcvbn judged it with (username, title, sites): a changed password, title, username or
+site makes the row a miss. SCORE and COMMON: zxcvbn's score and the common-password flag. COUNT:
+how often the breach list has the password. LIST: a SHA-256 of the breach list's identity
+(its path, device, inode, size and modification time): another list, or the same file touched
+or replaced, makes COUNT unknown. A row that does not open, or does not read as this format, is
+a miss, recomputed and written over: never trusted.
+
+Which items share a password is not stored: each run finds it in memory. The cache is derived
+data, kept out of the integrity record, and a key rotation deletes it (app.services.rotation).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.orm import Session
+
+from app.core import crypto
+from app.core.accounts import ActiveSession
+from app.core.errors import VaultKeyChanged
+from app.core.health import Known, user_inputs
+from app.core.items import Item
+from app.models import HealthCache, VaultItem
+from app.services.vault import VaultService
+from app.services.writes import check_key
+
+UNKNOWN = "-"
+COUNT_DIGITS = 12  # Have I Been Pwned's largest count is under 10 digits
+_CHUNK = 500  # ids per IN (...) list
+
+
+def binding(key: bytes, item: Item) -> str:
+    """What the item's cached scores were computed from, keyed: its password and words."""
+    message = json.dumps([item.password, list(user_inputs(item))], ensure_ascii=False)
+    return crypto.health_binding(key, message)
+
+
+def list_id(identity: str | None) -> str:
+    """The breach list's identity as a fixed-length text (``-`` * 64 when there is none)."""
+    if identity is None:
+        return UNKNOWN * 64
+    return crypto.content_digest(identity.encode("utf-8"))
+
+
+def encode(bound: str, known: Known, breach_list: str) -> str:
+    score = UNKNOWN if known.score is None else str(known.score)
+    common = UNKNOWN if known.common is None else str(int(known.common))
+    count = (
+        UNKNOWN * COUNT_DIGITS
+        if known.breached is None or breach_list == list_id(None)
+        else f"{min(known.breached, 10**COUNT_DIGITS - 1):0{COUNT_DIGITS}d}"
+    )
+    return f"{bound}|{score}|{common}|{count}|{breach_list}"
+
+
+def decode(text: str, bound: str, breach_list: str) -> Known | None:
+    """What the row knows, if it was computed from ``bound`` (else None); COUNT only when
+    it is of ``breach_list``."""
+    parts = text.split("|")
+    if len(parts) != 5 or parts[0] != bound:
+        return None
+    _, score, common, count, listed = parts
+    try:
+        known = Known(
+            None if score == UNKNOWN else int(score),
+            None if common == UNKNOWN else bool(int(common)),
+            int(count) if count.isdigit() and listed == breach_list != list_id(None) else None,
+        )
+    except ValueError:
+        return None
+    if known.score is not None and not 0 <= known.score <= 4:
+        return None
+    return known
+
+
+class HealthCacheStore:
+    """Reads and writes one account's cached scores (only through the vault service's
+    transactions, under its key check)."""
+
+    def __init__(self, vault: VaultService, active: ActiveSession, breach_list: str | None):
+        self._vault = vault
+        self._active = active
+        self._list = list_id(breach_list)
+        self._key = crypto.health_binding_key(active.vault_key)
+        self._cipher = crypto.FieldCipher(active.vault_key)
+        self._bound: dict[int, str] = {}
+        self._loaded: dict[int, Known] = {}
+
+    def load(self, items: Sequence[Item]) -> dict[int, Known]:
+        """What the cache knows of each readable item's current password, by id; a row that
+        does not open, or was computed from something else, is left out (a miss)."""
+        user_id = self._active.user_id
+
+        def read(db: Session) -> list[tuple[int, bytes]]:
+            check_key(db, self._active, write=False)
+            query = select(HealthCache.item_id, HealthCache.sealed).where(
+                HealthCache.user_id == user_id
+            )
+            return [(item_id, sealed) for item_id, sealed in db.execute(query)]
+
+        rows = dict(self._vault.write(read))
+        known: dict[int, Known] = {}
+        for item in items:
+            if item.error or not item.password:
+                continue
+            bound = self._bound[item.id] = binding(self._key, item)
+            sealed = rows.get(item.id)
+            if sealed is None:
+                continue
+            try:
+                text = self._cipher.open(sealed, crypto.health_cache_aad(user_id, item.id))
+            except (crypto.CryptoError, UnicodeDecodeError):
+                continue
+            found = decode(text, bound, self._list)
+            if found is not None:
+                known[item.id] = found
+        self._loaded = known
+        return known
+
+    def save(self, learned: Mapping[int, Known]) -> int:
+        """Write what changed since :meth:`load` (rows of items deleted meanwhile are not
+        written); returns how many rows were written. A rotation since the load (the key in
+        hand is not the account's now) writes nothing."""
+        changed = {
+            item_id: known
+            for item_id, known in learned.items()
+            if item_id in self._bound and self._loaded.get(item_id) != known
+        }
+        if not changed:
+            return 0
+        user_id = self._active.user_id
+        values = {
+            item_id: self._cipher.seal(
+                encode(self._bound[item_id], known, self._list),
+                crypto.health_cache_aad(user_id, item_id),
+            )
+            for item_id, known in changed.items()
+        }
+        table = HealthCache.__table__
+        assert isinstance(table, Table)
+
+        def write(db: Session) -> int:
+            check_key(db, self._active)
+            ids = sorted(values)
+            present: set[int] = set()
+            for chunk in _chunks(ids):
+                present.update(
+                    db.scalars(
+                        select(VaultItem.id)
+                        .where(VaultItem.user_id == user_id, VaultItem.id.in_(chunk))
+                        .with_for_update(read=True)  # a purge cannot slip in before the insert
+                    )
+                )
+                db.execute(
+                    delete(table).where(table.c.user_id == user_id, table.c.item_id.in_(chunk))
+                )
+            rows = [
+                {"item_id": item_id, "user_id": user_id, "sealed": values[item_id]}
+                for item_id in ids
+                if item_id in present
+            ]
+            if rows:
+                db.connection().execute(table.insert(), rows)
+            return len(rows)
+
+        try:
+            return self._vault.write(write)
+        except VaultKeyChanged:
+            return 0  # rotated meanwhile: the rows would not open; the report is whole anyway
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
