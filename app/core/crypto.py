@@ -39,6 +39,7 @@ from app.core.config import (
     BCRYPT_MAX_COST,
     BCRYPT_MIN_COST,
 )
+from app.core.padding import pad, unpad
 
 ARGON2ID = "argon2id"
 KEY_FORMAT_VERSION = 1
@@ -276,34 +277,11 @@ def health_cache_aad(user_id: int, item_id: int) -> bytes:
 # A stored field is  format byte || 96-bit nonce || AES-256-GCM(ciphertext || tag).  The format
 # byte names the algorithm and version; the associated data names the user, the item and the
 # field, so a ciphertext copied to another row, user or column is refused, never misread.
-# Format 2 seals the UTF-8 padded to a bucket (ISO/IEC 7816-4: 0x80, then zeros), so a
-# ciphertext's length tells only the bucket, not the exact length; format 1 (no padding, written
-# before) still opens.
+# Format 2 seals the UTF-8 padded to a bucket (app.core.padding), so a ciphertext's length
+# tells only the bucket, not the exact length; format 1 (no padding, written before) still opens.
 
 FIELD_FORMAT_AES_GCM_V1 = 1
 FIELD_FORMAT_AES_GCM_PADDED_V2 = 2
-_PAD_MARK = 0x80
-
-
-def padded_size(length: int) -> int:
-    """The bucket ``length`` bytes of UTF-8 are sealed in, the 0x80 mark included: a multiple
-    of 32 bytes up to 256, of 256 up to 4 KiB, then of 4 KiB (a long note)."""
-    needed = length + 1
-    step = 32 if needed <= 256 else 256 if needed <= 4096 else 4096
-    return -(-needed // step) * step
-
-
-def _pad(data: bytes) -> bytes:
-    return data + b"\x80" + bytes(padded_size(len(data)) - len(data) - 1)
-
-
-def _unpad(padded: bytes) -> bytes:
-    """The data before the mark; a padding this version would not have written (no mark, a byte
-    other than zero after it, or a bucket of the wrong size) is a damaged field."""
-    end = len(padded.rstrip(b"\x00")) - 1
-    if end < 0 or padded[end] != _PAD_MARK or len(padded) != padded_size(end):
-        raise CryptoError("The stored field's padding is damaged.")
-    return padded[:end]
 
 
 def field_aad(user_id: int, item_id: int, field: str) -> bytes:
@@ -321,7 +299,7 @@ class FieldCipher:
         # The format byte is authenticated too, so a padded field relabelled as format 1 (or an
         # old one as format 2) is refused as altered, never opened with its padding as text.
         mark = bytes([FIELD_FORMAT_AES_GCM_PADDED_V2])
-        sealed = self._aead.encrypt(nonce, _pad(plaintext.encode("utf-8")), mark + associated_data)
+        sealed = self._aead.encrypt(nonce, pad(plaintext.encode("utf-8")), mark + associated_data)
         return mark + nonce + sealed
 
     def open(self, blob: bytes, associated_data: bytes) -> str:
@@ -343,7 +321,10 @@ class FieldCipher:
         except InvalidTag:
             raise CryptoError("The stored field was altered or belongs elsewhere.") from None
         if padded:
-            plaintext = _unpad(plaintext)
+            try:
+                plaintext = unpad(plaintext)
+            except ValueError:
+                raise CryptoError("The stored field's padding is damaged.") from None
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
