@@ -312,23 +312,14 @@ class FieldCipher:
         if len(blob) < 1 + NONCE_BYTES + 16:
             raise CryptoError("The stored field is truncated.")
         padded = blob[0] == FIELD_FORMAT_AES_GCM_PADDED_V2
+        aad = blob[:1] + associated_data if padded else associated_data
         try:
-            plaintext = self._aead.decrypt(
-                blob[1 : 1 + NONCE_BYTES],
-                blob[1 + NONCE_BYTES :],
-                blob[:1] + associated_data if padded else associated_data,
-            )
+            plaintext = self._aead.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+            return (unpad(plaintext) if padded else plaintext).decode("utf-8")
         except InvalidTag:
             raise CryptoError("The stored field was altered or belongs elsewhere.") from None
-        if padded:
-            try:
-                plaintext = unpad(plaintext)
-            except ValueError:
-                raise CryptoError("The stored field's padding is damaged.") from None
-        try:
-            return plaintext.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CryptoError("The stored field is not text.") from None
+        except ValueError:  # a padding this version would not write, or not UTF-8
+            raise CryptoError("The stored field's padding or text is damaged.") from None
 
 
 class MacMismatch(CryptoError):
