@@ -13,8 +13,11 @@ secret holding a line feed is also looked for with CR LF, as a terminal writes i
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+TYPE_CHECKING = (
+    False  # no typing, no re: a warm `strongroom run` loads this (app/cli/commands/run.py)
+)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CONCEALED = b"<concealed by strongroom>"
 
@@ -32,24 +35,19 @@ class Masker:
             if b"\n" in raw:
                 forms.add(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
         self.secrets = sorted(forms, key=len, reverse=True)  # the longest wins at a position
-        self.pattern = (
-            re.compile(b"|".join(re.escape(s) for s in self.secrets)) if self.secrets else None
-        )
         self.longest = len(self.secrets[0]) if self.secrets else 0
         self.pending = b""
 
     def feed(self, data: bytes) -> bytes:
         """What may be written of ``data`` now, masked."""
-        if self.pattern is None:
+        if not self.secrets:
             return data
         buffer = self.pending + data
         cut = len(buffer) - self._held(buffer)
         out, position = [], 0
-        for match in self.pattern.finditer(buffer):
-            if match.start() >= cut:
-                break
-            out += [buffer[position : match.start()], CONCEALED]
-            position = match.end()
+        while (found := self._first(buffer, position)) is not None and found[0] < cut:
+            out += [buffer[position : found[0]], CONCEALED]
+            position = found[1]
         cut = max(cut, position)
         out.append(buffer[position:cut])
         self.pending = buffer[cut:]
@@ -58,7 +56,22 @@ class Masker:
     def flush(self) -> bytes:
         """The rest, at the stream's end (no secret can be completed any more)."""
         rest, self.pending = self.pending, b""
-        return rest if self.pattern is None else self.pattern.sub(CONCEALED, rest)
+        out, position = [], 0
+        while (found := self._first(rest, position)) is not None:
+            out += [rest[position : found[0]], CONCEALED]
+            position = found[1]
+        out.append(rest[position:])
+        return b"".join(out)
+
+    def _first(self, buffer: bytes, start: int) -> tuple[int, int] | None:
+        """Where the leftmost secret in ``buffer`` from ``start`` begins and ends (the longest
+        of those that begin there), or None."""
+        best: tuple[int, int] | None = None
+        for secret in self.secrets:  # longest first: at a tie, the first found stays
+            at = buffer.find(secret, start)
+            if at != -1 and (best is None or at < best[0]):
+                best = (at, at + len(secret))
+        return best
 
     def _held(self, buffer: bytes) -> int:
         """The length of the longest end of ``buffer`` that is a proper beginning of a

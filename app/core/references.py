@@ -9,27 +9,42 @@ value is one; in a template, each ``{{ sr://ITEM/FIELD }}`` is. Pure: no I/O.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 SCHEME = "sr://"
 MAX_REFERENCE = 4096  # characters of one reference: an item's title is far shorter
 MAX_REFERENCES = 1000  # distinct references one environment or template may hold
 
-_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_TEMPLATE = re.compile(r"\{\{[ \t]*(sr://[^\s{}]*)[ \t]*\}\}")
-_OPENING = re.compile(r"\{\{[ \t]*sr://")
+# No module-level regular expression, dataclass or typing: a warm `strongroom run` imports
+# this before anything else (see app/cli/commands/run.py), and `re` alone would cost it 10 ms.
+TEMPLATE = r"\{\{[ \t]*(sr://[^\s{}]*)[ \t]*\}\}"
+OPENING = r"\{\{[ \t]*sr://"
+HEX = "0123456789abcdefABCDEF"
+NAME_START = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 
 
 class ReferenceError(ValueError):
     """A value that starts like a reference but is not one, said in one line."""
 
 
-@dataclass(frozen=True)
 class Reference:
-    item: str  # the query, decoded
-    field: str  # the field's name, decoded
-    text: str  # as written: what an error names
+    """One reference: ``item`` (the query) and ``field``, decoded; ``text``, as written."""
+
+    __slots__ = ("field", "item", "text")
+
+    def __init__(self, item: str, field: str, text: str) -> None:
+        self.item, self.field, self.text = item, field, text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reference) and (self.item, self.field, self.text) == (
+            other.item,
+            other.field,
+            other.text,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.item, self.field, self.text))
+
+    def __repr__(self) -> str:
+        return f"Reference({self.item!r}, {self.field!r}, {self.text!r})"
 
     def __str__(self) -> str:
         """As an error names it (a long one shortened)."""
@@ -37,12 +52,16 @@ class Reference:
 
 
 def _decode(part: str, what: str, text: str) -> str:
-    from urllib.parse import unquote
-
-    if _ESCAPE.search(part):
-        raise ReferenceError(f"{text}: a % in the {what} is not followed by two hex digits.")
+    """``part`` with each ``%XX`` made the byte it names, read as UTF-8."""
+    pieces = part.split("%")
+    data = bytearray(pieces[0].encode("utf-8", "surrogatepass"))
+    for piece in pieces[1:]:
+        if len(piece) < 2 or piece[0] not in HEX or piece[1] not in HEX:
+            raise ReferenceError(f"{text}: a % in the {what} is not followed by two hex digits.")
+        data.append(int(piece[:2], 16))
+        data += piece[2:].encode("utf-8", "surrogatepass")
     try:
-        decoded = unquote(part, errors="strict")
+        decoded = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ReferenceError(f"{text}: the {what}'s percent-encoding is not UTF-8.") from None
     if not decoded.strip():
@@ -83,14 +102,17 @@ def in_environment(environment: dict[str, str]) -> dict[str, Reference]:
 def in_template(template: str) -> list[Reference]:
     """Every ``{{ sr://ITEM/FIELD }}`` of ``template``, in order (repeats included). A
     ``{{ sr://`` that does not close as one is an error, never left for a reader to find."""
-    found = [parse(match.group(1)) for match in _TEMPLATE.finditer(template)]
+    import re
+
+    found = [parse(match.group(1)) for match in re.finditer(TEMPLATE, template)]
     references = [reference for reference in found if reference is not None]
-    opened = len(_OPENING.findall(template))
+    opened = len(re.findall(OPENING, template))
     if opened != len(references):
+        whole = re.compile(TEMPLATE)
         line = next(
             template.count("\n", 0, match.start()) + 1
-            for match in _OPENING.finditer(template)
-            if not _TEMPLATE.match(template, match.start())
+            for match in re.finditer(OPENING, template)
+            if not whole.match(template, match.start())
         )
         raise ReferenceError(f"line {line}: a {{{{ sr:// that is not {{{{ sr://ITEM/FIELD }}}}.")
     _count({(r.item, r.field) for r in references})
@@ -100,15 +122,14 @@ def in_template(template: str) -> list[Reference]:
 def fill(template: str, values: dict[str, str]) -> str:
     """``template`` with each ``{{ sr://... }}`` replaced by ``values[reference text]``: one
     pass, so a value that itself looks like ``{{ sr://... }}`` is left as it is."""
-    return _TEMPLATE.sub(lambda match: values[match.group(1)], template)
+    import re
+
+    return re.sub(TEMPLATE, lambda match: values[match.group(1)], template)
 
 
 def _count(distinct: set[tuple[str, str]]) -> None:
     if len(distinct) > MAX_REFERENCES:
         raise ReferenceError(f"{len(distinct)} different references: at most {MAX_REFERENCES}.")
-
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def parse_env_file(text: str, name: str) -> dict[str, str]:
@@ -125,7 +146,7 @@ def parse_env_file(text: str, name: str) -> dict[str, str]:
             line = line[7:].lstrip()
         variable, equals, value = line.partition("=")
         variable, value = variable.strip(), value.strip()
-        if not equals or not _NAME.fullmatch(variable):
+        if not equals or not _a_name(variable):
             raise ReferenceError(f"{name} line {number}: not NAME=VALUE.")
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -135,3 +156,12 @@ def parse_env_file(text: str, name: str) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()
         found[variable] = value
     return found
+
+
+def _a_name(text: str) -> bool:
+    """An environment variable's name: ASCII letters, digits and _, not starting with a digit."""
+    return (
+        bool(text)
+        and text[0] in NAME_START
+        and all(c in NAME_START or (c.isdigit() and c.isascii()) for c in text)
+    )

@@ -14,19 +14,61 @@ ignored. The exit code is the program's, or 128 + the signal that ended it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from types import FrameType
 
 from app.core.masking import Masker
 
+# No subprocess, contextlib or typing: a warm `strongroom run` imports this (app.cli.commands.run),
+# and os.posix_spawnp starts a program without them.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 CHUNK = 65536
+
+
+class Program:
+    """A started program: its process id, and its exit code once it has exited."""
+
+    def __init__(self, command: list[str], environment: dict[str, str], **spawn: object) -> None:
+        """Start ``command`` (OSError when it cannot be: not found, not executable). The
+        signals Python ignores for itself (SIGPIPE, SIGXFSZ) are the default again in it, and
+        nothing is blocked, as subprocess does."""
+        self.code: int | None = None
+        self.pid = os.posix_spawnp(
+            command[0],
+            command,
+            environment,
+            setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+            setsigmask=(),
+            **spawn,  # type: ignore[arg-type]
+        )
+
+    def poll(self) -> int | None:
+        if self.code is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.code = _exit_code(status)
+        return self.code
+
+    def wait(self) -> int:
+        """Its exit code, or 128 + the signal that ended it."""
+        while self.code is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                self.code = 255
+            else:
+                self.code = _exit_code(status)
+        return self.code
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
 
 
 class Relay:
@@ -69,67 +111,54 @@ def run_program(
 ) -> int:
     """Run ``command`` with ``environment``; its exit code (see the module). OSError when it
     cannot be started."""
-    terminal = os.isatty(0) and os.isatty(1)
-    if terminal:
+    if os.isatty(0) and os.isatty(1):
         return _on_terminal(command, environment, secrets, masking)
     return _on_pipes(command, environment, secrets, masking)
 
 
-def exit_code(process: subprocess.Popen[bytes]) -> int:
-    code = process.wait()
-    return 128 - code if code < 0 else code
+class PassingSignals:
+    """While the program runs: SIGINT, SIGTERM and SIGHUP go on to it (to its process group
+    when it has one of its own), but those in ``skip`` (ignored here, the program's own
+    terminal sends them), and those Strongroom was started ignoring (``nohup``)."""
 
+    def __init__(self, program: Program, own_group: bool, skip: tuple[int, ...] = ()) -> None:
+        self.program, self.own_group, self.skip = program, own_group, skip
+        self.previous: dict[int, Callable[[int, object], object] | int | None] = {}
 
-@contextlib.contextmanager
-def passing_signals(
-    process: subprocess.Popen[bytes], own_group: bool, skip: tuple[int, ...] = ()
-) -> Iterator[None]:
-    """While the program runs: SIGINT, SIGTERM and SIGHUP go on to it."""
-
-    def pass_on(number: int, frame: FrameType | None) -> None:
-        with contextlib.suppress(OSError):
-            if own_group:
-                os.killpg(process.pid, number)
+    def pass_on(self, number: int, frame: object) -> None:
+        try:
+            if self.own_group:
+                os.killpg(self.program.pid, number)
             else:
-                os.kill(process.pid, number)
+                os.kill(self.program.pid, number)
+        except OSError:
+            pass  # it has gone already
 
-    previous: dict[int, signal._HANDLER] = {}
-    for number in PASSED_ON:
-        handler = signal.getsignal(number)
-        if handler == signal.SIG_IGN:
-            continue
-        previous[number] = handler
-        signal.signal(number, (lambda *_: None) if number in skip else pass_on)
-    try:
-        yield
-    finally:
-        for passed, saved in previous.items():
-            signal.signal(passed, saved)
+    def __enter__(self) -> None:
+        for number in PASSED_ON:
+            handler = signal.getsignal(number)
+            if handler == signal.SIG_IGN:
+                continue
+            self.previous[number] = handler  # type: ignore[assignment]
+            signal.signal(number, (lambda *_: None) if number in self.skip else self.pass_on)
 
-
-def _start(
-    command: list[str], environment: dict[str, str], **options: object
-) -> subprocess.Popen[bytes]:
-    process: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]  # noqa: S603
-        command, env=environment, **options
-    )
-    return process
+    def __exit__(self, *exception: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
 
 
-def _exited(process: subprocess.Popen[bytes]) -> int | None:
+def _exited(program: Program) -> int | None:
     """A descriptor readable once the program has exited (None: poll instead)."""
     try:
-        return os.pidfd_open(process.pid)
+        return os.pidfd_open(program.pid)
     except (AttributeError, OSError):
         return None
 
 
-def _pump(
-    process: subprocess.Popen[bytes], relays: list[Relay], typed: tuple[int, int] | None = None
-) -> None:
+def _pump(program: Program, relays: list[Relay], typed: tuple[int, int] | None = None) -> None:
     """Relay output (and ``typed``: keys from one descriptor to another) until the program
     exits, then what it left behind."""
-    watch = _exited(process)
+    watch = _exited(program)
     keys = bytearray()
     typing = typed is not None
     try:
@@ -144,7 +173,7 @@ def _pump(
                 readers.append(watch)
             timeout = None if watch is not None else 0.05
             ready, writable, _ = select.select(readers, writers, [], timeout)
-            if watch in ready or process.poll() is not None:
+            if watch in ready or program.poll() is not None:
                 break
             for relay in relays:
                 if relay.open and relay.source in ready:
@@ -154,8 +183,10 @@ def _pump(
                 typing = bool(data)
                 keys += data or b"\x04"  # the end of input: Ctrl+D on its terminal
             if typed is not None and typed[1] in writable:
-                with contextlib.suppress(BlockingIOError, OSError):
+                try:  # noqa: SIM105 (contextlib is not imported here: see the top)
                     del keys[: os.write(typed[1], keys)]
+                except OSError:
+                    pass  # full (BlockingIOError) or gone: select says when to try again
     finally:
         if watch is not None:
             os.close(watch)
@@ -180,76 +211,85 @@ def _on_pipes(
     Ctrl+C reaches it from the terminal itself, so Strongroom does not pass SIGINT on twice);
     otherwise it gets a group of its own and every signal is passed on."""
     from_terminal = os.isatty(0)
-    pipe = subprocess.PIPE if masking else None
-    process = _start(
-        command,
-        environment,
-        stdout=pipe,
-        stderr=pipe,
-        process_group=None if from_terminal else 0,
-    )
+    group = {} if from_terminal else {"setpgroup": 0}
     skip = (signal.SIGINT,) if from_terminal else ()
-    with passing_signals(process, not from_terminal, skip):
-        if masking:
-            assert process.stdout is not None
-            assert process.stderr is not None
-            relays = [
-                Relay(process.stdout.fileno(), sys.stdout.fileno(), Masker(secrets)),
-                Relay(process.stderr.fileno(), sys.stderr.fileno(), Masker(secrets)),
-            ]
-            _pump(process, relays)
-            process.stdout.close()
-            process.stderr.close()
-        return exit_code(process)
+    if not masking:
+        program = Program(command, environment, **group)
+        with PassingSignals(program, not from_terminal, skip):
+            return program.wait()
+    out, err = os.pipe(), os.pipe()
+    actions = [(os.POSIX_SPAWN_DUP2, out[1], 1), (os.POSIX_SPAWN_DUP2, err[1], 2)]
+    try:
+        program = Program(command, environment, file_actions=actions, **group)
+    except OSError:
+        for descriptor in (*out, *err):
+            os.close(descriptor)
+        raise
+    os.close(out[1])
+    os.close(err[1])
+    relays = [Relay(out[0], 1, Masker(secrets)), Relay(err[0], 2, Masker(secrets))]
+    try:
+        with PassingSignals(program, not from_terminal, skip):
+            _pump(program, relays)
+            return program.wait()
+    finally:
+        os.close(out[0])
+        os.close(err[0])
 
 
 def _on_terminal(
     command: list[str], environment: dict[str, str], secrets: list[str], masking: bool
 ) -> int:
-    """On a pseudo-terminal of its own (see the module)."""
-    import fcntl
+    """On a pseudo-terminal of its own (see the module): the program starts a session and
+    opens the terminal's other side by name, which makes it its controlling terminal."""
     import termios
     import tty
 
     master, slave = os.openpty()
+    err: tuple[int, int] | None = None
     try:
-        with contextlib.suppress(termios.error):
+        try:  # noqa: SIM105 (contextlib is not imported here: see the top)
             termios.tcsetattr(slave, termios.TCSANOW, termios.tcgetattr(0))
+        except termios.error:
+            pass
         _copy_size(master)
-        to_terminal = os.isatty(2)
-
-        def controlling_terminal() -> None:
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        process = _start(
-            command,
-            environment,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave if to_terminal else subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=controlling_terminal,  # (no thread runs here: it is safe)
-        )
+        actions: list[tuple[object, ...]] = [
+            (os.POSIX_SPAWN_OPEN, 0, os.ttyname(slave), os.O_RDWR, 0)
+        ]
+        actions.append((os.POSIX_SPAWN_DUP2, 0, 1))
+        if os.isatty(2):
+            actions.append((os.POSIX_SPAWN_DUP2, 0, 2))
+        else:
+            err = os.pipe()
+            actions.append((os.POSIX_SPAWN_DUP2, err[1], 2))
+        program = Program(command, environment, file_actions=actions, setsid=True)
+    except OSError:
+        os.close(master)
+        if err is not None:
+            os.close(err[0])
+        raise
     finally:
         os.close(slave)
+        if err is not None:
+            os.close(err[1])
     masker = (lambda: Masker(secrets)) if masking else (lambda: None)
-    relays = [Relay(master, sys.stdout.fileno(), masker())]
-    if process.stderr is not None:
-        relays.append(Relay(process.stderr.fileno(), sys.stderr.fileno(), masker()))
+    relays = [Relay(master, 1, masker())]
+    if err is not None:
+        relays.append(Relay(err[0], 2, masker()))
     previous_size = signal.signal(signal.SIGWINCH, lambda *_: _copy_size(master))
     saved = termios.tcgetattr(0)
     try:
-        with passing_signals(process, own_group=True):
+        with PassingSignals(program, own_group=True):
             tty.setraw(0)
             os.set_blocking(master, False)
-            _pump(process, relays, typed=(0, master))
+            _pump(program, relays, typed=(0, master))
+            return program.wait()
     finally:
         termios.tcsetattr(0, termios.TCSAFLUSH, saved)
         signal.signal(signal.SIGWINCH, previous_size)
         os.close(master)
-        if process.stderr is not None:
-            process.stderr.close()
-    return exit_code(process)
+        if err is not None:
+            os.close(err[0])
 
 
 def _copy_size(master: int) -> None:
@@ -257,6 +297,8 @@ def _copy_size(master: int) -> None:
     import fcntl
     import termios
 
-    with contextlib.suppress(OSError):
+    try:
         size = fcntl.ioctl(1, termios.TIOCGWINSZ, b"\0" * 8)
         fcntl.ioctl(master, termios.TIOCSWINSZ, size)
+    except OSError:
+        pass

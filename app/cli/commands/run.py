@@ -31,41 +31,51 @@ if TYPE_CHECKING:
 
 FILE_LIMIT = 1024 * 1024  # bytes of an env file or a template
 RUN_USAGE = "Name the program to run: strongroom run [--env-file FILE]... -- COMMAND [ARGS...]."
+USAGE = 2  # app.cli.exits' codes, which the warm path does not import (it pulls in typing)
+
+
+class Refused(Exception):
+    """What app.cli.exits.Exit says, raised where a warm run may be: one line, and details."""
+
+    def __init__(self, code: int, message: str, details: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """`strongroom run`: the program's exit code (128 + a signal that ended it)."""
-    from app.cli.exits import USAGE, Exit
+    from app.cli.exits import Exit
 
     program = args.program[1:] if args.program[:1] == ["--"] else args.program
-    if not program:
-        raise Exit(USAGE, RUN_USAGE)
-    environment, references = _environment(args.env_file)
-    values = resolve(args, ctx, list(references.values()), "run")
-    _fill(environment, references, values)
-    if ctx.remembered_unlocked and ctx.warm is not None:
-        ctx.warm()  # the agent, for the next run
-    ctx.close()  # the decrypted items and the database: the program may run for hours
-    return _start(program, environment, list(values.values()), masking=not args.no_masking)
+    try:
+        if not program:
+            raise Refused(USAGE, RUN_USAGE)
+        environment, references = _environment(args.env_file)
+        values = resolve(args, ctx, list(references.values()), "run")
+        _fill(environment, references, values)
+        if ctx.remembered_unlocked and ctx.warm is not None:
+            ctx.warm()  # the agent, for the next run
+        ctx.close()  # the decrypted items and the database: the program may run for hours
+        return _start(program, environment, list(values.values()), masking=not args.no_masking)
+    except Refused as refused:
+        raise Exit(refused.code, refused.message, refused.details) from None
 
 
 def _start(
     program: list[str], environment: dict[str, str], secrets: list[str], *, masking: bool
 ) -> int:
     from app.cli.commands.child import run_program
-    from app.cli.exits import Exit
 
     try:
         return run_program(program, environment, secrets, masking=masking)
     except OSError as error:
         code = 127 if isinstance(error, FileNotFoundError) else 126  # as a shell says it
-        raise Exit(code, f"Cannot run {program[0]}: {error.strerror}.") from None
+        raise Refused(code, f"Cannot run {program[0]}: {error.strerror}.") from None
 
 
 def _environment(env_files: list[str]) -> tuple[dict[str, str], dict[str, Reference]]:
     """This process's environment, then each env file's (a later one wins); and the variables
     whose value is a reference."""
-    from app.cli.exits import USAGE, Exit
     from app.core.references import ReferenceError, in_environment, parse_env_file
 
     environment = dict(os.environ)
@@ -74,40 +84,37 @@ def _environment(env_files: list[str]) -> tuple[dict[str, str], dict[str, Refere
             environment.update(parse_env_file(read_text(name, "env file"), name))
         return environment, in_environment(environment)
     except ReferenceError as error:
-        raise Exit(USAGE, str(error)) from None
+        raise Refused(USAGE, str(error)) from None
 
 
 def read_text(path: str, what: str) -> str:
     """A regular file's text, at most FILE_LIMIT bytes: a pipe, a device (a link to
-    /dev/zero), a folder or a bigger file is refused unread, in one line (Exit 2)."""
+    /dev/zero), a folder or a bigger file is refused unread, in one line (exit 2)."""
     import stat
-
-    from app.cli.exits import USAGE, Exit
-    from app.core.references import ReferenceError
 
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
         descriptor = os.open(path, flags)
     except OSError as error:
-        raise Exit(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
+        raise Refused(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
     try:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise ReferenceError(
-                f"The {what} {path} is not a regular file (a pipe, a device or a folder); not read."
+            raise Refused(
+                USAGE,
+                f"The {what} {path} is not a regular file (a pipe, a device or a folder); "
+                "not read.",
             )
         chunks, size = [], 0
         while chunk := os.read(descriptor, 65536):
             chunks.append(chunk)
             size += len(chunk)
             if size > FILE_LIMIT:
-                raise ReferenceError(f"The {what} {path} is over {FILE_LIMIT} bytes; not read.")
+                raise Refused(USAGE, f"The {what} {path} is over {FILE_LIMIT} bytes; not read.")
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        raise Exit(USAGE, f"The {what} {path} is not text (UTF-8).") from None
-    except ReferenceError as error:
-        raise Exit(USAGE, str(error)) from None
+        raise Refused(USAGE, f"The {what} {path} is not text (UTF-8).") from None
     except OSError as error:
-        raise Exit(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
+        raise Refused(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
     finally:
         os.close(descriptor)
 
@@ -138,9 +145,7 @@ def resolve(
 
 def ask_agent(parts: list[str], reference: Reference) -> str | None:
     """The value a running agent reads for ``reference`` (its ``get``, which logs the read);
-    None when no agent answers or it says "locked"; Exit naming the reference otherwise."""
-    from app.cli.exits import Exit
-
+    None when no agent answers or it says "locked"; Refused naming the reference otherwise."""
     words = ["get", "--no-input", f"--field={reference.field}", "-n", "--", reference.item]
     answer = quick.exchange(parts, words)
     if answer is None or answer[0] == quick.LOCKED:
@@ -149,7 +154,7 @@ def ask_agent(parts: list[str], reference: Reference) -> str | None:
     if code == 0:
         return stdout.decode("utf-8", "surrogateescape")
     first, *details = stderr.decode("utf-8", "replace").splitlines() or [""]
-    raise Exit(code, f"{reference}: {first.removeprefix('strongroom: ')}", tuple(details))
+    raise Refused(code, f"{reference}: {first.removeprefix('strongroom: ')}", tuple(details))
 
 
 def read_here(
@@ -198,12 +203,14 @@ def inject(args: argparse.Namespace, ctx: Context) -> int:
             "Not writing secrets to the terminal: name a file with -o, or redirect standard "
             "output.",
         )
-    template = read_text(args.input, "template") if args.input else _standard_input()
     try:
+        template = read_text(args.input, "template") if args.input else _standard_input()
         references = in_template(template)
+        text = fill(template, resolve(args, ctx, references, "inject"))
     except ReferenceError as error:
         raise Exit(USAGE, f"{args.input or 'standard input'} {error}") from None
-    text = fill(template, resolve(args, ctx, references, "inject"))
+    except Refused as refused:
+        raise Exit(refused.code, refused.message, refused.details) from None
     if args.output is None:
         write_out(text)
         return DONE
@@ -248,8 +255,6 @@ def handoff(argv: list[str]) -> int | None:
     """A warm `strongroom run` (see the module), before argparse and the settings load: the
     program's exit code, or None when the full command must run (no agent, a locked vault, a
     word this does not know: ``--help``, an abbreviated option)."""
-    from app.cli.exits import Exit, reported
-
     if not sys.platform.startswith("linux"):
         return None
     options, command, rest = quick.global_options(argv)
@@ -280,7 +285,7 @@ def handoff(argv: list[str]) -> int | None:
     )
     try:
         environment, references = _environment(env_files)
-    except Exit:
+    except Refused:
         return None  # the full command says what is wrong
     values: dict[str, str] = {}
     try:
@@ -292,18 +297,20 @@ def handoff(argv: list[str]) -> int | None:
                 values[reference.text] = value
         _fill(environment, references, values)
         return _start(program, environment, list(values.values()), masking=masking)
-    except Exit as error:
-        return reported(error)
+    except Refused as refused:
+        from app.core.text import visible_text
+
+        lines = [f"strongroom: {refused.message}", *refused.details]
+        sys.stderr.write("".join(visible_text(line) + "\n" for line in lines))
+        return refused.code
 
 
 def _fill(
     environment: dict[str, str], references: dict[str, Reference], values: dict[str, str]
 ) -> None:
-    from app.cli.exits import USAGE, Exit
-
     for name, reference in references.items():
         if "\0" in values[reference.text]:
-            raise Exit(
+            raise Refused(
                 USAGE, f"{reference}: its value holds a NUL character, which {name} cannot carry."
             )
         environment[name] = values[reference.text]
