@@ -252,7 +252,7 @@ def serve(settings: Settings, *, held: bool = False) -> int:
     try:
         if not watch.begin():
             return 0  # locked or changed already: nothing to hold
-        if not _claim(listener, path):
+        if not claim(listener, path):
             return 0  # another agent answers already
         if held:
             # Listening: the command that started it may go (its wait ends with this pipe).
@@ -271,7 +271,7 @@ def serve(settings: Settings, *, held: bool = False) -> int:
                 if not watch.same():
                     return 0  # locked, logged out, changed: keep nothing
                 continue
-            if not _same_user(connection):
+            if not same_user(connection):
                 connection.close()
                 continue
             code = _answer(connection, watch, parser, ctx)
@@ -290,7 +290,7 @@ def serve(settings: Settings, *, held: bool = False) -> int:
             last.close()  # `strongroom lock` waits for this: by now the agent holds nothing
 
 
-def _claim(listener: socket.socket, path: Path) -> bool:
+def claim(listener: socket.socket, path: Path) -> bool:
     """Bind to ``path``: a socket left by an agent that died is replaced, a live one kept."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
@@ -311,7 +311,7 @@ def _claim(listener: socket.socket, path: Path) -> bool:
     return True
 
 
-def _same_user(connection: socket.socket) -> bool:
+def same_user(connection: socket.socket) -> bool:
     credentials = connection.getsockopt(
         socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
     )

@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from app.cli import agent, quick, table
+from app.cli.commands import ssh_agent
 from app.cli.context import Context
 from app.cli.exits import DONE, INTERRUPTED, PIPE_CLOSED, Exit, reported
 from app.core.errors import UserError
@@ -27,6 +28,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the subcommand in ``args``; the exit code."""
     if args.command == "agent":
         return agent.serve(settings, held=args.held)
+    if args.command == "ssh" and args.ssh_command == "agent":
+        return ssh_agent.command(settings, ssh_machinery(), foreground=args.foreground)
     ctx = Context(settings)
     if settings.command_line_agent:
         ctx.warm = lambda: agent.start(settings)
@@ -51,7 +54,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     agent_reads = settings.command_line_agent and args.command in table.AGENT_COMMANDS
     if agent_reads and code == DONE and ctx.remembered_unlocked:
         agent.start(settings)  # the next read is answered warm
+        if settings.ssh_agent:
+            ssh_agent.start(settings)  # the SSH agent, when config.toml asks for it
     elif settings.command_line_agent and ctx.opened is not None:
         # The master password opened a locked vault: the next command does not ask again.
         agent.start(settings, held=ctx.opened, generation=generation)
     return code
+
+
+def ssh_machinery() -> ssh_agent.Machinery:
+    """The command line agent's checks, for the SSH agent (app.cli.commands.ssh_agent)."""
+    return ssh_agent.Machinery(
+        watch=agent.Watch,
+        same_user=agent.same_user,
+        claim=agent.claim,
+        check_seconds=agent.check_seconds(),
+    )

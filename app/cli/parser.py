@@ -231,6 +231,9 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     inject.add_argument("--force", action="store_true", help="replace the file if it exists")
 
+    about = "SSH keys kept in the vault, and an SSH agent that serves them"
+    ssh_commands(commands.add_parser("ssh", help=about, description=about))
+
     shells = commands.add_parser(
         "completion",
         help="print the shell completion script for bash, zsh or fish (see the README)",
@@ -352,3 +355,37 @@ def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
         help="a generated password (20 characters unless LENGTH)",
     )
     made.add_argument("--words", type=int, metavar="N", help="a generated passphrase of N words")
+
+
+def ssh_commands(ssh: argparse.ArgumentParser) -> None:
+    """`strongroom ssh ...`: key items and the SSH agent (see app.core.ssh)."""
+    actions = ssh.add_subparsers(dest="ssh_command", metavar="ACTION", required=True)
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=help, description=help)
+        no_input = "fail (exit 4) instead of asking for the master password"
+        sub.add_argument("--no-input", action="store_true", help=no_input)
+        return sub
+
+    hosts = (
+        "bind the key to this host (HOST or HOST:PORT, repeat for several): the agent offers "
+        "and uses it only for a server whose host key known_hosts has for that name"
+    )
+    generate = action("generate", "make a new key and keep it as an item tagged 'SSH key'")
+    generate.add_argument("title")
+    generate.add_argument(
+        "--type", choices=("ed25519", "rsa", "ecdsa"), default="ed25519", dest="key_type",
+        help="Ed25519 (the default), RSA of 3072 bits, or ECDSA on P-256",
+    )  # fmt: skip
+    importing = action("import", "keep a private key file as an item (asks its passphrase)")
+    importing.add_argument("path", help="the private key file, such as ~/.ssh/id_ed25519")
+    importing.add_argument("--title", help="the item's title (default: the file's name)")
+    for sub in (generate, importing):
+        sub.add_argument("--host", action="append", default=[], help=hosts)
+        sub.add_argument("--force", action="store_true", help="even if the title is taken")
+    pubkey = action("pubkey", "print a key item's authorized_keys line")
+    pubkey.add_argument("query", help="a title, words to search for, or id:N")
+    action("keys", "list the key items: bits, SHA256 fingerprint, title, type and hosts")
+    agent = action("agent", "start the SSH agent unless it runs; print SSH_AUTH_SOCK=... for sh")
+    agent.add_argument("--foreground", action="store_true", help="serve here until stopped")
+    action("approve", "answer the SSH agent's waiting requests to use a key, one by one")

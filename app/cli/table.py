@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.cli.commands import account, device, git, health, read, run, tools, transfer, write
+from app.cli.commands import account, device, git, health, read, run, ssh, tools, transfer, write
 from app.cli.context import Context
 from app.cli.exits import Exit, reported
 from app.core.errors import UserError
@@ -47,6 +47,7 @@ COMMANDS: dict[str, Command] = {
     "login": Command(account.login),
     "generate": Command(tools.generate),
     "completion": Command(tools.completion),
+    "ssh": Command(ssh.ssh),
     "db": Command(tools.upgrade_database),
 }
 

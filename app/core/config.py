@@ -109,6 +109,10 @@ class Settings:
     # how many days a password may stay unchanged before the report calls it old.
     breach_list: Path | None = None
     health_max_age_days: int = 365
+    # The SSH agent (app/cli/commands/ssh_agent.py): started with the command line agent; whether
+    # every signature asks for approval (else each key's first use in a terminal session).
+    ssh_agent: bool = False
+    ssh_approve_every_use: bool = False
 
     @property
     def token_path(self) -> Path:
@@ -213,6 +217,8 @@ def load_settings(
         "command_line_agent",
         "breach_list",
         "health_max_age_days",
+        "ssh_agent",
+        "ssh_approve_every_use",
         "security",
     }
     unknown = sorted(set(document) - known)
@@ -244,8 +250,14 @@ def load_settings(
         url = _with_password(url, _read_password_file(Path(password_file).expanduser()))
 
     switches = {}
-    for name in ("migrate_on_start", "command_line_agent"):
-        value = document.get(name, True)
+    defaults = {
+        "migrate_on_start": True,
+        "command_line_agent": True,
+        "ssh_agent": False,
+        "ssh_approve_every_use": False,
+    }
+    for name, default in defaults.items():
+        value = document.get(name, default)
         if not isinstance(value, bool):
             raise ConfigError(f"{name} must be true or false.")
         switches[name] = value

@@ -1,0 +1,336 @@
+"""The SSH agent with the real OpenSSH: `ssh` logs in to a throwaway sshd (run as another Unix
+user, ``MaxAuthTries 2``) with Ed25519, RSA-3072 and ECDSA keys kept in the vault among ten
+keys, each offered only to the host it is bound to; `ssh-add -l` lists, `ssh-add` is refused;
+`ssh-keygen -Y sign` and `git commit -S` sign with a vault key; after a lock nothing is listed
+and a login fails; another user's connection is refused."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from app.core import ssh as core_ssh
+from app.core.config import Settings
+from app.services.backend import Backend
+from app.services.ssh import VaultKey, key_draft
+from tests.command_line import strongroom
+from tests.helpers import STRONG_PASSWORD
+from tests.sshd import (
+    Approver,
+    Sshd,
+    agent_env,
+    need_openssh,
+    seed,
+    ssh,
+    sshd,
+    start_agent,
+    stop_agent,
+)
+
+TYPES = {"ed25519": "ED25519", "rsa": "RSA", "ecdsa": "ECDSA"}
+
+
+@dataclass
+class World:
+    settings: Settings
+    runtime: Path
+    home: Path
+    servers: dict[str, Sshd]  # by key type: each server takes only its own key
+    known_hosts: Path
+    sock: Path
+    pubkeys: dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return strongroom(
+            self.settings, *args, agent=self.runtime, env=agent_env(self.home), stdin=stdin
+        )
+
+    def pubkey(self, title: str) -> str:
+        """The key's authorized_keys line, as `strongroom ssh pubkey` prints it (once)."""
+        if title not in self.pubkeys:
+            done = self.run("ssh", "pubkey", title)
+            assert done.returncode == 0, done.stderr
+            self.pubkeys[title] = done.stdout.strip()
+        return self.pubkeys[title]
+
+
+def offered(stderr: str) -> list[str]:
+    """The keys `ssh -v` offered, by their comment (the item's title)."""
+    return re.findall(r"Offering public key: (.+?) (?:ED25519|RSA|ECDSA) SHA256", stderr)
+
+
+@pytest.fixture
+def world(
+    sqlite_settings: Settings, agent_runtime: Path, other_user: str, tmp_path: Path
+) -> Iterator[World]:
+    """Three servers and ten keys: one of each type bound to its server, six bound to hosts
+    elsewhere, and one bound to none ("Signing key"); the agent started by `ssh agent`. (The
+    commands that make keys are proved in test_ssh_commands; here keys are added as they do,
+    in this process, as the machine is slow enough already.)"""
+    need_openssh()
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    settings = sqlite_settings
+    drafts = [
+        key_draft(f"Elsewhere {n}", core_ssh.generate("ed25519"), [f"host{n}.example.org"])
+        for n in range(6)
+    ]
+    drafts.append(key_draft("Signing key", core_ssh.generate("ed25519"), []))
+    pubkeys = {}
+    with contextlib.ExitStack() as stack:
+        servers = {kind: stack.enter_context(sshd(other_user)) for kind in TYPES}
+        for kind, server in servers.items():
+            key = core_ssh.generate(kind)
+            drafts.append(key_draft(f"{kind} key", key, [f"127.0.0.1:{server.port}"]))
+            pubkeys[f"{kind} key"] = VaultKey(0, f"{kind} key", b"", key).authorized_line
+            server.authorize(pubkeys[f"{kind} key"])
+        seed(settings, drafts)
+        known_hosts = home / ".ssh" / "known_hosts"
+        known_hosts.write_text("".join(s.known_hosts_line + "\n" for s in servers.values()))
+        sock = start_agent(settings, agent_runtime, home)
+        stack.callback(stop_agent, sock)
+        yield World(settings, agent_runtime, home, servers, known_hosts, sock, pubkeys)
+
+
+def test_ssh_logs_in_with_each_key_type_among_ten_keys(world: World) -> None:
+    listed = subprocess.run(
+        ["ssh-add", "-l"], env={"SSH_AUTH_SOCK": str(world.sock)}, capture_output=True, text=True
+    )
+    assert len(listed.stdout.splitlines()) == 10, listed
+    with Approver(world.sock) as approver:
+        for kind, server in world.servers.items():
+            done = ssh(world.sock, server, world.known_hosts, "-v")
+            assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr[-2000:]
+            # Only its own key and the unbound one: never "Too many authentication failures".
+            assert set(offered(done.stderr)) <= {f"{kind} key", "Signing key"}
+            assert f"{kind} key" in offered(done.stderr)
+            fingerprint = world.pubkey(f"{kind} key")
+            assert f"ssh2: {TYPES[kind]} " in server.log()
+            assert fingerprint
+    assert sorted(set(approver.asked)) == sorted(f"{kind} key" for kind in TYPES)
+
+
+def test_a_key_bound_to_another_host_is_neither_offered_nor_used(world: World) -> None:
+    """The RSA server also authorizes the Ed25519 key, which is bound to another server: it
+    is never offered there, and the login takes the RSA key; with the RSA key no longer
+    authorized, nothing else gets in."""
+    rsa_server = world.servers["rsa"]
+    rsa_server.authorize(world.pubkey("ed25519 key"), world.pubkey("rsa key"))
+    with Approver(world.sock) as approver:
+        done = ssh(world.sock, rsa_server, world.known_hosts, "-v")
+        assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr[-2000:]
+        assert "ed25519 key" not in offered(done.stderr)
+        assert "Elsewhere 0" not in offered(done.stderr)
+        assert approver.asked == ["rsa key"]
+        rsa_server.authorize(world.pubkey("ed25519 key"))
+        refused = ssh(world.sock, rsa_server, world.known_hosts, "-v")
+    assert refused.returncode != 0
+    assert "ed25519 key" not in offered(refused.stderr)
+    assert approver.asked == ["rsa key"]  # a refused key was never asked to sign
+
+
+def test_rsa_signatures_use_the_hash_the_client_asks_for(world: World) -> None:
+    """sshd checks that the signature's algorithm is the one the client named: SHA-256 and
+    SHA-512 each log in only when the agent honours the flag."""
+    server = world.servers["rsa"]
+    with Approver(world.sock):
+        for algorithm in ("rsa-sha2-256", "rsa-sha2-512"):
+            done = ssh(
+                world.sock, server, world.known_hosts, f"-oPubkeyAcceptedAlgorithms={algorithm}"
+            )
+            assert (done.returncode, done.stdout) == (0, "ok\n"), (algorithm, done.stderr)
+
+
+def test_without_bindings_ten_keys_are_too_many(world: World) -> None:
+    """What binding spares: the same login with every key offered fails after two (the
+    server whose key the agent lists last, behind at least two others)."""
+    env = {"SSH_AUTH_SOCK": str(world.sock)}
+    backend = Backend(world.settings, device_label="test")
+    try:
+        session = backend.accounts().startup().session
+        assert session is not None
+        for item in backend.vault().list_items(session):
+            backend.vault().update(session, item.id, item.version, replace(item.draft(), urls=()))
+    finally:
+        backend.close()
+    listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True).stdout
+    titles = [line.split(" ", 2)[2].rsplit(" (", 1)[0] for line in listed.splitlines()]
+    last = max(TYPES, key=lambda kind: titles.index(f"{kind} key"))
+    assert titles.index(f"{last} key") >= 2
+    server = world.servers[last]
+    with Approver(world.sock):
+        done = ssh(world.sock, server, world.known_hosts, "-v")
+    assert len(offered(done.stderr)) == 2
+    assert done.returncode != 0
+    assert "Too many authentication failures" in done.stderr + server.log()
+
+
+def test_ssh_add_lists_and_cannot_add_or_remove(world: World, tmp_path: Path) -> None:
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin"}
+    listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0
+    assert "Signing key (ED25519)" in listed.stdout
+    assert "rsa key (RSA)" in listed.stdout
+    assert listed.stdout.startswith(("256 SHA256:", "3072 SHA256:"))
+    key = tmp_path / "id_extra"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    added = subprocess.run(["ssh-add", str(key)], env=env, capture_output=True, text=True)
+    assert added.returncode != 0
+    assert "Could not add identity" in added.stderr
+    removed = subprocess.run(["ssh-add", "-D"], env=env, capture_output=True, text=True)
+    assert removed.returncode != 0
+    after = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+    assert after.stdout == listed.stdout
+
+
+def test_ssh_keygen_and_git_sign_with_a_vault_key(world: World, tmp_path: Path) -> None:
+    public = tmp_path / "signing.pub"
+    public.write_text(world.pubkey("Signing key") + "\n")
+    message = tmp_path / "message"
+    message.write_text("hello\n")
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin", "HOME": str(world.home)}
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"alice@example.org {world.pubkey('Signing key')}\n")
+    with Approver(world.sock):
+        signed = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-f", str(public), "-n", "file", str(message)],
+            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert signed.returncode == 0, signed.stderr
+        verified = subprocess.run(
+            ["ssh-keygen", "-Y", "verify", "-f", str(allowed), "-I", "alice@example.org",
+             "-n", "file", "-s", f"{message}.sig"],
+            env=env, input="hello\n", capture_output=True, text=True,
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stderr
+        assert 'Good "file" signature' in verified.stdout
+        repo = tmp_path / "repo"
+        git = ["git", "-C", str(repo), "-c", "user.name=Alice", "-c", "user.email=a@example.org"]
+        git += ["-c", "gpg.format=ssh", "-c", f"user.signingkey={public}"]
+        git += ["-c", f"gpg.ssh.allowedSignersFile={allowed}"]
+        subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
+        commit = subprocess.run(
+            [*git, "commit", "-q", "-S", "--allow-empty", "-m", "signed"],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert commit.returncode == 0, commit.stderr
+    check = subprocess.run([*git, "verify-commit", "HEAD"], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    assert 'Good "git" signature for alice@example.org' in check.stderr
+    # The bound key refuses to sign what is not a login to its host.
+    bound = tmp_path / "bound.pub"
+    bound.write_text(world.pubkey("ed25519 key") + "\n")
+    with Approver(world.sock):
+        refused = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-f", str(bound), "-n", "file", str(message)],
+            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    assert refused.returncode != 0
+
+
+def test_after_a_lock_nothing_is_listed_and_a_login_fails(world: World) -> None:
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin"}
+    server = world.servers["ed25519"]
+    with Approver(world.sock):
+        assert ssh(world.sock, server, world.known_hosts).returncode == 0
+        locked = world.run("lock")
+        assert locked.returncode == 0, locked.stderr
+        listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+        assert listed.stdout.strip() == "The agent has no identities."
+        assert listed.returncode == 1
+        failed = ssh(world.sock, server, world.known_hosts)
+        assert failed.returncode != 0
+        assert "Permission denied" in failed.stderr
+        opened = world.run("unlock", stdin=STRONG_PASSWORD + "\n")
+        assert opened.returncode == 0, opened.stderr
+        assert len(subprocess.run(
+            ["ssh-add", "-l"], env=env, capture_output=True, text=True
+        ).stdout.splitlines()) == 10  # fmt: skip
+        # A lock in the app (this device's session row) drops them too.
+        backend = Backend(world.settings, device_label="the app")
+        session = backend.accounts().startup().session
+        assert session is not None
+        backend.accounts().lock(session)
+        backend.close()
+        listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+        assert listed.stdout.strip() == "The agent has no identities."
+        assert ssh(world.sock, server, world.known_hosts).returncode != 0
+
+
+def test_another_user_cannot_use_the_socket(world: World, other_user: str) -> None:
+    """The folder keeps them out; opened up, the agent's peer check still refuses them."""
+    command = ["runuser", "-u", other_user, "--", "env", f"SSH_AUTH_SOCK={world.sock}"]
+    command += ["ssh-add", "-l"]
+    refused = subprocess.run(command, capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "SHA256" not in refused.stdout
+    folder = world.sock.parent
+    mode = folder.stat().st_mode
+    try:
+        folder.chmod(0o755)
+        world.sock.chmod(0o777)
+        refused = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        world.sock.chmod(0o600)
+        folder.chmod(mode)
+    assert refused.returncode != 0
+    assert "SHA256" not in refused.stdout
+
+
+def test_a_refused_approval_means_no_signature(world: World) -> None:
+    server = world.servers["ed25519"]
+    with Approver(world.sock, refuse=True) as approver:
+        done = ssh(world.sock, server, world.known_hosts)
+    assert done.returncode != 0
+    assert approver.asked == ["ed25519 key"]
+
+
+def test_approval_is_asked_once_per_terminal_session(world: World) -> None:
+    """Two logins from one session ask once; a login from another session asks again."""
+    server = world.servers["ed25519"]
+    with Approver(world.sock) as approver:
+        first = ssh(world.sock, server, world.known_hosts)
+        assert first.returncode == 0
+        assert approver.asked == ["ed25519 key"]
+        script = " && ".join(
+            ["ssh -F /dev/null -o IdentityAgent=\"$1\" -o UserKnownHostsFile=\"$2\" "
+             "-o GlobalKnownHostsFile=/dev/null -o BatchMode=yes -o IdentityFile=none "
+             f"-p {server.port} {server.user}@127.0.0.1 echo ok"] * 2
+        )  # fmt: skip
+        both = subprocess.run(
+            ["sh", "-c", script, "sh", str(world.sock), str(world.known_hosts)],
+            capture_output=True, text=True, start_new_session=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert both.stdout == "ok\nok\n", both.stderr
+        assert approver.asked == ["ed25519 key", "ed25519 key"]
+
+
+def test_ssh_approve_answers_on_the_terminal(world: World) -> None:
+    server = world.servers["ed25519"]
+    login = subprocess.Popen(
+        ["ssh", "-F", "/dev/null", "-o", f"IdentityAgent={world.sock}", "-o",
+         f"UserKnownHostsFile={world.known_hosts}", "-o", "BatchMode=yes", "-o",
+         "IdentityFile=none", "-p", str(server.port), f"{server.user}@127.0.0.1", "echo ok"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            answered = world.run("ssh", "approve", stdin="y\n")
+            assert answered.returncode == 0, answered.stderr
+            if "Approved." in answered.stderr:
+                break
+        assert "asks to use the SSH key 'ed25519 key' (SHA256:" in answered.stderr
+        out, err = login.communicate(timeout=60)
+        assert (login.returncode, out) == (0, "ok\n"), err
+    finally:
+        if login.poll() is None:
+            login.kill()
+    nothing = world.run("ssh", "approve")
+    assert "Nothing is waiting for approval." in nothing.stderr
