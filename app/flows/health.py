@@ -1,13 +1,21 @@
 """The vault health report in the app: scored in a worker, shown on its own screen.
 
-The worker decrypts and scores the vault as ``strongroom health`` does and writes nothing. A
-lock stops it at its next step (it checks between items) and drops what it found: the screen
-is closed by the lock, and a report that arrives after is for a screen no longer there.
+The worker decrypts and scores the vault as ``strongroom health`` does; only once the whole
+report is made does it write the sealed cache of what the scoring found (see
+app.services.health_cache). A lock stops it at its next step (it checks between items) and
+drops what it found, writing nothing: the screen is closed by the lock, and a report that
+arrives after is for a screen no longer there.
+
+From the report, an item's edit form opens over it (with a new generated password in place,
+when asked: nothing is saved until the person saves), and an item is left out by adding the
+visible tag health:ignore; the report is scored again after either (the cache makes that a
+decrypt, not a rescoring).
 """
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -37,6 +45,11 @@ class HealthFlow(Flow):
             super().__init__()
             self.result = result
 
+    class HealthLeftOut(Message):
+        def __init__(self, title: str) -> None:
+            super().__init__()
+            self.title = title
+
     # The report's screen, while it is up: a weak reference, so that a lock, which closes it,
     # leaves nothing here that holds the decrypted items it was given.
     _health_screen: weakref.ref[HealthScreen] | None = None
@@ -49,7 +62,7 @@ class HealthFlow(Flow):
             return
         screen = HealthScreen(APP_KINDS)
         self._health_screen = weakref.ref(screen)
-        self.push_screen(screen, self._health_chosen)
+        self.push_screen(screen, self._health_closed)
         self.asked(self.score_health(), screen)
 
     @work(thread=True, exclusive=True, group="health", exit_on_error=False, description="health")
@@ -95,15 +108,62 @@ class HealthFlow(Flow):
         result = message.result
         screen.show_report(result.sources, result.report, result.items)
 
-    def _health_chosen(self, item: Item | None) -> None:
-        """The report closed: open the item picked (its edit form), if any."""
+    def _health_closed(self, result: None) -> None:
         self._health_screen = None
-        if item is None or not self.unlocked:
+
+    def on_health_screen_rescore(self, message: HealthScreen.Rescore) -> None:
+        screen = self._open_health_screen()
+        if screen is not None:
+            self.asked(self.score_health(), screen)
+
+    def on_health_screen_open(self, message: HealthScreen.Open) -> None:
+        """The item's edit form over the report; with ``generate``, a new password in place
+        (the form's generator's default: 20 characters of every class), unsaved."""
+        item = message.item
+        if not self.unlocked:
             return
         if item.error:
             self.notify("That item could not be opened.", severity="warning")
             return
+        from app.core.generator import PasswordOptions, generate_password
         from app.core.rules import ITEM_PASSWORD_POLICY
         from app.screens.item_form import ItemFormScreen
 
-        self.push_screen(ItemFormScreen(item, policy=ITEM_PASSWORD_POLICY))
+        draft = None
+        if message.generate:
+            draft = replace(item.draft(), password=generate_password(PasswordOptions()))
+        self.push_screen(
+            ItemFormScreen(item, policy=ITEM_PASSWORD_POLICY, draft=draft, version=item.version)
+        )
+
+    def on_health_screen_leave_out(self, message: HealthScreen.LeaveOut) -> None:
+        screen = self._open_health_screen()
+        if screen is not None:
+            self.asked(self.leave_out(message.item), screen)
+
+    @work(thread=True, group="vault", exit_on_error=False, description="health_leave_out")
+    def leave_out(self, item: Item) -> None:
+        """Add the tag health:ignore to ``item`` (as saved at the version the report read: a
+        change made since elsewhere is a conflict, said on the report, and nothing is saved)."""
+        from app.core.health import IGNORE_TAG, is_ignored
+
+        session, vault = self.session(), self.backend.vault()
+        if not is_ignored(item):
+            draft = replace(item.draft(), tags=(*item.tags, IGNORE_TAG))
+            vault.update(session, item.id, item.version, draft)
+        self.post_message(self.HealthLeftOut(item.title))
+
+    @on(HealthLeftOut)
+    def _health_left_out(self, message: HealthLeftOut) -> None:
+        from app.core.text import visible_text
+        from app.screens.messages import Reload
+
+        self.notify(
+            f"Left {visible_text(message.title)!r} out of the report: it is tagged "
+            "health:ignore (remove the tag to bring it back).",
+            markup=False,
+        )
+        self.post_message(Reload(trash=False))  # the vault's list shows the new tag
+        screen = self._open_health_screen()
+        if screen is not None:
+            self.asked(self.score_health(), screen)

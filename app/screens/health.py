@@ -1,9 +1,12 @@
 """Vault health: the items to fix first, every finding as a short label, worst first.
 
 The App scores the vault in a worker and hands this screen its progress, then the report
-(attributes down); Enter dismisses it with the item to open (a message up, by dismissal). The
-keys 1-7 show one kind of finding, 0 every kind. Titles are drawn literally; no password, and
-nothing but the table's order and each "reused (N items)", says which items share one.
+(attributes down). Enter or ``e`` asks the App to open the highlighted item's edit form over
+the report, ``g`` the same form with a new generated password in place (saved only when the
+person saves), ``i`` to tag the item ``health:ignore`` (messages up); the report is scored
+again when the form closes or the tag is saved. The keys 1-7 show one kind of finding, 0 every
+kind. Titles are drawn literally; no password, and nothing but the table's order and each
+"reused (N items)", says which items share one.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from app.core.health import KINDS
+from app.screens.keys import HEALTH_KEYS, bindings
 from app.widgets.literal import literal
 
 if TYPE_CHECKING:
@@ -43,11 +48,30 @@ def fitted(line: str, width: int) -> str:
     return line.replace(word, word[:head] + "…" + word[len(word) - (keep - head) :], 1)
 
 
-class HealthScreen(Screen["Item | None"]):
-    """Dismisses with the item to open, or None (Esc)."""
+class HealthScreen(Screen[None]):
+    """Closed by Esc; asks the App, by message, to open, fix or leave out an item."""
+
+    class Open(Message):
+        """Edit ``item`` (over the report), with a new generated password when ``generate``."""
+
+        def __init__(self, item: Item, *, generate: bool = False) -> None:
+            super().__init__()
+            self.item = item
+            self.generate = generate
+
+    class LeaveOut(Message):
+        """Tag ``item`` health:ignore, so that the report leaves it out."""
+
+        def __init__(self, item: Item) -> None:
+            super().__init__()
+            self.item = item
+
+    class Rescore(Message):
+        """Score the vault again (an item may have changed)."""
 
     DEFAULT_CSS = """
     HealthScreen { layout: vertical; }
+    HealthScreen #health-title { height: 1; padding: 0 1; text-style: bold; }
     HealthScreen #health-sources { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
     HealthScreen #health-status { height: 1; padding: 0 1; }
     HealthScreen #health-filter { height: 1; padding: 0 1; }
@@ -56,7 +80,7 @@ class HealthScreen(Screen["Item | None"]):
     """
 
     BINDINGS = [
-        Binding("escape,q", "dismiss(None)", "Close"),
+        *bindings(HEALTH_KEYS),
         *(
             Binding(str(number), f"only({number})", "Show one kind", show=False)
             for number in range(len(KINDS) + 1)
@@ -71,15 +95,19 @@ class HealthScreen(Screen["Item | None"]):
         self._items: dict[int, Item] = {}
         self._only = ""
         self._sources: tuple[str, ...] = ()
+        self._away = False  # an item's form is open over the report
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Vault health", id="health-sources")
+            yield Static("Vault health", id="health-title")
+            yield Static("", id="health-sources")
             yield Static("Checking…", id="health-status")
             yield Static(self._filter_line(), id="health-filter")
             yield OptionList(id="health-rows")
             yield Static(
-                f"Enter opens the item · 0-{len(self._kinds)} filter · Esc closes", id="health-keys"
+                f"Enter edit · g new password · i leave out · 0-{len(self._kinds)} filter · "
+                "Esc close",
+                id="health-keys",
             )
 
     def on_mount(self) -> None:
@@ -89,6 +117,13 @@ class HealthScreen(Screen["Item | None"]):
 
     def show_progress(self, done: int, total: int) -> None:
         self.query_one("#health-status", Static).update(f"Checking {done}/{total}…")
+
+    def on_screen_resume(self) -> None:
+        """Back from an item's form: the item may have changed, so score again."""
+        if self._away:
+            self._away = False
+            self.query_one("#health-status", Static).update("Checking…")
+            self.post_message(self.Rescore())
 
     def on_unmount(self) -> None:
         """Closed (or by a lock): keep no decrypted item."""
@@ -139,6 +174,7 @@ class HealthScreen(Screen["Item | None"]):
 
     def _fill(self) -> None:
         rows = self.query_one(OptionList)
+        was = rows.highlighted or 0
         rows.clear_options()
         report = self._report
         if report is None:
@@ -148,7 +184,7 @@ class HealthScreen(Screen["Item | None"]):
             rows.add_option(Option("Nothing to fix here.", disabled=True))
             return
         rows.add_options(Option(self._row(item), id=str(item.id)) for item in shown)
-        rows.highlighted = 0
+        rows.highlighted = min(was, len(shown) - 1)  # scored again: near where the person was
 
     def _wanted(self, item: ItemHealth) -> bool:
         if not self._only:
@@ -166,8 +202,29 @@ class HealthScreen(Screen["Item | None"]):
             row.append(", " if number < len(item.labels) - 1 else "")
         return row
 
+    def _highlighted(self) -> Item | None:
+        rows = self.query_one(OptionList)
+        if rows.highlighted is None or self._report is None:
+            return None
+        option = rows.get_option_at_index(rows.highlighted)
+        return None if option.id is None else self._items.get(int(option.id))
+
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.dismiss(self._items.get(int(event.option.id)))
+        self.action_edit()
+
+    def action_edit(self, generate: bool = False) -> None:
+        item = self._highlighted()
+        if item is not None:
+            self._away = True
+            self.post_message(self.Open(item, generate=generate))
+
+    def action_generate(self) -> None:
+        self.action_edit(generate=True)
+
+    def action_leave_out(self) -> None:
+        item = self._highlighted()
+        if item is not None:
+            self.query_one("#health-status", Static).update("Leaving it out…")
+            self.post_message(self.LeaveOut(item))

@@ -183,6 +183,24 @@ CONFIRM_KEYS = (
     Key("Esc / n", "cancel", "escape,n", "answer(False)"),
 )
 
+HEALTH_KEYS = (
+    Key("Enter / e", "edit the highlighted item; the report is scored again after", "e", "edit"),
+    Key(
+        "g",
+        "edit the item with a new generated password in place (saved only when you save)",
+        "g",
+        "generate",
+    ),
+    Key(
+        "i",
+        "leave the item out of the report: adds the tag health:ignore (remove it to undo)",
+        "i",
+        "leave_out",
+    ),
+    Key("0-6", "show one kind of finding (its number on the filter line); 0 or again: all"),
+    Key("Esc / q", "close the report", "escape,q", "dismiss(None)"),
+)
+
 LOGIN_KEYS = (Key("Ctrl+N", "create an account", "ctrl+n", "create_account", "Create account"),)
 
 REGISTER_KEYS = (Key("Esc", "back to log in", "escape", "back", "Back to log in"),)
@@ -213,6 +231,7 @@ SECTIONS = (
     ("Item form", ITEM_FORM_KEYS),
     ("Forms", FORM_KEYS),
     ("Confirm", CONFIRM_KEYS),
+    ("Vault health", HEALTH_KEYS),
     ("Log in", LOGIN_KEYS),
     ("Register", REGISTER_KEYS),
     ("Unlock", UNLOCK_KEYS),

@@ -4,7 +4,9 @@ an item left out by its tag, Enter opening an item, and a canary password nowher
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +15,9 @@ from app.core.items import ItemDraft
 from tests.core.test_breach import generated_lines
 from tests.pilot import seed
 from tests.terminal import terminal, write_config
+
+if TYPE_CHECKING:
+    from app.core.items import Item
 
 CANARY = "Canary-Breached-Pass-7731"  # in the generated breach list 7 times
 
@@ -102,3 +107,80 @@ def test_a_long_path_loses_its_middle_not_its_count() -> None:
     assert shown.endswith("pwned.txt (20,003 hashes)")
     assert "…" in shown
     assert fitted("Old: short", 78) == "Old: short"
+
+
+def stored(settings: Settings) -> dict[str, Item]:
+    """The vault's items by title, read as another device would."""
+    from app.services.backend import Backend
+    from tests.helpers import STRONG_PASSWORD
+
+    backend = Backend(settings, device_label="check")
+    try:
+        active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        return {item.title: item for item in backend.vault().list_items(active)}
+    finally:
+        backend.close()
+
+
+def row_of(screen: str, title: str) -> str | None:
+    """The report's row for ``title`` (a notice that names it is not a row)."""
+    return next(
+        (line for line in screen.splitlines() if re.search(rf"{title}\s{{2,}}", line)), None
+    )
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (120, 40)])
+def test_from_the_report_leave_out_generate_and_edit(
+    sqlite_settings: Settings, tmp_path: Path, width: int, height: int
+) -> None:
+    settings = sqlite_settings
+    breach = tmp_path / "pwnedpasswords.txt"
+    breach.write_bytes(b"\r\n".join(generated_lines(20_000)) + b"\r\n")
+    seed(
+        settings,
+        ItemDraft("Forum", "al", "password1", ("https://forum.example",)),
+        ItemDraft("Shop", "al", "password1", ("https://shop.example",)),
+        ItemDraft("Mail", "al", CANARY, ("https://mail.example",)),
+        ItemDraft("Printer", "al", "vivid-otter-quarry-lantern-9041", ("http://printer.example",)),
+    )
+    write_config(settings)
+    config = settings.config_dir / "config.toml"
+    config.write_text(f'breach_list = "{breach}"\n' + config.read_text())
+    with terminal(settings, width, height) as term:
+        term.launch()
+        term.wait_for("4 items in your vault")
+        term.palette("Vault health")
+        term.wait_for("4 items checked, 4 with findings")
+        screen = term.screen()
+        assert "Vault health" in screen.splitlines()[0]  # the title line
+        assert "Enter edit · g new password · i leave out · 0-6 filter · Esc close" in screen
+        assert row_of(screen, "Forum") is not None
+        # i: the highlighted row (Forum, the first) is tagged and leaves the report.
+        term.keys("i")
+        term.wait_for("3 items checked, 3 with findings, 1 left out")
+        screen = term.screen()
+        assert row_of(screen, "Forum") is None
+        assert "reused (2 items)" in (row_of(screen, "Shop") or "")  # its password still counts
+        assert "health:ignore" in stored(settings)["Forum"].tags
+        # g: Shop (now first) opens in its form with a new password in place, not yet saved.
+        term.keys("g")
+        term.wait_for("Edit item")
+        assert stored(settings)["Shop"].password == "password1"
+        term.keys("C-s")
+        term.wait_until(
+            lambda: "3 items checked, 2 with findings, 1 left out" in term.screen(),
+            "the report scored again after the save",
+        )
+        new = stored(settings)["Shop"].password
+        assert new != "password1"
+        assert len(new) == 20
+        screen = term.screen()
+        assert row_of(screen, "Shop") is None  # a generated password: nothing to fix
+        assert new not in screen
+        # e: the highlighted item's form; Esc with nothing typed is back on the report.
+        term.keys("e")
+        term.wait_for("Edit item")
+        term.keys("Escape")
+        term.wait_until(lambda: "Edit item" not in term.screen(), "the form closed")
+        term.wait_for("3 items checked, 2 with findings, 1 left out")
+        assert CANARY not in term.screen()

@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.screens.confirm import ConfirmScreen
+from app.screens.health import HealthScreen
 from app.screens.item_form import ItemFormScreen
-from app.screens.keys import CONFIRM_KEYS, ITEM_FORM_KEYS, VAULT_KEYS, commands, help_rows
+from app.screens.keys import (
+    CONFIRM_KEYS,
+    HEALTH_KEYS,
+    ITEM_FORM_KEYS,
+    VAULT_KEYS,
+    commands,
+    help_rows,
+)
 from app.screens.vault import VaultScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -37,6 +45,7 @@ def test_the_screens_bind_what_the_table_says() -> None:
         (VaultScreen, VAULT_KEYS),
         (ItemFormScreen, ITEM_FORM_KEYS),
         (ConfirmScreen, CONFIRM_KEYS),
+        (HealthScreen, HEALTH_KEYS),
     ):
         bound = {
             (name, binding.action)
