@@ -53,7 +53,7 @@ BASH_QUERY = r"""_strongroom_query() {
 }
 """
 # An argument or option naming a file (or folder): the shell's own files.
-FILE_DESTS = {"file", "output", "csv", "breach_list", "two_factor_list"}
+FILE_DESTS = {"file", "output", "csv", "breach_list", "two_factor_list", "input", "env_file"}
 
 
 @dataclass

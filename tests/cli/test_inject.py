@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ import pytest
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from tests.command_line import command_in_pane, one_clean_line, strongroom
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, need
 from tests.pilot import seed
-from tests.terminal import terminal
+from tests.terminal import STRONGROOM, terminal
 
 TEMPLATE = (
     "host=db.example.com\nuser={{ sr://Database/username }}\npass={{sr://Database/password}}\n"
@@ -128,3 +129,27 @@ def test_a_locked_vault_asks_on_the_terminal_never_on_standard_input(
         screen.keys("Enter")
         screen.wait_for("EXIT=0")
     assert out.read_text() == FILLED
+
+
+def test_bash_completes_the_template_the_output_and_env_files(tmp_path: Path) -> None:
+    need("bash")
+    code = r"""
+source <(strongroom completion bash)
+complete_line() {
+    read -ra COMP_WORDS <<< "$1"
+    COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+    _strongroom
+    printf '%s|' "${COMPREPLY[@]}"; echo
+}
+complete_line "strongroom inject -i app.e"
+complete_line "strongroom inject -i app.env.tpl -o app"
+complete_line "strongroom run --env-file app.e"
+complete_line "strongroom ru"
+"""
+    (tmp_path / "app.env.tpl").write_text("")
+    env = {"PATH": f"{STRONGROOM.parent}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        ["bash", "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["app.env.tpl|", "app.env.tpl|", "app.env.tpl|", "run|"]
