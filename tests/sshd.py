@@ -130,16 +130,16 @@ def sshd(user: str, *options: str) -> Iterator[Sshd]:
 
 
 def ssh(
-    agent: Path, server: Sshd, known_hosts: Path, *options: str, user: str | None = None
+    agent: Path, server: Sshd, known_hosts: Path, *options: str, command: str = "echo ok"
 ) -> subprocess.CompletedProcess[str]:
-    """``ssh ... USER@127.0.0.1 echo ok`` with only the agent's keys (no files of its own)."""
-    command = ["ssh", "-F", "/dev/null", "-o", f"IdentityAgent={agent}"]
-    command += ["-o", "IdentitiesOnly=no", "-o", f"UserKnownHostsFile={known_hosts}"]
-    command += ["-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes"]
-    command += ["-o", "BatchMode=yes", "-o", "IdentityFile=none", "-o", "ConnectTimeout=20"]
-    command += [*options, "-p", str(server.port), f"{user or server.user}@127.0.0.1", "echo ok"]
+    """``ssh ... USER@127.0.0.1 COMMAND`` with only the agent's keys (no files of its own)."""
+    line = ["ssh", "-F", "/dev/null", "-o", f"IdentityAgent={agent}"]
+    line += ["-o", "IdentitiesOnly=no", "-o", f"UserKnownHostsFile={known_hosts}"]
+    line += ["-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes"]
+    line += ["-o", "BatchMode=yes", "-o", "IdentityFile=none", "-o", "ConnectTimeout=20"]
+    line += [*options, "-p", str(server.port), f"{server.user}@127.0.0.1", command]
     return subprocess.run(
-        command,
+        line,
         capture_output=True,
         text=True,
         timeout=60,

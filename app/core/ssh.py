@@ -171,6 +171,21 @@ def parse_sign_request(body: bytes) -> SignRequest:
     return request
 
 
+def sign_request(key_blob: bytes, data: bytes, flags: int = 0) -> bytes:
+    """A client's SSH_AGENTC_SIGN_REQUEST (what ``ssh`` sends; the tests and the benchmark)."""
+    return frame(SIGN_REQUEST, string(key_blob) + string(data) + u32(flags))
+
+
+def parse_sign_response(message: bytes) -> bytes:
+    """The signature blob of an SSH_AGENT_SIGN_RESPONSE (its type byte and body)."""
+    if not message or message[0] != SIGN_RESPONSE:
+        raise WireError("the agent refused to sign")
+    reader = Reader(message[1:])
+    signature = reader.string()
+    reader.end()
+    return signature
+
+
 @dataclass(frozen=True)
 class SessionBind:
     """What ``session-bind@openssh.com`` says: the server's host key, the session's id, the

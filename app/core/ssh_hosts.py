@@ -159,19 +159,20 @@ class Connection:
         return self.binds[-1].host_key if self.binds else None
 
     @property
-    def forwarded_here(self) -> bool:
-        """Whether the last bind is the one made for forwarding: the requests come from that
-        host itself, not from an ``ssh`` on its way to a host it bound."""
-        return bool(self.binds) and self.binds[-1].forwarding
+    def forwarded(self) -> bool:
+        """Whether this connection was forwarded to another host (``ssh -A``): its first bind
+        says so, and every request on it comes from that host, or through it."""
+        return any(bind.forwarding for bind in self.binds)
 
     def may_list(self, allowed: frozenset[bytes] | None) -> bool:
         """Whether a key bound to ``allowed`` host keys (None: unbound) is listed here. An
         unbound connection is a local program (``ssh-add -l``, ``ssh-keygen``): it sees every
-        key, as with ssh-agent; a bound one sees the keys for its host and the unbound ones,
-        and the hop that forwarded the agent sees only the unbound ones."""
+        key, as with ssh-agent; a bound one sees the keys for its host and the unbound ones;
+        a forwarded one sees only the unbound ones (a key bound to hosts is never used
+        through another host: ProxyJump keeps such a login on this machine)."""
         if allowed is None or not self.binds:
             return True
-        if self.forwarded_here:
+        if self.forwarded:
             return False
         return self.destination in allowed
 
@@ -205,12 +206,12 @@ def may_sign(
 ) -> bool:
     """Whether a key bound to ``allowed`` (None: unbound) may sign ``data`` here: a bound key
     signs only a user authentication for the session the connection bound last, to one of its
-    hosts; never on an unbound connection, nor on the hop that forwarded the agent (as
-    ssh-agent treats destination-constrained keys)."""
+    hosts; never on an unbound connection (as ssh-agent treats destination-constrained
+    keys), nor on one forwarded to another host."""
     if allowed is None:
         return True
     if not connection.binds or not connection.may_list(allowed):
-        return False  # unbound (a local program) or the forwarding hop: never a bound key
+        return False  # unbound (a local program) or forwarded: never a bound key
     request = userauth_session(data)
     if request is None:
         return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -133,6 +134,30 @@ def test_a_key_bound_to_another_host_is_neither_offered_nor_used(world: World) -
     assert refused.returncode != 0
     assert "ed25519 key" not in offered(refused.stderr)
     assert approver.asked == ["rsa key"]  # a refused key was never asked to sign
+
+
+def test_a_forwarded_agent_offers_no_bound_key(world: World) -> None:
+    """`ssh -A` to the Ed25519 server: there, the forwarded agent lists only the unbound key,
+    and a login from there to the RSA server (its key bound to that server) fails."""
+    first, second = world.servers["ed25519"], world.servers["rsa"]
+    remote_known_hosts = first.folder / "known_hosts"
+    remote_known_hosts.write_text(second.known_hosts_line + "\n")
+    shutil.chown(remote_known_hosts, first.user)
+    inner = (
+        "ssh-add -l; ssh -F /dev/null -o BatchMode=yes -o IdentityFile=none "
+        f"-o UserKnownHostsFile={remote_known_hosts} -o GlobalKnownHostsFile=/dev/null "
+        f"-o StrictHostKeyChecking=yes -p {second.port} {second.user}@127.0.0.1 echo inner; "
+        "echo rc=$?"
+    )
+    with Approver(world.sock) as approver:
+        done = ssh(world.sock, first, world.known_hosts, "-A", command=inner)
+    assert done.returncode == 0, done.stderr
+    listed = [line for line in done.stdout.splitlines() if "SHA256:" in line]
+    assert len(listed) == 1
+    assert "Signing key (ED25519)" in listed[0]
+    assert "inner" not in done.stdout.splitlines()
+    assert "rc=255" in done.stdout
+    assert approver.asked == ["ed25519 key"]  # the bound RSA key was never even asked for
 
 
 def test_rsa_signatures_use_the_hash_the_client_asks_for(world: World) -> None:
