@@ -277,11 +277,9 @@ def health_cache_aad(user_id: int, item_id: int) -> bytes:
 # A stored field is  format byte || 96-bit nonce || AES-256-GCM(ciphertext || tag).  The format
 # byte names the algorithm and version; the associated data names the user, the item and the
 # field, so a ciphertext copied to another row, user or column is refused, never misread.
-# Format 2 seals the UTF-8 padded to a bucket (app.core.padding), so a ciphertext's length
-# tells only the bucket, not the exact length; format 1 (no padding, written before) still opens.
 
 FIELD_FORMAT_AES_GCM_V1 = 1
-FIELD_FORMAT_AES_GCM_PADDED_V2 = 2
+FIELD_FORMAT_AES_GCM_PADDED_V2 = 2  # padded, its format byte authenticated (app.core.padding)
 
 
 def field_aad(user_id: int, item_id: int, field: str) -> bytes:
@@ -295,22 +293,15 @@ class FieldCipher:
         self._aead = AESGCM(vault_key)
 
     def seal(self, plaintext: str, associated_data: bytes) -> bytes:
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        # The format byte is authenticated too, so a padded field relabelled as format 1 (or an
-        # old one as format 2) is refused as altered, never opened with its padding as text.
-        mark = bytes([FIELD_FORMAT_AES_GCM_PADDED_V2])
+        nonce, mark = secrets.token_bytes(NONCE_BYTES), bytes([FIELD_FORMAT_AES_GCM_PADDED_V2])
         sealed = self._aead.encrypt(nonce, pad(plaintext.encode("utf-8")), mark + associated_data)
         return mark + nonce + sealed
 
     def open(self, blob: bytes, associated_data: bytes) -> str:
-        if not blob:
-            raise CryptoError("The stored field is empty.")
-        if blob[0] not in (FIELD_FORMAT_AES_GCM_V1, FIELD_FORMAT_AES_GCM_PADDED_V2):
-            raise CryptoError(
-                f"The stored field uses format {blob[0]}, which this version cannot read."
-            )
         if len(blob) < 1 + NONCE_BYTES + 16:
-            raise CryptoError("The stored field is truncated.")
+            raise CryptoError("The stored field is empty or truncated.")
+        if blob[0] not in (FIELD_FORMAT_AES_GCM_V1, FIELD_FORMAT_AES_GCM_PADDED_V2):
+            raise CryptoError(f"The stored field uses format {blob[0]}, unknown to this version.")
         padded = blob[0] == FIELD_FORMAT_AES_GCM_PADDED_V2
         aad = blob[:1] + associated_data if padded else associated_data
         try:

@@ -4,6 +4,10 @@ ISO/IEC 7816-4 padding: the data, one 0x80 byte, then zeros up to the bucket. Th
 multiples of 32 bytes up to 256 (every password and username a person types: 1 to 31 bytes
 take one size), of 256 up to 4 KiB, then of 4 KiB (a long note). Unpadding is strict: a padding
 this version would not have written is refused, never read as text.
+
+Format 2 of a sealed field (app.core.crypto.FieldCipher) is this padding, and its format byte is
+in the associated data: a padded field relabelled as format 1, or an old one as format 2, is
+refused as altered, never opened with its padding taken for text or its text cut as padding.
 """
 
 from __future__ import annotations

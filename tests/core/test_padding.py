@@ -118,5 +118,8 @@ def test_unknown_formats_are_still_refused() -> None:
     cipher = crypto.FieldCipher(KEY)
     blob = cipher.seal("x", AAD)
     for mark in (0, 3, 255):
-        with pytest.raises(crypto.CryptoError, match=f"format {mark}"):
+        with pytest.raises(crypto.CryptoError, match=f"format {mark}, unknown"):
             cipher.open(bytes([mark]) + blob[1:], AAD)
+    for short in (b"", blob[:28]):
+        with pytest.raises(crypto.CryptoError, match="empty or truncated"):
+            cipher.open(short, AAD)
