@@ -1,0 +1,137 @@
+"""`strongroom ssh generate`, `import`, `pubkey` and `keys`, checked against OpenSSH's own
+ssh-keygen; a Bitwarden export's SSH key is an agent key as it arrives; bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from tests.command_line import one_clean_line, strongroom
+from tests.sshd import seed
+
+PASSPHRASE = "a passphrase of the key's own"
+
+
+def keygen(*args: str, stdin: str = "") -> str:
+    return subprocess.run(
+        ["ssh-keygen", *args], input=stdin, capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.fixture
+def vault(sqlite_settings: Settings) -> Settings:
+    seed(sqlite_settings, [ItemDraft("Mail", "alice", "hunter22")])
+    return sqlite_settings
+
+
+def fingerprint_of(line: str, folder: Path) -> str:
+    public = folder / "key.pub"
+    public.write_text(line + "\n")
+    return keygen("-lf", str(public)).split()[1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "label", "bits"),
+    [("ed25519", "ED25519", 256), ("rsa", "RSA", 3072), ("ecdsa", "ECDSA", 256)],
+)
+def test_generate_pubkey_and_keys_agree_with_ssh_keygen(
+    vault: Settings, tmp_path: Path, kind: str, label: str, bits: int
+) -> None:
+    made = strongroom(
+        vault, "ssh", "generate", "Work key", "--type", kind, "--host", "git.example.org"
+    )
+    assert made.returncode == 0, made.stderr
+    match = re.fullmatch(rf"Added 'Work key' \(id:\d+\): {label} (SHA256:\S+)\n", made.stderr)
+    assert match is not None, made.stderr
+    line = strongroom(vault, "ssh", "pubkey", "Work key").stdout.strip()
+    assert line.endswith(" Work key")
+    assert fingerprint_of(line, tmp_path) == match.group(1)
+    listed = strongroom(vault, "ssh", "keys")
+    assert listed.returncode == 0
+    assert listed.stdout == f"{bits} {match.group(1)} Work key ({label}) for git.example.org\n"
+    taken = strongroom(vault, "ssh", "generate", "work KEY")
+    assert taken.returncode == 2
+    one_clean_line(taken.stderr)
+
+
+def test_import_asks_the_passphrase_and_keeps_the_key(vault: Settings, tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    keygen("-q", "-t", "ed25519", "-N", PASSPHRASE, "-C", "me@laptop", "-f", str(key))
+    wrong = strongroom(vault, "ssh", "import", str(key), stdin="not it\n")
+    assert wrong.returncode == 2
+    assert "the passphrase does not open the key; nothing was added" in wrong.stderr
+    assert strongroom(vault, "ssh", "keys").stdout == ""
+    done = strongroom(vault, "ssh", "import", str(key), stdin=PASSPHRASE + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "Added 'id_ed25519'" in done.stderr
+    theirs = keygen("-y", "-P", PASSPHRASE, "-f", str(key)).split()[:2]
+    ours = strongroom(vault, "ssh", "pubkey", "id_ed25519").stdout.split()
+    assert ours == [*theirs, "id_ed25519"]
+    assert PASSPHRASE not in (vault.data_dir / "security.log").read_text()
+    plain = tmp_path / "id_rsa"
+    keygen("-q", "-t", "rsa", "-b", "3072", "-N", "", "-m", "PEM", "-f", str(plain))
+    pem = strongroom(vault, "ssh", "import", str(plain), "--title", "Old RSA")
+    assert pem.returncode == 0, pem.stderr
+    assert "3072 SHA256:" in strongroom(vault, "ssh", "keys").stdout
+
+
+def test_bad_input_is_one_clean_line(vault: Settings, tmp_path: Path) -> None:
+    key = tmp_path / "id_ed25519"
+    keygen("-q", "-t", "ed25519", "-N", "", "-f", str(key))
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 100_000)
+    cases = [
+        (("ssh", "import", str(tmp_path / "missing")), 1),
+        (("ssh", "import", str(tmp_path)), 2),
+        (("ssh", "import", f"{key}.pub"), 2),
+        (("ssh", "import", str(big)), 2),
+        (("ssh", "generate", "K", "--host", "user@host"), 2),
+        (("ssh", "generate", "K", "--host", "host:99999"), 2),
+        (("ssh", "pubkey", "Mail"), 1),
+        (("ssh", "pubkey", "nothing like it"), 1),
+    ]
+    for args, code in cases:
+        done = strongroom(vault, *args)
+        assert done.returncode == code, (args, done.stderr)
+        one_clean_line(done.stderr)
+    assert strongroom(vault, "ssh", "keys").stdout == ""
+    locked = strongroom(vault, "lock")
+    assert locked.returncode == 0
+    refused = strongroom(vault, "ssh", "keys", "--no-input")
+    assert refused.returncode == 4
+    one_clean_line(refused.stderr)
+
+
+def test_a_bitwarden_ssh_key_is_an_agent_key_as_imported(vault: Settings, tmp_path: Path) -> None:
+    key = tmp_path / "id_bw"
+    keygen("-q", "-t", "ed25519", "-N", "", "-f", str(key))
+    public = (tmp_path / "id_bw.pub").read_text().strip()
+    print_ = keygen("-lf", f"{key}.pub").split()[1]
+    export = {
+        "encrypted": False,
+        "folders": [],
+        "items": [
+            {
+                "type": 5,
+                "name": "Deploy key",
+                "sshKey": {
+                    "privateKey": key.read_text(),
+                    "publicKey": public,
+                    "keyFingerprint": print_,
+                },
+            }
+        ],
+    }
+    file = tmp_path / "bitwarden.json"
+    file.write_text(json.dumps(export))
+    imported = strongroom(vault, "import", str(file))
+    assert imported.returncode == 0, imported.stderr
+    listed = strongroom(vault, "ssh", "keys")
+    assert listed.stdout == f"256 {print_} Deploy key (ED25519)\n"
+    assert strongroom(vault, "ssh", "pubkey", "Deploy key").stdout.split()[:2] == public.split()[:2]
