@@ -238,7 +238,9 @@ def test_a_warm_agent_answers_and_logs_each_read_by_id(
     vault: Settings, agent_runtime: Path
 ) -> None:
     runtime = agent_runtime
-    assert strongroom(vault, "get", "Database", agent=runtime).returncode == 0
+    # A run that read the vault (found unlocked) itself starts the agent for the next.
+    first = strongroom(vault, "run", "--", "true", agent=runtime, env={"P": "sr://Database/url"})
+    assert first.returncode == 0, first.stderr
     agent_socket(runtime)
     done = strongroom(
         vault, "run", "--", *PRINT_ENV, "P", agent=runtime, env={"P": "sr://Database/password"}
@@ -373,6 +375,25 @@ def test_in_a_terminal_signals_and_ctrl_c_reach_the_program(
         screen.wait_for("WAITING")
         screen.signal(signal.SIGTERM)
         screen.wait_for(f"EXIT={128 + signal.SIGTERM}")
+
+
+def test_in_a_terminal_the_program_follows_the_window_size(vault: Settings, tmp_path: Path) -> None:
+    program = script(
+        tmp_path,
+        "size.py",
+        "import os, signal, time\n"
+        "def say(*_):\n"
+        "    size = os.get_terminal_size()\n"
+        "    print(f'SIZE {size.columns}x{size.lines}', flush=True)\n"
+        "signal.signal(signal.SIGWINCH, say)\n"
+        "say()\n"
+        "time.sleep(30)\n",
+    )
+    with terminal(vault, width=100, height=30) as screen:
+        screen.run(command_in_pane(vault, "run", "--", sys.executable, program))
+        screen.wait_for("SIZE 100x30")
+        screen.tmux("resize-window", "-t", "t", "-x", "90", "-y", "25")
+        screen.wait_for("SIZE 90x25")
 
 
 def test_a_locked_vault_asks_on_the_terminal(vault: Settings, tmp_path: Path) -> None:
