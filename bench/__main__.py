@@ -12,9 +12,12 @@
 5. resident memory with the vault unlocked;
 6. on MariaDB, the same user among 1,000 others with 1,000 items each, against an empty database;
 7. on a throwaway 3-node Galera cluster, listing the vault and one save, against one server;
-8. `strongroom get`, `ls` and `totp` beside `pass show`, `pass ls` and `keepassxc-cli show`;
+8. `strongroom get`, `ls`, `totp` and `run -- true` (one reference read through the warm agent)
+   beside `pass show`, `pass ls` and `keepassxc-cli show`;
 9. KeePassXC's command line on the same items (skipped with a note when it is not installed);
-10. `strongroom import` of the items as KeePass XML beside `keepassxc-cli import` of that file.
+10. `strongroom import` of the items as KeePass XML beside `keepassxc-cli import` of that file;
+11. vault health: the breach check beside `keepassxc-cli analyze --hibp` on the same items and
+    breach file, on a file ten times larger, and the full report with a cold and a warm cache.
 
 All measures of one kind run alternately in the same run, so their ratios hold on a noisy
 machine. ``--smoke`` runs everything on a tiny data set, to check that the benchmark works.
@@ -34,6 +37,7 @@ from pathlib import Path
 
 from bench import command_line, importing, keepass
 from bench.galera import measure_galera
+from bench.health import measure_health
 from bench.idle import IDLE_BYTES, IDLE_CPU, idle_rows, measure_idle
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
@@ -56,6 +60,11 @@ GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
 VS_PASS = Target("<= 3x pass show", lambda r: r.median <= 3)
 VS_KEEPASSXC = Target("<= 0.25x keepassxc-cli show", lambda r: r.median <= 0.25)
 IMPORT_VS_KEEPASSXC = Target("<= 1x keepassxc-cli import", lambda r: r.median <= 1)
+# Vault health (bench/health.py): the breach check, its growth with the file, the warm report.
+HEALTH_BREACH = Target("<= 0.25x keepassxc-cli analyze --hibp", lambda r: r.median <= 0.25)
+HEALTH_GROWTH = Target("<= 1.5x on a 10x smaller file", lambda r: r.median <= 1.5)
+HEALTH_WARM = Target("<= 0.3x keepassxc-cli analyze --hibp", lambda r: r.median <= 0.3)
+HEALTH_HEAP = Target("<= 64 MiB", lambda r: r.median <= 64)
 IDLE = (IDLE_CPU, IDLE_BYTES)  # idle CPU and terminal output (bench/idle.py)
 
 
@@ -272,7 +281,12 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
         for label, values in cli_samples.items():
             backend = "sqlite" if label.startswith("strongroom") else label.split()[0]
             rows.append(row(group, label, backend, values))
-        for label in ("strongroom get", "strongroom ls", "strongroom totp"):
+        for label in (
+            "strongroom get",
+            "strongroom ls",
+            "strongroom totp",
+            "strongroom run -- true",
+        ):
             rows.append(
                 ratio_row(
                     group,
@@ -326,8 +340,76 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
     elif args.peer:
         print("7/9, 8/9 KeePassXC and the import skipped: no keepassxc-cli", file=sys.stderr)
     stop_server()
-    print("9/9 done", file=sys.stderr)
+    rows += health_rows(args, raw, kdf)
+    print("done", file=sys.stderr)
     return rows, raw
+
+
+def health_rows(args: argparse.Namespace, raw: dict[str, object], kdf: list[float]) -> list[Row]:
+    """Vault health's measures (bench/health.py), KeePassXC's beside them when it is there."""
+    lines = args.health_lines
+    peer = args.peer and keepass.available()
+    kdf_ms = max(100, round(statistics.median(kdf))) if kdf else 500
+    print(f"9/9 vault health: {args.items} items, a {lines:,}-line breach file", file=sys.stderr)
+    samples = measure_health(args.items, lines, args.runs, kdf_ms, peer=peer)
+    raw["health"] = {"lines": lines, "kdf_ms": kdf_ms, **samples}
+    group = f"vault health, {args.items} items, {lines:,}-line breach file"
+    check = samples["strongroom breach check"]
+    rows = [
+        row(group, "strongroom breach check", "-", check),
+        row(
+            group,
+            "strongroom breach check, 10x file",
+            "-",
+            samples["strongroom breach check, 10x file"],
+        ),
+        ratio_row(
+            group,
+            "breach check: 10x file / file",
+            "-",
+            samples["strongroom breach check, 10x file"],
+            check,
+            HEALTH_GROWTH,
+        ),
+        row(
+            group,
+            "breach check heap peak, 10x file",
+            "-",
+            samples["breach check heap peak, 10x file (MiB)"],
+            unit="MiB",
+            target=HEALTH_HEAP,
+        ),
+        row(
+            group, "full report, cold cache (service)", "sqlite", samples["full report, cold cache"]
+        ),
+        row(
+            group, "full report, warm cache (service)", "sqlite", samples["full report, warm cache"]
+        ),
+    ]
+    theirs = samples.get("keepassxc-cli analyze --hibp")
+    if theirs:
+        rows.append(row(group, "keepassxc-cli analyze --hibp", "kdbx", theirs))
+        rows.append(
+            ratio_row(
+                group,
+                "breach check / keepassxc-cli analyze --hibp",
+                "-",
+                check,
+                theirs,
+                HEALTH_BREACH,
+            )
+        )
+        rows.append(
+            ratio_row(
+                group,
+                "full report, warm cache / keepassxc-cli analyze --hibp",
+                "sqlite",
+                samples["full report, warm cache"],
+                theirs,
+                HEALTH_WARM,
+            )
+        )
+    return rows
 
 
 def main() -> None:
@@ -343,12 +425,16 @@ def main() -> None:
     parser.add_argument("--scale-items", type=int, default=1000, help="items per other user")
     parser.add_argument("--no-peer", dest="peer", action="store_false")
     parser.add_argument("--no-galera", dest="galera", action="store_false")
+    parser.add_argument(
+        "--health-lines", type=int, default=2_000_000, help="lines of the generated breach file"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"))
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the benchmark")
     args = parser.parse_args()
     if args.smoke:
         args.items, args.runs, args.launch_runs, args.idle_window = 60, 2, 2, 1.0
         args.scale_users, args.scale_items = 4, 30
+        args.health_lines = 20_000
     rows, raw = run(args)
     print(f"Strongroom benchmark: {args.items} items, {os.cpu_count()} cores")
     print(table(rows))

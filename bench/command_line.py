@@ -1,5 +1,5 @@
-"""The command line against other managers' on the same items: `strongroom get`, `ls` and
-`totp` beside `pass show` / `pass ls` and `keepassxc-cli show`.
+"""The command line against other managers' on the same items: `strongroom get`, `ls`,
+`totp` and `run -- true` beside `pass show` / `pass ls` and `keepassxc-cli show`.
 
     python -m bench.command_line [--items 10000] [--runs 10] [--kdf-ms 500]
 
@@ -8,8 +8,11 @@ Strongroom's vault is on SQLite with a remembered session, as after a login on t
 off: imports, connection and listing every time). The same items go into a `pass` store, under
 a GnuPG key without a passphrase (what gpg-agent holding the key amounts to), encrypted by one
 gpg run, and into a KeePassXC database whose key derivation takes ``--kdf-ms`` (Strongroom's
-own cost). Every command is a fresh process, timed from start to exit, the same entry each
-time, all of them in turn so that each round sees the same machine.
+own cost). `strongroom run -- true` runs with one reference in its environment (the same
+item's password, read through the agent and masked in the program's output, which is empty):
+the whole of what `run` adds to a program. Every command is a fresh process, timed from start
+to exit, the same entry each time, all of them in turn so that each round sees the same
+machine.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from bench import keepass
 from bench.startup import PASSWORD
@@ -144,11 +148,17 @@ def measure_command_line(count: int, runs: int, kdf_ms: int) -> Samples:
         keepass.import_database(xml, database, kdf_ms)
         target = drafts(count)[count // 2]
         name = target.title.replace("/", "-")
+        run_env = {**env, "BENCH_SECRET": f"sr://{quote(target.title, safe='')}/password"}
         commands = {
             "strongroom get": (strongroom(root / "config", "get", target.title), env, ""),
             "strongroom get, no agent": (strongroom(cold, "get", target.title), env, ""),
             "strongroom ls": (strongroom(root / "config", "ls"), env, ""),
             "strongroom totp": (strongroom(root / "config", "totp", "Bench TOTP"), env, ""),
+            "strongroom run -- true": (
+                strongroom(root / "config", "run", "--", "true"),
+                run_env,
+                "",
+            ),
             "pass show": (["pass", "show", name], pass_env, ""),
             "pass ls": (["pass", "ls"], pass_env, ""),
             "keepassxc-cli show": (

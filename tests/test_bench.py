@@ -86,7 +86,12 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
         assert galera["unit"] == "x"
         assert galera["met"] is TARGETS[galera["target"]].check(Row(**galera))
     if all(shutil.which(tool) for tool in ("keepassxc-cli", "pass", "gpg")):
-        for label in ("strongroom get", "strongroom ls", "strongroom totp"):
+        for label in (
+            "strongroom get",
+            "strongroom ls",
+            "strongroom totp",
+            "strongroom run -- true",
+        ):
             versus = rows[(f"{label} / pass show", "sqlite")]
             assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
         assert rows[("strongroom get / keepassxc-cli show", "sqlite")]["target"]
@@ -96,6 +101,27 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             assert rows[("strongroom import", backend)]["median"] > 0
             versus = rows[("strongroom import / keepassxc-cli import", backend)]
             assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
+    # Vault health: the breach check and its growth on a file ten times larger, the heap it
+    # takes, the full report cold and warm, and beside keepassxc-cli analyze --hibp.
+    for measure, backend in (
+        ("strongroom breach check", "-"),
+        ("strongroom breach check, 10x file", "-"),
+        ("full report, cold cache (service)", "sqlite"),
+        ("full report, warm cache (service)", "sqlite"),
+    ):
+        assert rows[(measure, backend)]["median"] > 0, measure
+    targeted = [("breach check: 10x file / file", "-"), ("breach check heap peak, 10x file", "-")]
+    if shutil.which("keepassxc-cli"):
+        assert rows[("keepassxc-cli analyze --hibp", "kdbx")]["median"] > 0
+        targeted += [
+            ("breach check / keepassxc-cli analyze --hibp", "-"),
+            ("full report, warm cache / keepassxc-cli analyze --hibp", "sqlite"),
+        ]
+    for measure, backend in targeted:
+        health = rows[(measure, backend)]
+        assert health["target"], measure
+        assert health["met"] is TARGETS[health["target"]].check(Row(**health))
+    assert document["samples"]["health"]["lines"] == 20_000  # the smoke run's small file
     assert document["machine"]["cpus"] == os.cpu_count()
     assert "Strongroom / bare" in done.stdout  # the table
 
