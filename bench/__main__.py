@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench import command_line, importing, keepass
+from bench import ssh as ssh_bench
 from bench.galera import measure_galera
 from bench.health import measure_health
 from bench.idle import IDLE_BYTES, IDLE_CPU, idle_rows, measure_idle
@@ -58,6 +59,7 @@ SCALE_RATIO = Target("<= 1.2x empty database", lambda r: r.median <= 1.2)
 GALERA_LIST = Target("<= 1.25x one server", lambda r: r.median <= 1.25)
 GALERA_SAVE = Target("<= 2x one server", lambda r: r.median <= 2)
 VS_PASS = Target("<= 3x pass show", lambda r: r.median <= 3)
+VS_SSH_AGENT = Target("<= 2x ssh-agent", lambda r: r.median <= 2)
 VS_KEEPASSXC = Target("<= 0.25x keepassxc-cli show", lambda r: r.median <= 0.25)
 IMPORT_VS_KEEPASSXC = Target("<= 1x keepassxc-cli import", lambda r: r.median <= 1)
 # Vault health (bench/health.py): the breach check, its growth with the file, the warm report.
@@ -339,6 +341,27 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
             )
     elif args.peer:
         print("7/9, 8/9 KeePassXC and the import skipped: no keepassxc-cli", file=sys.stderr)
+    ssh_missing = ssh_bench.available()
+    if args.peer and ssh_missing is None:
+        print("SSH signatures through Strongroom's agent beside ssh-agent", file=sys.stderr)
+        signed = ssh_bench.measure_ssh(args.signatures, args.runs)
+        raw["ssh"] = signed
+        group = f"SSH signatures, {args.signatures} a round, a connection each"
+        for label, values in signed.items():
+            rows.append(row(group, label, "sqlite" if "Strongroom" in label else "-", values))
+        for kind in ssh_bench.KINDS:
+            rows.append(
+                ratio_row(
+                    group,
+                    f"{kind} signature: Strongroom agent / ssh-agent",
+                    "sqlite",
+                    signed[f"{kind} signature, Strongroom agent"],
+                    signed[f"{kind} signature, ssh-agent"],
+                    VS_SSH_AGENT,
+                )
+            )
+    elif args.peer:
+        print(f"SSH signatures skipped: {ssh_missing}", file=sys.stderr)
     stop_server()
     rows += health_rows(args, raw, kdf)
     print("done", file=sys.stderr)
@@ -419,6 +442,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5, help="repeats of each vault measure")
     parser.add_argument("--launch-runs", type=int, default=15)
+    parser.add_argument("--signatures", type=int, default=300, help="SSH signatures a round")
     parser.add_argument("--idle-window", type=float, default=3.0, help="seconds of idle counted")
     parser.add_argument("--backend", choices=["sqlite", "mariadb", "both"], default="both")
     parser.add_argument("--scale-users", type=int, default=1000)
@@ -434,6 +458,7 @@ def main() -> None:
     if args.smoke:
         args.items, args.runs, args.launch_runs, args.idle_window = 60, 2, 2, 1.0
         args.scale_users, args.scale_items = 4, 30
+        args.signatures = 20
         args.health_lines = 20_000
     rows, raw = run(args)
     print(f"Strongroom benchmark: {args.items} items, {os.cpu_count()} cores")

@@ -95,6 +95,11 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             versus = rows[(f"{label} / pass show", "sqlite")]
             assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
         assert rows[("strongroom get / keepassxc-cli show", "sqlite")]["target"]
+    if shutil.which("ssh-agent"):
+        for kind in ("ed25519", "rsa"):
+            versus = rows[(f"{kind} signature: Strongroom agent / ssh-agent", "sqlite")]
+            assert versus["unit"] == "x"
+            assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
     if shutil.which("keepassxc-cli"):
         assert rows[("keepassxc-cli open: one search", "kdbx")]["median"] > 0
         for backend in ("sqlite", "mariadb"):
