@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -375,6 +376,31 @@ def test_in_a_terminal_signals_and_ctrl_c_reach_the_program(
         screen.wait_for("WAITING")
         screen.signal(signal.SIGTERM)
         screen.wait_for(f"EXIT={128 + signal.SIGTERM}")
+
+
+def test_a_closed_terminal_hangs_the_program_up_too(vault: Settings, tmp_path: Path) -> None:
+    said = tmp_path / "hup"
+    program = script(
+        tmp_path,
+        "hup.py",
+        "import signal, sys, time\n"
+        "def hup(*_):\n"
+        "    open(sys.argv[1], 'w').write('HUP')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGHUP, hup)\n"
+        "print('WAITING', flush=True)\n"
+        "time.sleep(60)\n",
+    )
+    with terminal(vault) as screen:
+        screen.run(command_in_pane(vault, "run", "--", sys.executable, program, str(said)))
+        screen.wait_for("WAITING")
+        pid = screen.app_pid()
+        screen.close()  # the terminal goes: SIGHUP
+        deadline = time.monotonic() + 20
+        while Path(f"/proc/{pid}").exists() or not said.exists():
+            assert time.monotonic() < deadline, "the program or strongroom outlived the terminal"
+            time.sleep(0.05)
+    assert said.read_text() == "HUP"
 
 
 def test_in_a_terminal_the_program_follows_the_window_size(vault: Settings, tmp_path: Path) -> None:

@@ -285,7 +285,10 @@ def _on_terminal(
             _pump(program, relays, typed=(0, master))
             return program.wait()
     finally:
-        termios.tcsetattr(0, termios.TCSAFLUSH, saved)
+        try:  # noqa: SIM105 (contextlib is not imported here: see the top)
+            termios.tcsetattr(0, termios.TCSAFLUSH, saved)
+        except termios.error:
+            pass  # the terminal has gone (closed: SIGHUP, passed on)
         signal.signal(signal.SIGWINCH, previous_size)
         os.close(master)
         if err is not None:
