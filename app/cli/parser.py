@@ -178,6 +178,19 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         help="also write the report (id, title, findings; no password) to FILE, owner-only",
     )
     health.add_argument("--force", action="store_true", help="replace the CSV file if it exists")
+    health.add_argument(
+        "action",
+        nargs="?",
+        choices=["build-index"],
+        help="build-index: write a compact index of the sorted breach list (--breach-list, or "
+        "breach_list in config.toml) to -o FILE; --breach-list and breach_list then take it",
+    )
+    health.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="build-index: the index to write, owner-only (default: the list's path + .idx)",
+    )
 
     helper = command(
         "git-credential",

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app.core.accounts import ActiveSession, Clock, utc_now
-from app.core.breach import open_breach_list
+from app.core.breach_index import open_breach_source
 from app.core.config import Settings
 from app.core.health import KINDS, Checks, Progress, Report, analyze
 from app.core.items import Item
@@ -68,7 +68,7 @@ def health_report(
             f"Old: a password unchanged for over {settings.health_max_age_days} days "
             "(health_max_age_days)"
         )
-    source = open_breach_list(path) if path is not None and "breached" in kinds else None
+    source = open_breach_source(path) if path is not None and "breached" in kinds else None
     try:
         if source is not None:
             sources.insert(0, f"Breach list: {source.describe()}")

@@ -353,3 +353,45 @@ def test_after_two_runs_the_database_holds_no_password_sha1_or_finding(
         assert digest.hexdigest().encode() not in haystack.lower()
     for finding in (b"breached", b"reused", b"2418984", b"2,418,984", b"unsecured"):
         assert finding not in haystack.lower()
+
+
+def test_build_index_then_the_report_reads_it(
+    vault: Settings, breach_file: Path, tmp_path: Path
+) -> None:
+    index = tmp_path / "pwned.idx"
+    built = strongroom(
+        vault, "health", "build-index", "--breach-list", str(breach_file), "-o", str(index)
+    )
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("Indexed 200,003 hashes into ")
+    assert index.stat().st_mode & 0o777 == 0o600
+    from_text = health(vault, "--breach-list", str(breach_file))
+    from_index = health(vault, "--breach-list", str(index))
+    assert from_index.returncode == 7, from_index.stderr
+    assert from_index.stdout.splitlines()[0] == f"Breach list: {index} (an index of 200,003 hashes)"
+    assert rows_of(from_index.stdout) == rows_of(from_text.stdout)
+    # An existing file is not replaced unasked, nor the list by its own index.
+    again = strongroom(
+        vault, "health", "build-index", "--breach-list", str(breach_file), "-o", str(index)
+    )
+    assert again.returncode == 2
+    one_clean_line(again.stderr)
+    same = strongroom(
+        vault,
+        "health",
+        "build-index",
+        "--breach-list",
+        str(breach_file),
+        "-o",
+        str(breach_file),
+        "--force",
+    )
+    assert same.returncode == 2
+    one_clean_line(same.stderr)
+    unsorted = tmp_path / "unsorted.txt"
+    unsorted.write_bytes(b"\r\n".join(reversed(generated_lines(100))) + b"\r\n")
+    refused = strongroom(vault, "health", "build-index", "--breach-list", str(unsorted))
+    assert refused.returncode == 1
+    one_clean_line(refused.stderr)
+    assert "not sorted" in refused.stderr
+    assert not Path(f"{unsorted}.idx").exists()

@@ -35,6 +35,8 @@ def health(args: argparse.Namespace, ctx: Context) -> int:
     from app.core.health import KINDS
     from app.services.health import health_report
 
+    if args.action == "build-index":
+        return build_index(args, ctx)
     csv_path = Path(args.csv) if args.csv else None
     if csv_path is not None and csv_path.exists() and not args.force:
         raise Exit(USAGE, f"{args.csv} exists. --force replaces it.")
@@ -135,3 +137,38 @@ def write_csv(path: Path, report: Report, *, replace: bool) -> None:
 def as_text(value: str) -> str:
     """A cell a spreadsheet shows as text and never runs: a ' before a formula's start."""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def build_index(args: argparse.Namespace, ctx: Context) -> int:
+    """``health build-index``: the compact index of the sorted breach list (no vault opened)."""
+    from app.core.breach_index import build_index as write_index
+    from app.core.breach_index import is_index
+
+    named = args.breach_list or ctx.settings.breach_list
+    if not named:
+        raise Exit(USAGE, "build-index needs the sorted list: --breach-list PATH.")
+    source = Path(named).expanduser()
+    target = Path(args.output).expanduser() if args.output else Path(f"{source}.idx")
+    if source.is_dir():
+        raise Exit(USAGE, "build-index takes the single sorted file, not a folder of ranges.")
+    if is_index(source):
+        raise Exit(USAGE, f"{visible_text(str(source))} is already an index.")
+    if target.resolve() == source.resolve():
+        raise Exit(USAGE, "The index cannot replace the list it is built from: -o FILE.")
+    exists = target.exists() or target.is_symlink()
+    if exists and (not args.force or target.is_symlink() or not target.is_file()):
+        raise Exit(USAGE, f"{visible_text(str(target))} exists. --force replaces it.")
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\rIndexing {done * 100 // max(1, total)}%…", end="", file=sys.stderr)
+
+    hashes = write_index(source, target, progress)
+    if sys.stderr.isatty():
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+    size, was = target.stat().st_size, source.stat().st_size
+    print(
+        f"Indexed {hashes:,} hashes into {visible_text(str(target))} ({size:,} bytes, "
+        f"{size / max(1, was):.2f}x the list's {was:,}): point breach_list or --breach-list at it."
+    )
+    return DONE
