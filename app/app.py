@@ -36,6 +36,7 @@ from app.flows.clipboard import ClipboardGuard
 from app.flows.failures import Failure, explain, log_failure
 from app.flows.health import HealthFlow
 from app.flows.lock import LockFlow
+from app.flows.security_log import SecurityLogFlow
 from app.flows.transfer import TransferFlow
 from app.flows.typing import KeyOrder
 from app.flows.vault import VaultFlow
@@ -77,7 +78,9 @@ class DatabaseReconnected(Message):
         self.new = new
 
 
-class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow, HealthFlow):
+class StrongroomApp(
+    KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow, HealthFlow, SecurityLogFlow
+):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
     ENABLE_COMMAND_PALETTE = True
@@ -298,6 +301,12 @@ class StrongroomApp(KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow, He
             "Vault health",
             "Which passwords to change first: breached, reused, weak, common, unsecured, old",
             self.show_health,
+        )
+        yield SystemCommand(
+            "Security log",
+            "This device's logins, locks and key changes, newest first; tampering and rollback "
+            "warnings in red",
+            self.show_security_log,
         )
         yield SystemCommand(
             "Remembered sessions",

@@ -247,6 +247,15 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     about = "SSH keys kept in the vault, and an SSH agent that serves them"
     ssh_commands(commands.add_parser("ssh", help=about, description=about))
 
+    log = commands.add_parser(
+        "log",
+        help="this device's security log, newest first (no account needed)",
+        description="This device's security log, newest first: a warning (tampering, rollback, "
+        "an accepted restore) starts with !!, a failed login with !, an unreadable line with ?.",
+    )
+    log.add_argument("-n", "--limit", type=int, default=20, help="entries shown (at most 5000)")
+    log.add_argument("--json", action="store_true", help="a JSON object an entry")
+
     shells = commands.add_parser(
         "completion",
         help="print the shell completion script for bash, zsh or fish (see the README)",

@@ -13,7 +13,19 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.cli.commands import account, device, git, health, read, run, ssh, tools, transfer, write
+from app.cli.commands import (
+    account,
+    device,
+    git,
+    health,
+    log,
+    read,
+    run,
+    ssh,
+    tools,
+    transfer,
+    write,
+)
 from app.cli.context import Context
 from app.cli.exits import Exit, reported
 from app.core.errors import UserError
@@ -45,6 +57,7 @@ COMMANDS: dict[str, Command] = {
     "logout": Command(device.logout),
     "register": Command(account.register),
     "login": Command(account.login),
+    "log": Command(log.log),
     "generate": Command(tools.generate),
     "completion": Command(tools.completion),
     "ssh": Command(ssh.ssh),

@@ -221,6 +221,11 @@ EVERYWHERE_KEYS = (
     ),
     Key("Ctrl+P, Export", "write the vault for another manager (encrypted by default)"),
     Key("Ctrl+P, Vault health", "which passwords to change first, and why (0-6 filter)"),
+    Key(
+        "Ctrl+P, Security log",
+        "this device's logins, locks and key changes, newest first; tampering and rollback "
+        "warnings marked !! in red",
+    ),
     Key("Ctrl+L", "lock, from any screen of the open vault (an unsaved edit comes back)"),
     Key("Ctrl+Q", "quit (clears the clipboard)"),
 )
