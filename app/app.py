@@ -37,6 +37,7 @@ from app.flows.failures import Failure, explain, log_failure
 from app.flows.health import HealthFlow
 from app.flows.lock import LockFlow
 from app.flows.security_log import SecurityLogFlow
+from app.flows.ssh import SshApprovalFlow
 from app.flows.transfer import TransferFlow
 from app.flows.typing import KeyOrder
 from app.flows.vault import VaultFlow
@@ -79,7 +80,14 @@ class DatabaseReconnected(Message):
 
 
 class StrongroomApp(
-    KeyOrder, AccountFlow, VaultFlow, LockFlow, TransferFlow, HealthFlow, SecurityLogFlow
+    KeyOrder,
+    AccountFlow,
+    VaultFlow,
+    LockFlow,
+    TransferFlow,
+    HealthFlow,
+    SshApprovalFlow,
+    SecurityLogFlow,
 ):
     TITLE = "Strongroom"
     CSS_PATH = stylesheet_paths()  # type: ignore[assignment]
@@ -155,6 +163,7 @@ class StrongroomApp(
         self.call_after_refresh(self.start_up)
         self.start_idle_check()
         self.start_refresh()
+        self.start_ssh_approvals()  # the SSH agent's requests to use a key (app.flows.ssh)
         if not self.is_headless:
             # A terminal closed (SIGHUP) or a polite kill (SIGTERM) cleans up as quitting does.
             loop = asyncio.get_running_loop()
