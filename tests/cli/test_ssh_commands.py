@@ -4,16 +4,19 @@ ssh-keygen; a Bitwarden export's SSH key is an agent key as it arrives; bad inpu
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from app.core.config import Settings
 from app.core.items import ItemDraft
-from tests.command_line import one_clean_line, strongroom
-from tests.sshd import seed
+from tests.command_line import agent_socket, one_clean_line, strongroom
+from tests.helpers import STRONG_PASSWORD
+from tests.sshd import seed, stop_agent
 
 PASSPHRASE = "a passphrase of the key's own"
 
@@ -135,3 +138,32 @@ def test_a_bitwarden_ssh_key_is_an_agent_key_as_imported(vault: Settings, tmp_pa
     listed = strongroom(vault, "ssh", "keys")
     assert listed.stdout == f"256 {print_} Deploy key (ED25519)\n"
     assert strongroom(vault, "ssh", "pubkey", "Deploy key").stdout.split()[:2] == public.split()[:2]
+
+
+def test_ssh_agent_in_config_starts_with_the_command_line_agent(
+    vault: Settings, agent_runtime: Path
+) -> None:
+    folder = agent_runtime / f"strongroom-{os.getuid()}"
+    bad = strongroom(vault, "ls", config_head='ssh_agent = "yes"\n', agent=agent_runtime)
+    assert bad.returncode == 2
+    assert "ssh_agent must be true or false." in bad.stderr
+    off = strongroom(vault, "get", "Mail", agent=agent_runtime)
+    assert off.returncode == 0, off.stderr
+    agent_socket(agent_runtime)
+    assert not list(folder.glob("ssh-*.sock"))  # off by default
+    strongroom(vault, "lock", agent=agent_runtime)
+    strongroom(vault, "unlock", agent=agent_runtime, stdin=STRONG_PASSWORD + "\n")
+    on = strongroom(vault, "get", "Mail", config_head="ssh_agent = true\n", agent=agent_runtime)
+    assert on.returncode == 0, on.stderr
+    deadline = time.monotonic() + 20
+    while not list(folder.glob("ssh-*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (sock,) = folder.glob("ssh-*.sock")
+    try:
+        listed = subprocess.run(
+            ["ssh-add", "-l"], env={"SSH_AUTH_SOCK": str(sock)}, capture_output=True, text=True
+        )
+        assert listed.stdout.strip() == "The agent has no identities."  # no key items yet
+    finally:
+        stop_agent(sock)
+        strongroom(vault, "lock", agent=agent_runtime)
