@@ -243,7 +243,7 @@ def _findings(
             found.append(Finding("breached", breaches[password]))
         if shared_by:
             found.append(Finding("reused", shared_by))
-        if "weak" in kinds and strength.score(password, user_inputs(item)) <= WEAK_SCORE:
+        if "weak" in kinds and strength.score(password, item) <= WEAK_SCORE:
             found.append(Finding("weak"))
         if "common" in kinds and strength.is_common(password):
             found.append(Finding("common"))
@@ -274,9 +274,11 @@ class _Strength:
         self._needed = bool(kinds & {"weak", "common"})
         self.known = _UNKNOWN
 
-    def score(self, password: str, inputs: tuple[str, ...]) -> int:
+    def score(self, password: str, item: Item) -> int:
+        """zxcvbn's score of ``password``, judged with ``item``'s words (user_inputs)."""
         if self.known.score is not None:
             return self.known.score
+        inputs = user_inputs(item)
         key = (password, inputs)
         score = self._scores.get(key)
         if score is None:

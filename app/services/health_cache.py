@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.core import crypto
 from app.core.accounts import ActiveSession
 from app.core.errors import VaultKeyChanged
-from app.core.health import Known, user_inputs
+from app.core.health import Known
 from app.core.items import Item
 from app.models import HealthCache, VaultItem
 from app.services.vault import VaultService
@@ -43,8 +43,9 @@ _CHUNK = 500  # ids per IN (...) list
 
 
 def binding(key: bytes, item: Item) -> str:
-    """What the item's cached scores were computed from, keyed: its password and words."""
-    message = json.dumps([item.password, list(user_inputs(item))], ensure_ascii=False)
+    """What the item's cached scores were computed from, keyed: its password, and the fields
+    zxcvbn's words come from (username, title, sites; see app.core.health.user_inputs)."""
+    message = json.dumps([item.password, item.username, item.title, *item.urls], ensure_ascii=False)
     return crypto.health_binding(key, message)
 
 
