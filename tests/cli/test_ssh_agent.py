@@ -26,6 +26,7 @@ from tests.sshd import (
     Approver,
     Sshd,
     agent_env,
+    agent_pid,
     need_openssh,
     seed,
     ssh,
@@ -359,3 +360,40 @@ def test_ssh_approve_answers_on_the_terminal(world: World) -> None:
             login.kill()
     nothing = world.run("ssh", "approve")
     assert "Nothing is waiting for approval." in nothing.stderr
+
+
+def test_a_lock_drops_the_private_keys_from_the_agents_memory(world: World) -> None:
+    """The Ed25519 key's private seed is in the agent's memory while it serves, and gone
+    (cleared, not only unreferenced) once a lock dropped it; its text from the vault too."""
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    from tests.cli.test_agent_drops_key import found_in_memory
+
+    backend = Backend(world.settings, device_label="test")
+    try:
+        session = backend.accounts().startup().session
+        assert session is not None
+        item = next(i for i in backend.vault().list_items(session) if i.title == "Signing key")
+        text = next(f.value for f in item.fields if f.name == "Private key")
+    finally:
+        backend.close()
+    key = core_ssh.load_private_key(text)
+    seed_bytes = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    # The key's base64 past its first two lines (which every such key shares: the format's
+    # name, "none", the key type and the public key): the private part.
+    lines = [line.encode() for line in text.splitlines() if not line.startswith("-----")]
+    private = lines[2:-1]
+    assert private
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin"}
+    pid = agent_pid(world.sock)
+    assert subprocess.run(["ssh-add", "-l"], env=env, capture_output=True).returncode == 0
+    assert found_in_memory(pid, [seed_bytes]) == {seed_bytes}
+    assert world.run("lock").returncode == 0
+    listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+    assert listed.stdout.strip() == "The agent has no identities."
+    assert agent_pid(world.sock) == pid  # the same agent, still serving
+    assert found_in_memory(pid, [seed_bytes, *private]) == set()

@@ -162,6 +162,10 @@ class HeldKeys:
         self._reload()
 
     def _reload(self) -> None:
+        """Read the keys again when the vault changed. The items' decrypted text is dropped
+        once the keys are open, and what is freed meanwhile is overwritten (app.core.memory):
+        a lock then leaves no private key text behind, only the keys it clears."""
+        from app.core.memory import release_dropped, stop_wiping, wipe_on_free
         from app.services.ssh import vault_keys
 
         assert self.ctx is not None
@@ -170,11 +174,16 @@ class HeldKeys:
             mark = self.ctx.backend.vault().fingerprint(self.session)
             if mark == self.mark and self.keys is not None:
                 return
-            keys, _ = vault_keys(self.ctx.cache.items(self.ctx.backend, self.session))
+            wipe_on_free()
+            try:
+                keys, _ = vault_keys(self.ctx.cache.items(self.ctx.backend, self.session))
+                self.ctx.cache.forget()  # the other items' decrypted fields go
+                release_dropped()
+            finally:
+                stop_wiping()
         except Exception:  # the database away: nothing is held
             self.drop()
             return
-        self.ctx.cache.forget()  # the other items' decrypted fields go: only the keys stay
         self.keys, self.mark = keys, mark
 
     def drop(self) -> None:
@@ -215,6 +224,7 @@ def command(settings: Settings, machinery: Machinery, *, foreground: bool) -> in
     import shlex
 
     if foreground:
+        _without_thread_cache(settings)
         return serve(settings, machinery)
     if not start(settings, wait=True):
         print("strongroom: the SSH agent did not start.", file=sys.stderr)
@@ -222,6 +232,27 @@ def command(settings: Settings, machinery: Machinery, *, foreground: bool) -> in
     path = shlex.quote(str(socket_path(settings)))
     print(f"SSH_AUTH_SOCK={path}; export SSH_AUTH_SOCK;")
     return DONE
+
+
+# glibc keeps small freed blocks in a per-thread cache, which its fill on free (app.core.memory,
+# on while keys are read and dropped) never reaches: without it, a private key's text, freed
+# once its key is open, would stay in memory past a lock.
+NO_THREAD_CACHE = "glibc.malloc.tcache_count=0"
+
+
+def _without_thread_cache(settings: Settings) -> None:
+    """Run again (the same command, in place) with glibc's thread cache off, unless it is."""
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if not sys.platform.startswith("linux") or NO_THREAD_CACHE in tunables.split(":"):
+        return
+    config_dir, data_dir = _folders(settings)
+    argv = [sys.executable, "-I", "-m", "app", "--config-dir", config_dir, "--data-dir", data_dir]
+    environment = {
+        **os.environ,
+        "GLIBC_TUNABLES": ":".join(filter(None, [tunables, NO_THREAD_CACHE])),
+    }
+    with contextlib.suppress(OSError):
+        os.execve(sys.executable, [*argv, "ssh", "agent", "--foreground"], environment)  # noqa: S606 (this Python, this package, in place)
 
 
 def serve(settings: Settings, machinery: Machinery) -> int:
