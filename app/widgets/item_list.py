@@ -72,6 +72,16 @@ class ItemList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._items: list[Item] = []
         self.empty_text = ""  # drawn under the header when there are no rows: says why
+        self._base: tuple[tuple[int, ...], Style] | None = None  # see _base_style
+
+    def _base_style(self) -> Style:
+        """The rows' style (``rich_style``), which walks the styles of every node up to the
+        App: worked out again only when one of them has changed, not for each row drawn (it
+        was a third of a search keystroke's repaint)."""
+        key = tuple(node.styles._cache_key for node in self.ancestors_with_self)
+        if self._base is None or self._base[0] != key:
+            self._base = (key, self.rich_style)
+        return self._base[1]
 
     @property
     def items(self) -> list[Item]:
@@ -137,7 +147,7 @@ class ItemList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             # A header that stays put while the rows scroll under it.
             title_width, user_width, url_width = self._columns(width - 2)
