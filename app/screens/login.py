@@ -45,7 +45,9 @@ class LoginScreen(FormScreen):
         self.clear_error()
         self.query_one("#notice", Static).display = bool(self._notice)
         first_empty = "#password" if self._initial_username else "#username"
-        self.query_one(first_empty, Input).focus()
+        # Now, not after a refresh (as focus() does): Textual's own first focus, the username,
+        # would have the keys typed in between.
+        self.set_focus(self.query_one(first_empty, Input))
 
     def show_notice(self, text: str) -> None:
         notice = self.query_one("#notice", Static)

@@ -3,11 +3,16 @@
 Textual's footer scrolls sideways when its keys do not fit, so at 80 columns the last ones
 (lock, log out, help, quit) were simply gone. This one drops the least important keys first,
 keeps the others in their usual order, and chooses again whenever the width changes.
+
+Textual's footer also builds every key widget anew each time the screen's bindings might have
+changed: on a new screen that happens five or six times over (focus, the screen stack, the
+first resize...), a third of the time it takes the vault to appear after an unlock. This one
+builds them again only when what they would show has changed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 from textual import events
 from textual.app import ComposeResult
@@ -25,8 +30,42 @@ class RankedFooter(Footer):
         super().__init__(compact=compact)
         self.ranks = dict(ranks)
         self._width = 0
+        self._shown: Hashable = None  # what the keys it composed last show (see _showing)
+
+    def _showing(self) -> Hashable:
+        """Everything Footer.compose and the ranking read: the width, and each binding the
+        screen offers with whether it is enabled, its key, text and tooltip."""
+        if not self._bindings_ready:
+            return False
+        app = self.app
+        return (
+            app.size.width,
+            self.compact,
+            self.show_command_palette and app.ENABLE_COMMAND_PALETTE,
+            tuple(
+                (
+                    name,
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.action,
+                    binding.description,
+                    binding.show,
+                    binding.tooltip,
+                    (binding.group.description, binding.group.compact) if binding.group else None,
+                    enabled,
+                    tooltip,
+                )
+                for name, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            ),
+        )
+
+    async def recompose(self) -> None:
+        if self.is_attached and self._showing() == self._shown:
+            return  # the same keys again: nothing to build
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
+        self._shown = self._showing()
         widgets = list(super().compose())
         keys = [
             w for w in widgets if isinstance(w, FooterKey) and "-command-palette" not in w.classes
