@@ -83,7 +83,10 @@ class AccountFlow(Flow):
 
     @work(thread=True, exclusive=True, group="startup", exit_on_error=False, description="start_up")
     def start_up(self) -> None:
-        accounts = self.backend.accounts()
+        from app.core.memory import collector_paused
+
+        with collector_paused():  # the database stack it loads lives as long as the process
+            accounts = self.backend.accounts()
         state = accounts.startup()
         self.post_message(self.Started(state))
         if state.session is None and state.has_accounts:
