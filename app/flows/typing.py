@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from typing import Protocol, runtime_checkable
 
 from textual import events
@@ -33,7 +34,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Input, RadioButton, TextArea
+from textual.widgets import Button, Input, RadioButton
 from textual.widgets._toggle_button import ToggleButton  # Checkbox and RadioButton; no public name
 
 DRAIN = 1.0  # seconds the next widget's keys wait, at most, for the last one's to be applied
@@ -56,6 +57,14 @@ class TakesTypedText(Protocol):
     def take_typed_text(self, text: str) -> bool:
         """Put the text where it belongs; False when the focused widget cannot take it."""
         ...
+
+
+def _text_fields() -> tuple[type[Widget], ...]:
+    """The widgets that take text: Input, and TextArea once something has loaded it (a widget
+    of a class not yet loaded cannot have the keys). Importing TextArea (its document model and
+    syntax themes) here cost every launch some 15 ms before the first frame."""
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return (Input,) if text_area is None else (Input, text_area.TextArea)
 
 
 def _is_text(key: events.Key) -> bool:
@@ -113,9 +122,7 @@ class KeyOrder(App[None]):
 
     def _in_a_field(self) -> bool:
         """The keys go into a text field (the command palette's search is one)."""
-        return isinstance(self.focused, (Input, TextArea)) or isinstance(
-            self.screen, CommandPalette
-        )
+        return isinstance(self.focused, _text_fields()) or isinstance(self.screen, CommandPalette)
 
     async def _apply(self, key: events.Key) -> None:
         if await self._key_for_a_field(key):
@@ -220,7 +227,7 @@ class KeyOrder(App[None]):
 
     async def _key_for_a_field(self, key: events.Key) -> bool:
         field = self.focused
-        if not isinstance(field, (Input, TextArea)) or field.loading:
+        if not isinstance(field, _text_fields()) or field.loading:
             return False
         if isinstance(field.screen, CommandPalette):
             # Its Enter picks the highlighted command, which its search updates later: Enter
