@@ -397,3 +397,20 @@ def test_a_lock_drops_the_private_keys_from_the_agents_memory(world: World) -> N
     assert listed.stdout.strip() == "The agent has no identities."
     assert agent_pid(world.sock) == pid  # the same agent, still serving
     assert found_in_memory(pid, [seed_bytes, *private]) == set()
+
+
+@pytest.mark.parametrize("event", ["revoked from another device", "logout"])
+def test_a_revoked_session_or_a_logout_drops_the_keys(world: World, event: str) -> None:
+    from tests.cli.test_agent_drops_key import revoke_from_another_device
+
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin"}
+    server = world.servers["ecdsa"]
+    with Approver(world.sock):
+        assert ssh(world.sock, server, world.known_hosts).returncode == 0
+        if event == "logout":
+            assert world.run("logout").returncode == 0
+        else:
+            revoke_from_another_device(world.settings, world.runtime)
+        listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+        assert listed.stdout.strip() == "The agent has no identities."
+        assert ssh(world.sock, server, world.known_hosts).returncode != 0
