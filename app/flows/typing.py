@@ -87,14 +87,23 @@ class KeyOrder(App[None]):
     _held: list[events.Key]  # printable keys typed outside a text field, not yet applied
     _hold_timer: Timer | None
     _typed_on: tuple[Widget, float] | None  # the button text was last typed on, and when
+    _pressing: list[events.Event] | None  # keys that came while a press was being done
 
     def init_key_order(self) -> None:
         self._last_target = None
         self._held = []
         self._hold_timer = None
         self._typed_on = None
+        self._pressing = None
 
     async def on_event(self, event: events.Event) -> None:
+        if (
+            self._pressing is not None
+            and isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+        ):
+            self._pressing.append(event)  # after what the press does (see _after_its_handlers)
+            return
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self._deliver(event)
             return
@@ -127,7 +136,62 @@ class KeyOrder(App[None]):
     async def _apply(self, key: events.Key) -> None:
         if await self._key_for_a_field(key):
             return
+        focused = self.focused
+        if isinstance(focused, (Button, ToggleButton)) and await self._key_for_a_button(
+            focused, key
+        ):
+            await self._after_its_handlers(focused)
+            # What the handlers asked of the App (Widget.focus among them) is in the App's own
+            # queue, behind keys that came meanwhile: those keys wait for it.
+            self._pressing = []
+            self.call_later(self._after_the_press)
+            return
         await super().on_event(key)
+
+    async def _after_the_press(self) -> None:
+        pending, self._pressing = self._pressing or [], None
+        for event in pending:
+            await self.on_event(event)
+
+    async def _key_for_a_button(self, button: Widget, key: events.Key) -> bool:
+        """A button's or a checkbox's own key (Enter, Space) is applied now, in its turn: on
+        its usual way it would act only once it had come back up to the App, behind the keys
+        typed after it ("Add field", Tab typed at once: the Tab moved on first, and the
+        press was lost)."""
+        own = [
+            binding
+            for binding in button._bindings.key_to_bindings.get(key.key, ())
+            if not binding.priority
+        ]
+        if not own:
+            return False
+        if await self._check_bindings(key.key, priority=True):
+            return True
+        for binding in own:
+            if await self.run_action(binding.action, button):
+                return True
+        return False
+
+    async def _after_its_handlers(self, pressed: Widget) -> None:
+        """A key on a button or checkbox: the keys after it wait until what it did is done
+        ("Add field" then "Branch" typed at once: the name is for the row the press adds and
+        focuses). The press is a message that bubbles from the button up
+        to the screen; each widget on the way handles it in its own queue, so the keys wait
+        for each queue in turn (the button's twice: the key, then the message it posted)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN
+        for node in (pressed, *pressed.ancestors_with_self):
+            if not node.is_attached:
+                return
+            done = asyncio.Event()
+            if not node.call_later(done.set):
+                return
+            try:
+                await asyncio.wait_for(done.wait(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                return  # a handler waits on the person (a dialog): the keys go on
+            if node is self.screen:
+                return
 
     # -- text typed outside a text field -------------------------------------------------------
 
