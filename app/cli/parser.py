@@ -244,8 +244,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     )
     inject.add_argument("--force", action="store_true", help="replace the file if it exists")
 
-    about = "SSH keys kept in the vault, and an SSH agent that serves them"
-    ssh_commands(commands.add_parser("ssh", help=about, description=about))
+    ssh_commands(commands.add_parser("ssh", help="SSH keys in the vault, and their SSH agent"))
 
     log = commands.add_parser(
         "log",
@@ -380,34 +379,21 @@ def item_options(parser: argparse.ArgumentParser, *, editing: bool) -> None:
 
 
 def ssh_commands(ssh: argparse.ArgumentParser) -> None:
-    """`strongroom ssh ...`: key items and the SSH agent (see app.core.ssh)."""
+    """`strongroom ssh ACTION`: key items and the SSH agent (app.cli.commands.ssh)."""
     actions = ssh.add_subparsers(dest="ssh_command", metavar="ACTION", required=True)
-
-    def action(name: str, help: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help, description=help)
-        no_input = "fail (exit 4) instead of asking for the master password"
-        sub.add_argument("--no-input", action="store_true", help=no_input)
-        return sub
-
-    hosts = (
-        "bind the key to this host (HOST or HOST:PORT, repeat for several): the agent offers "
-        "and uses it only for a server whose host key known_hosts has for that name"
-    )
-    generate = action("generate", "make a new key and keep it as an item tagged 'SSH key'")
+    generate = actions.add_parser("generate", help="make a new SSH key item; Ed25519 by default")
     generate.add_argument("title")
-    generate.add_argument(
-        "--type", choices=("ed25519", "rsa", "ecdsa"), default="ed25519", dest="key_type",
-        help="Ed25519 (the default), RSA of 3072 bits, or ECDSA on P-256",
-    )  # fmt: skip
-    importing = action("import", "keep a private key file as an item (asks its passphrase)")
-    importing.add_argument("path", help="the private key file, such as ~/.ssh/id_ed25519")
+    generate.add_argument("--type", choices=("ed25519", "rsa", "ecdsa"), dest="key_type")
+    importing = actions.add_parser("import", help="keep a private key file as an item")
+    importing.add_argument("path", help="asks the key's passphrase when it has one")
     importing.add_argument("--title", help="the item's title (default: the file's name)")
     for sub in (generate, importing):
-        sub.add_argument("--host", action="append", default=[], help=hosts)
+        sub.add_argument("--host", action="append", default=[], help="HOST[:PORT] it is for")
         sub.add_argument("--force", action="store_true", help="even if the title is taken")
-    pubkey = action("pubkey", "print a key item's authorized_keys line")
-    pubkey.add_argument("query", help="a title, words to search for, or id:N")
-    action("keys", "list the key items: bits, SHA256 fingerprint, title, type and hosts")
-    agent = action("agent", "start the SSH agent unless it runs; print SSH_AUTH_SOCK=... for sh")
+    actions.add_parser("pubkey", help="print its authorized_keys line").add_argument("query")
+    actions.add_parser("keys", help="list key items: bits, SHA256 fingerprint, title, type, hosts")
+    agent = actions.add_parser("agent", help="start the SSH agent; print SSH_AUTH_SOCK=...")
     agent.add_argument("--foreground", action="store_true", help="serve here until stopped")
-    action("approve", "answer the SSH agent's waiting requests to use a key, one by one")
+    actions.add_parser("approve", help="answer the SSH agent's waiting requests to use a key")
+    for action in actions.choices.values():
+        action.add_argument("--no-input", action="store_true", help="fail (exit 4), never ask")

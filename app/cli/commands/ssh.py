@@ -87,7 +87,9 @@ def generate(args: argparse.Namespace, ctx: Context) -> int:
 
     _hosts(args)  # a bad --host is said before anything is asked
     session = open_session(args, ctx)
-    return _add(args, ctx, session, args.title, ssh.generate(args.key_type), "ssh generate")
+    return _add(
+        args, ctx, session, args.title, ssh.generate(args.key_type or "ed25519"), "ssh generate"
+    )
 
 
 def import_key(args: argparse.Namespace, ctx: Context) -> int:
