@@ -414,3 +414,41 @@ def test_a_revoked_session_or_a_logout_drops_the_keys(world: World, event: str) 
         listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
         assert listed.stdout.strip() == "The agent has no identities."
         assert ssh(world.sock, server, world.known_hosts).returncode != 0
+
+
+def test_hostile_clients_are_cut_off_and_the_agent_serves_on(world: World) -> None:
+    """A message longer than the protocol allows, one cut short, and a client that never
+    finishes: each connection is closed (or left waiting) without harm to the next client;
+    SIGTERM ends the agent and takes its sockets with it."""
+    import os
+    import signal
+    import socket
+    import time
+
+    env = {"SSH_AUTH_SOCK": str(world.sock), "PATH": "/usr/bin:/bin"}
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as huge:
+        huge.connect(str(world.sock))
+        huge.sendall((0xFFFFFFFF).to_bytes(4, "big") + b"\x0b")
+        huge.settimeout(20)
+        try:
+            answered = huge.recv(16)
+        except ConnectionResetError:  # closed with the rest unread
+            answered = b""
+        assert answered == b""  # closed, unanswered
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stuck:
+        stuck.connect(str(world.sock))
+        stuck.sendall((100).to_bytes(4, "big") + b"\x0d")  # and never the rest
+        listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+        assert len(listed.stdout.splitlines()) == 10  # another client is served meanwhile
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as garbage:
+        garbage.connect(str(world.sock))
+        garbage.sendall((5).to_bytes(4, "big") + b"\x0d\xff\xff\xff\xff")
+        garbage.settimeout(20)
+        assert garbage.recv(16) == (1).to_bytes(4, "big") + bytes([core_ssh.FAILURE])
+    pid = agent_pid(world.sock)
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while world.sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not world.sock.exists()
+    assert not world.sock.with_suffix(".approve").exists()
