@@ -167,3 +167,24 @@ def test_ssh_agent_in_config_starts_with_the_command_line_agent(
     finally:
         stop_agent(sock)
         strongroom(vault, "lock", agent=agent_runtime)
+
+
+def test_import_asks_the_passphrase_on_the_terminal_unseen(vault: Settings, tmp_path: Path) -> None:
+    """In a terminal (tmux), the passphrase is asked without echo and never shown."""
+    from tests.command_line import command_in_pane
+    from tests.terminal import terminal
+
+    key = tmp_path / "id_ecdsa"
+    keygen("-q", "-t", "ecdsa", "-N", PASSPHRASE, "-f", str(key))
+    with terminal(vault, 80, 24) as term:
+        term.run(command_in_pane(vault, "ssh", "import", str(key), "--title", "Typed"))
+        term.wait_for("Passphrase for")
+        term.type(PASSPHRASE)
+        term.keys("Enter")
+        term.wait_for("EXIT=")
+        screen = term.screen()
+        assert "EXIT=0" in screen
+        assert "Added 'Typed'" in screen
+        assert PASSPHRASE not in term.scrollback()
+    theirs = keygen("-y", "-P", PASSPHRASE, "-f", str(key)).split()[:2]
+    assert strongroom(vault, "ssh", "pubkey", "Typed").stdout.split()[:2] == theirs
