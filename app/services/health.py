@@ -18,6 +18,7 @@ from app.core.breach_index import open_breach_source
 from app.core.config import Settings
 from app.core.health import KINDS, Checks, Progress, Report, analyze
 from app.core.items import Item
+from app.core.memory import collector_paused
 from app.core.twofactor import TotpSites, read_totp_sites
 from app.services.health_cache import HealthCacheStore
 from app.services.vault import VaultService
@@ -75,7 +76,11 @@ def health_report(
         items = vault.list_items(active)
         dates = vault.password_dates(active) if "old" in kinds else {}
         cache = HealthCacheStore(vault, active, source.identity() if source else None)
-        known = cache.load(items)
+        # Opening every field of 10,000 items makes some 100,000 objects: without the pause,
+        # the collector walks every object in the process every few thousand of them (as
+        # list_items, which pauses it for the same reason).
+        with collector_paused():
+            known = cache.load(items)
         checks = Checks(
             now(),
             kinds=kinds,
@@ -83,7 +88,8 @@ def health_report(
             totp_sites=sites,
             max_age=max_age,
         )
-        report = analyze(items, dates, checks, progress, known)
+        with collector_paused():
+            report = analyze(items, dates, checks, progress, known)
         cache.save(report.learned)
     finally:
         if source is not None:
