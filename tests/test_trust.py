@@ -378,7 +378,7 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
     the old key they can unwrap opens no field written since, and writes nothing."""
     from app.core import crypto
     from app.core.errors import VaultKeyChanged
-    from app.services.sealing import open_listed
+    from app.services.sealing import field_aad, open_listed
 
     seed(settings, ItemDraft("Site", password=SECRET, notes="kept"), ItemDraft("Other"))
     backend = Backend(settings, device_label="this laptop")
@@ -414,8 +414,9 @@ def test_rotating_the_vault_key_leaves_old_copies_opening_nothing(settings: Sett
         for name in ("title", "username", "password", "urls", "notes", "tags", "totp", "fields"):
             if row[f"{name}_sealed"] is None:
                 continue
+            aad = field_aad(new.user_id, row["id"], row["version"], name)
             with pytest.raises(crypto.CryptoError):
-                cipher.open(row[f"{name}_sealed"], crypto.field_aad(new.user_id, row["id"], name))
+                cipher.open(row[f"{name}_sealed"], aad)
         assert (
             open_listed(
                 new.user_id,

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from app.core.items import Item
     from app.services.backend import Backend
 
-# (user, vault key, the vault's fingerprint): what a listing was made of.
-Mark = tuple[int, bytes, tuple[int, int, int]]
+# (user, vault key, the vault's (counter, head)): what a listing was made of.
+Mark = tuple[int, bytes, tuple[int, bytes]]
 
 
 @dataclass
@@ -31,14 +31,34 @@ class ItemCache:
     rendered: dict[tuple[object, ...], str] = field(default_factory=dict)
 
     def items(self, backend: Backend, session: ActiveSession) -> list[Item]:
-        """Listed again only when the vault's fingerprint has moved (in the agent, that spares
-        opening 10,000 titles for every request)."""
+        """Listed again only when the vault's integrity record has moved (in the agent, that
+        spares opening 10,000 titles for every request). Every call checks the whole vault
+        against that record first (VaultTampered, VaultRolledBack): a row changed outside
+        Strongroom since the listing is never answered from it."""
+        from app.core.errors import VaultRolledBack, VaultTampered
+
         vault = backend.vault()
-        mark = (session.user_id, session.vault_key, vault.fingerprint(session))
-        if self.listed is None or self.listed[0] != mark:
-            self.listed = (mark, vault.list_items(session))
-            self.rendered.clear()
-        return self.listed[1]
+        try:
+            mine = (session.user_id, session.vault_key)
+            listed = self.listed
+            if (
+                listed is not None
+                and listed[0][:2] == mine
+                and listed[0][2] == vault.verify(session)
+            ):
+                return listed[1]
+            items, state = vault.list_checked(session)
+        except VaultTampered as error:
+            self.forget()
+            event = (
+                "rollback_detected" if isinstance(error, VaultRolledBack) else "tampering_detected"
+            )
+            damaged = ", ".join(f"item {item_id}" for item_id in error.damaged[:20])
+            backend.security_log().record(event, session.username, damaged or None)
+            raise
+        self.listed = ((session.user_id, session.vault_key, state), items)
+        self.rendered.clear()
+        return items
 
     def forget(self) -> None:
         self.listed = None

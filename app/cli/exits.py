@@ -2,24 +2,32 @@
 
 0 done, 1 not found, 2 usage, 3 ambiguous, 4 locked or logged out (with ``--no-input``, or no
 account), 5 database unavailable, 6 wrong password or throttled, 7 the health report found
-something (as ``gopass audit`` does). Errors are one line on standard error; a secret is only
-ever written to standard output.
+something (as ``gopass audit`` does), 8 the database was changed outside Strongroom or is older
+than what this device saw of it (tampered with, or rolled back). Errors are one line on
+standard error; a secret is only ever written to standard output.
 """
 
 from __future__ import annotations
 
 import sys
 
-from app.core.errors import DatabaseUnavailable, LoginFailed, UserError, ValidationError
+from app.core.errors import (
+    DatabaseUnavailable,
+    LoginFailed,
+    UserError,
+    ValidationError,
+    VaultTampered,
+)
 from app.core.text import visible_text
 
-DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED, FINDINGS = range(8)
+DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED, FINDINGS, TAMPERED = range(9)
 INTERRUPTED = 130  # Ctrl+C, as a shell reports it
 PIPE_CLOSED = 141  # the reader went away (SIGPIPE's code in a shell)
 
 # The exit code of each failure the services report, most specific first.
 ERROR_CODES: tuple[tuple[type[UserError], int], ...] = (
     (DatabaseUnavailable, UNAVAILABLE),
+    (VaultTampered, TAMPERED),  # VaultRolledBack too
     (ValidationError, USAGE),  # what was given for an item, an account, or a generator option
     (LoginFailed, REFUSED),  # LoginThrottled too
     (UserError, NOT_FOUND),

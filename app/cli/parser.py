@@ -263,14 +263,13 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     shells.add_argument("shell", choices=["bash", "zsh", "fish"])
     shells.set_defaults(root=parser)
 
-    schema = commands.add_parser(
-        "db", help="the database's schema", description="Upgrade the database's schema."
-    )
+    schema = commands.add_parser("db", help="the database's schema; a restored database")
     schema.add_argument(
         "action",
-        choices=["upgrade"],
+        choices=["upgrade", "accept-restore"],
         help="upgrade: bring the schema to this version's (for clusters that upgrade it as a "
-        "deploy step, with migrate_on_start = false)",
+        "deploy step, with migrate_on_start = false); accept-restore: take a restored database "
+        "as it is now (asks for the master password)",
     )
 
     agent = commands.add_parser(

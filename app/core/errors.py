@@ -118,3 +118,29 @@ class DatabaseUnavailable(UserError):
         self.target = target
         self.reason = reason
         self.hint = hint
+
+
+class VaultTampered(UserError):
+    """The database's rows do not match the vault's integrity record: changed, removed or put
+    back by someone who can write the database, not by Strongroom. ``damaged``: the ids of the
+    items whose rows no longer match (they are shown as damaged, never opened)."""
+
+    def __init__(self, message: str, damaged: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.damaged = damaged
+        # What a listing found, those items shown as damaged (set by the vault service).
+        self.items: list[Item] = []
+
+
+class VaultRolledBack(VaultTampered):
+    """The database is older than what this device has already seen of it: a backup restored,
+    or the database rolled back. ``seen_on``: when this device saw the newer state."""
+
+    def __init__(self, seen_on: datetime) -> None:
+        super().__init__(
+            f"The database is older than what this device saw on {seen_on:%Y-%m-%d %H:%M} UTC: "
+            "it was restored from a backup or rolled back, and changes made since may be "
+            "missing. Nothing was changed. If you restored it on purpose, run strongroom db "
+            "accept-restore; if not, restore the newest copy of the database."
+        )
+        self.seen_on = seen_on

@@ -2,7 +2,7 @@
 
 from app.models.base import Base
 from app.models.health import HealthCache
-from app.models.item import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
+from app.models.item import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultHead, VaultItem
 from app.models.session import LoginSession
 from app.models.throttle import AppKey, LoginThrottle
 from app.models.user import User
@@ -17,5 +17,6 @@ __all__ = [
     "LoginThrottle",
     "PasswordHistory",
     "User",
+    "VaultHead",
     "VaultItem",
 ]

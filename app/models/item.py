@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import (
@@ -13,6 +13,7 @@ from app.models.base import (
     intpk,
     optional_sealed_field,
     sealed_field,
+    short_binary,
     utc_timestamp,
 )
 
@@ -48,6 +49,9 @@ class VaultItem(Base):
     totp_sealed: Mapped[sealed_field]
     # The item's custom fields, as one sealed JSON list; NULL when it has none.
     fields_sealed: Mapped[optional_sealed_field]
+    # A MAC over the row as Strongroom wrote it (see app.services.integrity); NULL only for an
+    # item written before the integrity record, until its account's next unlock.
+    integrity_tag: Mapped[bytes | None] = mapped_column(short_binary(32), nullable=True)
 
     history: Mapped[list[PasswordHistory]] = relationship(
         back_populates="item",
@@ -70,3 +74,20 @@ class PasswordHistory(Base):
     password_sealed: Mapped[sealed_field]
 
     item: Mapped[VaultItem] = relationship(back_populates="history")
+
+
+class VaultHead(Base):
+    """The integrity record of one account's vault (see app.services.integrity): the XOR of
+    its items' tags, a counter every write moves up, and a MAC over both under the vault key."""
+
+    __tablename__ = "vault_heads"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    counter: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[bytes] = mapped_column(short_binary(32))
+    # The account row's counter when this head was written: an older users row brought back
+    # (a password change undone) has a lower one.
+    account_counter: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[bytes] = mapped_column(short_binary(32))

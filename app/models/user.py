@@ -45,6 +45,11 @@ class User(Base):
     vault_key_check: Mapped[bytes | None] = mapped_column(short_binary(32), nullable=True)
     vault_key_algorithm: Mapped[str] = mapped_column(String(16))
     key_format_version: Mapped[int] = mapped_column(Integer)
+    # A MAC over the row's key material and this counter, under a key only the master password
+    # yields (see app.services.integrity); NULL for an account made before it existed, until
+    # its next login fills it in. The counter moves up with every password change.
+    account_mac: Mapped[bytes | None] = mapped_column(short_binary(32), nullable=True)
+    account_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

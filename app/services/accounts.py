@@ -44,9 +44,11 @@ from app.core.passwords import (
     username_key,
 )
 from app.models import User
+from app.services.account_integrity import check_account, check_account_row, seal_account
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
 from app.services.database import database_errors
+from app.services.integrity import lock_head, restart
 from app.services.rotation import Progress, reseal_vault
 from app.services.sessions import RememberedSessions, Stamp
 from app.services.standing import check_standing
@@ -138,6 +140,9 @@ class AccountService:
                     db.add(user)
                     db.flush()  # the id is part of the wrapped key's associated data
                     credentials.wrap(user, vault_key)
+                    seal_account(user, credentials.wrapping_key)
+                    db.flush()
+                    restart(db, ActiveSession(user.id, name, vault_key), 0)
 
                 run_in_transaction(self._sessions, work)
             except IntegrityError:
@@ -177,10 +182,12 @@ class AccountService:
                 self._throttle.record("login_failed", user.username if user else None, name_hash)
                 raise self._throttle.failed(reservation) from None
             stored_username(user.username)
+            check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
             assert reservation is not None  # a user was found by a valid name
             self._throttle.succeeded(reservation)
-            self._credentials.bring_up_to_date(user, keys.authentication_key, vault_key)
+            self._check_account(user, keys, vault_key)
+            self._credentials.bring_up_to_date(user, keys, vault_key)
             session_id, notice = (
                 self._remembered.remember(user.id, vault_key) if remember else (None, None)
             )
@@ -195,6 +202,11 @@ class AccountService:
                 self._remembered.end(active.session_id)
         finally:
             self._audit.record("logout", active.username)
+
+    def _check_account(self, user: User, keys: crypto.DerivedKeys, vault_key: bytes) -> None:
+        """The account row is whole and no older than its vault (see integrity.check_account)."""
+        with self._sessions() as db:
+            check_account(db, user, keys.wrapping_key, vault_key)
 
     # -- the unlocked account --------------------------------------------------------------
 
@@ -241,7 +253,9 @@ class AccountService:
         """Open a locked vault again with the master password; the session stays as it was."""
         with database_errors(self._target):
             user, keys = self._check_master_password(user_id, password)
+            check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
+            self._check_account(user, keys, vault_key)
             if session_id is not None:
                 session_id = self._remembered.rearm(user.id, session_id, vault_key)
         self._audit.record("vault_unlocked", user.username)
@@ -290,6 +304,12 @@ class AccountService:
                 user = self._user_for(db, active.user_id)
                 credentials.apply(user)
                 credentials.wrap(user, active.vault_key)  # the same key: no item re-encrypted
+                seal_account(user, credentials.wrapping_key)
+                db.flush()
+                # The head records the row's counter: this row brought back later is told.
+                head = lock_head(db, active)
+                head.account_counter = user.account_counter or 0
+                head.save(db)
                 self._remembered.end_others(db, active)
 
             run_in_transaction(self._sessions, change)
@@ -319,11 +339,16 @@ class AccountService:
                     raise AccountGone
                 if row.vault_key_check not in (None, crypto.key_check(active.vault_key)):
                     raise VaultKeyChanged
+                old_head = lock_head(db, active)  # checked under the old key first
                 items, damaged = reseal_vault(db, user.id, active.vault_key, new_key, progress)
                 row.vault_key_wrapped = crypto.wrap_key(
                     keys.wrapping_key, new_key, crypto.account_key_aad(user.id)
                 )
                 row.vault_key_check = crypto.key_check(new_key)
+                seal_account(row, keys.wrapping_key)
+                db.flush()
+                # Every item tagged again under the new key; the counter goes on.
+                restart(db, replace(active, vault_key=new_key), old_head.counter)
                 self._remembered.end_others(db, active)
                 session_id = None
                 if active.session_id is not None:

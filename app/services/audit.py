@@ -37,6 +37,9 @@ EVENTS = frozenset(
         "vault_exported",
         "vault_imported",
         "database_failover",
+        "tampering_detected",
+        "rollback_detected",
+        "restore_accepted",
     }
 )
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from app.core.config import Settings
 
+SEEN_FILENAME = "vault-seen.json"
+
 if TYPE_CHECKING:
     from app.core.accounts import Clock
     from app.services.accounts import AccountService
@@ -100,11 +102,17 @@ class Backend:
         with self._lock:
             if self._vault is None:
                 from app.core.accounts import utc_now
+                from app.services.seen import SeenStore
                 from app.services.vault import VaultService
 
                 database = self._open()
+                # What this device has seen of each vault, beside its saved login.
+                seen = SeenStore(self.settings.config_dir / SEEN_FILENAME, database.database_id)
                 self._vault = VaultService(
-                    database.sessions, target=database.target, clock=self._clock or utc_now
+                    database.sessions,
+                    target=database.target,
+                    clock=self._clock or utc_now,
+                    seen=seen,
                 )
             return self._vault
 

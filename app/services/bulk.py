@@ -20,7 +20,7 @@ from app.core.credential import unmarked
 from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
-from app.services import sealing
+from app.services import integrity, sealing
 from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 PROGRESS_EVERY = 250
@@ -36,6 +36,8 @@ class Vault(Protocol):
     def now(self) -> datetime: ...
 
     def write(self, work: Callable[[Session], T]) -> T: ...
+
+    def saw(self, active: ActiveSession, head: integrity.Head) -> None: ...
 
 
 def import_items(
@@ -73,19 +75,28 @@ def import_items(
     prefix = new_write_id()[:24]
     write_ids = [f"{prefix}{number:08x}" for number in range(len(fresh))]
     cipher = crypto.FieldCipher(active.vault_key)
+    heads: list[integrity.Head] = []
+    key = integrity.vault_mac_key(active.vault_key)
 
     def work(db: Session) -> int:
         check_key(db, active)
         if written(db, active, write_ids[0]) is not None:
+            heads.append(integrity.lock_head(db, active))
             return len(fresh)  # one transaction: the first is there, so are the others
         connection = db.connection()
         ids = _insert_rows(connection, active, fresh, write_ids, now)
-        olds = _seal_rows(connection, cipher, active.user_id, fresh, ids, progress)
-        if olds:
-            _insert_history(connection, active, olds)
+        olds = [
+            (item_id, old)
+            for item_id, entry in zip(ids, fresh, strict=True)
+            for old in entry.history[:HISTORY_LIMIT]
+        ]
+        histories = _insert_history(connection, active, olds) if olds else {}
+        tags = _seal_rows(connection, cipher, key, active.user_id, fresh, ids, histories, progress)
+        heads.append(integrity.record(db, active, [], tags))
         return len(fresh)
 
     added = vault.write(work)
+    vault.saw(active, heads[-1])
     return added, len(cleaned) - added
 
 
@@ -145,34 +156,55 @@ def _insert_rows(
 def _seal_rows(
     connection: Connection,
     cipher: crypto.FieldCipher,
+    key: bytes,
     user_id: int,
     fresh: list[ImportedItem],
     ids: list[int],
+    histories: dict[int, list[tuple[int, object]]],
     progress: Progress | None,
-) -> list[tuple[int, HistoryEntry]]:
-    """Seal every new row's fields under its id; the earlier passwords still to be written."""
+) -> list[bytes]:
+    """Seal every new row's fields under its id and version (1), and tag it with its
+    history (see app.services.integrity); the tags."""
     items = _table(VaultItem)
-    sealed, olds = [], []
+    sealed, tags = [], []
+    base = integrity.keyed(key)
     for done, (item_id, entry) in enumerate(zip(ids, fresh, strict=True), start=1):
-        values = sealing.sealed_values(cipher, user_id, item_id, entry.draft)
-        sealed.append({"b_id": item_id, **{f"b_{k}": v for k, v in values.items()}})
-        olds += [(item_id, old) for old in entry.history[:HISTORY_LIMIT]]
+        values = sealing.sealed_values(cipher, user_id, item_id, 1, entry.draft)
+        trashed = entry.trashed_at is not None
+        tag = integrity.item_tag(
+            base,
+            user_id,
+            item_id,
+            1,
+            trashed,
+            entry.draft.favourite,
+            [values[f"{name}_sealed"] for name in SEALED_FIELDS],
+            histories.get(item_id, []),
+        )
+        tags.append(tag)
+        sealed.append({"b_id": item_id, "b_tag": tag, **{f"b_{k}": v for k, v in values.items()}})
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
             progress(done, len(ids))
     columns = [f"{name}_sealed" for name in SEALED_FIELDS]
     connection.execute(
         update(items)
         .where(items.c.id == bindparam("b_id"))
-        .values({column: bindparam(f"b_{column}") for column in columns}),
+        .values(
+            {
+                **{column: bindparam(f"b_{column}") for column in columns},
+                "integrity_tag": bindparam("b_tag"),
+            }
+        ),
         sealed,
     )
-    return olds
+    return tags
 
 
 def _insert_history(
     connection: Connection, active: ActiveSession, olds: list[tuple[int, HistoryEntry]]
-) -> None:
-    """The imported items' earlier passwords, each sealed under its own entry's id."""
+) -> dict[int, list[tuple[int, object]]]:
+    """The imported items' earlier passwords, each sealed under its own entry's id; by item,
+    (entry id, sealed) in id order, as the items' tags cover them."""
     history = _table(PasswordHistory)
     placeholders = [
         {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
@@ -180,18 +212,24 @@ def _insert_history(
     ]
     returning = insert(history).returning(history.c.id, sort_by_parameter_order=True)
     entry_ids = list(connection.execute(returning, placeholders).scalars())
+    entries = [
+        {
+            "b_id": entry_id,
+            "b_item": item_id,
+            "b_sealed": sealing.seal_history(active, item_id, entry_id, old.password),
+        }
+        for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
+    ]
     connection.execute(
         update(history)
         .where(history.c.id == bindparam("b_id"))
         .values(password_sealed=bindparam("b_sealed")),
-        [
-            {
-                "b_id": entry_id,
-                "b_sealed": sealing.seal_history(active, item_id, entry_id, old.password),
-            }
-            for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
-        ],
+        entries,
     )
+    by_item: dict[int, list[tuple[int, object]]] = {}
+    for entry in sorted(entries, key=lambda entry: int(entry["b_id"])):
+        by_item.setdefault(int(entry["b_item"]), []).append((entry["b_id"], entry["b_sealed"]))
+    return by_item
 
 
 def _table(model: type[VaultItem] | type[PasswordHistory]) -> Table:

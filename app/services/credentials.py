@@ -114,11 +114,14 @@ class Credentials:
                 "This account's vault key is damaged and cannot be opened."
             ) from None
 
-    def bring_up_to_date(self, user: User, authentication_key: bytes, vault_key: bytes) -> None:
+    def bring_up_to_date(self, user: User, keys: crypto.DerivedKeys, vault_key: bytes) -> None:
         """After a successful login: a verifier below today's bcrypt cost is replaced, and an
-        account made before key checks existed gets its vault key's check value."""
+        account made before key checks (or its row's MAC) existed gets them."""
+        from app.services.account_integrity import seal_account
+
+        authentication_key = keys.authentication_key
         weak = crypto.verifier_cost(user.verifier) < self._security.bcrypt_cost
-        if not weak and user.vault_key_check is not None:
+        if not weak and user.vault_key_check is not None and user.account_mac is not None:
             return
         cost = self._security.bcrypt_cost
         verifier = crypto.make_verifier(authentication_key, cost) if weak else None
@@ -129,5 +132,6 @@ class Credentials:
                 row.verifier = verifier
             if row.vault_key_check is None:
                 row.vault_key_check = crypto.key_check(vault_key)
+            seal_account(row, keys.wrapping_key)
 
         run_in_transaction(self._sessions, work)

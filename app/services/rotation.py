@@ -14,18 +14,23 @@ from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.models import SEALED_FIELDS, HealthCache, PasswordHistory, VaultItem
+from app.services import sealing
 
 Progress = Callable[[int, int], None]  # (done, total), every PROGRESS_EVERY items and at the end
 PROGRESS_EVERY = 250
 
 
 def _reseal(
-    old: crypto.FieldCipher, new: crypto.FieldCipher, blob: bytes, aad: bytes
+    old: crypto.FieldCipher,
+    new: crypto.FieldCipher,
+    blob: bytes,
+    aad: bytes,
+    new_aad: bytes | None = None,
 ) -> bytes | None:
-    """The field under the new key; None when the old key cannot open it (already damaged:
-    it is left as it is, unreadable either way)."""
+    """The field under the new key (and ``new_aad``, when it changes); None when the old key
+    cannot open it (already damaged: it is left as it is, unreadable either way)."""
     try:
-        return new.seal(old.open(blob, aad), aad)
+        return new.seal(old.open(blob, aad), aad if new_aad is None else new_aad)
     except (crypto.CryptoError, UnicodeDecodeError):
         return None
 
@@ -56,7 +61,14 @@ def reseal_vault(
             if blob is None:  # no custom fields
                 change[f"b_{name}"] = None
                 continue
-            resealed = _reseal(old, new, blob, crypto.field_aad(user_id, item_id, name))
+            # The version is in every field's AAD (see sealing.field_aad), and moves on.
+            resealed = _reseal(
+                old,
+                new,
+                blob,
+                sealing.field_aad(user_id, item_id, version, name),
+                sealing.field_aad(user_id, item_id, version + 1, name),
+            )
             damaged += resealed is None
             change[f"b_{name}"] = blob if resealed is None else resealed
         changes.append(change)

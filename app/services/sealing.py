@@ -1,5 +1,7 @@
 """Sealing vault items: every field a person types is AES-GCM encrypted under the vault key,
-bound to its user, item and field, before it reaches the database, and opened only here.
+bound to its user, item, version and field, before it reaches the database, and opened only
+here. (Fields written before the version was bound are re-sealed at their account's next
+unlock: see app.services.integrity.)
 
 Opening is lazy (see :mod:`app.core.items`): listing opens only the titles; the rest open
 when first read, with the openers built here.
@@ -61,6 +63,40 @@ def plain_values(draft: ItemDraft) -> dict[str, str]:
     }
 
 
+def field_aad(user_id: int, item_id: int, version: int, field: str) -> bytes:
+    """A field's associated data: an earlier version's field put back in its row is refused."""
+    item = f"strongroom/item/v2/user/{user_id}/item/{item_id}"
+    return f"{item}/version/{version}/field/{field}".encode()
+
+
+def reseal_legacy(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, name: str, blob: Any
+) -> Any:
+    """A field sealed before versions were bound (crypto.field_aad), sealed again with its
+    version; one that does not open so (damaged, or already re-sealed) is left as it is."""
+    if not isinstance(blob, bytes):
+        return blob
+    try:
+        plain = cipher.open(blob, crypto.field_aad(user_id, item_id, name))
+    except (crypto.CryptoError, UnicodeDecodeError):
+        return blob
+    return cipher.seal(plain, field_aad(user_id, item_id, version, name))
+
+
+def reseal_version(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, old: int, new: int, name: str, blob: Any
+) -> Any:
+    """A field sealed again for the item's next version (a move to or from the trash); one
+    that does not open is left as it is (damaged either way)."""
+    if not isinstance(blob, bytes):
+        return blob
+    try:
+        plain = cipher.open(blob, field_aad(user_id, item_id, old, name))
+    except (crypto.CryptoError, UnicodeDecodeError):
+        return blob
+    return cipher.seal(plain, field_aad(user_id, item_id, new, name))
+
+
 def _reason(error: Exception) -> str:
     return error.args[0] if isinstance(error, crypto.CryptoError) else "unreadable"
 
@@ -70,11 +106,12 @@ def _open_fields(
     cipher: crypto.FieldCipher,
     user_id: int,
     item_id: int,
+    version: int,
     *sealed: bytes,
 ) -> tuple[tuple[str, ...], str | None]:
     try:
         return tuple(
-            cipher.open(blob, crypto.field_aad(user_id, item_id, name))
+            cipher.open(blob, field_aad(user_id, item_id, version, name))
             for name, blob in zip(names, sealed, strict=True)
         ), None
     except (crypto.CryptoError, UnicodeDecodeError) as error:
@@ -82,26 +119,30 @@ def _open_fields(
 
 
 def _open_shown(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, *sealed: bytes
 ) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], str | None]:
     """An item's username, URLs and tags, opened when first read (see ShownFields)."""
-    (username, urls, tags), error = _open_fields(_SHOWN_LATER, cipher, user_id, item_id, *sealed)
+    (username, urls, tags), error = _open_fields(
+        _SHOWN_LATER, cipher, user_id, item_id, version, *sealed
+    )
     return (username, split_lines(urls), split_lines(tags)), error
 
 
 def _open_secrets(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, *sealed: bytes
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, *sealed: bytes
 ) -> tuple[tuple[str, str, str], str | None]:
     """An item's password, notes and TOTP secret, opened when first read (see SecretFields)."""
-    (password, notes, totp), error = _open_fields(_SECRET_FIELDS, cipher, user_id, item_id, *sealed)
+    (password, notes, totp), error = _open_fields(
+        _SECRET_FIELDS, cipher, user_id, item_id, version, *sealed
+    )
     return (password, notes, totp), error
 
 
 def _open_custom(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, sealed: bytes
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, sealed: bytes
 ) -> tuple[tuple[CustomField, ...], str | None]:
     """An item's custom fields, opened when first read (see CustomFields)."""
-    (text,), error = _open_fields(("fields",), cipher, user_id, item_id, sealed)
+    (text,), error = _open_fields(("fields",), cipher, user_id, item_id, version, sealed)
     if error is not None:
         return (), error
     try:
@@ -114,25 +155,27 @@ def _open_custom(
 
 
 def sealed_values(
-    cipher: crypto.FieldCipher, user_id: int, item_id: int, draft: ItemDraft
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, draft: ItemDraft
 ) -> dict[str, bytes | None]:
-    """Every sealed column of item ``item_id`` (the id is in every field's AAD) for a
-    validated draft, by column name."""
+    """Every sealed column of item ``item_id`` at ``version`` (both are in every field's AAD)
+    for a validated draft, by column name."""
     values: dict[str, bytes | None] = {
-        f"{name}_sealed": cipher.seal(value, crypto.field_aad(user_id, item_id, name))
+        f"{name}_sealed": cipher.seal(value, field_aad(user_id, item_id, version, name))
         for name, value in plain_values(draft).items()
     }
     values["fields_sealed"] = None
     if draft.fields:
         text = json.dumps([[f.name, f.value, f.secret] for f in draft.fields], ensure_ascii=False)
-        values["fields_sealed"] = cipher.seal(text, crypto.field_aad(user_id, item_id, "fields"))
+        aad = field_aad(user_id, item_id, version, "fields")
+        values["fields_sealed"] = cipher.seal(text, aad)
     return values
 
 
-def seal(row: VaultItem, active: ActiveSession, draft: ItemDraft) -> None:
-    """Write a validated draft into a row that has its id (the id is in every field's AAD)."""
+def seal(row: VaultItem, active: ActiveSession, draft: ItemDraft, version: int) -> None:
+    """Write a validated draft into a row that has its id, for the version it will have once
+    flushed (both are in every field's AAD)."""
     cipher = crypto.FieldCipher(active.vault_key)
-    for column, value in sealed_values(cipher, active.user_id, row.id, draft).items():
+    for column, value in sealed_values(cipher, active.user_id, row.id, version, draft).items():
         setattr(row, column, value)
     row.favourite = draft.favourite
 
@@ -162,7 +205,7 @@ def open_listed(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) 
     item_id, version, favourite, updated_at, deleted_at = row[:5]
     sealed_title, username, urls, tags, password, notes, totp, custom = row[5:]
     try:
-        title = cipher.open(sealed_title, crypto.field_aad(user_id, item_id, "title"))
+        title = cipher.open(sealed_title, field_aad(user_id, item_id, version, "title"))
     except (crypto.CryptoError, UnicodeDecodeError) as error:
         return Item(
             item_id,
@@ -180,14 +223,14 @@ def open_listed(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) 
         updated_at=updated_at,
         deleted_at=deleted_at,
         shown=ShownFields(
-            opener=partial(_open_shown, cipher, user_id, item_id, username, urls, tags)
+            opener=partial(_open_shown, cipher, user_id, item_id, version, username, urls, tags)
         ),
         secrets=SecretFields(
-            opener=partial(_open_secrets, cipher, user_id, item_id, password, notes, totp)
+            opener=partial(_open_secrets, cipher, user_id, item_id, version, password, notes, totp)
         ),
         extra=None
         if custom is None
-        else CustomFields(opener=partial(_open_custom, cipher, user_id, item_id, custom)),
+        else CustomFields(opener=partial(_open_custom, cipher, user_id, item_id, version, custom)),
     )
 
 
@@ -204,3 +247,15 @@ def open_history(active: ActiveSession, item_id: int, entry_id: int, sealed: byt
     """A replaced password; CryptoError when it cannot be opened."""
     cipher = crypto.FieldCipher(active.vault_key)
     return cipher.open(sealed, _history_aad(active, item_id, entry_id))
+
+
+def damaged(item_id: int, version: int, row: tuple[Any, ...], reason: str) -> Item:
+    """An item whose row does not match the vault's integrity record: never opened."""
+    return Item(
+        item_id,
+        version,
+        f"Damaged item #{item_id}",
+        updated_at=row[3],
+        deleted_at=row[4],
+        damage=reason,
+    )

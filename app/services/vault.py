@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import delete, func, null, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,12 +22,13 @@ from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, utc_now
 from app.core.errors import EditConflict, ItemNotFound, ValidationError
 from app.core.items import HistoryEntry, ImportedItem, Item, ItemDraft
-from app.core.memory import collector_paused
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, PasswordHistory, VaultItem
-from app.services import sealing
+from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
+from app.services import integrity, sealing
 from app.services.bulk import import_items
 from app.services.database import database_errors
+from app.services.integrity_reads import CheckedReads
+from app.services.seen import SeenStore
 from app.services.transactions import run_in_transaction
 from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
@@ -35,17 +36,20 @@ TRASH_RETENTION = timedelta(days=30)
 T = TypeVar("T")
 
 
-class VaultService:
+class VaultService(CheckedReads):
     def __init__(
         self,
         sessions: sessionmaker[Session],
         *,
         target: str = "",
         clock: Clock = utc_now,
+        seen: SeenStore | None = None,
     ) -> None:
         self._sessions = sessions
         self._target = target
         self._clock = clock
+        # What this device has seen of each vault (None: nothing remembered, as in tests).
+        self._seen = seen
 
     @contextmanager
     def _translate_errors(
@@ -72,35 +76,6 @@ class VaultService:
         return row
 
     # -- actions ----------------------------------------------------------------------------
-
-    def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
-        """Every live item (or every trashed one): favourites first, then by title.
-
-        Only the titles are decrypted here, one per item, since the order needs them; every
-        other field opens when it is first read (a row drawn, an item shown, the search index).
-        """
-
-        def read(db: Session) -> list[tuple[Any, ...]]:
-            check_key(db, active, write=False)
-            # Plain rows, not ORM objects: listing 10,000 items is a read, not a unit of work.
-            columns = [getattr(VaultItem, name) for name in sealing.LIST_COLUMNS]
-            if not trash:
-                # Known to be NULL: no need to fetch and convert 10,000 timestamps.
-                columns[sealing.LIST_COLUMNS.index("deleted_at")] = null()
-            query = select(*columns).where(VaultItem.user_id == active.user_id)
-            query = query.where(
-                VaultItem.deleted_at.is_not(None) if trash else VaultItem.deleted_at.is_(None)
-            )
-            with collector_paused():
-                return [tuple(row) for row in db.connection().execute(query)]
-
-        with self._translate_errors():
-            rows = run_in_transaction(self._sessions, read)
-        user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
-        with collector_paused():
-            items = [sealing.open_listed(user_id, cipher, row) for row in rows]
-        items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
-        return items
 
     def warm_up(self) -> None:
         """List the vault of a user that cannot exist (see Backend.warm_up)."""
@@ -129,20 +104,32 @@ class VaultService:
         now = self._clock()
         write_id = new_write_id()
 
+        heads: list[integrity.Head] = []
+
+        key = integrity.vault_mac_key(active.vault_key)
+
         def work(db: Session) -> Item:
             check_key(db, active)
             done = written(db, active, write_id)
             if done is not None:
+                heads.append(integrity.lock_head(db, active))
                 return done  # the first run's COMMIT went through after all
             row = self._new_row(active, clean, now, write_id)
             db.add(row)
             db.flush()  # the id is part of every field's associated data
-            sealing.seal(row, active, clean)
+            version = row.version + 1  # what the flush below makes it
+            sealing.seal(row, active, clean, version)
+            tag = integrity.tag_row(key, active.user_id, row, version, [])
+            row.integrity_tag = tag
             db.flush()
+            integrity.flushed(row, version)
+            heads.append(integrity.record(db, active, [], [tag]))
             return sealing.open_row(row, active)
 
         with self._translate_errors():
-            return run_in_transaction(self._sessions, work)
+            item = run_in_transaction(self._sessions, work)
+        self.saw(active, heads[-1])
+        return item
 
     def add_many(self, active: ActiveSession, drafts: list[ItemDraft]) -> int:
         """Add many items in one transaction, sealed exactly as :meth:`add` does (see
@@ -178,14 +165,24 @@ class VaultService:
         now = self._clock()
         write_id = new_write_id()
 
+        heads: list[integrity.Head] = []
+
+        key = integrity.vault_mac_key(active.vault_key)
+
         def work(db: Session) -> Item:
             check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             current = sealing.open_row(row, active)
             if row.write_id == write_id:
+                heads.append(integrity.lock_head(db, active))
                 return current  # the first run's COMMIT went through after all
             if row.version != expected_version:
                 raise EditConflict(current)
+            if integrity.unchanged(db, active, key, row):  # read again: saved elsewhere?
+                current = sealing.open_row(row, active)
+                if row.version != expected_version:
+                    raise EditConflict(current)
+            old_tag = row.integrity_tag
             if current.error is None and current.password and (current.password != clean.password):
                 entry = PasswordHistory(item_id=row.id, replaced_at=now, password_sealed=b"")
                 db.add(entry)
@@ -194,14 +191,23 @@ class VaultService:
                     active, row.id, entry.id, current.password
                 )
                 self._trim_history(db, row.id)
-            sealing.seal(row, active, clean)
+                db.flush()
+            history = integrity.history_of(db, row.id)  # before the row changes (a query flushes)
+            version = row.version + 1  # what the flush below makes it
+            sealing.seal(row, active, clean, version)
             row.updated_at = now
             row.write_id = write_id
+            tag = integrity.tag_row(key, active.user_id, row, version, history)
+            row.integrity_tag = tag
             db.flush()
+            integrity.flushed(row, version)
+            heads.append(integrity.record(db, active, [old_tag], [tag]))
             return sealing.open_row(row, active)
 
         with self._translate_errors(active, item_id):
-            return run_in_transaction(self._sessions, work)
+            item = run_in_transaction(self._sessions, work)
+        self.saw(active, heads[-1])
+        return item
 
     @staticmethod
     def _trim_history(db: Session, item_id: int) -> None:
@@ -293,18 +299,40 @@ class VaultService:
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:
         write_id = new_write_id()
 
+        heads: list[integrity.Head] = []
+        cipher = crypto.FieldCipher(active.vault_key)
+        key = integrity.vault_mac_key(active.vault_key)
+
         def work(db: Session) -> Item:
             check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
-            if row.write_id != write_id:  # else the first run's COMMIT went through
+            if row.write_id == write_id:  # the first run's COMMIT went through
+                heads.append(integrity.lock_head(db, active))
+            else:
+                integrity.unchanged(db, active, key, row)
+                history = integrity.history_of(db, row.id)
+                old_tag, old, version = row.integrity_tag, row.version, row.version + 1
+                for name in SEALED_FIELDS:  # the version is in every field's AAD
+                    column = f"{name}_sealed"
+                    blob = getattr(row, column)
+                    resealed = sealing.reseal_version(
+                        cipher, active.user_id, row.id, old, version, name, blob
+                    )
+                    setattr(row, column, resealed)
                 row.deleted_at = when
                 row.updated_at = self._clock()
                 row.write_id = write_id
+                tag = integrity.tag_row(key, active.user_id, row, version, history)
+                row.integrity_tag = tag
                 db.flush()
+                integrity.flushed(row, version)
+                heads.append(integrity.record(db, active, [old_tag], [tag]))
             return sealing.open_row(row, active)
 
         with self._translate_errors(active, item_id):
-            return run_in_transaction(self._sessions, work)
+            item = run_in_transaction(self._sessions, work)
+        self.saw(active, heads[-1])
+        return item
 
     def trash(self, active: ActiveSession, item_id: int) -> Item:
         """Move to the trash, where it stays restorable for 30 days."""
@@ -316,28 +344,47 @@ class VaultService:
     def purge(self, active: ActiveSession, item_id: int) -> None:
         """Delete a trashed item for good."""
 
+        heads: list[integrity.Head] = []
+
         def work(db: Session) -> None:
+            check_key(db, active)
             row = self._load(db, active, item_id, for_update=True)
             if row.deleted_at is None:
                 raise ValidationError("Only items in the trash can be deleted for good.", "")
+            old_tag = row.integrity_tag
             db.delete(row)
+            db.flush()
+            heads.append(integrity.record(db, active, [old_tag], []))
 
         with self._translate_errors():
             run_in_transaction(self._sessions, work)
+        self.saw(active, heads[-1])
 
     def purge_expired(self, active: ActiveSession) -> int:
         """Delete items that have been in the trash for longer than 30 days; returns how many."""
         cutoff = self._clock() - TRASH_RETENTION
 
+        expired = select(VaultItem.id, VaultItem.integrity_tag).where(
+            VaultItem.user_id == active.user_id,
+            VaultItem.deleted_at.is_not(None),
+            VaultItem.deleted_at <= cutoff,
+        )
+        heads: list[integrity.Head] = []
+
         def work(db: Session) -> int:
-            result = db.execute(
-                delete(VaultItem).where(
-                    VaultItem.user_id == active.user_id,
-                    VaultItem.deleted_at.is_not(None),
-                    VaultItem.deleted_at <= cutoff,
-                )
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if not db.execute(expired.limit(1)).first():
+                return 0  # nothing to purge: no write, no lock
+            check_key(db, active)
+            head = integrity.lock_head(db, active)
+            heads.append(head)
+            rows = db.execute(expired).all()
+            head.move([tag for _, tag in rows], [])
+            db.execute(delete(VaultItem).where(VaultItem.id.in_([item_id for item_id, _ in rows])))
+            head.save(db)
+            return len(rows)
 
         with self._translate_errors():
-            return run_in_transaction(self._sessions, work)
+            purged = run_in_transaction(self._sessions, work)
+        if purged:
+            self.saw(active, heads[-1])
+        return purged

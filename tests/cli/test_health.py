@@ -130,11 +130,19 @@ def test_an_item_tagged_health_ignore_is_left_out(vault: Settings) -> None:
     assert "4 items checked, 1 with findings, 1 left out (tag health:ignore)." in done.stdout
 
 
+def damage(vault: Settings) -> None:
+    """Bank's password no longer opens: written over through raw SQL, then the database taken
+    as it is (db accept-restore), so the field itself is what is damaged, not the record."""
+    sql(vault, update(VaultItem).where(VaultItem.id == 4).values(password_sealed=b"\x01" * 40))
+    accepted = strongroom(vault, "db", "accept-restore", stdin=f"{STRONG_PASSWORD}\n")
+    assert accepted.returncode == 0, accepted.stderr
+
+
 def test_json_has_an_object_per_item_by_id_and_no_secret(
     vault: Settings, breach_file: Path
 ) -> None:
     # A damaged item comes first in the table; a file lists by id, whatever the order.
-    sql(vault, update(VaultItem).where(VaultItem.id == 4).values(password_sealed=b"\x01" * 40))
+    damage(vault)
     table = health(vault, "--breach-list", str(breach_file))
     assert [line.split()[1] for line in table.stdout.splitlines() if line.startswith("id:")] == [
         "Bank", "Forum", "Shop", "Mail"]  # fmt: skip
@@ -225,7 +233,7 @@ def test_no_2fa_from_a_2fa_directory_list(settings: Settings, tmp_path: Path) ->
 
 
 def test_a_damaged_item_could_not_be_checked(vault: Settings) -> None:
-    sql(vault, update(VaultItem).where(VaultItem.id == 4).values(password_sealed=b"\x01" * 40))
+    damage(vault)
     done = health(vault, "--only", "common")
     assert done.returncode == 7
     assert rows_of(done.stdout)["Bank"] == "could not check"

@@ -133,3 +133,196 @@ def test_a_saved_login_is_refused_unchanged_against_another_database(
     assert "user: alice, unlocked" in status.stdout
     got = strongroom(settings, "get", "Mail", "--no-input")
     assert (got.returncode, got.stdout) == (0, "mail-secret\n")
+
+
+# -- the vault's integrity record: what a raw write to the rows leaves for the command ---------
+
+
+def refused_as_tampered(settings: Settings, *args: str, stdin: str = "") -> str:
+    """The command exits 8 with one clean line, printing nothing; that line."""
+    done = strongroom(settings, *args, stdin=stdin)
+    assert done.returncode == 8, (done.returncode, done.stdout, done.stderr)
+    assert done.stdout == ""
+    one_clean_line(done.stderr)
+    return done.stderr
+
+
+def two_items(settings: Settings) -> None:
+    from app.core.items import ItemDraft
+    from tests.pilot import seed
+
+    seed(settings, ItemDraft("GitHub", "alice", "first-secret"), ItemDraft("Shop", "a", "shop-pw"))
+
+
+def test_an_old_password_put_back_by_sql_is_damaged_never_served(settings: Settings) -> None:
+    """The five steps: copy GitHub's password_sealed, change the password with `edit`, write
+    the old blob back with one UPDATE: `get` exits 8 naming the item as damaged, and neither
+    password is printed."""
+    two_items(settings)
+    [(old,)] = rows(settings, "SELECT password_sealed FROM items WHERE id = 1")
+    edited = strongroom(settings, "edit", "GitHub", "--password", stdin="second-secret\n")
+    assert edited.returncode == 0, edited.stderr
+    assert strongroom(settings, "get", "GitHub").stdout == "second-secret\n"
+    sql(settings, text("UPDATE items SET password_sealed = :old WHERE id = 1").bindparams(old=old))
+
+    line = refused_as_tampered(settings, "get", "GitHub")
+    assert "changed outside Strongroom: item #1 (GitHub) does not match" in line
+    assert "shown as damaged, never opened" in line
+    # Every command that reads the vault says so, not only a read of that item.
+    assert "item #1 (GitHub)" in refused_as_tampered(settings, "get", "Shop")
+    assert "item #1 (GitHub)" in refused_as_tampered(settings, "ls")
+    log = settings.security_log_path.read_text()
+    assert '"event": "tampering_detected"' in log
+    assert "item 1" in log
+
+
+def test_two_items_rows_swapped_are_both_damaged(settings: Settings) -> None:
+    two_items(settings)
+    columns = "title_sealed, username_sealed, password_sealed, urls_sealed, notes_sealed, "
+    columns += "tags_sealed, totp_sealed, integrity_tag, version"
+    first, second = rows(settings, f"SELECT {columns} FROM items ORDER BY id")  # noqa: S608 (constant names)
+    names = [name.strip() for name in columns.split(",")]
+    for item_id, values in ((1, second), (2, first)):
+        assignments = ", ".join(f"{name} = :{name}" for name in names)
+        statement = text(f"UPDATE items SET {assignments} WHERE id = {item_id}")  # noqa: S608 (constant names)
+        sql(settings, statement.bindparams(**dict(zip(names, values, strict=True))))
+
+    line = refused_as_tampered(settings, "get", "GitHub")
+    assert "items #1, #2 do not match" in line
+
+
+def test_a_deleted_row_is_told(settings: Settings) -> None:
+    two_items(settings)
+    sql(settings, text("DELETE FROM items WHERE id = 2"))
+    line = refused_as_tampered(settings, "get", "GitHub")
+    assert "an item was removed, added or put back" in line
+
+
+def test_a_version_bumped_by_hand_is_damaged(settings: Settings) -> None:
+    two_items(settings)
+    sql(settings, text("UPDATE items SET version = version + 1 WHERE id = 2"))
+    # Its title no longer opens either: the version is in every field's associated data.
+    assert "item #2 does not match" in refused_as_tampered(settings, "get", "GitHub")
+
+
+def test_a_row_put_back_whole_is_told(settings: Settings) -> None:
+    """The whole row of an earlier version (its tag too) written back: every field opens and
+    its own tag matches, but the vault's head does not."""
+    two_items(settings)
+    columns = "title_sealed, username_sealed, password_sealed, urls_sealed, notes_sealed, "
+    columns += "tags_sealed, totp_sealed, integrity_tag, version"
+    names = [name.strip() for name in columns.split(",")]
+    [before] = rows(settings, f"SELECT {columns} FROM items WHERE id = 1")  # noqa: S608 (constant names)
+    edited = strongroom(settings, "edit", "GitHub", "--password", stdin="second-secret\n")
+    assert edited.returncode == 0, edited.stderr
+    sql(settings, text("DELETE FROM password_history"))
+    assignments = ", ".join(f"{name} = :{name}" for name in names)
+    statement = text(f"UPDATE items SET {assignments} WHERE id = 1")  # noqa: S608 (constant names)
+    sql(settings, statement.bindparams(**dict(zip(names, before, strict=True))))
+    assert "removed, added or put back" in refused_as_tampered(settings, "get", "GitHub")
+
+
+def test_one_accounts_item_put_under_another_is_told_to_both(settings: Settings) -> None:
+    from app.core.items import ItemDraft
+    from app.services.backend import Backend
+
+    two_items(settings)
+    other = make_settings(settings.config_dir.parent / "bob", settings.database_url)
+    backend = Backend(other, device_label="bob's")
+    try:
+        accounts = backend.accounts()
+        accounts.register("bob", "another strong passphrase", "another strong passphrase")
+        bob = accounts.login("bob", "another strong passphrase", remember=True)
+        backend.vault().add(bob, ItemDraft("Bob's", "bob", "bobs-pw"))
+    finally:
+        backend.close()
+    sql(settings, text("UPDATE items SET user_id = 2 WHERE id = 1"))
+
+    assert "removed, added or put back" in refused_as_tampered(settings, "get", "Shop")
+    line = refused_as_tampered(other, "get", "Bob's")
+    assert "item #1 does not match" in line  # its title does not open under Bob's key
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_older_copy_of_the_database_file_is_a_rollback(settings: Settings) -> None:
+    """A copy of the SQLite file made before newer writes, put back: the device that saw them
+    exits 8 with the date it saw them, until the restore is accepted with the master password
+    (which the security log records)."""
+    two_items(settings)
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    copy = path.with_name("copy.db")
+    shutil.copyfile(path, copy)
+    added = strongroom(settings, "add", "Later", stdin="later-pw\n")
+    assert added.returncode == 0, added.stderr
+    assert strongroom(settings, "get", "Later").returncode == 0
+    shutil.copyfile(copy, path)
+
+    line = refused_as_tampered(settings, "get", "GitHub")
+    assert "The database is older than what this device saw on 20" in line
+    assert "strongroom db accept-restore" in line
+    assert '"event": "rollback_detected"' in settings.security_log_path.read_text()
+
+    refused = strongroom(settings, "db", "accept-restore", stdin="not the password\n")
+    assert refused.returncode == 6
+    one_clean_line(refused.stderr)
+    assert strongroom(settings, "get", "GitHub").returncode == 8
+    accepted = strongroom(settings, "db", "accept-restore", stdin=f"{STRONG_PASSWORD}\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "(2 items)" in accepted.stdout
+    assert strongroom(settings, "get", "GitHub").stdout == "first-secret\n"
+    assert strongroom(settings, "get", "Later").returncode == 1  # gone with the restore
+    assert '"event": "restore_accepted"' in settings.security_log_path.read_text()
+
+
+def test_an_older_users_row_after_a_password_change_is_refused_at_login(
+    settings: Settings,
+) -> None:
+    from app.services.backend import Backend
+
+    two_items(settings)
+    columns = "verifier, kdf_salt, vault_key_wrapped, account_mac, account_counter"
+    names = [name.strip() for name in columns.split(",")]
+    [before] = rows(settings, f"SELECT {columns} FROM users WHERE id = 1")  # noqa: S608 (constant names)
+    backend = Backend(settings, device_label="seed")
+    try:
+        accounts = backend.accounts()
+        active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+        new = "a brand new master passphrase"
+        accounts.change_password(active, STRONG_PASSWORD, new, new)
+    finally:
+        backend.close()
+    assignments = ", ".join(f"{name} = :{name}" for name in names)
+    statement = text(f"UPDATE users SET {assignments} WHERE id = 1")  # noqa: S608 (constant names)
+    sql(settings, statement.bindparams(**dict(zip(names, before, strict=True))))
+
+    refused = strongroom(settings, "login", stdin=f"alice\n{STRONG_PASSWORD}\n")
+    assert refused.returncode != 0
+    one_clean_line(refused.stderr)
+    assert "row is older than its vault" in refused.stderr
+
+
+def test_a_warm_agent_never_answers_from_a_changed_row(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """The agent keeps the listed vault between answers: after the five steps, the next answer
+    checks the rows first and refuses (exit 8), instead of the value it held or the old one."""
+    from tests.command_line import agent_socket
+
+    two_items(settings)
+    [(old,)] = rows(settings, "SELECT password_sealed FROM items WHERE id = 1")
+    edited = strongroom(settings, "edit", "GitHub", "--password", stdin="second-secret\n")
+    assert edited.returncode == 0, edited.stderr
+    assert strongroom(settings, "get", "GitHub", agent=agent_runtime).returncode == 0
+    agent_socket(agent_runtime)
+    warm = strongroom(settings, "get", "GitHub", agent=agent_runtime)
+    assert warm.stdout == "second-secret\n"
+    assert "(agent)" in settings.security_log_path.read_text()  # the agent answered it
+    reads = settings.security_log_path.read_text().count('"item_read"')
+
+    sql(settings, text("UPDATE items SET password_sealed = :old WHERE id = 1").bindparams(old=old))
+    refused = strongroom(settings, "get", "GitHub", agent=agent_runtime)
+    assert refused.returncode == 8, (refused.stdout, refused.stderr)
+    assert refused.stdout == ""
+    one_clean_line(refused.stderr)
+    assert "item #1 (GitHub) does not match" in refused.stderr
+    assert settings.security_log_path.read_text().count('"item_read"') == reads

@@ -222,6 +222,11 @@ def test_damaged_wrapped_key_is_refused(accounts: AccountService, database: Data
         blob = bytearray(user.vault_key_wrapped)
         blob[20] ^= 0x01
         user.vault_key_wrapped = bytes(blob)
+    # The account row's MAC covers the wrapped key: told before the key is even unwrapped.
+    with pytest.raises(AccountDataError, match="do not belong together"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)
+    with database.sessions.begin() as db:  # a row from before the MAC existed: the AEAD tells
+        db.execute(update(User).values(account_mac=None))
     with pytest.raises(AccountDataError, match="damaged"):
         accounts.login("alice", STRONG_PASSWORD, remember=False)
 

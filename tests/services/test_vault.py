@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
 
 from app.core.accounts import ActiveSession
 from app.core.errors import EditConflict, ItemNotFound, ValidationError
@@ -25,6 +25,13 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 @pytest.fixture
 def vault(database: Database, clock: FakeClock) -> VaultService:
     return VaultService(database.sessions, target=database.target, clock=clock)
+
+
+def tamper(database: Database, item_id: int, **values: object) -> None:
+    """A raw write to an item's row, as anyone with the database's credentials can make
+    (the version stays as it is)."""
+    with database.sessions.begin() as db:
+        db.execute(update(VaultItem).where(VaultItem.id == item_id).values(**values))
 
 
 def draft(title: str = "Example", **kwargs: object) -> ItemDraft:
@@ -79,8 +86,10 @@ def test_listing_opens_titles_and_the_rest_on_first_use(
         vault.add(alice, draft(title, username=f"{title}@example.org", password=f"{title}-pw"))
     spoiled = vault.add(alice, draft("Spoiled", username="lost"))
     with database.sessions.begin() as db:  # a username that no longer opens
-        row = db.get_one(VaultItem, spoiled.id)
-        row.username_sealed = row.username_sealed[:-1] + bytes([row.username_sealed[-1] ^ 1])
+        sealed = db.get_one(VaultItem, spoiled.id).username_sealed
+    tamper(database, spoiled.id, username_sealed=sealed[:-1] + bytes([sealed[-1] ^ 1]))
+    # The integrity record would refuse the whole listing (see test_integrity): taken as it is.
+    vault.accept_restore(alice)
     opened: list[bytes] = []
     original = crypto.FieldCipher.open
 
@@ -153,10 +162,10 @@ def test_flipped_byte_spoils_only_that_item(
     good = vault.add(alice, draft("Good", password="fine"))
     bad = vault.add(alice, draft("Bad", password="spoiled"))
     with database.sessions.begin() as db:
-        row = db.get_one(VaultItem, bad.id)
-        blob = bytearray(row.password_sealed)
-        blob[-3] ^= 0x01
-        row.password_sealed = bytes(blob)
+        blob = bytearray(db.get_one(VaultItem, bad.id).password_sealed)
+    blob[-3] ^= 0x01
+    tamper(database, bad.id, password_sealed=bytes(blob))
+    vault.accept_restore(alice)  # past the integrity record (see test_integrity): the AEAD
     items = {i.id: i for i in vault.list_items(alice)}
     assert items[good.id].password == "fine"
     error = items[bad.id].error
@@ -171,9 +180,10 @@ def test_ciphertext_moved_between_items_or_fields_is_refused(
     one = vault.add(alice, draft("One", password="first secret"))
     two = vault.add(alice, draft("Two", password="second secret"))
     with database.sessions.begin() as db:
-        a, b = db.get_one(VaultItem, one.id), db.get_one(VaultItem, two.id)
-        b.password_sealed = a.password_sealed  # same user, other item
-        a.username_sealed = a.password_sealed  # same item, other field
+        sealed = db.get_one(VaultItem, one.id).password_sealed
+    tamper(database, two.id, password_sealed=sealed)  # same user, other item
+    tamper(database, one.id, username_sealed=sealed)  # same item, other field
+    vault.accept_restore(alice)  # past the integrity record (see test_integrity): the AEAD
     items = {i.id: i for i in vault.list_items(alice)}
     assert items[one.id].error is not None
     assert items[two.id].error is not None
@@ -188,8 +198,9 @@ def test_custom_fields_moved_between_items_are_refused(
     one = vault.add(alice, draft("One", fields=(pin,)))
     two = vault.add(alice, draft("Two"))
     with database.sessions.begin() as db:
-        a, b = db.get_one(VaultItem, one.id), db.get_one(VaultItem, two.id)
-        b.fields_sealed = a.fields_sealed
+        sealed = db.get_one(VaultItem, one.id).fields_sealed
+    tamper(database, two.id, fields_sealed=sealed)
+    vault.accept_restore(alice)  # past the integrity record (see test_integrity): the AEAD
     items = {i.id: i for i in vault.list_items(alice)}
     assert items[one.id].fields == (pin,)
     assert items[two.id].fields == ()
@@ -201,8 +212,9 @@ def test_unknown_field_format_is_refused(
 ) -> None:
     item = vault.add(alice, draft("Future"))
     with database.sessions.begin() as db:
-        row = db.get_one(VaultItem, item.id)
-        row.notes_sealed = b"\x09" + row.notes_sealed[1:]
+        sealed = db.get_one(VaultItem, item.id).notes_sealed
+    tamper(database, item.id, notes_sealed=b"\x09" + sealed[1:])
+    vault.accept_restore(alice)  # past the integrity record (see test_integrity): the AEAD
     (listed,) = vault.list_items(alice)
     assert listed.error is not None
     assert "format 9" in listed.error
@@ -219,8 +231,8 @@ def test_items_of_another_user_are_out_of_reach(
         vault.update(mallory, item.id, item.version, draft("mine now"))
     with pytest.raises(ItemNotFound):
         vault.trash(mallory, item.id)
-    with database.sessions.begin() as db:
-        db.get_one(VaultItem, item.id).user_id = mallory.user_id
+    tamper(database, item.id, user_id=mallory.user_id)
+    vault.accept_restore(mallory)  # past the integrity record (see test_integrity): the AEAD
     (stolen,) = vault.list_items(mallory)
     assert stolen.error is not None  # her key cannot open it, and its AAD names Alice
 

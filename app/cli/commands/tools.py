@@ -1,4 +1,5 @@
-"""Commands that need no account: ``generate``, ``completion`` and ``db upgrade``."""
+"""Commands that need no account: ``generate``, ``completion`` and ``db upgrade`` (and the
+door to ``db accept-restore``, which does)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,12 @@ def completion(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def upgrade_database(args: argparse.Namespace, ctx: Context) -> int:
-    """`strongroom db upgrade`: safe to run from several places at once (see upgrade_schema)."""
+    """`strongroom db upgrade`: safe to run from several places at once (see upgrade_schema).
+    `strongroom db accept-restore`: see app.cli.commands.restore."""
+    if args.action == "accept-restore":
+        from app.cli.commands.restore import accept_restore
+
+        return accept_restore(args, ctx)
     from app.services.database import (
         create_database_engine,
         database_errors,

@@ -1,0 +1,370 @@
+"""The vault's integrity record: what Strongroom wrote, so that what anyone else wrote shows.
+
+Anyone who can write the database (every device, every person with its credentials) could put
+an old sealed field back, delete a row, bump a version or bring back a whole older database,
+and every field would still open. So every write also keeps a record, in the same transaction:
+
+    MAC key   = HKDF-SHA256(vault key, "strongroom/v1/vault-integrity")
+    item tag  = HMAC(MAC key, user, item id, version, trashed, favourite, every sealed column,
+                     and every history entry (its id and sealed password))      (items row)
+    head      = XOR of every item tag of the account
+    head MAC  = HMAC(MAC key, user, counter, account counter, head)            (vault_heads)
+
+A write changes one item's tag, so it moves the head by XORing the old tag out and the new in,
+and raises the counter by one: O(1), whatever the vault's size. The head row is locked first by
+every writer of the account, so two devices' writes follow one another (a Galera certification
+conflict is retried whole, see :mod:`.transactions`).
+
+Reading the vault checks it all: an item whose tag does not match its row was changed outside
+Strongroom (it is shown as damaged, never opened); a head that does not match the XOR of the
+tags means a row was removed, added or put back; a head MAC that does not match means the
+record itself was changed. Each device keeps, in an owner-only file beside its saved login, the
+highest counter and head it has seen of each account in each database: a lower counter means
+the database was rolled back (restored from a backup), which no MAC can show by itself.
+
+Fields written since this record existed have the item's version in their associated data
+(:func:`app.services.sealing.field_aad`); an account's older rows, which a migration cannot
+re-seal (it holds no key), are re-sealed and tagged at its next unlock (:func:`establish`).
+
+The account row has a MAC of its own, under a key only the master password yields (HKDF from
+the password's key-wrapping key), over its verifier, salt, key settings and wrapped key and a
+counter every password change raises; the head records that counter, so an older users row
+brought back after a password change is told at login, as is one account's key material copied
+into another's row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.core import crypto, integrity_keys
+from app.core.accounts import ActiveSession
+from app.core.errors import VaultTampered
+from app.models import SEALED_FIELDS, PasswordHistory, User, VaultHead, VaultItem
+from app.services import sealing
+
+TAG_BYTES = 32
+_NULL = b"\xff\xff\xff\xff"  # a NULL column (no custom fields)
+_NOT_BYTES = b"\xfe\xfe\xfe\xfe"  # what SQLite may hold after a raw write: never Strongroom's
+ACCEPT = "If you restored the database on purpose, run strongroom db accept-restore."
+CHANGED = f"The vault's integrity record was changed outside Strongroom. {ACCEPT}"
+
+
+def vault_mac_key(vault_key: bytes) -> bytes:
+    return integrity_keys.vault_integrity_key(vault_key)
+
+
+def framed(blob: object) -> bytes:
+    if blob is None:
+        return _NULL
+    if not isinstance(blob, bytes):
+        return _NOT_BYTES
+    return len(blob).to_bytes(4, "big") + blob
+
+
+def item_tag(
+    key: bytes | integrity_keys.Keyed,
+    user_id: int,
+    item_id: int,
+    version: object,
+    trashed: bool,
+    favourite: object,
+    sealed: Sequence[object],
+    history: Sequence[tuple[int, object]] = (),
+) -> bytes:
+    """The MAC of an item's row as Strongroom wrote it (``sealed`` in SEALED_FIELDS' order,
+    ``history`` as (entry id, sealed password) in id order). ``key``: the MAC key, or an HMAC
+    already keyed with it (copied, not used: keying it once spares a vault's read that work
+    for every item)."""
+    header = (
+        f"strongroom/item-tag/v1/user/{user_id}/item/{item_id}/version/{version}/"
+        f"trashed/{int(trashed)}/favourite/{int(bool(favourite))}/"
+    ).encode()
+    parts = [header, *map(framed, sealed)]
+    for entry_id, blob in history:
+        parts.append(b"h" + entry_id.to_bytes(8, "big") + framed(blob))
+    return integrity_keys.mac(key, b"".join(parts))
+
+
+keyed = integrity_keys.keyed
+
+
+def xor(head: bytes, tags: Iterable[bytes | None]) -> bytes:
+    value = int.from_bytes(head, "big")
+    for tag in tags:
+        if isinstance(tag, bytes) and len(tag) == TAG_BYTES:
+            value ^= int.from_bytes(tag, "big")
+    return value.to_bytes(TAG_BYTES, "big")
+
+
+def head_mac(key: bytes, user_id: int, counter: int, account_counter: int, head: bytes) -> bytes:
+    return integrity_keys.mac(
+        key,
+        f"strongroom/vault-head/v1/user/{user_id}/counter/{counter}/"
+        f"account/{account_counter}/".encode()
+        + head,
+    )
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+HEADS = _table(VaultHead)
+ITEMS = _table(VaultItem)
+HISTORY = _table(PasswordHistory)
+
+
+DAMAGE = "This item was changed outside Strongroom, so it is not opened."
+
+
+def item_message(ids: list[int], titles: dict[int, str]) -> str:
+    named = [f"#{i} ({titles[i]})" if titles.get(i) else f"#{i}" for i in ids[:5]]
+    more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+    one = len(ids) == 1
+    return (
+        f"The database was changed outside Strongroom: {'item' if one else 'items'} "
+        f"{', '.join(named)}{more} {'does' if one else 'do'} not match the vault's integrity "
+        f"record, and {'is' if one else 'are'} shown as damaged, never opened. {ACCEPT}"
+    )
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Head:
+    """An account's head as a write holds it (locked), moved by :meth:`move`."""
+
+    user_id: int
+    key: bytes
+    counter: int
+    head: bytes
+    account_counter: int
+
+    def move(self, old: Iterable[bytes | None], new: Iterable[bytes | None]) -> None:
+        self.head = xor(xor(self.head, old), new)
+
+    def save(self, db: Session) -> None:
+        """Write the moved head, one counter up, with its MAC."""
+        self.counter += 1
+        db.execute(
+            update(HEADS)
+            .where(HEADS.c.user_id == self.user_id)
+            .values(
+                counter=self.counter,
+                head=self.head,
+                account_counter=self.account_counter,
+                mac=head_mac(self.key, self.user_id, self.counter, self.account_counter, self.head),
+            )
+        )
+
+
+def record(
+    db: Session, active: ActiveSession, old: Iterable[bytes | None], new: Iterable[bytes | None]
+) -> Head:
+    """Move the account's head by a write's tags (``old`` out, ``new`` in) and raise its
+    counter: the last step of every write, so that the head's lock, which every writer of the
+    account waits for, is held only from here to the commit."""
+    head = lock_head(db, active)
+    head.move(old, new)
+    head.save(db)
+    return head
+
+
+def _begin_writing(db: Session, user_id: int) -> None:
+    """On SQLite, begin the write transaction now (a write statement does; SELECT ... FOR
+    UPDATE means nothing there), so every read after it sees the newest state and no other
+    writer can come in between. On MariaDB the SELECT ... FOR UPDATE that follows locks the
+    row: one round trip less."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(HEADS).where(HEADS.c.user_id == user_id).values(counter=HEADS.c.counter))
+
+
+def lock_head(db: Session, active: ActiveSession) -> Head:
+    """The account's head, locked until the caller's transaction ends, so that writers of one
+    account follow one another (on SQLite too: this UPDATE begins a write transaction if none
+    has begun, and every read after it sees the newest state); made first if the account has
+    none yet. VaultTampered when the record is missing or its MAC does not match."""
+    _begin_writing(db, active.user_id)
+    row = db.execute(
+        select(HEADS).where(HEADS.c.user_id == active.user_id).with_for_update()
+    ).first()
+    if row is None:
+        row = _establish(db, active)
+    key = vault_mac_key(active.vault_key)
+    if not secrets.compare_digest(
+        row.mac, head_mac(key, active.user_id, row.counter, row.account_counter, row.head)
+    ):
+        raise VaultTampered(CHANGED)
+    return Head(active.user_id, key, row.counter, row.head, row.account_counter)
+
+
+def history_of(db: Session, item_id: int) -> list[tuple[int, object]]:
+    """An item's history entries as its tag covers them: (id, sealed password), by id."""
+    query = select(HISTORY.c.id, HISTORY.c.password_sealed).where(HISTORY.c.item_id == item_id)
+    return [(entry_id, blob) for entry_id, blob in db.execute(query.order_by(HISTORY.c.id))]
+
+
+def tag_row(key: bytes, user_id: int, row: VaultItem, version: int, history: Any) -> bytes:
+    """The tag of an ORM row as it will be once flushed at ``version``."""
+    return item_tag(
+        key,
+        user_id,
+        row.id,
+        version,
+        row.deleted_at is not None,
+        row.favourite,
+        [getattr(row, f"{name}_sealed") for name in SEALED_FIELDS],
+        history,
+    )
+
+
+def flushed(row: VaultItem, version: int) -> None:
+    """The row reached the version its fields and tag were made for (else every later read
+    would call an honest write tampering)."""
+    if row.version != version:
+        raise RuntimeError(f"item {row.id} is at version {row.version}, sealed for {version}")
+
+
+def row_matches(key: bytes, user_id: int, row: VaultItem, history: Any) -> bool:
+    expected = tag_row(key, user_id, row, row.version, history)
+    stored = row.integrity_tag
+    return isinstance(stored, bytes) and secrets.compare_digest(stored, expected)
+
+
+def check_row(key: bytes, user_id: int, row: VaultItem, history: Any) -> None:
+    """Before a write changes an item: its row is as Strongroom left it; else VaultTampered
+    (a write would seal over what someone else put there)."""
+    if not row_matches(key, user_id, row, history):
+        raise VaultTampered(item_message([row.id], {}), (row.id,))
+
+
+def unchanged(db: Session, active: ActiveSession, key: bytes, row: VaultItem) -> bool:
+    """Before a write changes an item: its row is as Strongroom left it (else VaultTampered);
+    whether it had to be read again to tell.
+
+    On SQLite the row was read before this transaction began writing, so another device may
+    have saved the item since: then its history (read now) is newer than the row, and they do
+    not match without anyone having tampered. So a mismatch is judged again on both read under
+    the head's lock, where nothing can change them (on MariaDB the row is locked already)."""
+    if row_matches(key, active.user_id, row, history_of(db, row.id)):
+        return False
+    lock_head(db, active)
+    db.refresh(row, with_for_update=True)
+    check_row(key, active.user_id, row, history_of(db, row.id))
+    return True
+
+
+def _establish(db: Session, active: ActiveSession) -> Any:
+    """The first record of an account: its rows written before the record existed re-sealed
+    with their version in every field's associated data, and tagged; the head written.
+    Inside the caller's transaction."""
+    user_id = active.user_id
+    if db.scalar(
+        select(ITEMS.c.id)
+        .where(ITEMS.c.user_id == user_id, ITEMS.c.integrity_tag.is_not(None))
+        .limit(1)
+    ):
+        # Tagged rows and no head: the record was deleted, not never made.
+        raise VaultTampered(f"The vault's integrity record is missing from the database. {ACCEPT}")
+    cipher, key = crypto.FieldCipher(active.vault_key), vault_mac_key(active.vault_key)
+    head = retag(db, user_id, key, cipher=cipher)
+    account = db.scalar(select(User.account_counter).where(User.id == user_id)) or 0
+    mac = head_mac(key, user_id, 1, account, head)
+    values = {"user_id": user_id, "counter": 1, "head": head, "account_counter": account}
+    db.execute(insert(HEADS).values(**values, mac=mac))
+    return db.execute(select(HEADS).where(HEADS.c.user_id == user_id)).one()
+
+
+def retag(
+    db: Session, user_id: int, key: bytes, *, cipher: crypto.FieldCipher | None = None
+) -> bytes:
+    """Tag every row of ``user_id`` as it stands (re-sealing, with ``cipher``, the fields still
+    under their first associated data); the new head."""
+    columns = [ITEMS.c.id, ITEMS.c.version, ITEMS.c.favourite, ITEMS.c.deleted_at]
+    columns += [ITEMS.c[f"{name}_sealed"] for name in SEALED_FIELDS]
+    rows = db.execute(select(*columns).where(ITEMS.c.user_id == user_id)).all()
+    histories = all_histories(db, user_id)
+    changes, tags = [], []
+    base = keyed(key)
+    for item_id, version, favourite, deleted_at, *sealed in rows:
+        if cipher is not None:
+            sealed = [
+                sealing.reseal_legacy(cipher, user_id, item_id, version, name, blob)
+                for name, blob in zip(SEALED_FIELDS, sealed, strict=True)
+            ]
+        history = histories.get(item_id, [])
+        tag = item_tag(
+            base, user_id, item_id, version, deleted_at is not None, favourite, sealed, history
+        )
+        tags.append(tag)
+        change: dict[str, object] = {"b_id": item_id, "b_tag": tag}
+        change.update({f"b_{name}": blob for name, blob in zip(SEALED_FIELDS, sealed, strict=True)})
+        changes.append(change)
+    if changes:
+        db.connection().execute(
+            update(ITEMS)
+            .where(ITEMS.c.id == bindparam("b_id"))
+            .values(
+                integrity_tag=bindparam("b_tag"),
+                **{f"{name}_sealed": bindparam(f"b_{name}") for name in SEALED_FIELDS},
+            ),
+            changes,
+        )
+    return xor(bytes(TAG_BYTES), tags)
+
+
+def all_histories(db: Session, user_id: int) -> dict[int, list[tuple[int, object]]]:
+    query = (
+        select(HISTORY.c.item_id, HISTORY.c.id, HISTORY.c.password_sealed)
+        .join(ITEMS, ITEMS.c.id == HISTORY.c.item_id)
+        .where(ITEMS.c.user_id == user_id)
+        .order_by(HISTORY.c.item_id, HISTORY.c.id)
+    )
+    histories: dict[int, list[tuple[int, object]]] = {}
+    for item_id, entry_id, blob in db.execute(query):
+        histories.setdefault(item_id, []).append((entry_id, blob))
+    return histories
+
+
+def ensure_head(db: Session, active: ActiveSession) -> bool:
+    """Make the account's first record if it has none (its own transaction); whether it did."""
+    if db.scalar(select(HEADS.c.user_id).where(HEADS.c.user_id == active.user_id)):
+        return False
+    lock_head(db, active)
+    return True
+
+
+def restart(db: Session, active: ActiveSession, floor: int) -> Head:
+    """The record begun again from the rows as they stand (a restore accepted on purpose):
+    every item tagged, the head written with a counter above both ``floor`` (what this device
+    saw) and the database's own. Fields written before the record are re-sealed only for an
+    account that has no record at all (a backup from before it existed)."""
+    user_id = active.user_id
+    _begin_writing(db, user_id)
+    row = db.execute(select(HEADS).where(HEADS.c.user_id == user_id).with_for_update()).first()
+    key = vault_mac_key(active.vault_key)
+    cipher = crypto.FieldCipher(active.vault_key) if row is None else None
+    head = retag(db, user_id, key, cipher=cipher)
+    counter = max(int(row.counter) if row is not None else 0, floor) + 1
+    account = db.scalar(select(User.account_counter).where(User.id == user_id)) or 0
+    values = {
+        "counter": counter,
+        "head": head,
+        "account_counter": account,
+        "mac": head_mac(key, user_id, counter, account, head),
+    }
+    if row is None:
+        db.execute(insert(HEADS).values(user_id=user_id, **values))
+    else:
+        db.execute(update(HEADS).where(HEADS.c.user_id == user_id).values(**values))
+    return Head(user_id, key, counter, head, account)

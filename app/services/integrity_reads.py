@@ -1,0 +1,270 @@
+"""Reading an account's vault as one state, and checking it against its integrity record
+(see app.services.integrity): every item's tag, the head, and what this device saw before."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core import crypto
+from app.core.accounts import ActiveSession, Clock
+from app.core.errors import VaultRolledBack, VaultTampered
+from app.core.items import Item
+from app.core.memory import collector_paused
+from app.models import SEALED_FIELDS, VaultItem
+from app.services import sealing
+from app.services.database import database_errors
+from app.services.integrity import (
+    ACCEPT,
+    CHANGED,
+    DAMAGE,
+    HEADS,
+    ITEMS,
+    TAG_BYTES,
+    Head,
+    all_histories,
+    ensure_head,
+    head_mac,
+    item_message,
+    item_tag,
+    keyed,
+    restart,
+    vault_mac_key,
+    xor,
+)
+from app.services.seen import Seen, SeenStore
+from app.services.transactions import run_in_transaction
+from app.services.writes import check_key
+
+# What reading the vault needs of every row: the listing's columns, then the tag.
+ROW_COLUMNS = (*sealing.LIST_COLUMNS, "integrity_tag")
+_TAG = len(sealing.LIST_COLUMNS)
+_SEALED = tuple(ROW_COLUMNS.index(f"{name}_sealed") for name in SEALED_FIELDS)
+
+
+@dataclass
+class Snapshot:
+    """Every row of an account's vault, its history and its head, read as one state."""
+
+    rows: list[tuple[Any, ...]]
+    histories: dict[int, list[tuple[int, object]]]
+    head: Any
+
+
+def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
+    """The account's rows, history and head as one state. MariaDB's transaction sees one
+    snapshot; SQLite's reads are each their own, so the head is read before and after and the
+    read made again if a write came in between (every write moves the counter)."""
+    columns = [ITEMS.c[name] for name in ROW_COLUMNS]
+    query = select(*columns).where(ITEMS.c.user_id == user_id)
+    head_query = select(HEADS).where(HEADS.c.user_id == user_id)
+    for _ in range(attempts):
+        before = db.execute(head_query).first()
+        rows = [tuple(row) for row in db.connection().execute(query)]
+        histories = all_histories(db, user_id)
+        after = db.execute(head_query).first()
+        if before == after:
+            return Snapshot(rows, histories, after)
+    return Snapshot(rows, histories, after)
+
+
+@dataclass
+class Report:
+    """What a read of the vault found (see :func:`check`)."""
+
+    counter: int = 0
+    head: bytes = b""
+    damaged: dict[int, str] = field(default_factory=dict)
+    problem: str | None = None
+    rolled_back: datetime | None = None
+
+    def raise_any(self, titles: dict[int, str]) -> None:
+        if self.rolled_back is not None:
+            raise VaultRolledBack(self.rolled_back)
+        if self.damaged:
+            raise VaultTampered(item_message(sorted(self.damaged), titles), tuple(self.damaged))
+        if self.problem is not None:
+            raise VaultTampered(self.problem)
+
+
+def check(active: ActiveSession, snapshot: Snapshot, seen: Seen | None) -> Report:
+    """Every item's tag against its row, the head against the tags and its MAC, and the
+    counter against what this device saw before."""
+    key = vault_mac_key(active.vault_key)
+    user_id = active.user_id
+    report = Report()
+    head = snapshot.head
+    if head is None:
+        if any(row[_TAG] is not None for row in snapshot.rows):
+            report.problem = f"The vault's integrity record is missing from the database. {ACCEPT}"
+        if seen is not None:
+            report.rolled_back = seen.seen_at
+        return report
+    tags = []
+    empty: list[tuple[int, object]] = []
+    base = keyed(key)
+    for row in snapshot.rows:
+        item_id, version, favourite, _, deleted_at = row[:5]
+        stored = row[_TAG]
+        expected = item_tag(
+            base,
+            user_id,
+            item_id,
+            version,
+            deleted_at is not None,
+            favourite,
+            [row[index] for index in _SEALED],
+            snapshot.histories.get(item_id, empty),
+        )
+        if not isinstance(stored, bytes) or not secrets.compare_digest(stored, expected):
+            report.damaged[item_id] = DAMAGE
+        tags.append(stored)
+    report.counter, report.head = int(head.counter), bytes(head.head)
+    if not secrets.compare_digest(
+        head.mac, head_mac(key, user_id, head.counter, head.account_counter, head.head)
+    ):
+        report.problem = CHANGED
+    elif xor(bytes(TAG_BYTES), tags) != report.head:
+        report.problem = (
+            "The database was changed outside Strongroom: an item was removed, added or put "
+            f"back as it was before, since this vault was last written. {ACCEPT}"
+        )
+    if seen is not None and (
+        report.counter < seen.counter
+        or (report.counter == seen.counter and report.head != seen.head)
+    ):
+        report.rolled_back = seen.seen_at
+    return report
+
+
+class CheckedReads:
+    """VaultService's reads of the whole vault, checked against its integrity record, and
+    what this device remembers of them (see :mod:`.seen`)."""
+
+    _sessions: sessionmaker[Session]
+    _target: str
+    _clock: Clock
+    _seen: SeenStore | None
+
+    def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
+        """Every live item (or every trashed one): favourites first, then by title.
+
+        The whole vault is checked against its integrity record first (see
+        :mod:`.integrity`): VaultTampered or VaultRolledBack when it does not match, with the
+        items (those that do not match shown as damaged) in its ``items``.
+
+        Only the titles are decrypted here, one per item, since the order needs them; every
+        other field opens when it is first read (a row drawn, an item shown, the search index).
+        """
+        return self.list_checked(active, trash=trash)[0]
+
+    def list_checked(
+        self, active: ActiveSession, *, trash: bool = False
+    ) -> tuple[list[Item], tuple[int, bytes]]:
+        """list_items, and the (counter, head) of the state it was read from."""
+        snapshot, report = self._checked(active)
+        user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
+        items, titles = [], {}
+        with collector_paused():
+            for row in snapshot.rows:
+                if (row[4] is not None) != trash:
+                    continue
+                if row[0] in report.damaged:
+                    named = sealing.open_listed(user_id, cipher, row[: len(sealing.LIST_COLUMNS)])
+                    titles[row[0]] = "" if named.damage else named.title
+                    items.append(sealing.damaged(row[0], row[1], row, report.damaged[row[0]]))
+                    continue
+                items.append(sealing.open_listed(user_id, cipher, row[: len(sealing.LIST_COLUMNS)]))
+        items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
+        try:
+            report.raise_any(titles)
+        except VaultTampered as error:
+            error.items = items
+            raise
+        self._saw(active, report.counter, report.head)
+        return items, (report.counter, report.head)
+
+    def verify(self, active: ActiveSession) -> tuple[int, bytes]:
+        """Check the whole vault against its integrity record without opening any field
+        (VaultTampered or VaultRolledBack, which names the items that do not match by the
+        titles that still open); the (counter, head) it is at."""
+        snapshot, report = self._checked(active)
+        if report.damaged:
+            cipher, width = crypto.FieldCipher(active.vault_key), len(sealing.LIST_COLUMNS)
+            named = {
+                row[0]: sealing.open_listed(active.user_id, cipher, row[:width])
+                for row in snapshot.rows
+                if row[0] in report.damaged
+            }
+            report.raise_any({i: "" if n.damage else n.title for i, n in named.items()})
+        report.raise_any({})
+        self._saw(active, report.counter, report.head)
+        return report.counter, report.head
+
+    def _checked(self, active: ActiveSession) -> tuple[Snapshot, Report]:
+        # What this device saw is read before the database: whatever it holds was written
+        # after a commit this read cannot miss.
+        seen = self._seen.load(active.user_id) if self._seen is not None else None
+
+        def read(db: Session) -> Snapshot:
+            check_key(db, active, write=False)
+            with collector_paused():
+                return read_vault(db, active.user_id)
+
+        with database_errors(self._target):
+            snapshot = run_in_transaction(self._sessions, read)
+            if snapshot.head is None and seen is None:
+                self._establish(active)
+                snapshot = run_in_transaction(self._sessions, read)
+        return snapshot, check(active, snapshot, seen)
+
+    def _establish(self, active: ActiveSession) -> None:
+        """The account's first integrity record (its older rows re-sealed and tagged)."""
+
+        def work(db: Session) -> None:
+            check_key(db, active)
+            ensure_head(db, active)
+
+        with suppress(IntegrityError):  # another device made it at the same moment
+            run_in_transaction(self._sessions, work)
+
+    def _saw(self, active: ActiveSession, counter: int, head: bytes) -> None:
+        if self._seen is not None:
+            self._seen.record(active.user_id, counter, head, self._clock())
+
+    def saw(self, active: ActiveSession, head: Head) -> None:
+        """Remember a write this device made (see SeenStore)."""
+        self._saw(active, head.counter, head.head)
+
+    def accept_restore(self, active: ActiveSession) -> int:
+        """Take the database as it is now as this vault's state, on purpose (a backup restored):
+        every item tagged as it stands, the head written anew with a counter above both the
+        database's and this device's, and this device's memory set to it. Fields that do not
+        open stay damaged. Returns how many items the record now holds."""
+        seen = self._seen.load(active.user_id) if self._seen is not None else None
+        holder: list[Head] = []
+
+        def work(db: Session) -> int:
+            check_key(db, active)
+            head = restart(db, active, seen.counter if seen else 0)
+            holder.append(head)
+            return int(
+                db.scalar(
+                    select(func.count(VaultItem.id)).where(VaultItem.user_id == active.user_id)
+                )
+                or 0
+            )
+
+        with database_errors(self._target):
+            count = run_in_transaction(self._sessions, work)
+        if self._seen is not None:
+            head = holder[-1]
+            self._seen.record(active.user_id, head.counter, head.head, self._clock(), replace=True)
+        return count
