@@ -15,7 +15,7 @@ from textual import events, on, work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from app.core.errors import EditConflict
+from app.core.errors import EditConflict, VaultRolledBack, VaultTampered
 from app.flows.base import Flow
 from app.screens import messages
 from app.widgets.literal import visible_text
@@ -62,6 +62,13 @@ class VaultFlow(Flow):
         select: int | None
         generation: int
         fingerprint: Fingerprint
+
+    @dataclass(eq=False, repr=False)
+    class IntegrityWarning(Message):
+        """The vault does not match its integrity record, or is older than this device saw."""
+
+        text: str
+        rolled_back: bool
 
     @dataclass(eq=False, repr=False)
     class Fingerprinted(Message):
@@ -161,8 +168,20 @@ class VaultFlow(Flow):
         fingerprint = vault.fingerprint(session)
         if fingerprint == unless_fingerprint:
             return
-        items = vault.list_items(session, trash=trash)
+        warning = None
+        try:
+            items = vault.list_items(session, trash=trash)
+        except VaultTampered as error:
+            # Shown all the same, what does not match as damaged; and said in a dialog.
+            items = error.items
+            rolled_back = isinstance(error, VaultRolledBack)
+            event = "rollback_detected" if rolled_back else "tampering_detected"
+            damaged = ", ".join(f"item {item_id}" for item_id in error.damaged[:20])
+            self.backend.security_log().record(event, session.username, damaged or None)
+            warning = self.IntegrityWarning(error.message, rolled_back)
         self.post_message(self.ItemsLoaded(items, trash, select, generation, fingerprint))
+        if warning is not None:  # after the list: the dialog goes over the vault screen
+            self.post_message(warning)
         if purge and vault.purge_expired(session):
             # After the list is on its way: only items 30 days in the trash go, which the
             # vault view does not show.
@@ -243,6 +262,16 @@ class VaultFlow(Flow):
         self.asked(worker, message.form)
 
     # -- what the workers report -------------------------------------------------------------
+
+    @on(IntegrityWarning)
+    def _integrity_warning(self, message: IntegrityWarning) -> None:
+        """Say it once (a poll that finds the same again says nothing more)."""
+        if getattr(self, "_integrity_said", None) == message.text:
+            return
+        self._integrity_said = message.text
+        from app.screens.integrity import IntegrityScreen
+
+        self.push_screen(IntegrityScreen(message.text, rolled_back=message.rolled_back))
 
     @on(ItemsLoaded)
     def _items_loaded(self: ReachesTheLock, message: ItemsLoaded) -> None:
