@@ -220,7 +220,9 @@ class CheckedReads:
 
         with database_errors(self._target):
             snapshot = run_in_transaction(self._sessions, read)
-            if snapshot.head is None and seen is None:
+            # Rows from before the record, never seen here: made now. (An account with no
+            # item yet gets its record with its first write.)
+            if snapshot.head is None and seen is None and snapshot.rows:
                 self._establish(active)
                 snapshot = run_in_transaction(self._sessions, read)
         return snapshot, check(active, snapshot, seen)
