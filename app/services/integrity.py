@@ -248,20 +248,24 @@ def check_row(key: bytes, user_id: int, row: VaultItem, history: Any) -> None:
         raise VaultTampered(item_message([row.id], {}), (row.id,))
 
 
-def unchanged(db: Session, active: ActiveSession, key: bytes, row: VaultItem) -> bool:
-    """Before a write changes an item: its row is as Strongroom left it (else VaultTampered);
-    whether it had to be read again to tell.
+def verified_history(
+    db: Session, active: ActiveSession, key: bytes, row: VaultItem
+) -> tuple[list[tuple[int, object]], bool]:
+    """Before a write changes an item: its row is as Strongroom left it (else VaultTampered).
+    Its history as the tag covers it, and whether the row had to be read again to tell.
 
     On SQLite the row was read before this transaction began writing, so another device may
     have saved the item since: then its history (read now) is newer than the row, and they do
     not match without anyone having tampered. So a mismatch is judged again on both read under
     the head's lock, where nothing can change them (on MariaDB the row is locked already)."""
-    if row_matches(key, active.user_id, row, history_of(db, row.id)):
-        return False
+    history = history_of(db, row.id)
+    if row_matches(key, active.user_id, row, history):
+        return history, False
     lock_head(db, active)
     db.refresh(row, with_for_update=True)
-    check_row(key, active.user_id, row, history_of(db, row.id))
-    return True
+    history = history_of(db, row.id)
+    check_row(key, active.user_id, row, history)
+    return history, True
 
 
 def _establish(db: Session, active: ActiveSession) -> Any:

@@ -178,7 +178,8 @@ class VaultService(CheckedReads):
                 return current  # the first run's COMMIT went through after all
             if row.version != expected_version:
                 raise EditConflict(current)
-            if integrity.unchanged(db, active, key, row):  # read again: saved elsewhere?
+            history, reread = integrity.verified_history(db, active, key, row)
+            if reread:  # read again: saved elsewhere meanwhile?
                 current = sealing.open_row(row, active)
                 if row.version != expected_version:
                     raise EditConflict(current)
@@ -192,7 +193,8 @@ class VaultService(CheckedReads):
                 )
                 self._trim_history(db, row.id)
                 db.flush()
-            history = integrity.history_of(db, row.id)  # before the row changes (a query flushes)
+                # What the trim kept: the newest HISTORY_LIMIT by id (no query: it would flush).
+                history = sorted([*history, (entry.id, entry.password_sealed)])[-HISTORY_LIMIT:]
             version = row.version + 1  # what the flush below makes it
             sealing.seal(row, active, clean, version)
             row.updated_at = now
@@ -309,8 +311,7 @@ class VaultService(CheckedReads):
             if row.write_id == write_id:  # the first run's COMMIT went through
                 heads.append(integrity.lock_head(db, active))
             else:
-                integrity.unchanged(db, active, key, row)
-                history = integrity.history_of(db, row.id)
+                history, _ = integrity.verified_history(db, active, key, row)
                 old_tag, old, version = row.integrity_tag, row.version, row.version + 1
                 for name in SEALED_FIELDS:  # the version is in every field's AAD
                     column = f"{name}_sealed"
