@@ -6,7 +6,8 @@
    then, idle at the vault screen and the login form: CPU ticks and bytes written to the
    terminal over a few seconds, beside a bare Textual app with one focused Input idling;
 2. password login split into Argon2id, bcrypt and the rest, and unlock to the filled list
-   next to the services' own list + decrypt;
+   next to the services' own list + decrypt; and what the vault's integrity record costs a
+   save and an unlock (bench/integrity.py);
 3. a remembered session's launch to the filled list (tmux), next to the bare Textual app's;
 4. per-keystroke filter and repaint while typing in the search box;
 5. resident memory with the vault unlocked;
@@ -40,6 +41,7 @@ from bench import ssh as ssh_bench
 from bench.galera import measure_galera
 from bench.health import measure_health
 from bench.idle import IDLE_BYTES, IDLE_CPU, idle_rows, measure_idle
+from bench.integrity import measure_integrity, without
 from bench.report import Row, Target, row, table
 from bench.scale import measure_scale
 from bench.startup import measure_launch, stop_server
@@ -68,6 +70,9 @@ HEALTH_GROWTH = Target("<= 1.5x on a 10x smaller file", lambda r: r.median <= 1.
 HEALTH_WARM = Target("<= 0.3x keepassxc-cli analyze --hibp", lambda r: r.median <= 0.3)
 HEALTH_HEAP = Target("<= 64 MiB", lambda r: r.median <= 64)
 IDLE = (IDLE_CPU, IDLE_BYTES)  # idle CPU and terminal output (bench/idle.py)
+# The vault's integrity record (bench/integrity.py): a save and an unlock with it, against the
+# same run's totals less the record's own work in them.
+WITH_RECORD = Target("<= 1.15x without the record's work", lambda r: r.median <= 1.15)
 
 
 def machine() -> dict[str, object]:
@@ -220,6 +225,26 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, object]]:
                 target=MEMORY,
             )
         )
+
+    for backend in backends:
+        print(f"3b/9 the integrity record's cost on {backend}", file=sys.stderr)
+        record = measure_integrity(backend, args.items, args.runs)
+        raw[f"integrity {backend}"] = record
+        group = f"integrity record, {args.items} items"
+        for measure, values in record.items():
+            rows.append(row(group, measure, backend, values))
+        for total, work in (
+            ("save", "save: the record's own work"),
+            ("unlock", "unlock: the record's own work"),
+            ("unlock beyond KDF", "unlock: the record's own work"),
+        ):
+            less = without(record[total], record[work])
+            measure = f"{total}: with / without the record's work"
+            if total == "unlock beyond KDF":  # shown, beside the targets: no target of its own
+                ratio = statistics.median(record[total]) / statistics.median(less)
+                rows.append(row(group, measure, backend, [ratio], unit="x"))
+            else:
+                rows.append(ratio_row(group, measure, backend, record[total], less, WITH_RECORD))
 
     if args.scale_users and "mariadb" in backends:
         print(

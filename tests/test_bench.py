@@ -63,6 +63,8 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
         for measure in (
             "unlock beyond KDF / list + decrypt",
             "remembered launch / bare Textual launch",
+            "save: with / without the record's work",  # the integrity record (bench/integrity.py)
+            "unlock: with / without the record's work",
         ):
             ratio = rows[(measure, backend)]
             assert ratio["unit"] == "x"

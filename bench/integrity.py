@@ -1,0 +1,143 @@
+"""The vault's integrity record: what it costs a save and an unlock, inside the same run.
+
+    python -m bench.integrity [--items 10000] [--runs 5] [--backend sqlite|mariadb|both]
+
+A vault without the record is not a build that exists any more, so "without" is not run: the
+record's own work is timed inside the real save and the real unlock instead (every function of
+app.services.integrity that a save or a read calls, wrapped with a timer), and the save and
+the unlock without it are those totals less that work. For the save: checking the row before
+it is changed, reading its history for the tag, the tag itself, and locking, moving and
+writing the head. For the unlock beyond the KDF (list + decrypt + check): reading every
+history entry and checking every item's tag and the head (the head's own two one-row reads by
+primary key are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.startup import PASSWORD
+from bench.vault import fresh_database, prepare, settings_for
+
+Samples = dict[str, list[float]]
+# Where the record's own work is: (module, functions). A save's row check, tag and head; a
+# read's history of every item and its check of every tag and the head.
+SAVE_WORK = ("app.services.integrity", ("verified_history", "history_of", "tag_row", "record"))
+READ_WORK = ("app.services.integrity_reads", ("check", "all_histories"))
+
+
+@contextmanager
+def timed(where: tuple[str, tuple[str, ...]]) -> Iterator[list[float]]:
+    """Time every call of these functions (seconds, summed; a call made inside another of
+    them is counted once, in the outer one)."""
+    import importlib
+
+    module = importlib.import_module(where[0])
+    spent, depth = [0.0], [0]
+    originals = {name: getattr(module, name) for name in where[1]}
+
+    def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if not depth[0]:
+                    spent[0] += time.perf_counter() - started
+
+        return run
+
+    for name, function in originals.items():
+        setattr(module, name, wrap(function))
+    try:
+        yield spent
+    finally:
+        for name, function in originals.items():
+            setattr(module, name, function)
+
+
+def measure_integrity(backend: str, count: int, runs: int) -> Samples:
+    """Alternately, ``runs`` times: one save (an edit of one item, with a password change, so
+    a history entry too) and one unlock (the master password, then the whole vault listed and
+    checked); each with the record's own part of it."""
+    from app.core.items import ItemDraft
+    from app.services.backend import Backend
+
+    samples: Samples = {
+        "save": [],
+        "save: the record's own work": [],
+        "unlock": [],
+        "unlock beyond KDF": [],
+        "unlock: the record's own work": [],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        url = fresh_database(backend, root, "strongroom_bench_integrity")
+        prepare(url, root, count)
+        app = Backend(settings_for(root, url), device_label="bench")  # type: ignore[arg-type]
+        try:
+            accounts, vault = app.accounts(), app.vault()
+            active = accounts.login("bench", PASSWORD, remember=False)
+            item = vault.list_items(active)[0]
+            for number in range(runs + 1):  # the first of each is a warm-up, not counted
+                draft = ItemDraft(item.title, item.username, f"changed-{number}")
+                with timed(SAVE_WORK) as spent:
+                    started = time.perf_counter()
+                    item = vault.update(active, item.id, item.version, draft)
+                    save = time.perf_counter() - started
+                started = time.perf_counter()
+                opened = accounts.unlock(active.user_id, None, PASSWORD)
+                kdf = time.perf_counter() - started
+                with timed(READ_WORK) as read_spent:
+                    started = time.perf_counter()
+                    vault.list_items(opened)
+                    listed = time.perf_counter() - started
+                if number:
+                    samples["save"].append(save * 1000)
+                    samples["save: the record's own work"].append(spent[0] * 1000)
+                    samples["unlock"].append((kdf + listed) * 1000)
+                    samples["unlock beyond KDF"].append(listed * 1000)
+                    samples["unlock: the record's own work"].append(read_spent[0] * 1000)
+        finally:
+            app.close()
+    return samples
+
+
+def without(total: list[float], work: list[float]) -> list[float]:
+    """Each run's total less the record's own work in it."""
+    return [whole - part for whole, part in zip(total, work, strict=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--backend", choices=["sqlite", "mariadb", "both"], default="sqlite")
+    args = parser.parse_args()
+    backends = ["sqlite", "mariadb"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        samples = measure_integrity(backend, args.items, args.runs)
+        for name, values in samples.items():
+            print(f"{backend:8} {name:34} {statistics.median(values):9.2f} ms")
+        for total, work in (
+            ("save", "save: the record's own work"),
+            ("unlock", "unlock: the record's own work"),
+            ("unlock beyond KDF", "unlock: the record's own work"),
+        ):
+            ratio = statistics.median(samples[total]) / statistics.median(
+                without(samples[total], samples[work])
+            )
+            print(f"{backend:8} {total} with / without the record's work: {ratio:.3f}x")
+
+
+if __name__ == "__main__":
+    main()
