@@ -141,10 +141,6 @@ class KeyOrder(App[None]):
             focused, key
         ):
             await self._after_its_handlers(focused)
-            # What the handlers asked of the App (Widget.focus among them) is in the App's own
-            # queue, behind keys that came meanwhile: those keys wait for it.
-            self._pressing = []
-            self.call_later(self._after_the_press)
             return
         await super().on_event(key)
 
@@ -191,7 +187,11 @@ class KeyOrder(App[None]):
             except TimeoutError:
                 return  # a handler waits on the person (a dialog): the keys go on
             if node is self.screen:
-                return
+                break
+        # What the handlers asked of the App (Widget.focus among them) is in the App's own
+        # queue, behind keys that came meanwhile: those keys wait for it.
+        self._pressing = []
+        self.call_later(self._after_the_press)
 
     # -- text typed outside a text field -------------------------------------------------------
 
@@ -310,6 +310,11 @@ class KeyOrder(App[None]):
             return True
         key._set_forwarded()
         field.call_later(self._apply_field_key, field, key, own)
+        if any(binding.action == "submit" for binding in own):
+            # Enter submits what the field holds when its Submitted message is handled: the
+            # keys typed after it ("x", Tab) wait until then, or they became part of the
+            # password that was sent.
+            await self._after_its_handlers(field)
         return True
 
     async def _apply_field_key(self, field: Widget, key: events.Key, own: list[Binding]) -> None:
@@ -320,6 +325,17 @@ class KeyOrder(App[None]):
         field.post_message(key)
 
     def action_press_focused(self) -> None:
-        if not isinstance(self.focused, Button):
+        button = self.focused
+        if not isinstance(button, Button):
             raise SkipAction()
-        self.focused.press()
+        if button.variant == "error":
+            # A button that deletes or revokes takes Enter (or the dialog's Ctrl+D), never
+            # Space: a space typed as text (a passphrase, a sentence) must not say yes.
+            self.notify(
+                f"{button.label}: press Enter, not Space",
+                severity="warning",
+                timeout=NOTICE_SECONDS,
+                markup=False,
+            )
+            return
+        button.press()

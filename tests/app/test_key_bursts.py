@@ -210,3 +210,56 @@ def test_a_passphrase_typed_on_the_generate_button_does_not_press_it(
         # A deliberate Space on the button presses it.
         term.keys("Tab", "Tab", "Space")
         term.wait_for("Password generator")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_keys_typed_right_after_enter_are_not_part_of_the_password_sent(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """Enter submits what the field held at Enter: a key typed at once after it (a habit, a
+    lagged link) is applied after the submission, never appended to the master password."""
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"), remember=False)
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("Please enter your password:")
+        burst(term, STRONG_PASSWORD, ("Enter",), "x")
+        term.wait_for("Welcome, alice!")
+        term.keys("C-l")
+        term.wait_for("Vault locked for alice")
+        burst(term, STRONG_PASSWORD, ("Enter",), "dry")
+        term.wait_for("1 item in your vault")
+        assert "Wrong" not in term.screen()
+    log = settings.security_log_path.read_text()
+    assert "login_failed" not in log
+    assert "unlock_failed" not in log
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_space_never_presses_a_button_that_deletes(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"), ItemDraft("Mail"))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("2 items in your vault")
+        term.keys("d")
+        term.wait_for("Move 'Bank' to the trash?")
+        term.keys("BTab")  # from Cancel to Delete
+        term.keys("Space")
+        term.wait_for("Delete: press Enter, not Space")
+        assert "Move 'Bank' to the trash?" in term.screen()
+        assert trashed(settings) == []
+        term.keys("Enter")
+        term.wait_for("Moved 'Bank' to the trash")
+        term.keys("t")
+        term.wait_for("in the trash")
+        term.keys("Delete")
+        term.wait_for("for good?")
+        term.keys("BTab", "Space")
+        term.wait_for("press Enter, not Space")
+        assert "for good?" in term.screen()
+        assert len(trashed(settings)) == 1
