@@ -44,7 +44,9 @@ class ItemDetail(Static):
         self.show(None)
 
     def _tick(self) -> None:
-        if self.item is not None and self.item.totp:
+        # Not under another screen (help, the item form, a dialog): a countdown drawn there
+        # cannot be seen, yet has the terminal repaint the whole screen over it every second.
+        if self.item is not None and self.item.totp and self.app.screen is self.screen:
             self._draw()
 
     def show(self, item: Item | None) -> None:

@@ -65,3 +65,32 @@ def test_an_idle_vault_screen_sends_the_terminal_next_to_nothing(
         time.sleep(0.2)
         sent = output.stat().st_size if output.exists() else 0
         assert sent < IDLE_BYTES_BOUND, f"{sent} bytes drawn in {IDLE_SECONDS} s of idling"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_a_totp_countdown_under_another_screen_draws_nothing(
+    sqlite_settings: Settings, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The selected item's TOTP code counts down each second on the vault; under the help page
+    or the item form it is out of sight, and drawing it there repainted the whole screen."""
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank", username="alice", password="pw", totp="JBSWY3DPEHPK3PXP"))
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        for key, shown in (("?", "Strongroom keys"), ("Enter", "Edit item")):
+            term.keys(key)
+            term.wait_for(shown)
+            time.sleep(1.0)  # the first frames drawn
+            output = tmp_path / f"terminal-output-{key}"
+            term.tmux("pipe-pane", "-o", "-t", "t", f"cat >> {output}")
+            time.sleep(IDLE_SECONDS)
+            term.tmux("pipe-pane", "-t", "t")  # stop
+            time.sleep(0.2)
+            sent = output.stat().st_size if output.exists() else 0
+            assert sent < IDLE_BYTES_BOUND, (
+                f"{sent} bytes drawn under {shown!r} in {IDLE_SECONDS} s"
+            )
+            term.keys("Escape")
+            term.wait_for("1 item in your vault")
