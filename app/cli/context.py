@@ -93,9 +93,10 @@ class Context:
     def backend(self) -> Backend:
         """The services, opened on first use (``generate`` and ``completion`` never do)."""
         if self._backend is None:
+            from app.core.accounts import device_label
             from app.services.backend import Backend
 
-            self._backend = Backend(self.settings, device_label="command line")
+            self._backend = Backend(self.settings, device_label=device_label("command line"))
         return self._backend
 
     def close(self) -> None:

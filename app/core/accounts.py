@@ -49,3 +49,18 @@ class StartupState:
     has_accounts: bool
     session: ActiveSession | None = None
     notice: str | None = None
+
+
+def device_label(kind: str) -> str:
+    """A device's sessions as the sessions list names them: its host, and what opened them
+    ("laptop (Linux)" for the app, "laptop (command line)"), so that a person can tell their
+    devices apart. A long host name is cut so that the kind stays in the list's 24 columns."""
+    import socket
+
+    host = socket.gethostname() or "this device"
+    if not kind:
+        return host
+    room = 24 - len(f" ({kind})")
+    if len(host) > room:
+        host = host[: room - 1] + "…"
+    return f"{host} ({kind})"

@@ -4,12 +4,14 @@ plain SSH session meets them."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
 from tests.command_line import command_in_pane, one_clean_line, strongroom
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, rows
 from tests.terminal import terminal
 
 TAKEN = "is already taken"
@@ -87,6 +89,10 @@ def test_login_through_a_pipe_remembered_or_not(settings: Settings) -> None:
     assert done.returncode == 0, done.stderr
     assert "Welcome, alice!" in done.stderr
     assert "user: alice, unlocked" in strongroom(settings, "status").stdout
+    # Named after this host in the sessions list, so two machines' logins can be told apart.
+    [(label,)] = rows(settings, "SELECT device_label FROM sessions")
+    host = socket.gethostname()
+    assert label == (host if len(host) <= 9 else host[:8] + "…") + " (command line)"
     added = strongroom(settings, "add", "Mail", "--no-input", stdin="mail-secret\nmail-secret\n")
     assert added.returncode == 0, added.stderr
     got = strongroom(settings, "get", "Mail", "--no-input")
