@@ -351,7 +351,7 @@ def test_after_two_runs_the_database_holds_no_password_sha1_or_finding(
     assert len(cached) == 5  # the cache is there to be searched
     dump = database_bytes(vault)
     assert b"health_cache" in dump or "sqlite" in vault.database_url
-    haystack = dump + b"\n".join(bytes(blob) for *_, blob in cached)  # type: ignore[arg-type]
+    haystack = dump + b"\n".join(bytes(blob) for *_, blob in cached)  # type: ignore[call-overload]
     for password in (CANARY, SHARED, STRONG):
         raw = password.encode()
         digest = hashlib.sha1(raw, usedforsecurity=False)

@@ -84,8 +84,12 @@ def test_ecdsa_signatures_are_two_mpints_openssh_accepts(curve: str, tmp_path: P
     """Ours verified by ssh-keygen -Y check-novalidate, from an SSHSIG blob built around it."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    curves = {"nistp256": ec.SECP256R1, "nistp384": ec.SECP384R1, "nistp521": ec.SECP521R1}
-    key = ec.generate_private_key(curves[curve]())
+    curves: dict[str, ec.EllipticCurve] = {
+        "nistp256": ec.SECP256R1(),
+        "nistp384": ec.SECP384R1(),
+        "nistp521": ec.SECP521R1(),
+    }
+    key = ec.generate_private_key(curves[curve])
     blob = ssh.public_blob(key)
     signature = ssh_crypto.sign(key, DATA)
     assert ssh.Reader(signature).text() == f"ecdsa-sha2-{curve}"

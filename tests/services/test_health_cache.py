@@ -40,7 +40,8 @@ class Spy:
 
         def score(password: str, user_inputs: list[str] | None = None) -> dict[str, Any]:
             self.scored += 1
-            return real_score(password, user_inputs=user_inputs)
+            scored: dict[str, Any] = real_score(password, user_inputs=user_inputs)
+            return scored
 
         def counts(source: BreachFile, digests: Sequence[bytes]) -> dict[bytes, int]:
             self.looked_up += len(digests)
@@ -195,9 +196,11 @@ def test_a_tampered_row_is_a_miss_never_trusted(
         "empty": b"",
         "garbage": b"\x09" + os.urandom(60),
     }[damage]
-    table = HealthCache.__table__
     target = bank if damage == "moved" else forum
-    sql(backend.settings, update(table).where(table.c.item_id == target).values(sealed=forged))
+    sql(
+        backend.settings,
+        update(HealthCache).where(HealthCache.item_id == target).values(sealed=forged),
+    )
     spy = Spy(monkeypatch)
     assert findings(backend, alice, breach_file) == EXPECTED
     # That item only, computed again (Forum's count is known from Shop, which shares it).
@@ -219,8 +222,9 @@ def test_a_row_from_another_account_does_not_open(
     bobs = item_id(backend, bob, "Bank")
     forum = item_id(backend, alice, "Forum")
     blob = cached_blob(backend.settings, forum)
-    table = HealthCache.__table__
-    sql(backend.settings, update(table).where(table.c.item_id == bobs).values(sealed=blob))
+    sql(
+        backend.settings, update(HealthCache).where(HealthCache.item_id == bobs).values(sealed=blob)
+    )
     assert findings(backend, bob, breach_file) == {}
 
 

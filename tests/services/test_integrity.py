@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
@@ -220,8 +220,8 @@ def test_a_database_put_back_as_it_was_is_a_rollback_to_the_device_that_saw_more
     raw(database, delete(VaultItem))
     raw(database, delete(VaultHead))
     with database.engine.begin() as connection:
-        connection.execute(VaultItem.__table__.insert(), items)
-        connection.execute(VaultHead.__table__.insert(), heads)
+        connection.execute(insert(VaultItem), items)
+        connection.execute(insert(VaultHead), heads)
 
     assert len(VaultService(database.sessions).list_items(alice)) == 1  # another device: fine
     with pytest.raises(VaultRolledBack, match="older than what this device saw on 20"):
