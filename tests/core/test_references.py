@@ -114,3 +114,56 @@ def test_however_output_is_cut_the_secret_never_comes_through(
     out = masked([secret], pieces)
     assert secret.encode() not in out
     assert CONCEALED in out
+
+
+def concealed_at_once(secrets: list[bytes], data: bytes) -> bytes:
+    """What masking all of ``data`` at once gives: every byte any secret covers concealed,
+    each unbroken stretch of them (overlapping or touching secrets) one CONCEALED."""
+    covered = [False] * len(data)
+    for secret in secrets:
+        at = data.find(secret)
+        while at != -1:
+            covered[at : at + len(secret)] = [True] * len(secret)
+            at = data.find(secret, at + 1)
+    out = bytearray()
+    for index, byte in enumerate(data):
+        if not covered[index]:
+            out.append(byte)
+        elif index == 0 or not covered[index - 1]:
+            out += CONCEALED
+    return bytes(out)
+
+
+def test_overlapping_and_touching_secrets_are_one_concealed_run() -> None:
+    assert masked(["ABCDEF", "DEFGHI"], [b"xABCDEFGHIy"]) == b"x" + CONCEALED + b"y"
+    assert masked(["ABCDEF", "DEFGHI"], [b"xABCDEF", b"GHIy"]) == b"x" + CONCEALED + b"y"
+    assert masked(["ABC", "DEF"], [b"ABC", b"DEF"]) == CONCEALED  # touching
+    assert masked(["ABC", "DEF"], [b"ABC-DEF"]) == CONCEALED + b"-" + CONCEALED
+    assert masked(["a"], [b"a" * 100, b"a", b"b"]) == CONCEALED + b"b"
+
+
+@given(
+    text=st.text(alphabet="abc", min_size=2, max_size=16),
+    spans=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=15), st.integers(min_value=1, max_value=8)),
+        min_size=1,
+        max_size=4,
+    ),
+    before=st.text(alphabet="abcx", max_size=20),
+    after=st.text(alphabet="abcx", max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=80), max_size=8),
+)
+def test_overlapping_secrets_however_cut_mask_as_if_read_at_once(
+    text: str,
+    spans: list[tuple[int, int]],
+    before: str,
+    after: str,
+    cuts: list[int],
+) -> None:
+    """Secrets are pieces of one text, so they overlap and touch in it and in what is around."""
+    secrets = sorted({text[a : a + n] for a, n in spans if text[a : a + n]})
+    data = (before + text + after).encode()
+    points = sorted({min(c, len(data)) for c in cuts})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    encoded = [secret.encode() for secret in secrets]
+    assert masked(secrets, pieces) == concealed_at_once(encoded, data)
