@@ -22,7 +22,12 @@ NAME_START = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"
 
 
 class ReferenceError(ValueError):
-    """A value that starts like a reference but is not one, said in one line."""
+    """A value that starts like a reference but is not one, said in one line; ``reason``,
+    what is wrong without the text (for where the text must not be shown)."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Reference:
@@ -57,17 +62,21 @@ def _decode(part: str, what: str, text: str) -> str:
     data = bytearray(pieces[0].encode("utf-8", "surrogatepass"))
     for piece in pieces[1:]:
         if len(piece) < 2 or piece[0] not in HEX or piece[1] not in HEX:
-            raise ReferenceError(f"{text}: a % in the {what} is not followed by two hex digits.")
+            reason = f"a % in the {what} is not followed by two hex digits."
+            raise ReferenceError(f"{text}: {reason}", reason)
         data.append(int(piece[:2], 16))
         data += piece[2:].encode("utf-8", "surrogatepass")
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ReferenceError(f"{text}: the {what}'s percent-encoding is not UTF-8.") from None
+        reason = f"the {what}'s percent-encoding is not UTF-8."
+        raise ReferenceError(f"{text}: {reason}", reason) from None
     if not decoded.strip():
-        raise ReferenceError(f"{text}: the {what} is empty.")
+        reason = f"the {what} is empty."
+        raise ReferenceError(f"{text}: {reason}", reason)
     if "\0" in decoded:
-        raise ReferenceError(f"{text}: the {what} holds a NUL character.")
+        reason = f"the {what} holds a NUL character."
+        raise ReferenceError(f"{text}: {reason}", reason)
     return decoded
 
 
@@ -78,21 +87,27 @@ def parse(text: str) -> Reference | None:
         return None
     shown = text if len(text) <= 80 else text[:77] + "..."
     if len(text) > MAX_REFERENCE:
-        raise ReferenceError(f"{shown}: over {MAX_REFERENCE} characters.")
+        reason = f"over {MAX_REFERENCE} characters."
+        raise ReferenceError(f"{shown}: {reason}", reason)
     path = text[len(SCHEME) :]
     item, slash, field = path.partition("/")
     if not slash or "/" in field:
-        raise ReferenceError(
-            f"{shown}: not sr://ITEM/FIELD (a / inside ITEM or FIELD is written %2F)."
-        )
+        reason = "not sr://ITEM/FIELD (a / inside ITEM or FIELD is written %2F)."
+        raise ReferenceError(f"{shown}: {reason}", reason)
     return Reference(_decode(item, "item", shown), _decode(field, "field", shown), text)
 
 
 def in_environment(environment: dict[str, str]) -> dict[str, Reference]:
-    """Each variable whose whole value is a reference, and that reference."""
+    """Each variable whose whole value is a reference, and that reference. A malformed one is
+    named by its variable, never by its text (a value set by mistake may be a secret)."""
     found = {}
     for name, value in environment.items():
-        reference = parse(value)
+        try:
+            reference = parse(value)
+        except ReferenceError as error:
+            raise ReferenceError(
+                f"The variable {name} starts with sr:// but is not a reference: {error.reason}"
+            ) from None
         if reference is not None:
             found[name] = reference
     _count({(r.item, r.field) for r in found.values()})
@@ -136,7 +151,8 @@ def parse_env_file(text: str, name: str) -> dict[str, str]:
     """A ``.env`` file's variables: ``NAME=VALUE`` a line (``export`` in front allowed), blank
     lines and ``#`` comments skipped, a value in matching single or double quotes taken as it
     is between them, an unquoted one up to a `` #`` comment. ReferenceError names the first
-    line that is none of these (by number: a line may hold a secret, so it is not shown)."""
+    line that is none of these, or whose value starts with ``sr://`` but is not a reference (by
+    number only: a line may hold a secret, so neither it nor its value is shown)."""
     found = {}
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
@@ -154,6 +170,12 @@ def parse_env_file(text: str, name: str) -> dict[str, str]:
             raise ReferenceError(f"{name} line {number}: a quote that does not close.")
         else:
             value = value.split(" #", 1)[0].rstrip()
+        try:
+            parse(value)
+        except ReferenceError as error:
+            raise ReferenceError(
+                f"{name} line {number}: an sr:// value that is not a reference: {error.reason}"
+            ) from None
         found[variable] = value
     return found
 

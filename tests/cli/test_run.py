@@ -148,6 +148,23 @@ def test_errors_name_the_reference_and_why(vault: Settings) -> None:
     one_clean_line(not_there.stderr)
 
 
+def test_a_malformed_reference_is_named_by_its_line_or_variable_never_its_text(
+    vault: Settings, tmp_path: Path
+) -> None:
+    env_file = tmp_path / "app.env"
+    env_file.write_text("A=1\nTOKEN=sr://hunter2secret\n")
+    done = strongroom(vault, "run", "--env-file", str(env_file), "--", "true")
+    assert done.returncode == 2
+    one_clean_line(done.stderr)
+    assert f"{env_file} line 2" in done.stderr
+    assert "hunter2" not in done.stderr
+    real = strongroom(vault, "run", "--", "true", env={"TOKEN": "sr://hunter2secret"})
+    assert real.returncode == 2
+    one_clean_line(real.stderr)
+    assert "TOKEN" in real.stderr
+    assert "hunter2" not in real.stderr
+
+
 def test_the_exit_code_and_a_signal_are_passed_on(vault: Settings) -> None:
     code = strongroom(vault, "run", "--", sys.executable, "-c", "raise SystemExit(42)")
     assert code.returncode == 42

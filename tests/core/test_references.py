@@ -67,11 +67,17 @@ def test_an_env_file_never_shows_a_line_it_cannot_read() -> None:
         "C": "x # y",
         "D": "v",
     }
-    for bad in ("hunter2-secret\n", "1A=x\n", "A='open\n"):
+    for bad in ("hunter2-secret\n", "1A=x\n", "A='open\n", "A=sr://hunter2secret\n",
+                "A=sr://hunter2%zz/password\n", "A='sr://hunter2/'\n"):  # fmt: skip
         with pytest.raises(ReferenceError) as refused:
             parse_env_file(bad, "my.env")
         assert "hunter2" not in str(refused.value)
         assert "my.env line 1" in str(refused.value)
+    # In the environment itself, a malformed reference is named by its variable only.
+    with pytest.raises(ReferenceError) as refused:
+        in_environment({"PLAIN": "x", "TOKEN": "sr://hunter2secret"})
+    assert "TOKEN" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
 
 
 def masked(secrets: list[str], pieces: list[bytes]) -> bytes:
