@@ -73,7 +73,7 @@ class HealthScreen(Screen[None]):
     HealthScreen { layout: vertical; }
     HealthScreen #health-title { height: 1; padding: 0 1; text-style: bold; }
     HealthScreen #health-sources { height: auto; max-height: 4; padding: 0 1; color: $text-muted; }
-    HealthScreen #health-status { height: 1; padding: 0 1; }
+    HealthScreen #health-status { height: auto; max-height: 5; padding: 0 1; }
     HealthScreen #health-filter { height: 1; padding: 0 1; }
     HealthScreen #health-rows { height: 1fr; }
     HealthScreen #health-keys { height: 1; padding: 0 1; color: $text-muted; }

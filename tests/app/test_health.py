@@ -184,3 +184,23 @@ def test_from_the_report_leave_out_generate_and_edit(
         term.wait_until(lambda: "Edit item" not in term.screen(), "the form closed")
         term.wait_for("3 items checked, 2 with findings, 1 left out")
         assert CANARY not in term.screen()
+
+
+async def test_an_error_is_shown_whole_at_80_columns(sqlite_settings: Settings) -> None:
+    """Why the report could not be made (a vault changed outside Strongroom, a breach list
+    refused) is several lines at 80 columns: all of them, not the first."""
+    from textual.widgets import Static
+
+    from app.screens.health import HealthScreen
+    from tests.pilot import settle, vault_app
+
+    seed(sqlite_settings, ItemDraft("Mail", "al", CANARY))
+    async with vault_app(sqlite_settings) as (app, pilot):
+        await pilot.resize_terminal(80, 24)
+        app.show_health()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HealthScreen)
+        screen.show_error("The database was changed outside Strongroom: " + "word " * 30)
+        await settle(pilot)
+        assert screen.query_one("#health-status", Static).size.height >= 3
