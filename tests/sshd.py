@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pytest
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from app.services.backend import Backend
+from app.services.ssh_approvals import Waiting
 from tests.command_line import strongroom
 from tests.helpers import STRONG_PASSWORD
 
@@ -180,20 +181,29 @@ def approvals_socket(sock: Path) -> Path:
 
 class Approver:
     """Approves every signature the agent waits on (as a person answering at once would),
-    and counts them; ``refuse``: refuses them instead."""
+    and counts them; ``refuse``: refuses them instead (``refuse_when``: those it says)."""
 
-    def __init__(self, sock: Path, *, refuse: bool = False) -> None:
+    def __init__(
+        self,
+        sock: Path,
+        *,
+        refuse: bool = False,
+        refuse_when: Callable[[Waiting], bool] = lambda _: False,
+    ) -> None:
         from app.services.ssh_approvals import decide, waiting
 
         self.asked: list[str] = []
+        self.requests: list[Waiting] = []  # each request answered, as the socket listed it
         self._stop = threading.Event()
         path = approvals_socket(sock)
 
         def loop() -> None:
             while not self._stop.is_set():
                 for request in waiting(path) or []:
-                    if decide(path, request.number, not refuse):
+                    no = refuse or refuse_when(request)
+                    if decide(path, request.number, not no):
                         self.asked.append(request.title)
+                        self.requests.append(request)
                 time.sleep(0.02)
 
         self._thread = threading.Thread(target=loop, daemon=True)

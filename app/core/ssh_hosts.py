@@ -144,6 +144,19 @@ def host_keys_for(names: Iterable[str], known_hosts: str) -> frozenset[bytes]:
     )
 
 
+def names_of(host_key: bytes, known_hosts: str) -> list[str]:
+    """The names ``known_hosts`` gives ``host_key`` in plain text (hashed names cannot be read
+    back; wildcard and negated patterns name no one host)."""
+    names: list[str] = []
+    for patterns, blob in known_hosts_entries(known_hosts):
+        if blob != host_key or patterns.startswith("|"):
+            continue
+        for pattern in patterns.split(","):
+            if pattern and not any(char in pattern for char in "*?!") and pattern not in names:
+                names.append(pattern)
+    return names
+
+
 # -- what a bound connection may use -------------------------------------------------------------
 
 
@@ -163,6 +176,13 @@ class Connection:
         """Whether this connection was forwarded to another host (``ssh -A``): its first bind
         says so, and every request on it comes from that host, or through it."""
         return any(bind.forwarding for bind in self.binds)
+
+    @property
+    def forwarded_to(self) -> bytes | None:
+        """The host key of the host this connection was forwarded to: its first forwarding
+        bind, which the local ``ssh`` sent (later binds are that host's own claims); None when
+        the connection is local."""
+        return next((bind.host_key for bind in self.binds if bind.forwarding), None)
 
     def may_list(self, allowed: frozenset[bytes] | None) -> bool:
         """Whether a key bound to ``allowed`` host keys (None: unbound) is listed here. An

@@ -2,7 +2,8 @@
 
 Every APPROVAL_SECONDS a thread worker asks the SSH agent of this app's folders (its approvals
 socket: app.services.ssh_approvals) what waits for approval; the first request not yet shown
-opens a dialog naming the program, the key's title and fingerprint, where yes takes a
+opens a dialog naming the program, the key's title and fingerprint (and the host, for a
+connection forwarded to one), where yes takes a
 deliberate key (the confirm dialog's Ctrl+D: no letter says yes) and Esc refuses. The answer
 goes back on the same socket; a request answered meanwhile elsewhere (`strongroom ssh
 approve`) or dropped by a lock is said to be gone. No agent running: nothing is asked, and
@@ -18,7 +19,6 @@ from textual import work
 
 from app.flows.base import Flow
 from app.screens.confirm import ConfirmScreen
-from app.widgets.literal import visible_text
 
 APPROVAL_SECONDS = 1.0
 
@@ -56,10 +56,7 @@ class SshApprovalFlow(Flow):
         if request.number in self._ssh_shown:
             return
         self._ssh_shown.add(request.number)
-        question = (
-            f"{visible_text(request.client)} asks to use the SSH key "
-            f"{visible_text(request.title)!r} ({request.fingerprint}). Approve it?"
-        )
+        question = f"{request.question} Approve it?"
 
         def answered(yes: bool | None) -> None:
             self._answer_agent(path, request.number, bool(yes))

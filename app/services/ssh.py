@@ -143,15 +143,28 @@ class AgentConnection:
         self._hosts_text: str | None = None
         self.connection = ssh_hosts.Connection()
 
+    def _hosts(self) -> str:
+        if self._hosts_text is None:
+            self._hosts_text = self._known_hosts()
+        return self._hosts_text
+
+    def forwarded_to(self) -> str | None:
+        """Where this connection was forwarded to, for the approval prompt and the security
+        log: ``host SHA256:... (its known_hosts names)``; None for a local connection."""
+        host_key = self.connection.forwarded_to
+        if host_key is None:
+            return None
+        names = ssh_hosts.names_of(host_key, self._hosts())
+        shown = f" ({', '.join(names[:3])})" if names else " (not in known_hosts)"
+        return f"host {ssh_crypto.fingerprint(host_key)}{shown}"
+
     def allowed(self, key: VaultKey) -> frozenset[bytes] | None:
         """The host keys ``key`` is bound to (None: it is not bound)."""
         if not key.binding.bound:
             return None
         found = key.binding.host_keys
         if key.binding.names:
-            if self._hosts_text is None:
-                self._hosts_text = self._known_hosts()
-            found = found | ssh_hosts.host_keys_for(key.binding.names, self._hosts_text)
+            found = found | ssh_hosts.host_keys_for(key.binding.names, self._hosts())
         return found
 
     def answer(self, message: bytes) -> bytes:

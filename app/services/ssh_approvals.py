@@ -1,7 +1,8 @@
 """The SSH agent's sockets and approvals: where its sockets are, who is asking (their terminal
 session and command line), the approvals each key's first use in a terminal session waits for
-(every use, with ``ssh_approve_every_use``), and the approvals socket that `strongroom ssh
-approve` and the app answer them on. That socket is not the agent's: a connection forwarded to
+(every use, with ``ssh_approve_every_use``; a use through a connection forwarded to another
+host is approved on its own, per host, and never by a local approval), and the approvals
+socket that `strongroom ssh approve` and the app answer them on. That socket is not the agent's: a connection forwarded to
 another host reaches the agent, never this, so a remote host cannot approve its own requests.
 """
 
@@ -68,6 +69,7 @@ class Pending:
     title: str
     fingerprint: str
     client: str
+    forwarded: str = ""  # where the connection was forwarded to ("": a local one)
     decided: threading.Event = field(default_factory=threading.Event, repr=False)
     answer: bool = False
 
@@ -81,18 +83,29 @@ class Approvals:
     def __init__(self, *, every_use: bool) -> None:
         self.every_use = every_use
         self._lock = threading.Lock()
-        self._granted: set[tuple[str, str]] = set()
+        self._granted: set[tuple[str, str, str]] = set()
         self._pending: dict[int, Pending] = {}
         self._next = 1
 
-    def ask(self, key: VaultKey, terminal: str, client: str, still: Callable[[], bool]) -> bool:
+    def ask(
+        self,
+        key: VaultKey,
+        terminal: str,
+        client: str,
+        still: Callable[[], bool],
+        forwarded: str | None = None,
+    ) -> bool:
         """Whether ``key`` may sign for ``terminal`` (asking, and waiting for the answer, when
-        it was not approved yet); ``still``: whether the keys are still held once answered."""
-        mark = (key.fingerprint, terminal)
+        it was not approved yet); ``still``: whether the keys are still held once answered;
+        ``forwarded``: the host the connection was forwarded to (approved apart from local use,
+        and from other hosts)."""
+        mark = (key.fingerprint, terminal, forwarded or "")
         with self._lock:
             if not self.every_use and mark in self._granted:
                 return True
-            pending = Pending(self._next, key.title, key.fingerprint, client)
+            pending = Pending(
+                self._next, key.title, key.fingerprint, client, one_line(forwarded or "", 200)
+            )
             self._pending[pending.number] = pending
             self._next += 1
         answered = pending.decided.wait(self.WAIT_SECONDS)
@@ -133,7 +146,7 @@ def serve_approvals(
     listener: socket.socket, approvals: Approvals, same_user: Callable[[socket.socket], bool]
 ) -> None:
     """Answer the approvals socket: ``list`` (a line per waiting signature: number, title,
-    fingerprint and client, tab-separated), ``yes N`` and ``no N``."""
+    fingerprint, client and where it was forwarded to, tab-separated), ``yes N`` and ``no N``."""
     while True:
         connection, _ = listener.accept()
         with connection:
@@ -150,7 +163,7 @@ def serve_approvals(
 def _approvals_answer(approvals: Approvals, request: list[str]) -> str:
     if request == ["list"]:
         return "".join(
-            f"{p.number}\t{one_line(p.title, 60)}\t{p.fingerprint}\t{p.client}\n"
+            f"{p.number}\t{one_line(p.title, 60)}\t{p.fingerprint}\t{p.client}\t{p.forwarded}\n"
             for p in approvals.waiting()
         )
     if len(request) == 2 and request[0] in ("yes", "no") and request[1].isdigit():
@@ -166,6 +179,16 @@ class Waiting:
     title: str
     fingerprint: str
     client: str
+    forwarded: str = ""  # the host the connection was forwarded to ("": a local one)
+
+    @property
+    def question(self) -> str:
+        """Who asks for which key, and from where: the line a person approves."""
+        forwarded = f", FORWARDED to {visible_text(self.forwarded)}" if self.forwarded else ""
+        return (
+            f"{visible_text(self.client)} asks to use the SSH key "
+            f"{visible_text(self.title)!r} ({self.fingerprint}){forwarded}."
+        )
 
 
 def _ask_agent(path: Path, request: str) -> str | None:
@@ -192,8 +215,8 @@ def waiting(path: Path) -> list[Waiting] | None:
     found = []
     for line in answer.splitlines():
         parts = line.split("\t")
-        if len(parts) == 4 and parts[0].isdigit():
-            found.append(Waiting(int(parts[0]), parts[1], parts[2], parts[3]))
+        if len(parts) in (4, 5) and parts[0].isdigit():
+            found.append(Waiting(int(parts[0]), *parts[1:]))
     return found
 
 

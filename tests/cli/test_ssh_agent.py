@@ -6,10 +6,15 @@ and a login fails; another user's connection is refused."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import os
 import re
 import shutil
+import socket
 import subprocess
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +23,7 @@ import pytest
 
 from app.core import ssh as core_ssh
 from app.core.config import Settings
+from app.core.ssh_crypto import fingerprint
 from app.services.backend import Backend
 from app.services.ssh import VaultKey, key_draft
 from tests.command_line import strongroom
@@ -452,3 +458,143 @@ def test_hostile_clients_are_cut_off_and_the_agent_serves_on(world: World) -> No
         time.sleep(0.05)
     assert not world.sock.exists()
     assert not world.sock.with_suffix(".approve").exists()
+
+
+def _answered(approver: Approver, count: int) -> list[str]:
+    """The keys ``approver`` was asked for, once it has answered ``count`` (it notes each
+    answer just after the agent has it, so the signature may come back first)."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while len(approver.asked) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return approver.asked
+
+
+def _ask(connection: socket.socket, message: bytes) -> int:
+    """Send one framed message; the answer's type byte."""
+    connection.sendall(message)
+    connection.settimeout(90)
+    header = b""
+    while len(header) < 4:
+        header += connection.recv(4 - len(header))
+    size, body = int.from_bytes(header, "big"), b""
+    while len(body) < size:
+        body += connection.recv(size - len(body))
+    return body[0]
+
+
+def test_a_forwarded_connection_asks_again_and_names_the_host(
+    sqlite_settings: Settings, agent_runtime: Path, tmp_path: Path
+) -> None:
+    """A key approved for local use in this terminal session signs again locally unasked, but
+    a connection whose session-bind says it was forwarded (as ``ssh -A`` binds the channel it
+    opens for the remote host) waits for its own approval, which names the host it was
+    forwarded to (its host key's fingerprint and known_hosts name); the security log says the
+    signature was forwarded."""
+    need_openssh()
+    from app.core import ssh_crypto
+    from tests.core.test_ssh import bound
+
+    key = core_ssh.generate("ed25519")
+    seed(sqlite_settings, [key_draft("Laptop key", key, [])])
+    host = core_ssh.generate("ed25519")
+    host_line = VaultKey(0, "", b"", host).authorized_line.split()
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "known_hosts").write_text(f"jump.example.org {' '.join(host_line[:2])}\n")
+    host_fingerprint = ssh_crypto.fingerprint(core_ssh.public_blob(host))
+    blob = core_ssh.public_blob(key)
+    sock = start_agent(sqlite_settings, agent_runtime, home)
+    try:
+        with Approver(sock) as approver:
+            for _ in range(2):  # asked once: the same terminal session
+                with socket.socket(socket.AF_UNIX) as local:
+                    local.connect(str(sock))
+                    assert (
+                        _ask(local, core_ssh.sign_request(blob, b"local")) == core_ssh.SIGN_RESPONSE
+                    )
+            assert _answered(approver, 1) == ["Laptop key"]
+            assert approver.requests[0].forwarded == ""
+            with socket.socket(socket.AF_UNIX) as forwarded:
+                forwarded.connect(str(sock))
+                bind = bound(host, os.urandom(32), forwarding=True)
+                assert _ask(forwarded, core_ssh.frame(bind[0], bind[1:])) == core_ssh.SUCCESS
+                assert (
+                    _ask(forwarded, core_ssh.sign_request(blob, b"remote"))
+                    == core_ssh.SIGN_RESPONSE
+                )
+            assert _answered(approver, 2) == ["Laptop key", "Laptop key"]
+            request = approver.requests[1]
+            assert request.forwarded == f"host {host_fingerprint} (jump.example.org)"
+            assert f"FORWARDED to host {host_fingerprint} (jump.example.org)" in request.question
+        with socket.socket(socket.AF_UNIX) as other:
+            other.connect(str(sock))  # forwarded to another host: not covered by the first
+            bind = bound(core_ssh.generate("ed25519"), os.urandom(32), forwarding=True)
+            assert _ask(other, core_ssh.frame(bind[0], bind[1:])) == core_ssh.SUCCESS
+            answers: list[int] = []
+            asking = threading.Thread(
+                target=lambda: answers.append(
+                    _ask(other, core_ssh.sign_request(blob, b"elsewhere"))
+                )
+            )
+            asking.start()
+            for _ in range(500):  # `strongroom ssh approve`, as a person at the terminal
+                refused = strongroom(
+                    sqlite_settings, "ssh", "approve", agent=agent_runtime, stdin="n\n"
+                )
+                if "Refused." in refused.stderr:
+                    break
+            asking.join(90)
+            assert answers == [core_ssh.FAILURE]
+            assert "asks to use the SSH key 'Laptop key' (SHA256:" in refused.stderr
+            assert ", FORWARDED to host SHA256:" in refused.stderr
+            assert "(not in known_hosts)." in refused.stderr
+    finally:
+        stop_agent(sock)
+    log = sqlite_settings.security_log_path.read_text()
+    signatures = [line for line in log.splitlines() if "ssh signature" in line]
+    assert len(signatures) == 3
+    assert sum(f"forwarded to host {host_fingerprint}" in line for line in signatures) == 1
+
+
+def test_ssh_a_asks_again_before_the_remote_host_signs(world: World, tmp_path: Path) -> None:
+    """In one terminal session: `ssh-keygen -Y sign` here with the unbound key (approved),
+    then `ssh -A` to the Ed25519 server, where `ssh-keygen -Y sign` through the forwarded
+    agent with that same key waits for an approval of its own, which names the server's host
+    key and its known_hosts name; refused, nothing is signed there."""
+    server = world.servers["ed25519"]
+    public = world.pubkey("Signing key")
+    shared = Path(tempfile.mkdtemp(prefix="strongroom-fwd-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)
+        (shared / "signing.pub").write_text(public + "\n")
+        (shared / "local").write_text("here\n")
+        (shared / "remote").write_text("there\n")
+        for path in (shared, *shared.iterdir()):
+            shutil.chown(path, server.user)
+        sign = "ssh-keygen -Y sign -f {0}/signing.pub -n file {0}/{1}"
+        script = (
+            f'SSH_AUTH_SOCK="$1" {sign.format(shared, "local")} && ssh -A -F /dev/null '
+            '-o IdentityAgent="$1" -o UserKnownHostsFile="$2" -o GlobalKnownHostsFile=/dev/null '
+            "-o BatchMode=yes -o IdentityFile=none -o StrictHostKeyChecking=yes "
+            f"-p {server.port} {server.user}@127.0.0.1 "
+            f"'{sign.format(shared, 'remote')}; echo rc=$?'"
+        )
+        host_key = fingerprint(base64.b64decode(server.host_key.split()[1]))
+        with Approver(world.sock, refuse_when=lambda request: bool(request.forwarded)) as approver:
+            done = subprocess.run(
+                ["sh", "-c", script, "sh", str(world.sock), str(world.known_hosts)],
+                capture_output=True, text=True, start_new_session=True,
+                stdin=subprocess.DEVNULL, timeout=120,
+            )  # fmt: skip
+        assert "rc=" in done.stdout, done.stderr
+        assert (shared / "local.sig").exists()
+        assert not (shared / "remote.sig").exists()
+        assert "rc=0" not in done.stdout
+        assert _answered(approver, 3) == ["Signing key", "ed25519 key", "Signing key"]
+        forwarded = approver.requests[2].forwarded
+        assert forwarded.startswith(f"host {host_key} ([127.0.0.1]:{server.port})"), forwarded
+        assert [r.forwarded for r in approver.requests[:2]] == ["", ""]
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

@@ -182,11 +182,7 @@ def approve(args: argparse.Namespace, ctx: Context) -> int:
         print("Nothing is waiting for approval.", file=sys.stderr)
         return DONE
     for request in pending:
-        print(
-            f"{visible_text(request.client)} asks to use the SSH key "
-            f"{visible_text(request.title)!r} ({request.fingerprint}).",
-            file=sys.stderr,
-        )
+        print(request.question, file=sys.stderr)
         missing = Exit(USAGE, "No answer on standard input; nothing was approved.")
         answer = read_line("Approve? [y/N] ", missing)
         yes = answer.strip().casefold() in ("y", "yes")

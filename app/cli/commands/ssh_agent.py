@@ -11,7 +11,8 @@ decrypted items and every approval, and answers as a locked vault does (no keys;
 signature refused) until the vault is unlocked again. Its sockets are in the command line
 agent's owner-only folder, made owner-only by the same code, and each caller's user id is
 checked with the same peer check (SO_PEERCRED). Approvals are answered on a second socket
-(app.services.ssh_approvals), which a connection forwarded to another host cannot reach.
+(app.services.ssh_approvals), which a connection forwarded to another host cannot reach; such a
+connection's use of a key waits for an approval of its own, which names the host.
 
 The command line agent's pieces are handed in by the entry point (:class:`Machinery`): this
 layer is below theirs, and calls them rather than copying them.
@@ -205,8 +206,8 @@ class HeldKeys:
                 release_dropped()
             stop_wiping()
 
-    def signed(self, key: Any) -> None:
-        """A signature, in the security log by item id."""
+    def signed(self, key: Any, forwarded: str | None = None) -> None:
+        """A signature, in the security log by item id (and the host, when forwarded)."""
         with self.lock:
             if self.ctx is None or self.session is None:
                 return
@@ -214,7 +215,9 @@ class HeldKeys:
                 self.ctx.backend.security_log().record(
                     "item_read",
                     self.session.username,
-                    f"item {key.item_id}, ssh signature{self.ctx.answered_by}",
+                    f"item {key.item_id}, ssh signature"
+                    + (f", forwarded to {forwarded}" if forwarded else "")
+                    + self.ctx.answered_by,
                 )
 
 
@@ -319,9 +322,13 @@ def _client(connection: socket.socket, vault: HeldKeys) -> None:
         return vault.current(reload=reload)
 
     def approve(key: Any) -> bool:
-        return vault.approvals.ask(key, terminal, client, still=lambda: vault.keys is not None)
+        still = lambda: vault.keys is not None  # noqa: E731
+        return vault.approvals.ask(key, terminal, client, still, answers.forwarded_to())
 
-    answers = AgentConnection(keys, approve, vault.signed)
+    def signed(key: Any) -> None:
+        vault.signed(key, answers.forwarded_to())
+
+    answers = AgentConnection(keys, approve, signed)
     with connection:
         while True:
             header = _exactly(connection, 4)
