@@ -3,6 +3,7 @@ masked, its exit code and signals passed on (the installed command; SQLite and M
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -197,6 +198,77 @@ def test_a_secret_written_in_two_pieces_is_masked(vault: Settings, tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"before {CONCEALED} after\n"
     assert done.stderr == f"before {CONCEALED} after\n"
+
+
+def started(vault: Settings, *program: str, **popen: object) -> subprocess.Popen[bytes]:
+    """The installed `strongroom run -- PROGRAM` in a session of its own (no terminal), the
+    agent off, P a reference to the Database's password."""
+    write_config(vault)
+    config = vault.config_dir / "config.toml"
+    config.write_text("command_line_agent = false\n" + config.read_text())
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [str(STRONGROOM), "--config-dir", str(vault.config_dir), "--data-dir",
+         str(vault.data_dir), "run", "--", *program],
+        env={"STRONGROOM_DATABASE_URL": vault.database_url, "PATH": "/usr/bin:/bin",
+             "P": "sr://Database/password"},
+        stdin=subprocess.DEVNULL, start_new_session=True, **popen,
+    )  # fmt: skip
+
+
+def test_a_secret_split_between_stdout_and_stderr_of_one_file_is_masked(
+    vault: Settings, tmp_path: Path
+) -> None:
+    """`> both.out 2>&1`: one stream, masked as one (two pipes would each hold half)."""
+    halves = script(
+        tmp_path,
+        "split.py",
+        "import os, sys, time\n"
+        "s = os.environ['P']\n"
+        "sys.stdout.write('out ' + s[:6]); sys.stdout.flush(); time.sleep(0.3)\n"
+        "sys.stderr.write(s[6:] + ' err\\n'); sys.stderr.flush()\n",
+    )
+    both = tmp_path / "both.out"
+    with both.open("wb") as output:
+        process = started(vault, sys.executable, halves, stdout=output, stderr=subprocess.STDOUT)
+        assert process.wait(timeout=60) == 0
+    assert both.read_text() == f"out {CONCEALED} err\n"
+
+
+@pytest.mark.parametrize("number", [signal.SIGQUIT, signal.SIGUSR1])
+def test_any_signal_that_would_end_run_reaches_the_program(
+    vault: Settings, tmp_path: Path, number: signal.Signals
+) -> None:
+    """QUIT ends the program (its default) and run says so; USR1 is caught by it, and run
+    goes on to its end. Either way the program never outlives run."""
+    got = tmp_path / "got"
+    program = script(
+        tmp_path,
+        "waits.py",
+        "import signal, sys, time\n"
+        "def usr1(number, frame):\n"
+        f"    open({str(got)!r}, 'w').write('USR1')\n"
+        "    sys.exit(5)\n"
+        "signal.signal(signal.SIGUSR1, usr1)\n"
+        "print('READY', flush=True)\n"
+        "time.sleep(60)\n",
+    )
+    process = started(vault, sys.executable, program, stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"READY\n"
+        child = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        os.kill(process.pid, number)  # run only, not its group
+        code = process.wait(timeout=20)
+        alive = Path(f"/proc/{child}").exists()  # run reaps it before it exits
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # an orphan left in run's group
+        process.wait()
+    assert not alive  # gone, not orphaned with the secret in its environment
+    if number == signal.SIGUSR1:
+        assert (code, got.read_text()) == (5, "USR1")
+    else:
+        assert code == 128 + signal.SIGQUIT
 
 
 def _cmdlines() -> str:
@@ -484,3 +556,23 @@ def test_the_mariadb_client_logs_in_with_a_password_only_the_vault_holds(
         with admin.begin() as connection:
             connection.execute(text(f"DROP USER IF EXISTS '{user}'@'%'"))
         admin.dispose()
+
+
+def test_run_leaving_on_an_error_of_its_own_terminates_the_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Strongroom failing while the program runs does not leave it running on its own."""
+    from app.cli.commands import child
+
+    pids: list[int] = []
+
+    def broken(program: child.Program, *_: object, **__: object) -> None:
+        pids.append(program.pid)
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(child, "_pump", broken)
+    with pytest.raises(RuntimeError):
+        child.run_program(["sleep", "20"], {"PATH": "/usr/bin:/bin"}, ["x"], masking=True)
+    _, status = os.waitpid(pids[0], 0)  # 20 s and exit 0 when it is left running
+    assert os.WIFSIGNALED(status)
+    assert os.WTERMSIG(status) == signal.SIGTERM

@@ -7,9 +7,13 @@ every key reaches it (Ctrl+C included, as a byte its terminal turns into SIGINT)
 back on every way out. Its size follows the user's (SIGWINCH). Otherwise the program's standard
 output and error are pipes, each masked; its standard input is Strongroom's own.
 
-SIGINT, SIGTERM and SIGHUP sent to Strongroom are passed on to the program (to its process
-group when it has one of its own); a signal Strongroom was started ignoring (``nohup``) stays
-ignored. The exit code is the program's, or 128 + the signal that ended it.
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and every other signal that would
+end Strongroom and that one process sends another (PASSED_ON) are passed on to the program (to
+its process group when it has one of its own); a signal Strongroom was started ignoring
+(``nohup``) stays ignored. Should Strongroom leave for any other reason while the program runs,
+the program is sent SIGTERM first, never left running on its own with the secrets in its
+environment (only SIGKILL, which no process can see, leaves it so). The exit code is the
+program's, or 128 + the signal that ended it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Every signal that would end Strongroom and that a process sends to another (not a fault of
+# its own, as SIGSEGV is): passed on, so that the program is never left running without it.
+NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+         "SIGPROF", "SIGIO", "SIGXCPU", "SIGPWR", "SIGSTKFLT")  # fmt: skip
+REAL_TIME = range(signal.SIGRTMIN, signal.SIGRTMAX + 1) if hasattr(signal, "SIGRTMIN") else ()
+PASSED_ON = (*(getattr(signal, name) for name in NAMES if hasattr(signal, name)), *REAL_TIME)
 CHUNK = 65536
 
 
@@ -117,9 +126,10 @@ def run_program(
 
 
 class PassingSignals:
-    """While the program runs: SIGINT, SIGTERM and SIGHUP go on to it (to its process group
+    """While the program runs: the signals of PASSED_ON go on to it (to its process group
     when it has one of its own), but those in ``skip`` (ignored here, the program's own
-    terminal sends them), and those Strongroom was started ignoring (``nohup``)."""
+    terminal sends them), and those Strongroom was started ignoring (``nohup``). Left with
+    the program still running (an error here), it is sent SIGTERM."""
 
     def __init__(self, program: Program, own_group: bool, skip: tuple[int, ...] = ()) -> None:
         self.program, self.own_group, self.skip = program, own_group, skip
@@ -145,6 +155,12 @@ class PassingSignals:
     def __exit__(self, *exception: object) -> None:
         for number, handler in self.previous.items():
             signal.signal(number, handler)
+        if self.program.code is None:
+            try:
+                if self.program.poll() is None:
+                    self.pass_on(signal.SIGTERM, None)
+            except ChildProcessError:
+                pass
 
 
 def _exited(program: Program) -> int | None:
@@ -212,29 +228,48 @@ def _on_pipes(
     otherwise it gets a group of its own and every signal is passed on."""
     from_terminal = os.isatty(0)
     group = {} if from_terminal else {"setpgroup": 0}
-    skip = (signal.SIGINT,) if from_terminal else ()
+    skip = (signal.SIGINT, signal.SIGQUIT) if from_terminal else ()
     if not masking:
         program = Program(command, environment, **group)
         with PassingSignals(program, not from_terminal, skip):
             return program.wait()
-    out, err = os.pipe(), os.pipe()
-    actions = [(os.POSIX_SPAWN_DUP2, out[1], 1), (os.POSIX_SPAWN_DUP2, err[1], 2)]
+    # One pipe for both when they go to one file: two would each hold back their own part of
+    # a secret split between them (and reorder what they hold).
+    pipes = [os.pipe()] if _same_file(1, 2) else [os.pipe(), os.pipe()]
+    targets = [(1, 2)] if len(pipes) == 1 else [(1,), (2,)]
+    actions = [
+        (os.POSIX_SPAWN_DUP2, pipe[1], target)
+        for pipe, both in zip(pipes, targets, strict=True)
+        for target in both
+    ]
     try:
         program = Program(command, environment, file_actions=actions, **group)
     except OSError:
-        for descriptor in (*out, *err):
-            os.close(descriptor)
+        for pipe in pipes:
+            os.close(pipe[0])
+            os.close(pipe[1])
         raise
-    os.close(out[1])
-    os.close(err[1])
-    relays = [Relay(out[0], 1, Masker(secrets)), Relay(err[0], 2, Masker(secrets))]
+    for pipe in pipes:
+        os.close(pipe[1])
+    relays = [
+        Relay(pipe[0], both[0], Masker(secrets)) for pipe, both in zip(pipes, targets, strict=True)
+    ]
     try:
         with PassingSignals(program, not from_terminal, skip):
             _pump(program, relays)
             return program.wait()
     finally:
-        os.close(out[0])
-        os.close(err[0])
+        for pipe in pipes:
+            os.close(pipe[0])
+
+
+def _same_file(first: int, second: int) -> bool:
+    """Whether two descriptors write to one file, pipe or socket (``> out 2>&1``)."""
+    try:
+        one, two = os.fstat(first), os.fstat(second)
+    except OSError:
+        return False
+    return (one.st_dev, one.st_ino) == (two.st_dev, two.st_ino)
 
 
 def _on_terminal(
