@@ -116,11 +116,19 @@ def in_environment(environment: dict[str, str]) -> dict[str, Reference]:
 
 def in_template(template: str) -> list[Reference]:
     """Every ``{{ sr://ITEM/FIELD }}`` of ``template``, in order (repeats included). A
-    ``{{ sr://`` that does not close as one is an error, never left for a reader to find."""
+    ``{{ sr://`` that does not close as one is an error, never left for a reader to find; an
+    error names the line, never its text."""
     import re
 
-    found = [parse(match.group(1)) for match in re.finditer(TEMPLATE, template)]
-    references = [reference for reference in found if reference is not None]
+    references = []
+    for match in re.finditer(TEMPLATE, template):
+        try:
+            reference = parse(match.group(1))
+        except ReferenceError as error:  # by its line, never its text
+            line = template.count("\n", 0, match.start()) + 1
+            raise ReferenceError(f"line {line}: {error.reason}") from None
+        if reference is not None:
+            references.append(reference)
     opened = len(re.findall(OPENING, template))
     if opened != len(references):
         whole = re.compile(TEMPLATE)

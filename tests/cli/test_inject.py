@@ -75,6 +75,11 @@ def test_errors_name_the_reference(vault: Settings, tmp_path: Path) -> None:
     assert unclosed.returncode == 2
     one_clean_line(unclosed.stderr)
     assert "line 2" in unclosed.stderr
+    malformed = strongroom(vault, "inject", stdin="a\n{{ sr://hunter2secret }}\n")
+    assert malformed.returncode == 2
+    one_clean_line(malformed.stderr)
+    assert "standard input line 2" in malformed.stderr
+    assert "hunter2" not in malformed.stderr  # a line may hold a secret: named by number only
 
 
 def test_a_huge_template_a_fifo_and_a_link_to_a_device_are_refused(

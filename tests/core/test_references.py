@@ -54,6 +54,11 @@ def test_a_template_is_filled_in_one_pass() -> None:
     )
     with pytest.raises(ReferenceError, match="line 2"):
         in_template("fine\n{{ sr://DB/password\n")
+    for bad in ("{{ sr://hunter2secret }}", "{{ sr://hunter2%zz/password }}"):
+        with pytest.raises(ReferenceError) as refused:
+            in_template(f"fine\nx={bad}\n")
+        assert str(refused.value).startswith("line 2: ")
+        assert "hunter2" not in str(refused.value)
     with pytest.raises(ReferenceError, match="different references"):
         in_template("".join(f"{{{{ sr://item{n}/password }}}}" for n in range(1001)))
 
