@@ -24,7 +24,7 @@ from app.core.text import visible_text
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from app.core.items import Item
+    from app.core.items import Item, ItemDraft
 
 # Messages (draft-miller-ssh-agent, section 6.1).
 FAILURE = 5
@@ -298,3 +298,31 @@ def private_field(item: Item) -> str | None:
         key=lambda f: f.name.casefold() != PRIVATE_FIELD.casefold(),
     )
     return candidates[0].value if candidates else None
+
+
+def with_public_fields(draft: ItemDraft) -> ItemDraft:
+    """An imported key item that holds only its private key (as 1Password's export gives it)
+    gets its public key and fingerprint as fields, as ``ssh generate`` and ``ssh import`` make
+    them, so that the app shows both. Any other item, or a key that does not open without a
+    passphrase, is left as it is."""
+    if not any(tag.casefold() == KEY_TAG.casefold() for tag in draft.tags):
+        return draft
+    names = {field.name.casefold() for field in draft.fields}
+    wanted = [name for name in (PUBLIC_FIELD, FINGERPRINT_FIELD) if name.casefold() not in names]
+    text = next((f.value for f in draft.fields if "PRIVATE KEY-----" in f.value), None)
+    if not wanted or text is None:
+        return draft
+    try:
+        key = load_private_key(text)
+    except ssh_crypto.SshKeyUnreadable:
+        return draft
+    from dataclasses import replace
+
+    from app.core.items import CustomField
+
+    made = {
+        PUBLIC_FIELD: ssh_crypto.public_line(key),
+        FINGERPRINT_FIELD: ssh_crypto.fingerprint(public_blob(key)),
+    }
+    added = tuple(CustomField(name, made[name]) for name in wanted)
+    return replace(draft, fields=(*draft.fields, *added))

@@ -54,11 +54,14 @@ def import_items(
 
     Each item keeps its own dates and earlier passwords; one that was in the other manager's
     trash goes into the trash, restorable for 30 days from now. A custom field named as
-    git's mark is renamed (see unmarked): only the credential helper makes git's items.
+    git's mark is renamed (see unmarked): only the credential helper makes git's items. An
+    SSH key with only its private key gets its public key and fingerprint as fields.
     """
+    from app.core import ssh  # an import's own: no other command needs the SSH key code
+
     cleaned = [
         ImportedItem(
-            validate(unmarked(entry.draft)),
+            validate(ssh.with_public_fields(unmarked(entry.draft))),
             entry.history,
             entry.created_at,
             entry.updated_at,
