@@ -2,8 +2,9 @@
 session and command line), the approvals each key's first use in a terminal session waits for
 (every use, with ``ssh_approve_every_use``; a use through a connection forwarded to another
 host is approved on its own, per host, and never by a local approval), and the approvals
-socket that `strongroom ssh approve` and the app answer them on. That socket is not the agent's: a connection forwarded to
-another host reaches the agent, never this, so a remote host cannot approve its own requests.
+socket that `strongroom ssh approve` and the app answer them on. That socket is not the
+agent's: a connection forwarded to another host reaches the agent, never this, so a remote host
+cannot approve its own requests.
 """
 
 from __future__ import annotations
@@ -142,13 +143,36 @@ class Approvals:
 REQUEST_LIMIT = 1024
 
 
+BACK_OFF_SECONDS = 0.1  # after accept failed for want of descriptors or memory
+
+
+def accepted(listener: socket.socket) -> socket.socket | None:
+    """The next connection; None when accept failed for want of file descriptors, memory or
+    buffers (too many connections), or the client went first: after a short pause, the caller
+    goes on. Any other failure is raised."""
+    import errno
+    import time
+
+    try:
+        return listener.accept()[0]
+    except OSError as error:
+        if error.errno in (errno.ECONNABORTED, errno.EINTR, errno.EPROTO):
+            return None
+        if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS):
+            time.sleep(BACK_OFF_SECONDS)  # until a connection closes and frees one
+            return None
+        raise
+
+
 def serve_approvals(
     listener: socket.socket, approvals: Approvals, same_user: Callable[[socket.socket], bool]
 ) -> None:
     """Answer the approvals socket: ``list`` (a line per waiting signature: number, title,
     fingerprint, client and where it was forwarded to, tab-separated), ``yes N`` and ``no N``."""
     while True:
-        connection, _ = listener.accept()
+        connection = accepted(listener)
+        if connection is None:
+            continue
         with connection:
             if not same_user(connection):
                 continue

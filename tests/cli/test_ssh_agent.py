@@ -472,16 +472,20 @@ def _answered(approver: Approver, count: int) -> list[str]:
 
 
 def _ask(connection: socket.socket, message: bytes) -> int:
-    """Send one framed message; the answer's type byte."""
+    """Send one framed message; the answer's type byte (ConnectionError: closed unanswered)."""
     connection.sendall(message)
     connection.settimeout(90)
-    header = b""
-    while len(header) < 4:
-        header += connection.recv(4 - len(header))
-    size, body = int.from_bytes(header, "big"), b""
-    while len(body) < size:
-        body += connection.recv(size - len(body))
-    return body[0]
+
+    def read(size: int) -> bytes:
+        got = b""
+        while len(got) < size:
+            chunk = connection.recv(size - len(got))
+            if not chunk:
+                raise ConnectionError("closed")
+            got += chunk
+        return got
+
+    return read(int.from_bytes(read(4), "big"))[0]
 
 
 def test_a_forwarded_connection_asks_again_and_names_the_host(
@@ -598,3 +602,122 @@ def test_ssh_a_asks_again_before_the_remote_host_signs(world: World, tmp_path: P
         assert [r.forwarded for r in approver.requests[:2]] == ["", ""]
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def foreground_agent(
+    settings: Settings, runtime: Path, descriptors: int | None = None
+) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    """`strongroom ssh agent --foreground` with one unbound key ("Laptop key"), its stderr
+    piped; ``descriptors``: the most file descriptors it may open (RLIMIT_NOFILE)."""
+    import resource
+    import time
+
+    from tests.terminal import STRONGROOM
+
+    seed(settings, [key_draft("Laptop key", core_ssh.generate("ed25519"), [])])
+    assert strongroom(settings, "ssh", "keys", agent=runtime).returncode == 0  # config.toml
+
+    def limited() -> None:
+        if descriptors is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
+    command = [str(STRONGROOM), "--config-dir", str(settings.config_dir)]
+    command += ["--data-dir", str(settings.data_dir), "ssh", "agent", "--foreground"]
+    environment = {"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"}
+    environment |= {"XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime)}
+    process = subprocess.Popen(
+        command, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=limited,
+    )  # fmt: skip
+    folder = runtime / f"strongroom-{os.getuid()}"
+    deadline = time.monotonic() + 30
+    while not list(folder.glob("ssh-*.sock")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the SSH agent did not start"
+        time.sleep(0.05)
+    try:
+        assert process.poll() is None, process.communicate()[1]
+        yield process, next(folder.glob("ssh-*.sock"))
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=30)
+
+
+def _connected(sock: Path, held: list[socket.socket]) -> bool:
+    """One more connection to ``sock``, added to ``held``; False when none is taken within
+    five seconds (the agent's backlog full, or the agent gone)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        connection = socket.socket(socket.AF_UNIX)
+        connection.setblocking(False)
+        try:
+            connection.connect(str(sock))
+        except OSError:  # EAGAIN: the backlog is full for now
+            connection.close()
+            time.sleep(0.01)
+            continue
+        held.append(connection)
+        return True
+    return False
+
+
+def test_running_out_of_descriptors_does_not_end_the_agent(
+    sqlite_settings: Settings, agent_runtime: Path
+) -> None:
+    """With 64 file descriptors at most, connections held open make accept fail (EMFILE):
+    the agent pauses and goes on; once they close, `ssh-add -l` lists the key, and nothing
+    reached its stderr."""
+    need_openssh()
+    with foreground_agent(sqlite_settings, agent_runtime, descriptors=64) as (agent, sock):
+        held: list[socket.socket] = []
+        try:
+            while len(held) < 150 and _connected(sock, held):
+                pass
+            assert len(held) > 40  # the agent took all it could
+            assert len(os.listdir(f"/proc/{agent.pid}/fd")) >= 60
+        finally:
+            for connection in held:
+                connection.close()
+        env = {"SSH_AUTH_SOCK": str(sock), "PATH": "/usr/bin:/bin"}
+        listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+        assert "Laptop key (ED25519)" in listed.stdout, listed.stderr
+        assert agent.poll() is None
+        agent.terminate()
+        _, err = agent.communicate(timeout=30)
+    assert err == ""
+
+
+def test_past_64_connections_one_more_is_closed_at_once(
+    sqlite_settings: Settings, agent_runtime: Path
+) -> None:
+    """64 clients are served at once (a thread each); the 65th and 66th are closed unanswered,
+    and once one of the 64 goes, a new client is served."""
+    need_openssh()
+    request = core_ssh.frame(core_ssh.REQUEST_IDENTITIES)
+    with foreground_agent(sqlite_settings, agent_runtime) as (_, sock):
+        held = []
+        try:
+            for _ in range(66):
+                connection = socket.socket(socket.AF_UNIX)
+                held.append(connection)
+                connection.connect(str(sock))
+            answers: list[int | None] = []
+            for connection in held:
+                try:
+                    answers.append(_ask(connection, request))
+                except OSError:  # closed unanswered
+                    answers.append(None)
+            assert answers == [core_ssh.IDENTITIES_ANSWER] * 64 + [None, None]
+            held.pop(0).close()
+            env = {"SSH_AUTH_SOCK": str(sock), "PATH": "/usr/bin:/bin"}
+            for _ in range(100):  # the freed slot is taken back as its thread ends
+                listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True)
+                if listed.returncode == 0:
+                    break
+            assert "Laptop key (ED25519)" in listed.stdout, listed.stderr
+        finally:
+            for connection in held:
+                connection.close()

@@ -263,7 +263,7 @@ def serve(settings: Settings, machinery: Machinery) -> int:
     import signal
     import threading
 
-    from app.services.ssh_approvals import serve_approvals, socket_paths
+    from app.services.ssh_approvals import accepted, serve_approvals, socket_paths
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     path, approvals_path = socket_paths(quick.socket_folder(), *_folders(settings))
@@ -288,19 +288,31 @@ def serve(settings: Settings, machinery: Machinery) -> int:
 
             while True:
                 time.sleep(every)
-                vault.check()
+                try:
+                    vault.check()
+                except Exception:  # cannot tell (no descriptor to be had): nothing is held
+                    vault.drop()
 
         def approvals_loop() -> None:
             serve_approvals(approver, vault.approvals, machinery.same_user)
 
         threading.Thread(target=watch_loop, daemon=True).start()
         threading.Thread(target=approvals_loop, daemon=True).start()
+        slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         while True:
-            connection, _ = listener.accept()
-            if not machinery.same_user(connection):
-                connection.close()
+            connection = accepted(listener)  # None: none to be had now (after a pause)
+            if connection is None:
                 continue
-            threading.Thread(target=_client, args=(connection, vault), daemon=True).start()
+            if not machinery.same_user(connection) or not slots.acquire(blocking=False):
+                connection.close()  # another user's, or one past the limit: closed at once
+                continue
+            try:
+                threading.Thread(
+                    target=_client, args=(connection, vault, slots), daemon=True
+                ).start()
+            except RuntimeError:  # no thread to be had: this one is closed, the agent goes on
+                connection.close()
+                slots.release()
     finally:
         listener.close()
         approver.close()
@@ -310,7 +322,22 @@ def serve(settings: Settings, machinery: Machinery) -> int:
         vault.drop()
 
 
-def _client(connection: socket.socket, vault: HeldKeys) -> None:
+MAX_CONNECTIONS = 64  # clients served at once; another is closed as it comes (threads bounded)
+
+
+def _client(connection: socket.socket, vault: HeldKeys, slots: Any) -> None:
+    """One client's messages, answered in turn until it closes; its slot freed then."""
+    try:
+        # The database or a descriptor not to be had: this client is closed, with no
+        # traceback, and the agent serves the next.
+        with contextlib.suppress(Exception):
+            _answer_client(connection, vault)
+    finally:
+        connection.close()
+        slots.release()
+
+
+def _answer_client(connection: socket.socket, vault: HeldKeys) -> None:
     """One client's messages, answered in turn until it closes."""
     from app.core import ssh
     from app.services.ssh import AgentConnection
