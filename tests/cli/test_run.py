@@ -576,3 +576,35 @@ def test_run_leaving_on_an_error_of_its_own_terminates_the_program(
     _, status = os.waitpid(pids[0], 0)  # 20 s and exit 0 when it is left running
     assert os.WIFSIGNALED(status)
     assert os.WTERMSIG(status) == signal.SIGTERM
+
+
+def test_in_a_terminal_ctrl_z_stops_the_program_and_fg_brings_it_back(
+    vault: Settings, tmp_path: Path
+) -> None:
+    program = script(
+        tmp_path,
+        "stops.py",
+        "import signal\n"
+        "signal.signal(signal.SIGCONT, lambda *_: print('CONTINUED', flush=True))\n"
+        "typed = input('READY ')\n"
+        "print('GOT', typed[::-1])\n",
+    )
+    with terminal(vault) as screen:
+        screen.run("PS1='PROMPT> ' bash --norc --noprofile -i")  # a shell with job control
+        screen.wait_for("PROMPT>")
+        line = command_in_pane(vault, "run", "--", sys.executable, program, after=":")
+        screen.type("P=sr://Database/password " + line.removesuffix("; :; sleep 60") + "\n")
+        screen.wait_for("READY")
+        screen.keys("C-z")
+        screen.wait_for("Stopped")  # the shell has its job back, and its prompt
+        screen.type("echo SHELL-$((6 * 7))\n")
+        screen.wait_for("SHELL-42")
+        screen.type("fg\n")
+        screen.wait_for("CONTINUED")
+        screen.type("olleh\n")
+        screen.wait_for("GOT hello")  # its keyboard works again: the terminal is raw again
+        screen.wait_until(
+            lambda: screen.screen().rstrip().endswith("GOT hello\nPROMPT>"), "the prompt"
+        )
+        screen.type("echo CODE=$?\n")
+        screen.wait_for("CODE=0")

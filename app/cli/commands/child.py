@@ -4,7 +4,9 @@ When standard input and output are both a terminal, the program gets a terminal 
 pseudo-terminal, as ``script`` and tmux give one): it still sees a terminal, so colours,
 prompts, line editing and keyboard input work; the user's terminal is put in raw mode so that
 every key reaches it (Ctrl+C included, as a byte its terminal turns into SIGINT), and is set
-back on every way out. Its size follows the user's (SIGWINCH). Otherwise the program's standard
+back on every way out. Its size follows the user's (SIGWINCH). Ctrl+Z, when the program's
+terminal would turn it into SIGTSTP, stops the program and Strongroom as one job (the user's
+terminal set back first); ``fg`` continues both, in raw mode again. Otherwise the program's standard
 output and error are pipes, each masked; its standard input is Strongroom's own.
 
 SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM and every other signal that would
@@ -171,9 +173,15 @@ def _exited(program: Program) -> int | None:
         return None
 
 
-def _pump(program: Program, relays: list[Relay], typed: tuple[int, int] | None = None) -> None:
+def _pump(
+    program: Program,
+    relays: list[Relay],
+    typed: tuple[int, int] | None = None,
+    suspend: Callable[[], None] | None = None,
+) -> None:
     """Relay output (and ``typed``: keys from one descriptor to another) until the program
-    exits, then what it left behind."""
+    exits, then what it left behind; ``suspend``, called for the key that stops a program
+    (Ctrl+Z) when its terminal would stop it, in place of passing that key on."""
     watch = _exited(program)
     keys = bytearray()
     typing = typed is not None
@@ -197,6 +205,14 @@ def _pump(program: Program, relays: list[Relay], typed: tuple[int, int] | None =
             if typed is not None and typed[0] in ready:
                 data = _read(typed[0])
                 typing = bool(data)
+                stop = _stop_key(typed[1]) if suspend is not None else None
+                if stop is not None and stop in data:
+                    first, *rest = data.split(stop)
+                    keys += first
+                    for part in rest:
+                        suspend()  # type: ignore[misc]
+                        keys += part
+                    continue
                 keys += data or b"\x04"  # the end of input: Ctrl+D on its terminal
             if typed is not None and typed[1] in writable:
                 try:  # noqa: SIM105 (contextlib is not imported here: see the top)
@@ -210,6 +226,21 @@ def _pump(program: Program, relays: list[Relay], typed: tuple[int, int] | None =
         while relay.open and select.select([relay.source], [], [], 0)[0] and relay.read():
             pass
         relay.finish()
+
+
+def _stop_key(master: int) -> bytes | None:
+    """The key the program's terminal turns into SIGTSTP (Ctrl+Z), or None when it turns
+    none into it (the program reads keys raw, as an editor does: Ctrl+Z is its own)."""
+    import termios
+
+    try:
+        attributes = termios.tcgetattr(master)
+    except termios.error:
+        return None
+    key = attributes[6][termios.VSUSP]
+    if not attributes[3] & termios.ISIG or key in (b"\0", 0):
+        return None
+    return key if isinstance(key, bytes) else bytes([key])
 
 
 def _read(descriptor: int) -> bytes:
@@ -313,11 +344,35 @@ def _on_terminal(
         relays.append(Relay(err[0], 2, masker()))
     previous_size = signal.signal(signal.SIGWINCH, lambda *_: _copy_size(master))
     saved = termios.tcgetattr(0)
+
+    def suspend() -> None:
+        """Ctrl+Z: the program stopped (its own terminal cannot: it leads a session of its
+        own, whose stop signals the kernel drops), the user's terminal set back, and
+        Strongroom stopped as a job is; once continued (fg), all three undone."""
+        try:
+            os.killpg(program.pid, signal.SIGSTOP)
+        except OSError:
+            return
+        try:  # noqa: SIM105 (contextlib is not imported here: see the top)
+            termios.tcsetattr(0, termios.TCSAFLUSH, saved)
+        except termios.error:
+            pass
+        os.kill(os.getpid(), signal.SIGTSTP)  # returns once continued (SIGCONT)
+        try:  # noqa: SIM105
+            tty.setraw(0)
+        except termios.error:
+            pass
+        _copy_size(master)
+        try:  # noqa: SIM105
+            os.killpg(program.pid, signal.SIGCONT)
+        except OSError:
+            pass
+
     try:
         with PassingSignals(program, own_group=True):
             tty.setraw(0)
             os.set_blocking(master, False)
-            _pump(program, relays, typed=(0, master))
+            _pump(program, relays, typed=(0, master), suspend=suspend)
             return program.wait()
     finally:
         try:  # noqa: SIM105 (contextlib is not imported here: see the top)
