@@ -84,6 +84,33 @@ def test_import_asks_the_passphrase_and_keeps_the_key(vault: Settings, tmp_path:
     assert "3072 SHA256:" in strongroom(vault, "ssh", "keys").stdout
 
 
+def test_a_pipe_or_a_device_is_refused_unread(vault: Settings, tmp_path: Path) -> None:
+    """A named pipe nobody writes to, and a link to /dev/zero: each refused at once, in one
+    line, nothing added (a plain open would wait on the pipe for ever, and read the device's
+    endless zeros)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    zeros = tmp_path / "id_zeros"
+    zeros.symlink_to("/dev/zero")
+    for path in (fifo, zeros):
+        done = strongroom(vault, "ssh", "import", str(path))
+        assert done.returncode == 2, done.stderr
+        one_clean_line(done.stderr)
+        assert f"{path} is not a regular file (a pipe or a device); nothing was read." in (
+            done.stderr
+        )
+    assert strongroom(vault, "ssh", "keys").stdout == ""
+
+
+@pytest.mark.parametrize("host", ["*", "!github.com", "*.example.org", "git?b.com", "a.org,b.org"])
+def test_a_host_pattern_is_refused(vault: Settings, host: str) -> None:
+    done = strongroom(vault, "ssh", "generate", "K", "--host", host)
+    assert done.returncode == 2, done.stderr
+    one_clean_line(done.stderr)
+    assert "is a host pattern; name one host (HOST or HOST:PORT)" in done.stderr
+    assert strongroom(vault, "ssh", "keys").stdout == ""
+
+
 def test_bad_input_is_one_clean_line(vault: Settings, tmp_path: Path) -> None:
     key = tmp_path / "id_ed25519"
     keygen("-q", "-t", "ed25519", "-N", "", "-f", str(key))

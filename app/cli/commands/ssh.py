@@ -20,6 +20,7 @@ from app.core.text import visible_text
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
 
     from app.cli.context import Context
     from app.core.accounts import ActiveSession
@@ -38,7 +39,8 @@ def ssh(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _hosts(args: argparse.Namespace) -> list[str]:
-    """``--host`` values, checked: HOST or HOST:PORT (a name or an address, no user)."""
+    """``--host`` values, checked: HOST or HOST:PORT (a name or an address, no user; not a
+    pattern, as known_hosts and ssh_config take: ``*``, ``?``, ``!`` or a list)."""
     from urllib.parse import urlsplit
 
     hosts = []
@@ -50,6 +52,12 @@ def _hosts(args: argparse.Namespace) -> list[str]:
             parts.port  # noqa: B018 (a port out of range raises here)
         except ValueError:
             ok = False
+        if any(c in "*?!," for c in host):
+            raise Exit(
+                USAGE,
+                f"--host {host!r} is a host pattern; name one host (HOST or HOST:PORT), "
+                "without wildcards, negation or lists.",
+            )
         if not ok or any(c.isspace() or c in "/?#@" for c in host):
             raise Exit(USAGE, f"--host {host!r} is not HOST or HOST:PORT.")
         hosts.append(host)
@@ -100,15 +108,7 @@ def import_key(args: argparse.Namespace, ctx: Context) -> int:
     _hosts(args)
     path = Path(args.path).expanduser()
     shown = visible_text(str(path))
-    try:
-        with path.open("rb") as file:
-            raw = file.read(ssh.MAX_KEY_FILE + 1)
-    except FileNotFoundError:
-        raise Exit(NOT_FOUND, f"No file {shown}.") from None
-    except IsADirectoryError:
-        raise Exit(USAGE, f"{shown} is a folder, not a private key file.") from None
-    except OSError as error:
-        raise Exit(NOT_FOUND, f"{shown} could not be read: {error.strerror}.") from None
+    raw = _key_file(path, shown, ssh.MAX_KEY_FILE)
     if len(raw) > ssh.MAX_KEY_FILE:
         raise Exit(USAGE, f"{shown} is larger than a private key file ({ssh.MAX_KEY_FILE} bytes).")
     text = raw.decode("utf-8", "replace")
@@ -125,6 +125,39 @@ def import_key(args: argparse.Namespace, ctx: Context) -> int:
     except ssh_crypto.SshKeyUnreadable as error:
         raise Exit(USAGE, f"{shown}: {error}; nothing was added.") from None
     return _add(args, ctx, session, args.title or path.name, key, "ssh import")
+
+
+def _key_file(path: Path, shown: str, limit: int) -> bytes:
+    """The key file's first ``limit`` + 1 bytes. Opened without waiting (a named pipe nobody
+    writes to would block an open, and one never closed a read), and read only when it is a
+    regular file (a link is followed to it): a pipe, a device (a link to /dev/zero) or a folder
+    is refused unread, in one line, as env files and templates are (app.cli.commands.run)."""
+    import stat
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        raise Exit(NOT_FOUND, f"No file {shown}.") from None
+    except OSError as error:
+        raise Exit(NOT_FOUND, f"{shown} could not be read: {error.strerror}.") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise Exit(USAGE, f"{shown} is a folder, not a private key file.")
+        if not stat.S_ISREG(mode):
+            raise Exit(
+                USAGE, f"{shown} is not a regular file (a pipe or a device); nothing was read."
+            )
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(descriptor, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        raise Exit(NOT_FOUND, f"{shown} could not be read: {error.strerror}.") from None
+    finally:
+        os.close(descriptor)
 
 
 def _key_of(args: argparse.Namespace, ctx: Context) -> VaultKey:
