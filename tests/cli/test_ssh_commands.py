@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.exits import UNAVAILABLE
 from app.core.config import Settings
 from app.core.items import ItemDraft
 from tests.command_line import agent_socket, one_clean_line, strongroom
@@ -215,3 +216,34 @@ def test_import_asks_the_passphrase_on_the_terminal_unseen(vault: Settings, tmp_
         assert PASSPHRASE not in term.scrollback()
     theirs = keygen("-y", "-P", PASSPHRASE, "-f", str(key)).split()[:2]
     assert strongroom(vault, "ssh", "pubkey", "Typed").stdout.split()[:2] == theirs
+
+
+def test_a_socket_folder_made_first_by_another_user_is_named(
+    vault: Settings, other_user: str, tmp_path: Path
+) -> None:
+    """XDG_RUNTIME_DIR unset: the sockets' folder is in TMPDIR (/tmp), where another user may
+    make it first, open to all. The agent does not start, and its one line names the folder,
+    why (another user's; or ours but open to others) and what to do."""
+    import shutil
+
+    shared = tmp_path / "tmp"
+    shared.mkdir(mode=0o1777)
+    shared.chmod(0o1777)
+    folder = shared / f"strongroom-{os.getuid()}"
+    folder.mkdir()
+    folder.chmod(0o777)
+    shutil.chown(folder, other_user)
+    environment = {"TMPDIR": str(shared)}
+    done = strongroom(vault, "ssh", "agent", env=environment)
+    assert done.returncode == UNAVAILABLE, done.stderr
+    one_clean_line(done.stderr)
+    assert f"did not start: its folder {folder} belongs to another user (uid " in done.stderr
+    assert "Set XDG_RUNTIME_DIR to a folder of your own (mode 700)" in done.stderr
+    assert f"or have {folder} removed (its owner or root can)." in done.stderr
+    assert list(folder.iterdir()) == []  # no socket of ours in it
+    shutil.chown(folder, os.getuid())
+    mine = strongroom(vault, "ssh", "agent", env=environment)
+    assert mine.returncode == UNAVAILABLE, mine.stderr
+    one_clean_line(mine.stderr)
+    assert f"its folder {folder} is open to other users (mode 777)" in mine.stderr
+    assert f"or remove {folder}." in mine.stderr
