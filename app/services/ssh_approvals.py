@@ -10,6 +10,7 @@ cannot approve its own requests.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import struct
 import threading
@@ -33,6 +34,38 @@ def socket_paths(folder: str, config_dir: str, data_dir: str) -> tuple[Path, Pat
     return (
         Path(folder) / f"ssh-{checksum:08x}.sock",
         Path(folder) / f"ssh-{checksum:08x}.approve",
+    )
+
+
+def folder_refusal(folder: Path) -> str | None:
+    """Why the sockets' folder is refused, as one line that says what to do; None when it is
+    this user's alone (or not made yet). Where XDG_RUNTIME_DIR is unset it is in /tmp, where
+    another user may have made it first."""
+    import stat
+
+    shown = visible_text(str(folder))
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"{shown} cannot be checked: {error.strerror}."
+    mode = stat.S_IMODE(info.st_mode)
+    remove = f"remove {shown}"
+    if stat.S_ISLNK(info.st_mode):
+        why = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        why = "is not a folder"
+    elif info.st_uid != os.getuid():
+        why = f"belongs to another user (uid {info.st_uid}), who could take the socket"
+        remove = f"have {shown} removed (its owner or root can)"
+    elif mode & 0o077:
+        why = f"is open to other users (mode {mode:o}), who could take the socket"
+    else:
+        return None
+    return (
+        f"its folder {shown} {why}. Set XDG_RUNTIME_DIR to a folder of your own (mode 700), "
+        f"or {remove}."
     )
 
 

@@ -229,6 +229,8 @@ def command(settings: Settings, machinery: Machinery, *, foreground: bool) -> in
     if foreground:
         _without_thread_cache(settings)
         return serve(settings, machinery)
+    from app.services.ssh_approvals import folder_refusal
+
     refusal = folder_refusal(Path(quick.socket_folder()))
     if refusal is not None:
         print(f"strongroom: the SSH agent did not start: {refusal}", file=sys.stderr)
@@ -239,40 +241,6 @@ def command(settings: Settings, machinery: Machinery, *, foreground: bool) -> in
     path = shlex.quote(str(socket_path(settings)))
     print(f"SSH_AUTH_SOCK={path}; export SSH_AUTH_SOCK;")
     return DONE
-
-
-def folder_refusal(folder: Path) -> str | None:
-    """Why the sockets' folder is refused, as one line that says what to do; None when it is
-    this user's alone (or not made yet). Where XDG_RUNTIME_DIR is unset it is in /tmp, where
-    another user may have made it first."""
-    import stat
-
-    from app.core.text import visible_text
-
-    shown = visible_text(str(folder))
-    try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        return f"{shown} cannot be checked: {error.strerror}."
-    mode = stat.S_IMODE(info.st_mode)
-    remove = f"remove {shown}"
-    if stat.S_ISLNK(info.st_mode):
-        why = "is a symbolic link"
-    elif not stat.S_ISDIR(info.st_mode):
-        why = "is not a folder"
-    elif info.st_uid != os.getuid():
-        why = f"belongs to another user (uid {info.st_uid}), who could take the socket"
-        remove = f"have {shown} removed (its owner or root can)"
-    elif mode & 0o077:
-        why = f"is open to other users (mode {mode:o}), who could take the socket"
-    else:
-        return None
-    return (
-        f"its folder {shown} {why}. Set XDG_RUNTIME_DIR to a folder of your own (mode 700), "
-        f"or {remove}."
-    )
 
 
 # glibc keeps small freed blocks in a per-thread cache, which its fill on free (app.core.memory,
@@ -301,7 +269,12 @@ def serve(settings: Settings, machinery: Machinery) -> int:
     import signal
     import threading
 
-    from app.services.ssh_approvals import accepted, serve_approvals, socket_paths
+    from app.services.ssh_approvals import (
+        accepted,
+        folder_refusal,
+        serve_approvals,
+        socket_paths,
+    )
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     path, approvals_path = socket_paths(quick.socket_folder(), *_folders(settings))
