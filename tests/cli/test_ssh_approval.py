@@ -1,9 +1,13 @@
 """The SSH agent's approval asked in the running app (tmux, 80x24): the dialog names the program
-and the key; Ctrl+D approves and the signature is made, Esc refuses and it is not."""
+and the key; Ctrl+D approves and the signature is made, Esc refuses and it is not; a forwarded
+connection's use of the key approved here is asked again, and the dialog says FORWARDED."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 from app.core import ssh as core_ssh
@@ -24,6 +28,26 @@ def sign(sock: Path, public: Path, message: Path) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
+
+
+class ForwardedSign(threading.Thread):
+    """A signature asked on a connection bound as forwarded (as ``ssh -A`` binds the channel
+    it opens for the remote host), from this process; ``answers``: the agent's answer."""
+
+    def __init__(self, sock: Path, blob: bytes) -> None:
+        super().__init__(daemon=True)
+        self.sock, self.blob, self.answers = sock, blob, list[int]()
+        self.start()
+
+    def run(self) -> None:
+        from tests.cli.test_ssh_agent import _ask
+        from tests.core.test_ssh import bound
+
+        with socket.socket(socket.AF_UNIX) as connection:
+            connection.connect(str(self.sock))
+            bind = bound(core_ssh.generate("ed25519"), os.urandom(32), forwarding=True)
+            assert _ask(connection, core_ssh.frame(bind[0], bind[1:])) == core_ssh.SUCCESS
+            self.answers.append(_ask(connection, core_ssh.sign_request(self.blob, b"there")))
 
 
 def test_the_app_asks_and_its_answer_decides(
@@ -66,5 +90,12 @@ def test_the_app_asks_and_its_answer_decides(
             refused.communicate(timeout=60)
             assert refused.returncode != 0
             assert not (tmp_path / "second.sig").exists()
+            term.wait_until(lambda: "asks to use" not in term.screen(), "the dialog gone")
+            forwarded = ForwardedSign(sock, core_ssh.public_blob(key))
+            term.wait_for("FORWARDED to host")  # approved here before: asked again
+            assert "(not in known_hosts)" in term.screen().replace("\n", " ")
+            term.keys("Escape")
+            forwarded.join(60)
+            assert forwarded.answers == [core_ssh.FAILURE]
     finally:
         stop_agent(sock)
