@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +41,19 @@ def write_config(settings: Settings, **extra: int) -> None:
     lines = ["[security]", *(f"{key} = {value}" for key, value in values.items())]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
+
+
+def wait_until(
+    condition: object, what: str, timeout: float = 20.0, shown: Callable[[], str] = str
+) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` (and ``shown()``, what was
+    there to see) when it never does within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never: {what}{shown()}")
 
 
 class Terminal:
@@ -113,12 +126,7 @@ class Terminal:
         self.wait_until(lambda: text in self.screen(), f"{text!r} on screen", timeout)
 
     def wait_until(self, condition: object, what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():  # type: ignore[operator]
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"never: {what}\n--- screen ---\n{self.screen()}")
+        wait_until(condition, what, timeout, shown=lambda: f"\n--- screen ---\n{self.screen()}")
 
     def app_pid(self) -> int:
         """The strongroom process in the pane (a child of the pane's shell)."""

@@ -19,17 +19,9 @@ from app.core.config import Settings
 from app.core.items import ItemDraft
 from tests.command_line import strongroom
 from tests.pilot import seed
+from tests.terminal import wait_until
 
 CLEAR = {"clipboard_clear_seconds": 5}
-
-
-def wait_until(condition: object, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
 
 
 @pytest.fixture
