@@ -90,33 +90,23 @@ def _environment(env_files: list[str]) -> tuple[dict[str, str], dict[str, Refere
 def read_text(path: str, what: str) -> str:
     """A regular file's text, at most FILE_LIMIT bytes: a pipe, a device (a link to
     /dev/zero), a folder or a bigger file is refused unread, in one line (exit 2)."""
-    import stat
+    from app.core.regular_file import NotARegularFile, read_regular_file
 
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        descriptor = os.open(path, flags)
+        data = read_regular_file(path, FILE_LIMIT)
+    except NotARegularFile:
+        raise Refused(
+            USAGE,
+            f"The {what} {path} is not a regular file (a pipe, a device or a folder); not read.",
+        ) from None
     except OSError as error:
         raise Refused(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
+    if len(data) > FILE_LIMIT:
+        raise Refused(USAGE, f"The {what} {path} is over {FILE_LIMIT} bytes; not read.")
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise Refused(
-                USAGE,
-                f"The {what} {path} is not a regular file (a pipe, a device or a folder); "
-                "not read.",
-            )
-        chunks, size = [], 0
-        while chunk := os.read(descriptor, 65536):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > FILE_LIMIT:
-                raise Refused(USAGE, f"The {what} {path} is over {FILE_LIMIT} bytes; not read.")
-        return b"".join(chunks).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused(USAGE, f"The {what} {path} is not text (UTF-8).") from None
-    except OSError as error:
-        raise Refused(USAGE, f"The {what} {path} cannot be read: {error.strerror}.") from None
-    finally:
-        os.close(descriptor)
 
 
 def resolve(

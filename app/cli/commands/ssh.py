@@ -128,36 +128,23 @@ def import_key(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _key_file(path: Path, shown: str, limit: int) -> bytes:
-    """The key file's first ``limit`` + 1 bytes. Opened without waiting (a named pipe nobody
-    writes to would block an open, and one never closed a read), and read only when it is a
-    regular file (a link is followed to it): a pipe, a device (a link to /dev/zero) or a folder
-    is refused unread, in one line, as env files and templates are (app.cli.commands.run)."""
-    import stat
+    """The key file's first ``limit`` + 1 bytes, read only when it is a regular file (see
+    read_regular_file): a pipe, a device (a link to /dev/zero) or a folder is refused unread,
+    in one line, as env files and templates are (app.cli.commands.run)."""
+    from app.core.regular_file import NotARegularFile, read_regular_file
 
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        descriptor = os.open(path, flags)
+        return read_regular_file(path, limit)
+    except NotARegularFile as refused:
+        if refused.folder:
+            raise Exit(USAGE, f"{shown} is a folder, not a private key file.") from None
+        raise Exit(
+            USAGE, f"{shown} is not a regular file (a pipe or a device); nothing was read."
+        ) from None
     except FileNotFoundError:
         raise Exit(NOT_FOUND, f"No file {shown}.") from None
     except OSError as error:
         raise Exit(NOT_FOUND, f"{shown} could not be read: {error.strerror}.") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise Exit(USAGE, f"{shown} is a folder, not a private key file.")
-        if not stat.S_ISREG(mode):
-            raise Exit(
-                USAGE, f"{shown} is not a regular file (a pipe or a device); nothing was read."
-            )
-        chunks, size = [], 0
-        while size <= limit and (chunk := os.read(descriptor, limit + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    except OSError as error:
-        raise Exit(NOT_FOUND, f"{shown} could not be read: {error.strerror}.") from None
-    finally:
-        os.close(descriptor)
 
 
 def _key_of(args: argparse.Namespace, ctx: Context) -> VaultKey:
