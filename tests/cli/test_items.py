@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import create_engine, select
+
 from app.core.config import Settings
 from app.core.items import ItemDraft
+from app.models import VaultItem
 from tests.command_line import one_clean_line, strongroom
 from tests.pilot import seed
 
@@ -16,6 +19,16 @@ def whole(settings: Settings, query: str) -> dict[str, object]:
     done = strongroom(settings, "get", query, "--json")
     assert done.returncode == 0, done.stderr
     return dict(json.loads(done.stdout))
+
+
+def versions(settings: Settings) -> list[int]:
+    """Each item's version, as the database holds it."""
+    engine = create_engine(settings.database_url)
+    try:
+        with engine.connect() as connection:
+            return [int(v) for v in connection.scalars(select(VaultItem.version))]
+    finally:
+        engine.dispose()
 
 
 def test_a_taken_title_and_an_empty_password_need_force(settings: Settings) -> None:
@@ -88,6 +101,28 @@ def test_edit_tag_adds_and_untag_removes(settings: Settings) -> None:
     removed = strongroom(settings, "edit", "Mail", "--untag", "HOME", "--untag", "absent")
     assert removed.returncode == 0, removed.stderr
     assert whole(settings, "Mail")["tags"] == ["Mail", "work"]
+    assert "strongroom: 'Mail' has no tag 'absent'.\n" in removed.stderr
+    assert "Saved 'Mail'" in removed.stderr
+
+
+def test_edit_untag_of_a_tag_the_item_lacks_says_so_and_fails_only_when_nothing_changed(
+    settings: Settings,
+) -> None:
+    """As rm of a missing file: the missing tag is named on standard error; with nothing else
+    to change, nothing is saved and the exit is 1 (not found), so a script notices."""
+    seed(settings, ItemDraft("Mail", "me", "mail-secret", tags=("home",)))
+    (first,) = versions(settings)
+    alone = strongroom(settings, "edit", "Mail", "--untag", "work", "--untag", "Old")
+    assert alone.returncode == 1
+    one_clean_line(alone.stderr)
+    assert alone.stderr == "strongroom: 'Mail' has no tag 'work' or 'Old'; nothing was changed.\n"
+    assert versions(settings) == [first]  # not saved again
+    with_more = strongroom(settings, "edit", "Mail", "--untag", "work", "-u", "you")
+    assert with_more.returncode == 0, with_more.stderr
+    assert with_more.stderr.splitlines()[0] == "strongroom: 'Mail' has no tag 'work'."
+    item = whole(settings, "Mail")
+    assert (item["username"], item["tags"]) == ("you", ["home"])
+    assert versions(settings) == [first + 1]
 
 
 def test_edit_to_a_taken_title_needs_force(settings: Settings) -> None:

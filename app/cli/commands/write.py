@@ -141,13 +141,22 @@ def edit(args: argparse.Namespace, ctx: Context) -> int:
         changes["username"] = args.username
     if args.url is not None:
         changes["urls"] = tuple(args.url)
+    absent = untagged_absent(draft.tags, args.untag or [])
     if args.tag or args.untag:
-        changes["tags"] = retagged(draft.tags, args.tag or [], args.untag or [])
+        tags = retagged(draft.tags, args.tag or [], args.untag or [])
+        if tags != draft.tags or not absent:
+            changes["tags"] = tags
     if args.password or args.generate is not None or args.words is not None:
         changes["password"] = new_password(args, item.title)
     changes |= asked(args, item.title, draft)
+    shown = visible_text(item.title)
+    if not changes and absent:
+        # As rm of a missing file: the one thing asked for cannot be done, and nothing is saved.
+        raise Exit(NOT_FOUND, f"{shown!r} has no tag {absent_list(absent)}; nothing was changed.")
     if not changes:
         raise Exit(USAGE, "Nothing to change: name what to change (see strongroom edit -h).")
+    if absent:
+        print(f"strongroom: {shown!r} has no tag {absent_list(absent)}.", file=sys.stderr)
     try:
         saved = ctx.backend.vault().update(
             session,
@@ -171,6 +180,22 @@ def retagged(tags: tuple[str, ...], added: list[str], removed: list[str]) -> tup
             kept.append(tag)
     gone = {tag.casefold() for tag in removed}
     return tuple(tag for tag in kept if tag.casefold() not in gone)
+
+
+def untagged_absent(tags: tuple[str, ...], removed: list[str]) -> list[str]:
+    """The tags of ``removed`` that ``tags`` does not have (in any case), each once."""
+    have = {tag.casefold() for tag in tags}
+    absent: list[str] = []
+    for tag in removed:
+        if tag.casefold() not in have and tag.casefold() not in {t.casefold() for t in absent}:
+            absent.append(tag)
+    return absent
+
+
+def absent_list(tags: list[str]) -> str:
+    """'a', 'a' or 'b', 'a', 'b' or 'c': the tags an item lacks, as a sentence names them."""
+    named = [repr(visible_text(tag)) for tag in tags]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
 
 
 def rm(args: argparse.Namespace, ctx: Context) -> int:
