@@ -103,6 +103,23 @@ def parse(text: str) -> TotpSpec:
     )
 
 
+def reason(error: TotpError) -> str:
+    """Why a stored secret makes no codes, to go after a colon (no capital, no full stop)."""
+    why = str(error).rstrip(".")
+    return why[:1].lower() + why[1:]
+
+
+def problem(title: str, error: TotpError | None = None) -> str:
+    """What is wrong with an item's TOTP secret, in one sentence: it has none (``error`` is
+    None), or the one it has makes no codes, and why. Each surface adds what to do there."""
+    from app.core.text import visible_text
+
+    named = repr(visible_text(title))
+    if error is None:
+        return f"Item {named} has no TOTP secret."
+    return f"Item {named} has a TOTP secret that makes no codes: {reason(error)}."
+
+
 def totp_now(stored: str, now: float) -> tuple[str, int]:
     """The current code and the seconds it stays valid (TotpError for a stored value that
     cannot make codes, such as one written to the database by something else)."""

@@ -12,6 +12,7 @@ from app.core.items import HistoryEntry, Item
 from app.core.passwords import PasswordPolicy
 from app.core.search import Index
 from app.core.totp import TotpError, totp_now
+from app.core.totp import problem as totp_problem
 from app.screens import messages
 from app.screens.keys import VAULT_FOOTER_RANKS, VAULT_KEYS, bindings
 from app.screens.messages import CopyKind, ItemActionKind
@@ -291,15 +292,18 @@ class VaultScreen(Screen[None]):
         if item is None or item.error:
             return
         if what == "TOTP code":
+            where = "in its edit form (Enter or e)."
             if not item.totp:
-                self.notify("This item has no TOTP secret.", severity="warning")
+                message = f"{totp_problem(item.title)} Add one {where}"
+                self.notify(message, severity="warning", markup=False)
                 return
             import time
 
             try:
                 value = totp_now(item.totp, time.time())[0]
             except TotpError as error:
-                self.notify(f"No code: {error}", severity="error", markup=False)
+                message = f"{totp_problem(item.title, error)} Replace it {where}"
+                self.notify(message, severity="error", markup=False)
                 return
         else:
             value = {

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from app.core.items import HistoryEntry, Item
 from app.core.times import local
-from app.core.totp import TotpError, totp_now
+from app.core.totp import TotpError, reason, totp_now
 from app.core.totp import parse as parse_totp
 from app.widgets.literal import visible_text
 
@@ -124,7 +124,8 @@ class ItemDetail(Static):
             try:
                 code, remaining = totp_now(item.totp, self._clock())
             except TotpError as error:
-                field("TOTP", f"cannot make codes: {error}", "red")
+                why = f"makes no codes: {reason(error)}. Replace it in the edit form (Enter or e)."
+                field("TOTP", why, "red")
             else:
                 half = len(code) // 2
                 field("TOTP", f"{code[:half]} {code[half:]}  ({remaining:>2} s)", "bold")

@@ -202,13 +202,15 @@ def as_json(item: Item) -> dict[str, object]:
 
 
 def totp_code(item: Item) -> tuple[str, int]:
+    import shlex
     import time
 
-    from app.core.totp import TotpError, totp_now
+    from app.core.totp import TotpError, problem, totp_now
 
+    fix = f"strongroom edit {shlex.quote(visible_text(item.title))} --totp"
     if not item.totp:
-        raise Exit(NOT_FOUND, f"{item.title!r} has no TOTP secret.")
+        raise Exit(NOT_FOUND, f"{problem(item.title)} Add one with: {fix}")
     try:
         return totp_now(item.totp, time.time())
     except TotpError as error:
-        raise Exit(NOT_FOUND, f"{item.title!r} has no usable TOTP secret: {error}") from None
+        raise Exit(NOT_FOUND, f"{problem(item.title, error)} Replace it with: {fix}") from None
