@@ -28,7 +28,7 @@ from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import LoadingIndicator, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from app.flows.accounts import AccountFlow
@@ -137,11 +137,12 @@ class StrongroomApp(
     def compose(self) -> ComposeResult:
         # A returning user without a saved login sees the login form as the very first frame;
         # the database opens behind it (a login submitted meanwhile waits for it). Everyone
-        # else sees that the database is opening.
+        # else sees that the database is opening: in words, drawn once. An animation would
+        # repaint at every frame, taking turns at the GIL with the worker that loads the
+        # database stack and reads the vault, which is what this launch waits for.
         self._login_hint = self.backend.login_hint()
         if self._login_hint is None:
             with Middle(id="starting-view"), Center():
-                yield LoadingIndicator(id="starting-indicator")
                 yield Static("Opening your vault database…", id="starting")
 
     def _reconnected(self, old: str, new: str) -> None:

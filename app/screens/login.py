@@ -8,14 +8,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from app.screens import messages
+from app.screens.busy import SaysBusy
 from app.screens.form import FormScreen
 from app.screens.keys import LOGIN_KEYS, bindings
 from app.widgets.secret_input import SecretInput
 
 
-class LoginScreen(FormScreen):
+class LoginScreen(SaysBusy):
     BINDINGS = [*FormScreen.BINDINGS, *bindings(LOGIN_KEYS)]
 
+    BUSY_LABEL = "Logging in…"
     Submitted = messages.LoginSubmitted
     CreateAccount = messages.CreateAccount
 

@@ -8,14 +8,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from app.screens import messages
+from app.screens.busy import SaysBusy
 from app.screens.form import FormScreen
 from app.screens.keys import UNLOCK_KEYS, bindings
 from app.widgets.secret_input import SecretInput
 
 
-class UnlockScreen(FormScreen):
+class UnlockScreen(SaysBusy):
     BINDINGS = [*FormScreen.BINDINGS, *bindings(UNLOCK_KEYS)]
 
+    BUSY_LABEL = "Unlocking…"
     Submitted = messages.UnlockSubmitted
     Logout = messages.Logout
 

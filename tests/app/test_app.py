@@ -379,7 +379,7 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
         assert app.focused is app.screen.query_one("#password", Input)
         await type_into(pilot, "#password", STRONG_PASSWORD)
         await pilot.press("enter")  # submitted while the database is still opening
-        assert app.screen.query_one("#submit", Button).loading
+        assert str(app.screen.query_one("#submit", Button).label) == "Logging in…"
         SlowBackend.opened.set()
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
