@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from sqlalchemy import DateTime, Dialect, Integer, LargeBinary, MetaData, String
-from sqlalchemy.dialects.mysql import MEDIUMBLOB, VARBINARY
+from sqlalchemy import VARBINARY, DateTime, Dialect, Integer, LargeBinary, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,16 +39,28 @@ def short_binary(length: int) -> LargeBinary:
     return LargeBinary(length).with_variant(VARBINARY(length), "mysql", "mariadb")
 
 
-wrapped_key = Annotated[bytes, mapped_column(short_binary(255))]
+class MediumBlob(TypeDecorator[bytes]):
+    """MariaDB's MEDIUMBLOB (up to 16 MiB). The MySQL dialect's types are imported when a
+    MariaDB engine asks for them: on SQLite, importing that dialect would only add to the
+    database stack's import, which a remembered launch waits for."""
 
-# An encrypted vault field: up to 16 MiB on MariaDB (MEDIUMBLOB), BLOB on SQLite.
-sealed_field = Annotated[
-    bytes, mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"))
-]
-optional_sealed_field = Annotated[
-    bytes | None,
-    mapped_column(LargeBinary().with_variant(MEDIUMBLOB(), "mysql", "mariadb"), nullable=True),
-]
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[bytes]:
+        from sqlalchemy.dialects.mysql import MEDIUMBLOB
+
+        return dialect.type_descriptor(MEDIUMBLOB())
+
+
+def sealed_binary() -> LargeBinary:
+    """An encrypted vault field: up to 16 MiB on MariaDB (MEDIUMBLOB), BLOB on SQLite."""
+    return LargeBinary().with_variant(MediumBlob(), "mysql", "mariadb")
+
+
+wrapped_key = Annotated[bytes, mapped_column(short_binary(255))]
+sealed_field = Annotated[bytes, mapped_column(sealed_binary())]
+optional_sealed_field = Annotated[bytes | None, mapped_column(sealed_binary(), nullable=True)]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
