@@ -84,11 +84,17 @@ def socket_path(settings: Settings) -> Path:
 
 
 def start(
-    settings: Settings, held: ActiveSession | None = None, generation: str | None = None
+    settings: Settings,
+    held: ActiveSession | None = None,
+    generation: str | None = None,
+    *,
+    ready: bool = False,
 ) -> None:
     """Start the agent in the background (once a command has found the vault unlocked, or
     opened it with the master password: then it holds ``held``, given on its standard input
     with ``generation``, the lock generation the command read before it asked for the password).
+    With ``held`` or ``ready``, return once it listens (or has gone): `login --remember` and
+    a script's `get` right after it.
 
     Isolated (``-I``: neither the working folder, ``PYTHONPATH`` nor the user's site-packages
     is on its path) and started in ``/``: a folder holding an ``app`` package or ``app.py`` (a
@@ -114,16 +120,17 @@ def start(
             command,
             cwd="/",
             stdin=subprocess.PIPE if held else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if held else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if held or ready else subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # not the terminal's: a closed terminal leaves it be
             close_fds=True,
         )
-        if held is not None and process.stdin is not None and process.stdout is not None:
-            import select
-
+        if held is not None and process.stdin is not None:
             with process.stdin:
                 process.stdin.write(quick.encode([*_held_words(held), generation or ""]))
+        if process.stdout is not None:
+            import select
+
             # Until it listens (or has gone): git runs `store` right after `get`, and that
             # command must find the agent, not ask for the password again.
             with process.stdout:
@@ -254,9 +261,8 @@ def serve(settings: Settings, *, held: bool = False) -> int:
             return 0  # locked or changed already: nothing to hold
         if not claim(listener, path):
             return 0  # another agent answers already
-        if held:
-            # Listening: the command that started it may go (its wait ends with this pipe).
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        # Listening: the command that started it may go (its wait ends with this pipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         idle = settings.security.auto_lock_minutes * 60
         every = check_seconds()
         deadline = time.monotonic() + idle

@@ -85,8 +85,10 @@ class Context:
         self.held: ActiveSession | None = None
         self.cache = ItemCache()
         # Starts the agent (set by app.cli.main): `run` calls it once its references are read
-        # from a vault found unlocked, before its program starts, so that the next is warm.
-        self.warm: Callable[[], None] | None = None
+        # from a vault found unlocked, before its program starts, so that the next is warm;
+        # `login --remember` (``ready=True``: once it listens) when this device keeps the vault
+        # unlocked.
+        self.warm: Callable[..., None] | None = None
         self._backend: Backend | None = None
 
     @property

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return ssh_agent.command(settings, ssh_machinery(), foreground=args.foreground)
     ctx = Context(settings)
     if settings.command_line_agent:
-        ctx.warm = lambda: agent.start(settings)
+        ctx.warm = lambda ready=False: agent.start(settings, ready=ready)
     # Before any password is asked for: an agent started to hold the key it opens holds
     # nothing when `strongroom lock` or `logout` ran since (app.cli.agent).
     generation = quick.generation(str(settings.data_dir))

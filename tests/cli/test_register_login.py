@@ -4,13 +4,18 @@ plain SSH session meets them."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from app.core.config import Settings
-from tests.command_line import command_in_pane, one_clean_line, strongroom
+from app.core.items import ItemDraft
+from app.services.backend import Backend
+from tests.command_line import agent_gone, command_in_pane, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, rows
 from tests.terminal import terminal
 
@@ -100,6 +105,48 @@ def test_login_through_a_pipe_remembered_or_not(settings: Settings) -> None:
     # Logging out ends it.
     assert strongroom(settings, "logout").returncode == 0
     assert strongroom(settings, "get", "Mail", "--no-input").returncode == 4
+
+
+def agent_sockets(runtime: Path) -> list[Path]:
+    """The agent sockets under ``runtime`` now (no waiting)."""
+    folder = runtime / f"strongroom-{os.getuid()}"
+    return sorted(folder.glob("agent-*.sock")) if folder.exists() else []
+
+
+def test_a_remembered_login_leaves_the_agent_listening_for_the_first_read(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """`login --remember` keeps the vault unlocked on this device, as a read that found it so
+    does: the agent is listening when the login returns, and answers the very next `get`."""
+    register(settings, f"alice\n{STRONG_PASSWORD}\n{STRONG_PASSWORD}\n")
+    backend = Backend(settings, device_label="seed")
+    try:
+        seeding = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        backend.vault().add(seeding, ItemDraft("Mail", "alice", "mail-secret"))
+    finally:
+        backend.close()
+    runtime = agent_runtime
+    # Not remembered: this device keeps nothing, so nothing is there for an agent to serve.
+    login = strongroom(settings, "login", stdin=f"alice\n{STRONG_PASSWORD}\n", agent=runtime)
+    assert login.returncode == 0, login.stderr
+    assert agent_sockets(runtime) == []
+    login = strongroom(
+        settings, "login", "--remember", stdin=f"alice\n{STRONG_PASSWORD}\n", agent=runtime
+    )
+    assert login.returncode == 0, login.stderr
+    try:
+        assert len(agent_sockets(runtime)) == 1  # already listening, not on its way
+        got = strongroom(settings, "get", "Mail", agent=runtime)
+        assert (got.returncode, got.stdout, got.stderr) == (0, "mail-secret\n", "")
+        reads = [
+            entry
+            for line in settings.security_log_path.read_text().splitlines()
+            if (entry := json.loads(line)).get("event") == "item_read"
+        ]
+        assert [entry["detail"].endswith("(agent)") for entry in reads] == [True]
+    finally:
+        assert strongroom(settings, "logout", agent=runtime).returncode == 0
+    assert agent_gone(runtime)
 
 
 def test_login_is_throttled_as_the_apps_is(settings: Settings) -> None:

@@ -73,6 +73,8 @@ def login(args: argparse.Namespace, ctx: Context) -> int:
         print(visible_text(session.notice), file=sys.stderr)
     if args.remember:
         print("This device keeps you logged in until strongroom logout.", file=sys.stderr)
+        if ctx.warm is not None:
+            ctx.warm(ready=True)  # unlocked on this device: the first read is answered warm
     elif kept is not None:
         print(
             f"This device stays logged in as {visible_text(kept.username)}: commands use "
