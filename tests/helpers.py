@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from app.core.config import SecuritySettings, Settings
 from app.services.accounts import AccountService
 from app.services.database import Database
+from app.services.secret_keys import DeviceSecretKeys
 from app.services.tokens import TokenStore
 
 # The floors: real Argon2id and bcrypt, at the cheapest settings Strongroom accepts.
@@ -63,6 +64,7 @@ def make_controller(
         target=database.target,
         clock=clock,
         device_label="test device",
+        secret_keys=DeviceSecretKeys(settings.data_dir, database.database_id, database.target),
     )
 
 

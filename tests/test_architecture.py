@@ -164,10 +164,10 @@ def _imported_modules() -> dict[str, set[str]]:
 
 def test_only_vetted_libraries_do_cryptography() -> None:
     """Randomness from `secrets`; ciphers, KDFs and hashes from cryptography, argon2-cffi,
-    bcrypt and hashlib (the token's SHA-256) only: no `random`, no other crypto package. Three
+    bcrypt and hashlib (the token's SHA-256) only: no `random`, no other crypto package. Four
     modules call them: the vault's (core/crypto.py), SSH keys' (core/ssh_crypto.py, which
-    imports cryptography and hashlib alone) and the integrity record's (core/integrity_keys.py,
-    cryptography alone)."""
+    imports cryptography and hashlib alone), the integrity record's (core/integrity_keys.py,
+    cryptography alone) and the Secret Key's (core/secret_key.py, cryptography alone)."""
     forbidden = {"random", "Crypto", "Cryptodome", "nacl", "pyaes", "simplecrypt", "hmac"}
     crypto_users = {"cryptography", "argon2", "bcrypt", "hashlib"}
     modules = _imported_modules()
@@ -175,7 +175,7 @@ def test_only_vetted_libraries_do_cryptography() -> None:
         assert not names & forbidden, (path, names & forbidden)
         if path == "core/ssh_crypto.py":
             assert names & crypto_users == {"cryptography", "hashlib"}, names
-        elif path == "core/integrity_keys.py":
+        elif path in ("core/integrity_keys.py", "core/secret_key.py"):
             assert names & crypto_users == {"cryptography"}, names
         elif names & crypto_users:
             assert path == "core/crypto.py", (path, names & crypto_users)

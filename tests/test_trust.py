@@ -551,9 +551,9 @@ def _guess(settings: Settings, password: str, barrier: object) -> tuple[str, boo
     checked = []
     original = Credentials.check
 
-    def counting(self, user, password):  # type: ignore[no-untyped-def]
+    def counting(self, user, password, key=None):  # type: ignore[no-untyped-def]
         checked.append(True)
-        return original(self, user, password)
+        return original(self, user, password, key)
 
     Credentials.check = counting  # type: ignore[method-assign]
     backend = Backend(settings, device_label="process")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 Clock = Callable[[], datetime]
 TOKEN_BYTES = 32  # a remembered session's token: random bytes from `secrets`
@@ -38,8 +39,20 @@ class SessionInfo:
 
 
 @dataclass(frozen=True)
+class EmergencyKit:
+    """A new Secret Key, to be shown once: its printed form, whose it is, and where its
+    printable kit file was written (None when it could not be)."""
+
+    username: str
+    secret_key: str = field(repr=False)
+    database: str
+    path: Path | None
+
+
+@dataclass(frozen=True)
 class Registered:
     username: str
+    kit: EmergencyKit | None = None
 
 
 @dataclass(frozen=True)

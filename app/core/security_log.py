@@ -33,6 +33,7 @@ LABELS = {
     "vault_locked": "vault locked",
     "vault_unlocked": "vault unlocked",
     "password_changed": "password changed",
+    "secret_key_added": "Secret Key added",
     "vault_key_rotated": "vault key rotated",
     "session_revoked": "session revoked",
     "saved_login_refused": "saved login refused",

@@ -50,6 +50,9 @@ class User(Base):
     # its next login fills it in. The counter moves up with every password change.
     account_mac: Mapped[bytes | None] = mapped_column(short_binary(32), nullable=True)
     account_counter: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The public id of the account's Secret Key (app.core.secret_key), NULL for an account
+    # without one: the key itself is on the person's devices and kit, never here.
+    secret_key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -1,6 +1,6 @@
 """The account row's MAC (see app.services.integrity): its verifier, salt, key settings,
-wrapped key and a counter bound together under a key only the master password yields, and the
-counter checked against the one the vault's head recorded, at every login."""
+wrapped key, Secret Key id and a counter bound together under a key only the master password
+yields, and the counter checked against the one the vault's head recorded, at every login."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ def account_mac(wrapping_key: bytes, user: User) -> bytes:
         f"{user.kdf_iterations}/{user.kdf_parallelism}/key/{user.vault_key_algorithm}/"
         f"{user.key_format_version}/"
     ).encode()
+    if user.secret_key_id is not None:  # absent before Secret Keys: older rows' MACs still hold
+        text += f"secret-key/{user.secret_key_id}/".encode()
     parts = (user.kdf_salt, user.verifier.encode(), user.vault_key_wrapped, user.vault_key_check)
     key = integrity_keys.account_integrity_key(wrapping_key)
     return integrity_keys.mac(key, text + b"".join(framed(p) for p in parts))

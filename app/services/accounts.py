@@ -10,7 +10,6 @@ remembered sessions (:mod:`.sessions`).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ from app.core.accounts import (
 )
 from app.core.config import SecuritySettings
 from app.core.errors import (
+    LOGIN_FAILED,
     UNLOCK_FAILED,
     AccountGone,
     DatabaseUnavailable,
@@ -34,7 +34,6 @@ from app.core.errors import (
     UserError,
     UsernameTaken,
     ValidationError,
-    VaultKeyChanged,
 )
 from app.core.passwords import (
     PasswordPolicy,
@@ -43,13 +42,15 @@ from app.core.passwords import (
     stored_username,
     username_key,
 )
+from app.core.secret_key import new_secret_key
 from app.models import User
 from app.services.account_integrity import check_account, check_account_row, seal_account
+from app.services.account_keys import KeyChanges
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
 from app.services.database import database_errors
-from app.services.integrity import lock_head, restart
-from app.services.rotation import Progress, reseal_vault
+from app.services.integrity import restart
+from app.services.secret_keys import STRIPPED, DeviceSecretKeys, holds, login_key
 from app.services.sessions import RememberedSessions, Stamp
 from app.services.standing import check_standing
 from app.services.throttle import Throttle
@@ -57,7 +58,7 @@ from app.services.tokens import LastUsername, TokenStore
 from app.services.transactions import run_in_transaction
 
 
-class AccountService:
+class AccountService(KeyChanges):
     def __init__(
         self,
         sessions: sessionmaker[Session],
@@ -69,8 +70,10 @@ class AccountService:
         target: str = "",
         clock: Clock = utc_now,
         device_label: str | None = None,
+        secret_keys: DeviceSecretKeys | None = None,
     ) -> None:
         self._sessions = sessions
+        self._secret_keys = secret_keys  # this device's Secret Keys (app.services.secret_keys)
         self._last_username = last_username
         self._audit = audit or SecurityLog(None)
         self._target = target
@@ -105,7 +108,11 @@ class AccountService:
 
     # -- registration ---------------------------------------------------------------------
 
-    def register(self, username: str, password: str, confirm: str) -> Registered:
+    def register(
+        self, username: str, password: str, confirm: str, *, secret_key: bool = False
+    ) -> Registered:
+        """A new account; with ``secret_key``, protected by a new Secret Key as well, saved on
+        this device and returned (with its kit) to be shown once."""
         name = clean_username(username)
         if password != confirm:
             raise ValidationError(
@@ -124,16 +131,17 @@ class AccountService:
                     if db.scalar(select(exists().where(User.username_key == key))):
                         raise UsernameTaken(name)
 
-                credentials = self._credentials.derive(password)
+                secret = new_secret_key() if secret_key else None
+                credentials = self._credentials.derive(password, secret)
                 vault_key = crypto.new_vault_key()
 
-                def work(db: Session) -> None:
+                def work(db: Session) -> User | None:
                     # Run again after a Galera conflict, a name taken meanwhile is found here;
                     # after a lost COMMIT, the first run's own row (its verifier) is.
                     taken = db.scalar(select(User).where(User.username_key == key))
                     if taken is not None:
                         if taken.verifier == credentials.verifier:
-                            return
+                            return taken
                         raise UsernameTaken(name)
                     user = User(username=name, username_key=key, created_at=self._clock())
                     credentials.apply(user)
@@ -143,13 +151,17 @@ class AccountService:
                     seal_account(user, credentials.wrapping_key)
                     db.flush()
                     restart(db, ActiveSession(user.id, name, vault_key), 0)
+                    return user
 
-                run_in_transaction(self._sessions, work)
+                user = run_in_transaction(self._sessions, work)
             except IntegrityError:
                 raise UsernameTaken(name) from None
         self._note_username(name)
         self._audit.record("registered", name)
-        return Registered(name)
+        if secret is None or user is None:
+            return Registered(name)
+        self._audit.record("secret_key_added", name)
+        return Registered(name, self._keep_secret_key(user, secret))
 
     def _note_username(self, name: str) -> None:
         if self._last_username is None:
@@ -159,7 +171,11 @@ class AccountService:
 
     # -- login and logout -----------------------------------------------------------------
 
-    def login(self, username: str, password: str, *, remember: bool) -> ActiveSession:
+    def login(
+        self, username: str, password: str, *, remember: bool, secret_key: str | None = None
+    ) -> ActiveSession:
+        """Log in; an account with a Secret Key needs this device's copy or ``secret_key``
+        (typed from the kit), else SecretKeyNeeded before any password guess is counted."""
         normalized = normalize_password(password)
         try:
             key = username_key(clean_username(username))
@@ -170,6 +186,7 @@ class AccountService:
             if key is not None:
                 with self._sessions() as db:
                     user = db.scalar(select(User).where(User.username_key == key))
+                held = login_key(user, self._secret_keys, secret_key) if user else None
                 name_hash = self._throttle.name_hash(key)
                 # Counted before the slow check: at most five guesses, however many at once.
                 reservation = self._throttle.reserve(name_hash, user.username if user else None)
@@ -177,10 +194,12 @@ class AccountService:
                 if user is None:
                     self._credentials.spend_equal_work(normalized)
                     raise LoginFailed
-                keys = self._credentials.check(user, normalized)
+                keys = self._credentials.check(user, normalized, held)
             except LoginFailed:
                 self._throttle.record("login_failed", user.username if user else None, name_hash)
-                raise self._throttle.failed(reservation) from None
+                stripped = user and held is None and holds(self._secret_keys, user)
+                first = LOGIN_FAILED + STRIPPED if stripped else LOGIN_FAILED
+                raise self._throttle.failed(reservation, first) from None
             stored_username(user.username)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
@@ -188,6 +207,9 @@ class AccountService:
             self._throttle.succeeded(reservation)
             self._check_account(user, keys, vault_key)
             self._credentials.bring_up_to_date(user, keys, vault_key)
+            if secret_key and held is not None and self._secret_keys is not None:
+                with contextlib.suppress(OSError):  # asked for again next time
+                    self._secret_keys.save(user, held)
             session_id, notice = (
                 self._remembered.remember(user.id, vault_key) if remember else (None, None)
             )
@@ -224,9 +246,10 @@ class AccountService:
         with self._sessions() as db:
             user = self._user_for(db, user_id)
         name_hash = self._throttle.name_hash(user.username_key)
+        held = login_key(user, self._secret_keys, None)
         reservation = self._throttle.reserve(name_hash, user.username)
         try:
-            keys = self._credentials.check(user, normalize_password(password))
+            keys = self._credentials.check(user, normalize_password(password), held)
         except LoginFailed:
             self._throttle.record("unlock_failed", user.username, name_hash)
             raise self._throttle.failed(reservation, first) from None
@@ -281,87 +304,6 @@ class AccountService:
             ) from None
         self._audit.record("vault_locked", active.username)
 
-    def change_password(
-        self, active: ActiveSession, current: str, new: str, confirm: str
-    ) -> ActiveSession:
-        """Re-wrap the vault key under a new master password and end every other session.
-
-        Items are not re-encrypted: the vault key itself does not change.
-        """
-        if new != confirm:
-            raise ValidationError(
-                "The two new passwords do not match. Please type them again.", "confirm"
-            )
-        assessment = self.policy.assess(new, active.username)
-        if not assessment.acceptable:
-            problems = " ".join(assessment.problems)
-            raise ValidationError(f"The new password: {problems}", "password")
-        with database_errors(self._target):
-            self._confirm_password(active, current, "current", "The current password is wrong.")
-            credentials = self._credentials.derive(new)
-
-            def change(db: Session) -> None:
-                user = self._user_for(db, active.user_id)
-                credentials.apply(user)
-                credentials.wrap(user, active.vault_key)  # the same key: no item re-encrypted
-                seal_account(user, credentials.wrapping_key)
-                db.flush()
-                # The head records the row's counter: this row brought back later is told.
-                head = lock_head(db, active)
-                head.account_counter = user.account_counter or 0
-                head.save(db)
-                self._remembered.end_others(db, active)
-
-            run_in_transaction(self._sessions, change)
-        self._audit.record("password_changed", active.username)
-        return active
-
-    def rotate_vault_key(
-        self, active: ActiveSession, password: str, progress: Progress | None = None
-    ) -> tuple[ActiveSession, int]:
-        """Replace the vault key: every item, history entry and field re-sealed under a new
-        one in one transaction; the new key wrapped under the master password (asked for again)
-        and this device's token; every other session ended. Returns the session with the new
-        key, and how many items were re-sealed."""
-        with database_errors(self._target):
-            user, keys = self._confirm_password(
-                active, password, "password", "The password is wrong."
-            )
-            if self._credentials.open_vault_key(user, keys) != active.vault_key:
-                raise VaultKeyChanged
-            new_key = crypto.new_vault_key()
-            token = self._remembered.this_device_token() if active.session_id else None
-
-            def reseal(db: Session) -> tuple[int, int, int | None]:
-                # Exclusive: every writer holds this row shared (app.services.writes.check_key).
-                row = db.get(User, user.id, with_for_update=True)
-                if row is None:
-                    raise AccountGone
-                if row.vault_key_check not in (None, crypto.key_check(active.vault_key)):
-                    raise VaultKeyChanged
-                old_head = lock_head(db, active)  # checked under the old key first
-                items, damaged = reseal_vault(db, user.id, active.vault_key, new_key, progress)
-                row.vault_key_wrapped = crypto.wrap_key(
-                    keys.wrapping_key, new_key, crypto.account_key_aad(user.id)
-                )
-                row.vault_key_check = crypto.key_check(new_key)
-                seal_account(row, keys.wrapping_key)
-                db.flush()
-                # Every item tagged again under the new key; the counter goes on.
-                restart(db, replace(active, vault_key=new_key), old_head.counter)
-                self._remembered.end_others(db, active)
-                session_id = None
-                if active.session_id is not None:
-                    session_id = self._remembered.wrap_for(
-                        db, user.id, active.session_id, new_key, token
-                    )
-                return items, damaged, session_id
-
-            items, damaged, session_id = run_in_transaction(self._sessions, reseal)
-        detail = f"{items} items" + (f", {damaged} damaged fields left" if damaged else "")
-        self._audit.record("vault_key_rotated", active.username, detail)
-        return replace(active, vault_key=new_key, session_id=session_id, notice=None), items
-
     def standing(self, active: ActiveSession, stamp: bytes | None) -> bytes:
         """Whether this device's session still stands (app.services.standing): its password
         stamp, or AccountGone, VaultKeyChanged or SessionEnded."""
@@ -386,6 +328,8 @@ class AccountService:
                 self._sessions, lambda db: db.delete(self._user_for(db, active.user_id))
             )
         self._remembered.tokens.clear()
+        if self._secret_keys is not None:
+            self._secret_keys.remove(active.user_id)
         if self._last_username is not None:
             self._last_username.path.unlink(missing_ok=True)
         self._audit.record("account_deleted", active.username)

@@ -25,6 +25,7 @@ EVENTS = frozenset(
         "vault_locked",
         "vault_unlocked",
         "password_changed",
+        "secret_key_added",
         "vault_key_rotated",
         "session_revoked",
         "saved_login_refused",

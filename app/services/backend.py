@@ -75,10 +75,12 @@ class Backend:
                 from app.core.accounts import utc_now
                 from app.services.accounts import AccountService
                 from app.services.audit import SecurityLog
+                from app.services.secret_keys import DeviceSecretKeys
                 from app.services.tokens import DatabaseIdentity, LastUsername, TokenStore
 
                 database = self._open()
                 issuer = DatabaseIdentity(database.database_id, database.target)
+                data_dir = self.settings.data_dir
                 self._accounts = AccountService(
                     database.sessions,
                     TokenStore(self.settings.token_path, issuer),
@@ -88,6 +90,7 @@ class Backend:
                     target=database.target,
                     clock=self._clock or utc_now,
                     device_label=self._device_label,
+                    secret_keys=DeviceSecretKeys(data_dir, database.database_id, database.target),
                 )
             return self._accounts
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.core import crypto
+from app.core import crypto, secret_key
 from app.core.config import SecuritySettings
 from app.core.errors import AccountDataError, LoginFailed
 from app.core.passwords import normalize_password
@@ -26,6 +26,7 @@ class NewCredentials:
     salt: bytes
     verifier: str
     wrapping_key: bytes = field(repr=False)
+    secret_key_id: str | None = None  # the public id of the Secret Key mixed in, if any
 
     def apply(self, user: User) -> None:
         user.verifier = self.verifier
@@ -34,6 +35,7 @@ class NewCredentials:
         user.kdf_iterations = self.params.iterations
         user.kdf_parallelism = self.params.parallelism
         user.kdf_salt = self.salt
+        user.secret_key_id = self.secret_key_id
         user.vault_key_algorithm = crypto.AES_GCM
         user.key_format_version = crypto.KEY_FORMAT_VERSION
         user.vault_key_wrapped = b""  # until wrap(): the user's id is part of the wrapping
@@ -62,22 +64,40 @@ class Credentials:
             self._security.argon2_parallelism,
         )
 
-    def derive(self, password: str) -> NewCredentials:
-        """The slow part of setting a master password, done before any transaction opens."""
+    def derive(self, password: str, key: bytes | None = None) -> NewCredentials:
+        """The slow part of setting a master password (and Secret Key ``key``, if any), done
+        before any transaction opens."""
         params = self._kdf_params()
         salt = crypto.new_salt()
         keys = crypto.derive_keys(normalize_password(password), salt, params)
+        return self._new(params, salt, keys, key)
+
+    def with_secret_key(self, user: User, keys: crypto.DerivedKeys, key: bytes) -> NewCredentials:
+        """The account's password as it is (its salt and settings too: the same Argon2id
+        output), with Secret Key ``key`` mixed in: a new verifier and key-wrapping key."""
+        params = crypto.KdfParams(
+            user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
+        )
+        return self._new(params, user.kdf_salt, keys, key)
+
+    def _new(
+        self, params: crypto.KdfParams, salt: bytes, keys: crypto.DerivedKeys, key: bytes | None
+    ) -> NewCredentials:
+        key_id = None
+        if key is not None:
+            keys, key_id = secret_key.combine(keys, key), secret_key.key_id(key)
         verifier = crypto.make_verifier(keys.authentication_key, self._security.bcrypt_cost)
-        return NewCredentials(params, salt, verifier, keys.wrapping_key)
+        return NewCredentials(params, salt, verifier, keys.wrapping_key, key_id)
 
     def spend_equal_work(self, password: str) -> None:
         """Cost an unknown username the same Argon2id and bcrypt work as a wrong password."""
         keys = crypto.derive_keys(password, self._dummy_salt, self._kdf_params())
         crypto.check_verifier(keys.authentication_key, self._dummy_verifier)
 
-    def check(self, user: User, password: str) -> crypto.DerivedKeys:
-        """The keys from ``password`` (normalised), or LoginFailed; AccountDataError when the
-        stored parameters or verifier cannot be trusted."""
+    def check(self, user: User, password: str, key: bytes | None = None) -> crypto.DerivedKeys:
+        """The keys from ``password`` (normalised) and the account's Secret Key ``key`` (None
+        for an account without one), or LoginFailed; AccountDataError when the stored
+        parameters or verifier cannot be trusted."""
         params = crypto.KdfParams(
             user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
         )
@@ -95,6 +115,8 @@ class Credentials:
                 "what is allowed. The database may have been tampered with."
             )
         keys = crypto.derive_keys(password, user.kdf_salt, params)
+        if key is not None:
+            keys = secret_key.combine(keys, key)
         if not crypto.check_verifier(keys.authentication_key, user.verifier):
             raise LoginFailed
         return keys

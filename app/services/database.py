@@ -33,7 +33,7 @@ from app.services.cluster import SwitchListener
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
-SCHEMA_HEAD = "0010_integrity"
+SCHEMA_HEAD = "0011_secret_key"
 MIGRATIONS_PACKAGE = "app:migrations"
 
 

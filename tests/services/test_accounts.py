@@ -427,10 +427,10 @@ def test_twenty_attempts_at_once_check_at_most_five_guesses(
     lock = threading.Lock()
     original = Credentials.check
 
-    def counting(self, user, password):  # type: ignore[no-untyped-def]
+    def counting(self, user, password, key=None):  # type: ignore[no-untyped-def]
         with lock:
             checked.append(password)
-        return original(self, user, password)
+        return original(self, user, password, key)
 
     monkeypatch.setattr(Credentials, "check", counting)
     controllers = [make_controller(database, settings, clock) for _ in range(20)]
