@@ -69,8 +69,16 @@ class Terminal:
         return f"strongroom-test-{worker}-{os.getpid()}-{time.monotonic_ns()}"
 
     def tmux(self, *args: str, check: bool = True) -> str:
+        # The environment as os.environ has it: the process's own can hold COLUMNS and LINES
+        # (80x24, set underneath Python), which the app would take for its size whatever the
+        # terminal's, before and after a resize.
+        environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            env=environment,
         )
         return done.stdout
 
@@ -98,6 +106,11 @@ class Terminal:
 
     def _alive(self) -> bool:
         return bool(self.tmux("list-sessions", check=False).strip())
+
+    def resize(self, width: int, height: int) -> None:
+        """Make the terminal this size, as a person dragging its window would."""
+        self.size = (width, height)
+        self.tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "t", *keys)

@@ -8,17 +8,30 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 from textual.widgets.button import ButtonVariant
 
 from app.screens.keys import FORM_KEYS, bindings
 from app.widgets.secret_input import toggle_reveal
+
+
+class FieldsScroll(VerticalScroll):
+    """A form's scrolling part: made smaller (the terminal resized), it scrolls the focused
+    field back into view, as Tab does. Buttons docked below it, outside it, never cover it."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._keep_focus_in_view)
+
+    def _keep_focus_in_view(self) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and self in focused.ancestors:
+            focused.scroll_visible(animate=False)  # once laid out at the new size
 
 
 @runtime_checkable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TextArea
 
@@ -13,6 +13,7 @@ from app.core.passwords import PasswordPolicy
 from app.core.rules import ITEM_PASSWORD_POLICY, LIMITS
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
+from app.screens.form import FieldsScroll
 from app.screens.generator import GeneratorScreen
 from app.screens.keys import ITEM_FORM_KEYS, bindings
 from app.widgets.custom_fields import CustomFieldsEditor
@@ -50,7 +51,7 @@ class ItemFormScreen(ModalScreen[None]):
         # scrolling part: Tab reaches them after the last field, and a focused field is never
         # scrolled to where they would cover it.
         with Vertical(classes="dialog item-form"):
-            with VerticalScroll(id="item-fields", can_focus=False):
+            with FieldsScroll(id="item-fields", can_focus=False):
                 yield Static("Edit item" if self.item else "New item", classes="form-title")
                 yield Label("Title", classes="field-label")
                 yield Input(start.title, id="title", max_length=LIMITS["title"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from app.screens import messages
 from app.screens.busy import SaysBusy
-from app.screens.form import FormScreen
+from app.screens.form import FieldsScroll, FormScreen
 from app.screens.keys import LOGIN_KEYS, bindings
 from app.widgets.secret_input import SecretInput
 
@@ -27,7 +27,7 @@ class LoginScreen(SaysBusy):
         self._notice = notice
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card", can_focus=False):
+        with FieldsScroll(classes="form-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static("Log in to your vault", classes="form-title")
             yield Static(self._notice or "", id="notice", classes="form-notice", markup=False)

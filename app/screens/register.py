@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from app.core.passwords import PasswordPolicy
 from app.screens import messages
-from app.screens.form import FormScreen
+from app.screens.form import FieldsScroll, FormScreen
 from app.screens.keys import REGISTER_KEYS, bindings
 from app.widgets.secret_input import SecretInput
 from app.widgets.strength import StrengthMeter
@@ -28,7 +28,7 @@ class RegisterScreen(FormScreen):
         self._initial_username = username
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form-card", can_focus=False):
+        with FieldsScroll(classes="form-card", can_focus=False):
             yield Static("Strongroom", classes="brand")
             yield Static("Create your account", classes="form-title")
             yield Label("Please enter a username:", classes="field-label")

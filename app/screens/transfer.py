@@ -8,12 +8,11 @@ progress bar. Exporting asks for the master password first, and is encrypted by 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from app.core.exports import CSV_WARNING, ENCRYPTED_FORMATS, LABELS, PLAINTEXT_WARNING
@@ -21,7 +20,7 @@ from app.core.format_names import EXPORT_FORMATS, IMPORT_FORMATS
 from app.core.formats import Parsed, formats
 from app.screens import messages
 from app.screens.confirm import ConfirmScreen
-from app.screens.form import DialogForm
+from app.screens.form import DialogForm, FieldsScroll
 from app.widgets.literal import literal, visible_text
 from app.widgets.secret_input import SecretInput
 
@@ -40,7 +39,7 @@ class ImportScreen(DialogForm):
         self.importing = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(can_focus=False, classes="dialog transfer"):
+        with FieldsScroll(can_focus=False, classes="dialog transfer"):
             yield Static("Import from another manager", classes="form-title")
             yield Static(
                 "Bitwarden, KeePassXC, 1Password, LastPass, Chrome, Firefox or a pass store. "
@@ -167,7 +166,7 @@ class ExportScreen(DialogForm):
         self._suggested = self._default_path(EXPORT_FORMATS[0])  # the name offered, untyped
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(can_focus=False, classes="dialog transfer"):
+        with FieldsScroll(can_focus=False, classes="dialog transfer"):
             yield Static(self._heading, classes="form-title")
             yield Static(
                 self._note
@@ -197,20 +196,38 @@ class ExportScreen(DialogForm):
         self.query_one("#format", Select).focus()
 
     @staticmethod
-    def _default_path(format_name: str) -> str:
-        suffix = {"keepass-xml": "xml", "keepassxc-csv": "csv"}.get(format_name, "json")
-        return f"~/strongroom-export-{dt.date.today().isoformat()}.{suffix}"
+    def _suffix(format_name: str) -> str:
+        return {"keepass-xml": ".xml", "keepassxc-csv": ".csv"}.get(format_name, ".json")
+
+    @classmethod
+    def _default_path(cls, format_name: str) -> str:
+        return f"~/strongroom-export-{dt.date.today().isoformat()}{cls._suffix(format_name)}"
+
+    @classmethod
+    def _renamed(cls, typed: str, format_name: str) -> str:
+        """A name of one's own keeps its stem; an extension another format writes becomes this
+        format's (backup.json -> backup.xml), as KeePassXC's and Bitwarden's dialogs do. Any
+        other ending (.txt, none) is the person's choice and stays."""
+        known = {cls._suffix(name) for name in EXPORT_FORMATS}
+        suffix = PurePath(typed).suffix
+        if suffix.lower() not in known or not typed.endswith(suffix):
+            return typed
+        return typed[: -len(suffix)] + cls._suffix(format_name)
 
     @on(Select.Changed, "#format")
     def _format_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self._show_format(event.value)
-            # The file name follows the format, unless the person typed a name of their own
-            # (the field still holding the name offered last is not one).
+            # The file name follows the format: the name offered, or the extension of a name
+            # typed (the field still holding the name offered last is not one of the person's).
             path = self.query_one("#path", Input)
             if path.value == self._suggested:
                 self._suggested = self._default_path(event.value)
                 path.value = self._suggested
+            else:
+                renamed = self._renamed(path.value, event.value)
+                if renamed != path.value:
+                    path.value = renamed
 
     def _show_format(self, format_name: str) -> None:
         encrypted = format_name in ENCRYPTED_FORMATS
