@@ -138,6 +138,11 @@ VAULT_FOOTER_RANKS = {
 
 ITEM_FORM_KEYS = (
     Key("Ctrl+S", "save", "ctrl+s", "save", "Save", priority=True),
+    Key(
+        "Enter",
+        "next field (it does not save: Ctrl+S does); in URLs and Notes: a new line; "
+        "on a button or a box: press or tick it",
+    ),
     Key("Ctrl+G", "generate a password", "ctrl+g", "generate", "Generate password"),
     Key(
         "Ctrl+R",
@@ -158,7 +163,11 @@ ITEM_FORM_KEYS = (
 
 FORM_KEYS = (
     Key("Tab / Shift+Tab", "next / previous field, in reading order"),
-    Key("Enter", "submit"),
+    Key(
+        "Enter",
+        "log in, register, unlock, import: submit; other dialogs: next field, in the last "
+        "one: submit",
+    ),
     Key(
         "Enter / Space",
         "press the highlighted button; text typed on a button is not taken, a notice says so",
