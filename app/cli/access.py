@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from app.cli import quick
 from app.cli.exits import AMBIGUOUS, LOCKED, NOT_FOUND, REFUSED, Exit
-from app.cli.prompts import has_terminal, read_master_password
+from app.cli.prompts import asking_secret_key, has_terminal, read_master_password
 from app.core.errors import UserError
 from app.core.text import visible_text
 
@@ -67,7 +67,9 @@ def open_session(args: argparse.Namespace, ctx: Context, *, stdin: bool = True) 
         if args.no_input:
             raise Exit(LOCKED, f"Not logged in as {username} on this device (--no-input).")
         password = read_master_password(username, stdin=stdin)
-        ctx.opened = accounts.login(username, password, remember=False)
+        ctx.opened = asking_secret_key(
+            lambda typed: accounts.login(username, password, remember=False, secret_key=typed)
+        )
         return ctx.opened
     lent = borrow(ctx, session.username, session.user_id, session.session_id)
     if lent is not None:
@@ -139,7 +141,11 @@ def unlock_with_password(
     password = read_master_password(session.username, stdin=stdin)
     session_id = session.session_id if keep_unlocked else None
     try:
-        return ctx.backend.accounts().unlock(session.user_id, session_id, password)
+        return asking_secret_key(
+            lambda typed: ctx.backend.accounts().unlock(
+                session.user_id, session_id, password, typed
+            )
+        )
     except UserError as error:  # a wrong password on unlock is a refusal, as at the login
         raise Exit(REFUSED, error.message) from None
 

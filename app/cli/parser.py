@@ -280,13 +280,14 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     # A session opened with the master password, handed over on standard input (app.cli.agent).
     agent.add_argument("--held", action="store_true", help=argparse.SUPPRESS)
 
-    register = commands.add_parser(
-        "register",
-        help="create an account (asks for a username and a password)",
-        description="Create an account, as the app's registration form does: a unique "
-        "username and a strong password, typed twice.",
-    )
+    about = "create an account (asks for a username and a password)"
+    register = commands.add_parser("register", help=about, description=about)
     register.add_argument("username", nargs="?", help="the new username (asked when missing)")
+    register.add_argument(
+        "--secret-key",
+        action="store_true",
+        help="protect it with a Secret Key as well (recommended for a shared database)",
+    )
 
     login = commands.add_parser(
         "login",
@@ -307,6 +308,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     command("lock", "lock the vault on this device (the session stays)")
     command("unlock", "unlock the vault on this device with the master password")
     command("logout", "end this device's session")
+    command("secret-key", "give the account a Secret Key (asks for the master password)")
 
 
 def health_kinds(text: str) -> frozenset[str]:

@@ -8,9 +8,13 @@ to the terminal itself), so standard output carries only what a command prints f
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
-from app.cli.exits import LOCKED, USAGE, Exit
+from app.cli.exits import LOCKED, REFUSED, USAGE, Exit
 from app.core.text import visible_text
+
+T = TypeVar("T")
 
 # A line of standard input longer than this is refused unread: no answer Strongroom asks for
 # is near it (a master password has at most 1,024 characters), and a runaway pipe must not
@@ -129,3 +133,25 @@ def has_terminal() -> bool:
     except OSError:
         return False
     return True
+
+
+def asking_secret_key(attempt: Callable[[str | None], T], tries: int = 3) -> T:
+    """``attempt(None)``; when the account has a Secret Key this device does not hold, the key
+    is asked for on the terminal (without echo) and ``attempt`` runs with it, up to ``tries``
+    times. Without a terminal: exit 6, naming what is needed."""
+    from app.core.secret_key import SecretKeyNeeded
+
+    typed: str | None = None
+    for _ in range(tries):
+        try:
+            return attempt(typed)
+        except SecretKeyNeeded as needed:
+            if not has_terminal():
+                raise Exit(
+                    REFUSED,
+                    f"{needed.message} There is no terminal to ask on: run strongroom "
+                    "login on a terminal once, and this device keeps it.",
+                ) from None
+            print(visible_text(needed.message), file=sys.stderr)
+            typed = hidden("Secret Key: ", Exit(REFUSED, "No Secret Key was typed."))
+    return attempt(typed)

@@ -57,6 +57,7 @@ COMMANDS: dict[str, Command] = {
     "logout": Command(device.logout),
     "register": Command(account.register),
     "login": Command(account.login),
+    "secret-key": Command(account.secret_key),
     "log": Command(log.log),
     "generate": Command(tools.generate),
     "completion": Command(tools.completion),

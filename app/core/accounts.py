@@ -38,6 +38,12 @@ class SessionInfo:
     current: bool = False
 
 
+def secret_key_by_default(database_url: str) -> bool:
+    """Whether a new account gets a Secret Key unless asked otherwise: yes on a shared database
+    (MariaDB), whose copies others may hold; no on this device's own SQLite file."""
+    return not database_url.startswith("sqlite")
+
+
 @dataclass(frozen=True)
 class EmergencyKit:
     """A new Secret Key, to be shown once: its printed form, whose it is, and where its

@@ -209,7 +209,7 @@ class AccountService(KeyChanges):
             self._credentials.bring_up_to_date(user, keys, vault_key)
             if secret_key and held is not None and self._secret_keys is not None:
                 with contextlib.suppress(OSError):  # asked for again next time
-                    self._secret_keys.save(user, held)
+                    self._secret_keys.save(user, held)  # after a login that opened the vault
             session_id, notice = (
                 self._remembered.remember(user.id, vault_key) if remember else (None, None)
             )
@@ -239,14 +239,15 @@ class AccountService(KeyChanges):
         return user
 
     def _check_master_password(
-        self, user_id: int, password: str, first: str = UNLOCK_FAILED
+        self, user_id: int, password: str, first: str = UNLOCK_FAILED, typed: str | None = None
     ) -> tuple[User, crypto.DerivedKeys]:
         """A logged-in account's master password, throttled like a login (the same count,
-        reserved before the check): LoginThrottled, or LoginFailed starting with ``first``."""
+        reserved before the check): LoginThrottled, or LoginFailed starting with ``first``;
+        with its Secret Key (this device's, or ``typed``) if it has one, else SecretKeyNeeded."""
         with self._sessions() as db:
             user = self._user_for(db, user_id)
         name_hash = self._throttle.name_hash(user.username_key)
-        held = login_key(user, self._secret_keys, None)
+        held = login_key(user, self._secret_keys, typed)
         reservation = self._throttle.reserve(name_hash, user.username)
         try:
             keys = self._credentials.check(user, normalize_password(password), held)
@@ -254,6 +255,9 @@ class AccountService(KeyChanges):
             self._throttle.record("unlock_failed", user.username, name_hash)
             raise self._throttle.failed(reservation, first) from None
         self._throttle.succeeded(reservation)
+        if typed and held is not None and self._secret_keys is not None:
+            with contextlib.suppress(OSError):  # asked for again next time
+                self._secret_keys.save(user, held)
         return user, keys
 
     def _confirm_password(
@@ -272,10 +276,13 @@ class AccountService(KeyChanges):
         with database_errors(self._target):
             self._check_master_password(active.user_id, password)
 
-    def unlock(self, user_id: int, session_id: int | None, password: str) -> ActiveSession:
-        """Open a locked vault again with the master password; the session stays as it was."""
+    def unlock(
+        self, user_id: int, session_id: int | None, password: str, secret_key: str | None = None
+    ) -> ActiveSession:
+        """Open a locked vault again with the master password (and ``secret_key`` when this
+        device does not hold the account's); the session stays as it was."""
         with database_errors(self._target):
-            user, keys = self._check_master_password(user_id, password)
+            user, keys = self._check_master_password(user_id, password, typed=secret_key)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
             self._check_account(user, keys, vault_key)

@@ -12,8 +12,16 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from app.cli.access import open_session
 from app.cli.exits import DONE, USAGE, Exit
-from app.cli.prompts import interactive, read_line, read_secret
+from app.cli.prompts import (
+    asking_secret_key,
+    interactive,
+    read_line,
+    read_master_password,
+    read_secret,
+)
+from app.core.accounts import secret_key_by_default
 from app.core.errors import ValidationError
 from app.core.text import visible_text
 
@@ -21,6 +29,7 @@ if TYPE_CHECKING:
     import argparse
 
     from app.cli.context import Context
+    from app.core.accounts import EmergencyKit
 
 TRIES = 3  # on a terminal, a refused password is asked again (as passwd(1) does)
 
@@ -38,7 +47,7 @@ def register(args: argparse.Namespace, ctx: Context) -> int:
             "Please confirm the password: ", Exit(USAGE, "The password was not confirmed.")
         )
         try:
-            created = accounts.register(username, password, confirm)
+            created = accounts.register(username, password, confirm, secret_key=args.secret_key)
         except ValidationError as refused:
             # The name is kept: only a refused password is asked again, and only of a person.
             if refused.field not in ("password", "confirm") or not interactive():
@@ -48,10 +57,12 @@ def register(args: argparse.Namespace, ctx: Context) -> int:
             print(visible_text(refused.message), file=sys.stderr)
             continue
         name = visible_text(created.username)
-        print(
-            f"Account {name} created. Log in with your new password: strongroom login",
-            file=sys.stderr,
-        )
+        print(f"Account {name} created.", file=sys.stderr)
+        if created.kit is not None:
+            show_kit(created.kit)
+        elif secret_key_by_default(ctx.backend.settings.database_url):
+            print("On a shared database, strongroom secret-key adds a Secret Key.", file=sys.stderr)
+        print("Log in with your new password: strongroom login", file=sys.stderr)
         return DONE
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -67,7 +78,9 @@ def login(args: argparse.Namespace, ctx: Context) -> int:
         raise Exit(USAGE, "Please enter your password.")
     accounts = ctx.backend.accounts()
     kept = None if args.remember else accounts.startup().session
-    session = accounts.login(username, password, remember=args.remember)
+    session = asking_secret_key(
+        lambda typed: accounts.login(username, password, remember=args.remember, secret_key=typed)
+    )
     print(f"Welcome, {visible_text(session.username)}!", file=sys.stderr)
     if session.notice:
         print(visible_text(session.notice), file=sys.stderr)
@@ -88,4 +101,32 @@ def login(args: argparse.Namespace, ctx: Context) -> int:
             "login --remember keeps it).",
             file=sys.stderr,
         )
+    return DONE
+
+
+def show_kit(kit: EmergencyKit) -> None:
+    """The new Secret Key, once: the key alone on standard output (a secret goes nowhere else),
+    what it is for and where its kit is on standard error."""
+    where = f"Its Emergency Kit, to print: {kit.path}" if kit.path else "No kit file was written."
+    print(
+        f"This account has a Secret Key. Logging in on a new device needs it as well as the "
+        f"master password, and a copy of the database ({visible_text(kit.database)}) alone "
+        "cannot be guessed against. Write it down or print the kit: if you lose the key and "
+        "its kit (and no device holds it), your vault is lost: Strongroom cannot recover it. "
+        f"{visible_text(where)}\nSecret Key:",
+        file=sys.stderr,
+    )
+    print(kit.secret_key, flush=True)
+
+
+def secret_key(args: argparse.Namespace, ctx: Context) -> int:
+    """Give the account a Secret Key: the master password asked for again, the kit shown."""
+    active = open_session(args, ctx)
+    password = read_master_password(active.username)
+    kit = ctx.backend.accounts().add_secret_key(active, password)
+    show_kit(kit)
+    print(
+        "Remembered sessions go on; other devices ask for the key at their next login.",
+        file=sys.stderr,
+    )
     return DONE
