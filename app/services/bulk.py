@@ -11,7 +11,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    LargeBinary,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.core import crypto
@@ -145,7 +155,7 @@ def _insert_rows(
                 "fields_sealed": None,
             }
         )
-    connection.execute(insert(items), rows)
+    _execute_many(connection, insert(items), rows)
     made = connection.execute(
         select(items.c.write_id, items.c.id).where(
             items.c.write_id.between(write_ids[0], write_ids[-1]),
@@ -189,7 +199,8 @@ def _seal_rows(
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
             progress(done, len(ids))
     columns = [f"{name}_sealed" for name in SEALED_FIELDS]
-    connection.execute(
+    _execute_many(
+        connection,
         update(items)
         .where(items.c.id == bindparam("b_id"))
         .values(
@@ -223,7 +234,8 @@ def _insert_history(
         }
         for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
     ]
-    connection.execute(
+    _execute_many(
+        connection,
         update(history)
         .where(history.c.id == bindparam("b_id"))
         .values(password_sealed=bindparam("b_sealed")),
@@ -233,6 +245,38 @@ def _insert_history(
     for entry in sorted(entries, key=lambda entry: int(entry["b_id"])):
         by_item.setdefault(int(entry["b_item"]), []).append((entry["b_id"], entry["b_sealed"]))
     return by_item
+
+
+def _execute_many(
+    connection: Connection, statement: Insert | Update, rows: list[dict[str, Any]]
+) -> None:
+    """``statement`` for each of ``rows`` (dicts with the same keys), as one executemany of the
+    SQL SQLAlchemy compiles for this database. The values go to the driver as the columns'
+    types bind them, looked up once, not row by row: sealed fields (bytes) and ids need
+    nothing, dates their type's processor. SQLAlchemy's own per-row handling of 10,000 rows
+    of a dozen values each was a fifth of an import."""
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    processors = {}
+    for name, bind in compiled.binds.items():
+        processor = (
+            None
+            if isinstance(bind.type, LargeBinary)
+            else bind.type.dialect_impl(dialect).bind_processor(dialect)
+        )
+        if processor is not None:
+            processors[name] = processor
+    names = compiled.positiontup
+
+    def value(row: dict[str, Any], name: str) -> Any:
+        processor = processors.get(name)
+        return row[name] if processor is None else processor(row[name])
+
+    if names is not None:
+        params: list[Any] = [tuple(value(row, name) for name in names) for row in rows]
+    else:
+        params = [{name: value(row, name) for name in row} for row in rows]
+    connection.exec_driver_sql(compiled.string, params)
 
 
 def _table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
