@@ -37,7 +37,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # nothing when `strongroom lock` or `logout` ran since (app.cli.agent).
     generation = quick.generation(str(settings.data_dir))
     try:
-        code = table.run_command(args, ctx)
+        if args.command == "run":  # as long as its program: the collector stays on
+            code = table.run_command(args, ctx)
+        else:
+            from app.core.memory import collector_paused
+
+            # A command of this process's life: what it loads (SQLAlchemy, the services) and
+            # opens (10,000 titles) is in no cycle, so the collector walking it all again and
+            # again as it grew was a tenth of a cold `get` (see app.core.memory).
+            with collector_paused():
+                code = table.run_command(args, ctx)
     except (Exit, UserError) as error:
         code = reported(error)
     except KeyboardInterrupt:
