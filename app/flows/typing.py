@@ -18,6 +18,11 @@ Three rules, for every screen:
   search box, as KeePassXC's type-to-search does); otherwise a notice says where the cursor is.
   A single key is a command as before; one that does nothing on a button says so too, and a
   Space just after text typed on a button is more of that text, not a press.
+* A key that acts (Ctrl+N, Ctrl+S, Esc, a press) is done, and what it started settles, before
+  the keys after it: they wait while the screen changes, until the new one is put up and has
+  put the cursor where it wants it, and while a form is busy (a save, a login), and are then
+  applied in order there. One way for every screen, not one per form: "Ctrl+N GitHub" typed
+  the title into the vault's search, and "Esc password" on Register into a name field.
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ from typing import Protocol, runtime_checkable
 
 from textual import events
 from textual.actions import SkipAction
-from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.driver import Driver
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Input, RadioButton
 from textual.widgets._toggle_button import ToggleButton  # Checkbox and RadioButton; no public name
+
+from app.flows.key_waits import KeyWaits
+from app.flows.pasting import read_pastes_whole
 
 DRAIN = 1.0  # seconds the next widget's keys wait, at most, for the last one's to be applied
 # Two keys this close together come from one paste, auto-type or burst: no hand types this fast
@@ -82,28 +90,31 @@ def _where(widget: Widget | None) -> str:
     return "is not on a text field"
 
 
-class KeyOrder(App[None]):
+class KeyOrder(KeyWaits):
     _last_target: Widget | None  # where the last key went
     _held: list[events.Key]  # printable keys typed outside a text field, not yet applied
     _hold_timer: Timer | None
     _typed_on: tuple[Widget, float] | None  # the button text was last typed on, and when
-    _pressing: list[events.Event] | None  # keys that came while a press was being done
+
+    def get_driver_class(self) -> type[Driver]:
+        return read_pastes_whole(super().get_driver_class())
 
     def init_key_order(self) -> None:
         self._last_target = None
         self._held = []
         self._hold_timer = None
         self._typed_on = None
-        self._pressing = None
+        self.init_key_waits()
 
     async def on_event(self, event: events.Event) -> None:
-        if (
-            self._pressing is not None
-            and isinstance(event, (events.Key, events.Paste))
-            and not event.is_forwarded
-        ):
-            self._pressing.append(event)  # after what the press does (see _after_its_handlers)
-            return
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if self._pressing is not None:
+                self._pressing.append(event)  # after what the keys before did
+                return
+            if not self._screen_ready():
+                self._pressing = [event]
+                self._wait_for(self._settled(first=()))
+                return
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self._deliver(event)
             return
@@ -112,9 +123,30 @@ class KeyOrder(App[None]):
             if self._outside_a_field():
                 self._typed_outside_fields(event.text)
                 return
+            await self._after_earlier_keys()
+            if isinstance(self.focused, Input):
+                self._say_what_one_line_leaves_out(event.text)
         await super().on_event(event)
 
+    def _say_what_one_line_leaves_out(self, text: str) -> None:
+        """A one-line field takes a paste's first line: say so when there was more (a
+        trailing newline, as a copied password often has, is not more)."""
+        rest = len(text.splitlines()) - 1
+        if rest > 0:
+            lines = "line" if rest == 1 else "lines"
+            self.notify(
+                f"This field takes one line: pasted the first, {rest} more {lines} not pasted",
+                severity="warning",
+                timeout=NOTICE_SECONDS,
+                markup=False,
+            )
+
     async def _deliver(self, key: events.Key) -> None:
+        if self._escape_then_text(key):
+            await self._deliver(events.Key("escape", "\x1b"))
+            character = key.character or ""
+            await self.on_event(events.Key(character, character))  # it may wait for the Esc
+            return
         if self._held and not _is_text(key):
             await self._release_held()  # the text typed before this key comes first
         await self._after_earlier_keys()
@@ -133,6 +165,18 @@ class KeyOrder(App[None]):
         """The keys go into a text field (the command palette's search is one)."""
         return isinstance(self.focused, _text_fields()) or isinstance(self.screen, CommandPalette)
 
+    def _escape_then_text(self, key: events.Key) -> bool:
+        """Esc with a letter at once after it (a burst, a lagged link) reaches the app as one
+        Alt+letter: nothing here uses that, so it is the Esc and the letter it was."""
+        character = key.character
+        return (
+            key.key.startswith("alt+")
+            and character is not None
+            and len(character) == 1
+            and character.isalnum()
+            and not self._is_bound(key)
+        )
+
     async def _apply(self, key: events.Key) -> None:
         if await self._key_for_a_field(key):
             return
@@ -142,12 +186,10 @@ class KeyOrder(App[None]):
         ):
             await self._after_its_handlers(focused)
             return
+        typing = _is_text(key) and self._in_a_field()
         await super().on_event(key)
-
-    async def _after_the_press(self) -> None:
-        pending, self._pressing = self._pressing or [], None
-        for event in pending:
-            await self.on_event(event)
+        if not typing:  # a command: what it does comes before the keys after it
+            await self._after_its_handlers(focused or self.screen)
 
     async def _key_for_a_button(self, button: Widget, key: events.Key) -> bool:
         """A button's or a checkbox's own key (Enter, Space) is applied now, in its turn: on
@@ -189,9 +231,11 @@ class KeyOrder(App[None]):
             if node is self.screen:
                 break
         # What the handlers asked of the App (Widget.focus among them) is in the App's own
-        # queue, behind keys that came meanwhile: those keys wait for it.
-        self._pressing = []
-        self.call_later(self._after_the_press)
+        # queue, behind keys that came meanwhile: those keys wait for it, and for what it
+        # does in turn (a screen put up, a form busy).
+        if self._pressing is None:
+            self._pressing = []
+        self._wait_for(self._settled(first=(self, self.screen, self)))
 
     # -- text typed outside a text field -------------------------------------------------------
 
