@@ -144,32 +144,42 @@ def analyze(
     newest history entry, else its creation), by id. ``known``: what an earlier run found for
     an item's current password and words, by id, so that it is not worked out again."""
     known = known or {}
-    damaged = [item for item in items if item.error]
-    readable = [item for item in items if not item.error]
-    groups = reuse_groups(readable) if "reused" in checks.kinds else {}
+    found: list[ItemHealth] = []
+    # Each item's password and tag read once (a property of a sealed field each time):
+    # (item, password, left out), the readable items only.
+    readable: list[tuple[Item, str, bool]] = []
+    for item in items:
+        if item.error:
+            found.append(ItemHealth(item.id, item.title, damaged=True))
+        else:
+            readable.append((item, item.password, is_ignored(item)))
+    groups = _groups(readable) if "reused" in checks.kinds else {}
     breaches = _breach_counts(readable, checks, known)
     strength = _Strength(checks.kinds)
-    found: list[ItemHealth] = [ItemHealth(item.id, item.title, damaged=True) for item in damaged]
     learned: dict[int, Known] = {}
     looked_up = checks.breaches is not None and "breached" in checks.kinds
     ignored = 0
-    for done, item in enumerate(readable, 1):
-        if is_ignored(item):
+    total = len(readable)
+    for done, (item, password, left_out) in enumerate(readable, 1):
+        if left_out:
             ignored += 1
         else:
             group, size = groups.get(item.id, (0, 0))
-            strength.known = known.get(item.id, _UNKNOWN)
-            findings = _findings(item, checks, breaches, size, strength, changed.get(item.id))
-            if item.password:
-                learned[item.id] = Known(
-                    strength.known.score,
-                    strength.known.common,
-                    breaches.get(item.password, 0) if looked_up else strength.known.breached,
-                )
+            before = strength.known = known.get(item.id, _UNKNOWN)
+            findings = _findings(
+                item, password, checks, breaches, size, strength, changed.get(item.id)
+            )
+            if password:
+                now = strength.known
+                count = breaches.get(password, 0) if looked_up else now.breached
+                if now is before and count == before.breached:
+                    learned[item.id] = before  # nothing new: the same object, for the cache
+                else:
+                    learned[item.id] = Known(now.score, now.common, count)
             if findings:
                 found.append(ItemHealth(item.id, item.title, findings, group=group))
-        if progress is not None and (done % 100 == 0 or done == len(readable)):
-            progress(done, len(readable))
+        if progress is not None and (done % 100 == 0 or done == total):
+            progress(done, total)
     found.sort(key=_worst_first)
     return Report(tuple(found), len(items) - ignored, ignored, learned)
 
@@ -177,10 +187,14 @@ def analyze(
 def reuse_groups(items: Iterable[Item]) -> dict[int, tuple[int, int]]:
     """Item id -> (group number, group size) for every item whose password another item has:
     found by comparing the passwords themselves, in memory; numbers are for this run only."""
+    return _groups((item, item.password, False) for item in items)
+
+
+def _groups(items: Iterable[tuple[Item, str, bool]]) -> dict[int, tuple[int, int]]:
     by_password: dict[str, list[int]] = {}
-    for item in items:
-        if item.password:
-            by_password.setdefault(item.password, []).append(item.id)
+    for item, password, _ in items:
+        if password:
+            by_password.setdefault(password, []).append(item.id)
     groups: dict[int, tuple[int, int]] = {}
     shared = (ids for ids in by_password.values() if len(ids) > 1)
     for number, ids in enumerate(sorted(shared, key=min), 1):
@@ -199,7 +213,7 @@ def _worst_first(health: ItemHealth) -> tuple[object, ...]:
 
 
 def _breach_counts(
-    items: Sequence[Item], checks: Checks, known: Mapping[int, Known]
+    items: Sequence[tuple[Item, str, bool]], checks: Checks, known: Mapping[int, Known]
 ) -> dict[str, int]:
     """Password -> times breached, for the passwords in the list (SHA-1 in memory only). A
     password whose count ``known`` gives for one of its items is not looked up again."""
@@ -209,14 +223,14 @@ def _breach_counts(
 
     counts: dict[str, int] = {}
     unknown: set[str] = set()
-    for item in items:
-        if not item.password or is_ignored(item):
+    for item, password, left_out in items:
+        if not password or left_out:
             continue
         count = known.get(item.id, _UNKNOWN).breached
         if count is None:
-            unknown.add(item.password)
+            unknown.add(password)
         else:
-            counts[item.password] = count
+            counts[password] = count
     passwords = sorted(unknown - counts.keys())
     digests = [breach_digest(password) for password in passwords]
     found = checks.breaches(digests) if digests else {}
@@ -229,6 +243,7 @@ def _breach_counts(
 
 def _findings(
     item: Item,
+    password: str,
     checks: Checks,
     breaches: Mapping[str, int],
     shared_by: int,
@@ -236,7 +251,6 @@ def _findings(
     changed_at: datetime | None,
 ) -> tuple[Finding, ...]:
     kinds = checks.kinds
-    password = item.password
     found: list[Finding] = []
     if password:
         if password in breaches:

@@ -22,13 +22,12 @@ data, kept out of the integrity record, and a key rotation deletes it (app.servi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from app.core import crypto
+from app.core import crypto, integrity_keys
 from app.core.accounts import ActiveSession
 from app.core.errors import VaultKeyChanged
 from app.core.health import Known
@@ -42,11 +41,14 @@ COUNT_DIGITS = 12  # Have I Been Pwned's largest count is under 10 digits
 _CHUNK = 500  # ids per IN (...) list
 
 
-def binding(key: bytes, item: Item) -> str:
+def binding(key: bytes | integrity_keys.Keyed, item: Item) -> str:
     """What the item's cached scores were computed from, keyed: its password, and the fields
-    zxcvbn's words come from (username, title, sites; see app.core.health.user_inputs)."""
-    message = json.dumps([item.password, item.username, item.title, *item.urls], ensure_ascii=False)
-    return crypto.health_binding(key, message)
+    zxcvbn's words come from (username, title, sites; see app.core.health.user_inputs). Each
+    part is framed by its length, so no two lists of parts read as the same message.
+    ``key``: the binding key, or an HMAC already keyed with it (copied for each item)."""
+    parts = (item.password, item.username, item.title, *item.urls)
+    message = "".join([f"{len(part)}:{part}" for part in parts])
+    return integrity_keys.mac(key, message.encode("utf-8")).hex()
 
 
 def list_id(identity: str | None) -> str:
@@ -95,7 +97,7 @@ class HealthCacheStore:
         self._vault = vault
         self._active = active
         self._list = list_id(breach_list)
-        self._key = crypto.health_binding_key(active.vault_key)
+        self._key = integrity_keys.keyed(crypto.health_binding_key(active.vault_key))
         self._cipher = crypto.FieldCipher(active.vault_key)
         self._bound: dict[int, str] = {}
         self._loaded: dict[int, Known] = {}
@@ -104,28 +106,29 @@ class HealthCacheStore:
         """What the cache knows of each readable item's current password, by id; a row that
         does not open, or was computed from something else, is left out (a miss)."""
         user_id = self._active.user_id
+        table = HealthCache.__table__
+        assert isinstance(table, Table)
+        query = select(table.c.item_id, table.c.sealed).where(table.c.user_id == user_id)
 
-        def read(db: Session) -> list[tuple[int, bytes]]:
+        def read(db: Session) -> dict[int, bytes]:
             check_key(db, self._active, write=False)
-            query = select(HealthCache.item_id, HealthCache.sealed).where(
-                HealthCache.user_id == user_id
-            )
-            return [(item_id, sealed) for item_id, sealed in db.execute(query)]
+            return {item_id: sealed for item_id, sealed in db.connection().execute(query)}
 
-        rows = dict(self._vault.write(read))
+        rows = self._vault.write(read)
         known: dict[int, Known] = {}
+        bound, key, cipher, breach_list = self._bound, self._key, self._cipher, self._list
         for item in items:
             if item.error or not item.password:
                 continue
-            bound = self._bound[item.id] = binding(self._key, item)
+            here = bound[item.id] = binding(key, item)
             sealed = rows.get(item.id)
             if sealed is None:
                 continue
             try:
-                text = self._cipher.open(sealed, crypto.health_cache_aad(user_id, item.id))
+                text = cipher.open(sealed, crypto.health_cache_aad(user_id, item.id))
             except (crypto.CryptoError, UnicodeDecodeError):
                 continue
-            found = decode(text, bound, self._list)
+            found = decode(text, here, breach_list)
             if found is not None:
                 known[item.id] = found
         self._loaded = known
@@ -138,7 +141,7 @@ class HealthCacheStore:
         changed = {
             item_id: known
             for item_id, known in learned.items()
-            if item_id in self._bound and self._loaded.get(item_id) != known
+            if item_id in self._bound and not _same(self._loaded.get(item_id), known)
         }
         if not changed:
             return 0
@@ -181,6 +184,11 @@ class HealthCacheStore:
             return self._vault.write(write)
         except VaultKeyChanged:
             return 0  # rotated meanwhile: the rows would not open; the report is whole anyway
+
+
+def _same(loaded: Known | None, learned: Known) -> bool:
+    # The analysis hands back what it was given when nothing changed: most items, most runs.
+    return loaded is learned or loaded == learned
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
