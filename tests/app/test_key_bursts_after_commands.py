@@ -160,3 +160,31 @@ def test_a_paste_with_an_escape_byte_keeps_its_order_without_the_escape(
         term.type("F")
         term.wait_for("ABCDEF")
         assert "^DE" not in term.screen()  # the ESC was never a key of its own
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_text_typed_at_once_after_enter_on_log_in_and_unlock_searches_the_vault_it_opens(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """The form is busy while the password is checked: the keys wait for the vault, whose list
+    has the cursor, and are a search there; never part of the password, never lost."""
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Bank"), ItemDraft("Dry cleaning"), remember=False)
+    write_config(settings)
+    with terminal(settings, *size) as term:
+        term.launch()
+        term.wait_for("Please enter your password:")
+        burst(term, STRONG_PASSWORD, ("Enter",), "dry")
+        term.wait_for("Welcome, alice!")
+        term.wait_for("1 of 2 items")
+        assert "dry" in term.screen()  # in the search box
+        term.keys("Escape")  # the search cleared, back in the list
+        term.wait_for("2 items in your vault")
+        term.keys("C-l")
+        term.wait_for("Vault locked for alice")
+        burst(term, STRONG_PASSWORD, ("Enter",), "bank")
+        term.wait_for("1 of 2 items")
+        assert "bank" in term.screen()
+    log = settings.security_log_path.read_text()
+    assert "login_failed" not in log
+    assert "unlock_failed" not in log
