@@ -202,7 +202,11 @@ class LockFlow(Flow):
                     severity="warning",
                 )
         form = ItemFormScreen(
-            item, policy=ITEM_PASSWORD_POLICY, draft=draft, version=held.version if item else None
+            item,
+            policy=ITEM_PASSWORD_POLICY,
+            draft=draft,
+            version=held.version if item else None,
+            after_lock=True,
         )
         self.push_screen(form)
         if item is not None or held.item_id is None:

@@ -21,6 +21,8 @@ from app.widgets.literal import visible_text
 from app.widgets.secret_input import SecretInput, toggle_reveal
 from app.widgets.strength import StrengthMeter
 
+UNDO_CLEARED = "Back after the lock: Ctrl+Z cannot undo what was typed before it."
+
 
 class ItemFormScreen(ModalScreen[None]):
     BINDINGS = bindings(ITEM_FORM_KEYS)
@@ -34,11 +36,15 @@ class ItemFormScreen(ModalScreen[None]):
         policy: PasswordPolicy | None = None,
         draft: ItemDraft | None = None,
         version: int | None = None,
+        after_lock: bool = False,
     ) -> None:
         """``draft`` and ``version``: an edit held through a lock, typed on top of ``item``
         as it was at ``version`` (a save checks that version, so a change made meanwhile on
-        another device still goes to the conflict dialog)."""
+        another device still goes to the conflict dialog). ``after_lock``: the form says that
+        Ctrl+Z cannot go back past the lock (only the draft was sealed through it: the undo
+        history, earlier text, was plaintext and went with the rest)."""
         super().__init__()
+        self._after_lock = after_lock
         self.item = item
         self._policy = policy or ITEM_PASSWORD_POLICY
         self._initial = item.draft() if item else ItemDraft(title="")
@@ -53,6 +59,8 @@ class ItemFormScreen(ModalScreen[None]):
         with Vertical(classes="dialog item-form"):
             with FieldsScroll(id="item-fields", can_focus=False):
                 yield Static("Edit item" if self.item else "New item", classes="form-title")
+                if self._after_lock:
+                    yield Static(UNDO_CLEARED, id="undo-cleared", classes="form-notice")
                 yield Label("Title", classes="field-label")
                 yield Input(start.title, id="title", max_length=LIMITS["title"])
                 yield Label("Username", classes="field-label")

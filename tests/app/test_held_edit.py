@@ -72,3 +72,44 @@ def test_an_edit_with_custom_fields_is_back_whole_after_lock_and_unlock(
     assert item.password == "second-bank-password"
     assert [entry.password for entry in vault.history(active, item.id)] == ["first-bank-password"]
     backend.close()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_the_edit_back_after_a_lock_says_its_undo_history_was_cleared(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """Only the draft is sealed through a lock; the undo history is earlier plaintext, and a
+    lock leaves none in memory. The form that comes back says Ctrl+Z no longer reaches what
+    was typed before (in the form itself: a notice goes by), and it does not."""
+    settings = sqlite_settings
+    seed_with_history(settings, _bank("first-bank-password"), _bank("second-bank-password"))
+    write_config(settings)
+    with terminal(settings, *size, exact_size=True) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        term.keys("Enter")
+        term.wait_for("Edit item")
+        term.keys("Tab", "Tab", "Tab", "Tab", "Tab")  # the notes
+        term.type("undone-before")
+        term.wait_for("undone-before")
+        term.keys("C-z")  # before a lock, Ctrl+Z undoes typing
+        term.wait_until(lambda: "undone-before" not in term.screen(), "the typing undone")
+        term.type("kept-through")
+        term.wait_for("kept-through")
+        term.palette("Lock the vault")
+        term.wait_for("Your unsaved edit comes")
+        term.type(STRONG_PASSWORD)
+        term.keys("Enter")
+        term.wait_for("Your unsaved edit is back")
+        term.wait_for("Ctrl+Z cannot undo what was typed before it")
+        term.wait_for("kept-through")
+        term.keys("Tab", "Tab", "Tab", "Tab", "Tab")  # the notes again
+        term.keys("C-z")
+        term.keys("C-s")  # saved after Ctrl+Z was handled: what it left is what is saved
+        term.wait_until(lambda: "Edit item" not in term.screen(), "the form closed")
+
+    backend = Backend(settings, device_label="check")
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    [item] = backend.vault().list_items(active)
+    assert item.notes == "kept-through"
+    backend.close()
