@@ -168,6 +168,7 @@ def find(items: list[Item], query: str) -> Item:
     """The one item ``query`` names: ``id:N``; else an exact title (then one that differs only
     in case); else the items whose title, username or URLs hold every word of the query, in any
     case (KeePassXC's and Bitwarden's way); and only when none does, the app's fuzzy search.
+    Several are listed as the app's search ranks them (see core.search).
 
     Only titles are open when the vault is listed; an item's ``error`` opens all its fields,
     so it is asked of the matches alone (asking it of 10,000 items cost 0.8 s)."""
@@ -181,10 +182,12 @@ def find(items: list[Item], query: str) -> Item:
             folded = query.casefold()
             match = [item for item in live if item.title.casefold() == folded]
         if not match:
-            match = containing(live, query)
-        if not match:
             from app.core.search import Index
 
+            match = containing(live, query)
+            ranked = Index(match).search(query) if len(match) > 1 else match
+            match = ranked if len(ranked) == len(match) else match
+        if not match:
             match = Index(live).search(query)
     match = [item for item in match if not item.error]
     if not match:

@@ -14,14 +14,47 @@ from collections.abc import Iterable, Sequence
 
 from app.core.items import Item
 
-# Scores: a term at the start of the title, inside it, in another field; then a subsequence
-# of the whole query in the title or in another field. Ties keep the vault's order.
-TITLE_PREFIX, TITLE_SUBSTRING, OTHER_FIELD, TITLE_FUZZY, OTHER_FUZZY = 100, 60, 30, 10, 5
+# Scores: the whole query is the title; else each term at the start of the title, at the start
+# of one of its words, inside it, in another field; then a subsequence of the whole query in
+# the title or in another field. Ties keep the vault's order (see natural_key).
+EXACT = 1000
+TITLE_PREFIX, TITLE_WORD, TITLE_SUBSTRING, OTHER_FIELD = 100, 80, 60, 30
+TITLE_FUZZY, OTHER_FUZZY = 10, 5
+
+_NUMBERS = re.compile(r"[0-9]+")
+_DIGITS = frozenset("0123456789")
+
+
+def _number(match: re.Match[str]) -> str:
+    digits = match.group().lstrip("0") or "0"
+    return f"{len(digits):03d}{digits}"  # a longer number is a larger one
+
+
+def natural_key(title: str) -> str:
+    """A title's place in the vault's order: case-folded, its numbers by value, so that
+    "dup item 2" comes before "dup item 12". A string (each number led by its length), as
+    cheap to compare as the title itself; a title without digits is its own key."""
+    folded = title.casefold()
+    if _DIGITS.isdisjoint(folded):
+        return folded
+    return _NUMBERS.sub(_number, folded)
+
+
+# Marks where each word of a title begins (a letter or digit after anything else), so that
+# "a term that starts a word" is one substring test: WORD + term in the marked title.
+WORD = "\x1e"
+_WORD_STARTS = re.compile(r"(?<!\w)(?=\w)")
+
+
+def _marked(title: str) -> str:
+    return _WORD_STARTS.sub(WORD, title)
 
 
 def _searchable(*fields: str) -> str:
     """The fields, lower-cased, on one line, split by a separator no field can hold."""
-    return "\x1f".join(f.casefold().replace("\n", " ").replace("\x1f", " ") for f in fields)
+    return "\x1f".join(
+        f.casefold().replace("\n", " ").replace("\x1f", " ").replace(WORD, " ") for f in fields
+    )
 
 
 def _subsequence_pattern(needle: str) -> re.Pattern[str]:
@@ -59,6 +92,7 @@ class Index:
     def __init__(self, items: Sequence[Item]) -> None:
         self.items = list(items)
         self._titles = [_searchable(item.title) for item in self.items]
+        self._words = [_marked(title) for title in self._titles]
         self._others = [
             _searchable(item.username, *item.urls, *item.tags, *(f.name for f in item.fields))
             for item in self.items
@@ -120,8 +154,9 @@ class Index:
                 other.append(position)
             else:
                 missed.append(position)
-        scored = [(-TITLE_PREFIX, p) for p in prefix]
-        scored += [(-TITLE_SUBSTRING, p) for p in inside]
+        scored = [(-EXACT if titles[p] == term else -TITLE_PREFIX, p) for p in prefix]
+        words, starting = self._words, WORD + term
+        scored += [(-TITLE_WORD if starting in words[p] else -TITLE_SUBSTRING, p) for p in inside]
         scored += [(-OTHER_FIELD, p) for p in other]
         return scored, missed
 
@@ -130,6 +165,8 @@ class Index:
     ) -> tuple[list[tuple[int, int]], list[int]]:
         """Every term must match somewhere; each adds its own score."""
         titles, others = self._titles, self._others
+        whole = " ".join(terms)
+        words = self._words
         scored: list[tuple[int, int]] = []
         missed: list[int] = []
         for position in pool:
@@ -139,14 +176,14 @@ class Index:
                 if title.startswith(term):
                     score += TITLE_PREFIX
                 elif term in title:
-                    score += TITLE_SUBSTRING
+                    score += TITLE_WORD if WORD + term in words[position] else TITLE_SUBSTRING
                 elif term in other:
                     score += OTHER_FIELD
                 else:
                     score = 0
                     break
             if score:
-                scored.append((-score, position))
+                scored.append((-EXACT if title == whole else -score, position))
             else:
                 missed.append(position)
         return scored, missed

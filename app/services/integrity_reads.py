@@ -18,6 +18,7 @@ from app.core.accounts import ActiveSession, Clock
 from app.core.errors import VaultRolledBack, VaultTampered
 from app.core.items import Item
 from app.core.memory import collector_paused
+from app.core.search import natural_key
 from app.models import SEALED_FIELDS, VaultItem
 from app.services import sealing
 from app.services.database import database_errors
@@ -182,7 +183,7 @@ class CheckedReads:
                     items.append(sealing.damaged(row[0], row[1], row, report.damaged[row[0]]))
                     continue
                 items.append(sealing.open_listed(user_id, cipher, row[: len(sealing.LIST_COLUMNS)]))
-        items.sort(key=lambda item: (not item.favourite, item.title.casefold(), item.id))
+        items.sort(key=lambda item: (not item.favourite, natural_key(item.title), item.id))
         try:
             report.raise_any(titles)
         except VaultTampered as error:

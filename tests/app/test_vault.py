@@ -177,6 +177,17 @@ async def test_search_as_you_type(settings: Settings) -> None:
         assert titles(app) == ["Bank", "Gitea", "GitHub"]
 
 
+async def test_the_list_and_its_search_put_dup_item_2_before_dup_item_12(
+    settings: Settings,
+) -> None:
+    seed(settings, *(ItemDraft(f"dup item {n}") for n in (12, 2, 1)))
+    async with vault_app(settings) as (app, pilot):
+        assert titles(app) == ["dup item 1", "dup item 2", "dup item 12"]
+        await pilot.press("slash", *"dup item 2")
+        await settle(pilot)
+        assert titles(app) == ["dup item 2", "dup item 12"]  # the exact title first
+
+
 async def test_copy_keys_and_clipboard_clearing(settings: Settings) -> None:
     seed(
         settings,

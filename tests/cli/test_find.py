@@ -74,3 +74,35 @@ def test_totp_edit_and_rm_find_items_the_same_way(crowded: Settings) -> None:
     assert ambiguous.stderr.splitlines()[0].startswith("strongroom: 25 items match")
     assert strongroom(crowded, "rm", "forum").returncode == 0
     assert strongroom(crowded, "get", "Gaming forum").returncode == 1
+
+
+def test_dup_item_2_comes_before_dup_item_12_in_get_and_ls(settings: Settings) -> None:
+    """An exact title first, then by how the words match (the start of the title, the start of
+    a word, as the 2 of "dup item 2" and not of "12", inside a word); equals in the vault's
+    order, numbers by value. get's candidates come in that order too."""
+    seed(
+        settings,
+        ItemDraft("dup item 12", password="twelve"),
+        ItemDraft("dup item 2", password="two"),
+        ItemDraft("dup item 1", password="one"),
+        ItemDraft("Archive: dup item 2", password="archived"),
+    )
+
+    def listed(*query: str) -> list[str]:
+        done = strongroom(settings, "ls", *query)
+        assert done.returncode == 0, done.stderr
+        return [line.split("\t")[0] for line in done.stdout.splitlines()]
+
+    def candidates(query: str) -> list[str]:
+        done = strongroom(settings, "get", query)
+        assert done.returncode == 3, done.stderr
+        return [line.split("  ")[2] for line in done.stderr.splitlines()[1:]]
+
+    assert listed() == ["Archive: dup item 2", "dup item 1", "dup item 2", "dup item 12"]
+    assert listed("dup item 2") == ["dup item 2", "Archive: dup item 2", "dup item 12"]
+    assert strongroom(settings, "get", "dup item 2").stdout == "two\n"
+    assert strongroom(settings, "get", "DUP ITEM 2").stdout == "two\n"
+    assert candidates("dup 2") == ["dup item 2", "Archive: dup item 2", "dup item 12"]
+    assert candidates("dup item") == [
+        "dup item 1", "dup item 2", "dup item 12", "Archive: dup item 2"
+    ]  # fmt: skip
