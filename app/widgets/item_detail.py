@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.geometry import Region
 from textual.timer import Timer
 from textual.widgets import Static
@@ -21,6 +22,7 @@ from app.widgets.literal import visible_text
 MASK = "••••••••••••"
 REVEAL_SECONDS = 20.0
 HISTORY_HEADING = "Password history (newest first)"
+LABEL_MIN, LABEL_MAX = 6, 20  # cells a custom field's name may take in the label column
 
 
 class ItemDetail(Static):
@@ -38,10 +40,17 @@ class ItemDetail(Static):
         self.revealed = False
         self.history: list[HistoryEntry] | None = None
         self._mask_timer: Timer | None = None
+        self._width = 0  # the width the item was last drawn for
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
         self.show(None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The custom fields' names get a share of the width: drawn again when it changes
+        # (a change of height alone, as drawing them makes, needs nothing).
+        if self.item is not None and self.item.fields and self._width != event.size.width:
+            self._draw()
 
     def _tick(self) -> None:
         # Not under another screen (help, the item form, a dialog): a countdown drawn there
@@ -107,7 +116,7 @@ class ItemDetail(Static):
         fields.add_column(style="dim", no_wrap=True)
         fields.add_column(overflow="fold")
 
-        def field(label: str, value: str | Text, style: str = "") -> None:
+        def field(label: str | Text, value: str | Text, style: str = "") -> None:
             shown = Text(visible_text(value), style=style) if isinstance(value, str) else value
             fields.add_row(label, shown)
 
@@ -133,10 +142,12 @@ class ItemDetail(Static):
                 if details:
                     field("", details, "dim")
         field("Tags", ", ".join(item.tags) if item.tags else "—")
+        # A long custom field name is cut short (…): its value keeps two thirds of the pane.
+        self._width = self.size.width
+        longest = max(LABEL_MIN, min(LABEL_MAX, self.content_size.width // 3))
         for custom in item.fields:
-            # A name is shown as far as the label column allows; the value wraps beside it.
-            label = visible_text(custom.name)
-            label = label if len(label) <= 20 else label[:19] + "…"
+            label = Text(visible_text(custom.name))
+            label.truncate(longest, overflow="ellipsis")
             if custom.secret and not self.revealed:
                 field(label, Text.assemble((MASK, "bold"), (" (Ctrl+R shows)", "dim")))
             else:
