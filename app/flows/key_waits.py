@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from textual import events
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -62,7 +63,11 @@ class KeyWaits(App[None]):
         return screen is self._ready_screen and not self._busy(screen)
 
     def _busy(self, screen: Screen[object]) -> bool:
-        if not (isinstance(screen, Busy) and screen.is_attached and screen.busy):
+        try:
+            busy = isinstance(screen, Busy) and screen.is_attached and screen.busy
+        except NoMatches:  # the form is being taken down (saved, closed): busy no more
+            busy = False
+        if not busy:
             self._gave_up_on = None
             return False
         return screen is not self._gave_up_on
@@ -78,6 +83,8 @@ class KeyWaits(App[None]):
     async def _release_when(self, ready: Coroutine[object, object, None]) -> None:
         try:
             await ready
+        except Exception as error:  # the keys go on all the same, never lost
+            self.log.error(f"keys released before their screen settled: {error!r}")
         finally:
             if not self.call_later(self._release_waiting):
                 self._waits = 0  # the App is closing: no key goes anywhere now

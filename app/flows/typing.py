@@ -107,7 +107,11 @@ class KeyOrder(KeyWaits):
         self.init_key_waits()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+        if (
+            isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+            and not self._quits(event)
+        ):
             if self._pressing is not None:
                 self._pressing.append(event)  # after what the keys before did
                 return
@@ -127,6 +131,13 @@ class KeyOrder(KeyWaits):
             if isinstance(self.focused, Input):
                 self._say_what_one_line_leaves_out(event.text)
         await super().on_event(event)
+
+    def _quits(self, event: events.Key | events.Paste) -> bool:
+        """Ctrl+Q quits at once, whatever the keys before it wait for (a slow login)."""
+        return isinstance(event, events.Key) and any(
+            binding.action == "quit"
+            for binding in self._bindings.key_to_bindings.get(event.key, ())
+        )
 
     def _say_what_one_line_leaves_out(self, text: str) -> None:
         """A one-line field takes a paste's first line: say so when there was more (a
