@@ -133,6 +133,15 @@ def is_ignored(item: Item) -> bool:
     return any(tag.casefold() == IGNORE_TAG for tag in item.tags)
 
 
+def opens(item: Item, *, totp: bool = False) -> bool:
+    """Whether every field the report reads opens: the title, username, sites, tags and
+    password, and the TOTP secret when ``totp`` (the 2FA check). Notes and custom fields are
+    never read here, so they stay sealed."""
+    if item.damage or item.shown.error or item.secrets.password_error:
+        return False
+    return not (totp and item.secrets.error)
+
+
 def analyze(
     items: Sequence[Item],
     changed: Mapping[int, datetime],
@@ -148,8 +157,9 @@ def analyze(
     # Each item's password and tag read once (a property of a sealed field each time):
     # (item, password, left out), the readable items only.
     readable: list[tuple[Item, str, bool]] = []
+    totp = "no-2fa" in checks.kinds and checks.totp_sites is not None
     for item in items:
-        if item.error:
+        if not opens(item, totp=totp):
             found.append(ItemHealth(item.id, item.title, damaged=True))
         else:
             readable.append((item, item.password, is_ignored(item)))

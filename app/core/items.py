@@ -104,11 +104,12 @@ class ShownFields(_Sealed[tuple[str, tuple[str, ...], tuple[str, ...]]]):
         return self._open()[2]
 
 
-class SecretFields(_Sealed[tuple[str, str, str]]):
-    """An item's password, notes and TOTP secret: opened when the item is drawn, shown,
-    copied or edited."""
+class SecretFields(_Sealed[tuple[str]]):
+    """An item's password, then its notes and TOTP secret: opened when the item is drawn,
+    shown, copied or edited. The password opens on its own (``opener``), the notes and the
+    TOTP secret together when first read (``rest``): the health report reads only passwords."""
 
-    __slots__ = ()
+    __slots__ = ("_rest",)
 
     def __init__(
         self,
@@ -116,9 +117,11 @@ class SecretFields(_Sealed[tuple[str, str, str]]):
         notes: str = "",
         totp: str = "",
         *,
-        opener: Opener[tuple[str, str, str]] | None = None,
+        opener: Opener[tuple[str]] | None = None,
+        rest: Opener[tuple[str, str]] | None = None,
     ) -> None:
-        super().__init__((password, notes, totp), opener)
+        super().__init__((password,), opener)
+        self._rest = _Sealed((notes, totp), rest)
 
     @property
     def password(self) -> str:
@@ -126,11 +129,20 @@ class SecretFields(_Sealed[tuple[str, str, str]]):
 
     @property
     def notes(self) -> str:
-        return self._open()[1]
+        return self._rest._open()[0]
 
     @property
     def totp(self) -> str:
-        return self._open()[2]
+        return self._rest._open()[1]
+
+    @property
+    def password_error(self) -> str | None:
+        """Why the password could not be opened (None: it opened), leaving the rest sealed."""
+        return super().error
+
+    @property
+    def error(self) -> str | None:
+        return super().error or self._rest.error
 
 
 class CustomFields(_Sealed[tuple[CustomField, ...]]):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.core import crypto, integrity_keys
 from app.core.accounts import ActiveSession
 from app.core.errors import VaultKeyChanged
-from app.core.health import Known
+from app.core.health import Known, opens
 from app.core.items import Item
 from app.models import HealthCache, VaultItem
 from app.services.vault import VaultService
@@ -118,7 +118,7 @@ class HealthCacheStore:
         known: dict[int, Known] = {}
         bound, key, cipher, breach_list = self._bound, self._key, self._cipher, self._list
         for item in items:
-            if item.error or not item.password:
+            if not opens(item) or not item.password:
                 continue
             here = bound[item.id] = binding(key, item)
             sealed = rows.get(item.id)

@@ -128,14 +128,22 @@ def _open_shown(
     return (username, split_lines(urls), split_lines(tags)), error
 
 
-def _open_secrets(
+def _open_password(
+    cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, sealed: bytes
+) -> tuple[tuple[str], str | None]:
+    """An item's password, opened when first read (see SecretFields)."""
+    (password,), error = _open_fields(_SECRET_FIELDS[:1], cipher, user_id, item_id, version, sealed)
+    return (password,), error
+
+
+def _open_notes_totp(
     cipher: crypto.FieldCipher, user_id: int, item_id: int, version: int, *sealed: bytes
-) -> tuple[tuple[str, str, str], str | None]:
-    """An item's password, notes and TOTP secret, opened when first read (see SecretFields)."""
-    (password, notes, totp), error = _open_fields(
-        _SECRET_FIELDS, cipher, user_id, item_id, version, *sealed
+) -> tuple[tuple[str, str], str | None]:
+    """An item's notes and TOTP secret, opened when first read (see SecretFields)."""
+    (notes, totp), error = _open_fields(
+        _SECRET_FIELDS[1:], cipher, user_id, item_id, version, *sealed
     )
-    return (password, notes, totp), error
+    return (notes, totp), error
 
 
 def _open_custom(
@@ -226,7 +234,8 @@ def open_listed(user_id: int, cipher: crypto.FieldCipher, row: tuple[Any, ...]) 
             opener=partial(_open_shown, cipher, user_id, item_id, version, username, urls, tags)
         ),
         secrets=SecretFields(
-            opener=partial(_open_secrets, cipher, user_id, item_id, version, password, notes, totp)
+            opener=partial(_open_password, cipher, user_id, item_id, version, password),
+            rest=partial(_open_notes_totp, cipher, user_id, item_id, version, notes, totp),
         ),
         extra=None
         if custom is None

@@ -153,6 +153,23 @@ def test_no_2fa_where_the_site_offers_totp_and_the_item_has_none() -> None:
     assert analyze(items, {}, Checks(NOW, kinds=frozenset({"no-2fa"}))).items == ()
 
 
+def test_a_totp_secret_that_does_not_open_stops_only_the_2fa_check() -> None:
+    def sealed_totp() -> Item:
+        # The password opens; the notes and TOTP secret (opened together) do not.
+        secrets = SecretFields(
+            opener=lambda: ((STRONG,), None),
+            rest=lambda: (("", ""), "This item cannot be opened: damaged"),
+        )
+        return Item(1, 1, "GitHub", "al", ("https://github.com/login",), secrets=secrets)
+
+    sites = TotpSites(frozenset({"github.com"}))
+    report = analyze([sealed_totp()], {}, Checks(NOW, totp_sites=sites))
+    assert labels(report.items) == {"GitHub": [DAMAGED]}
+    # Without the 2FA list the secret is never read: the password is checked.
+    report = analyze([sealed_totp()], {}, Checks(NOW))
+    assert (report.items, report.checked) == ((), 1)
+
+
 def test_old_counts_days_since_the_password_last_changed() -> None:
     items = [item(1, "Stale"), item(2, "Fresh"), item(3, "Unknown")]
     changed = {1: NOW - timedelta(days=400), 2: NOW - timedelta(days=365)}

@@ -17,7 +17,7 @@ from app.core.accounts import ActiveSession
 from app.core.breach import BreachFile
 from app.core.config import Settings
 from app.core.items import ItemDraft
-from app.models import HealthCache
+from app.models import HealthCache, VaultItem
 from app.services.backend import Backend
 from app.services.health import health_report
 from tests.core.test_breach import generated_lines
@@ -26,6 +26,7 @@ from tests.helpers import STRONG_PASSWORD, rows, sql
 CANARY = "Canary-Breached-Pass-7731"  # in the generated list 7 times
 SHARED = "password1"  # in it 2,418,984 times
 STRONG = "vivid-otter-quarry-lantern-9041"
+TOTP = "JBSWY3DPEHPK3PXP"
 
 
 class Spy:
@@ -276,3 +277,44 @@ def test_a_lock_mid_run_writes_nothing(
             backend.vault(), alice, backend.settings, breach_list=breach_file, progress=stop
         )
     assert rows(backend.settings, "SELECT COUNT(*) FROM health_cache") == [(0,)]
+
+
+def test_the_report_opens_no_note_totp_secret_or_custom_field(
+    backend: Backend, alice: ActiveSession, breach_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core import crypto
+    from app.core.items import CustomField
+
+    secret = CustomField("PIN", "4921", secret=True)
+    draft = ItemDraft("Notes", "al", STRONG, notes="the notes", totp=TOTP, fields=(secret,))
+    backend.vault().add(alice, draft)
+    opened: list[str] = []
+    real_open = crypto.FieldCipher.open
+
+    def spy(cipher: crypto.FieldCipher, blob: bytes, associated_data: bytes) -> str:
+        opened.append(associated_data.decode().rsplit("/", 1)[-1])
+        return real_open(cipher, blob, associated_data)
+
+    monkeypatch.setattr(crypto.FieldCipher, "open", spy)
+    for _ in range(2):  # scored, then from the cache
+        opened.clear()
+        result = health_report(backend.vault(), alice, backend.settings, breach_list=breach_file)
+        assert {"title", "username", "urls", "tags", "password"} <= set(opened)
+        assert not {"notes", "totp", "fields"} & set(opened)
+    # They stay sealed, not lost: the item opens them when they are read.
+    [item] = [item for item in result.items.values() if item.title == "Notes"]
+    assert (item.notes, item.totp, item.fields) == ("the notes", TOTP, (secret,))
+
+
+def test_an_item_whose_notes_do_not_open_is_still_checked_on_its_password(
+    backend: Backend, alice: ActiveSession, breach_file: Path
+) -> None:
+    forum = item_id(backend, alice, "Forum")
+    sql(
+        backend.settings,
+        update(VaultItem).where(VaultItem.id == forum).values(notes_sealed=b"\x01" * 40),
+    )
+    backend.vault().accept_restore(alice)  # the record takes the row: the field is damaged
+    [item] = [item for item in backend.vault().list_items(alice) if item.id == forum]
+    assert item.error is not None  # shown damaged wherever its notes are read
+    assert findings(backend, alice, breach_file) == EXPECTED

@@ -104,7 +104,9 @@ def test_listing_opens_titles_and_the_rest_on_first_use(
     assert len(opened) == 4
     assert items[1].username == "fig@example.org"
     assert items[1].password == "fig-pw"
-    assert len(opened) == 4 + 3 + 3  # that item's shown fields, then its secrets
+    assert len(opened) == 4 + 3 + 1  # that item's shown fields, then its password alone
+    assert items[1].notes == ""
+    assert len(opened) == 4 + 3 + 1 + 2  # its notes and TOTP secret, together
     # A damaged field is found when it is read, and spoils only its item.
     assert items[3].title == "Spoiled"
     assert items[3].username == ""
