@@ -329,6 +329,11 @@ class StrongroomApp(
             self.show_change_password,
         )
         yield SystemCommand(
+            "Add a Secret Key",
+            "A second secret for new devices: a copy of the database cannot be guessed against",
+            self.show_add_secret_key,
+        )
+        yield SystemCommand(
             "Rotate vault key",
             "Re-seal every item under a new key; other devices log in again",
             self.show_rotate_key,

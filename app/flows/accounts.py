@@ -18,10 +18,13 @@ from app.screens import messages
 from app.screens.login import LoginScreen
 
 if TYPE_CHECKING:
-    from app.core.accounts import ActiveSession, SessionInfo, StartupState
+    from textual.screen import Screen
+
+    from app.core.accounts import ActiveSession, EmergencyKit, SessionInfo, StartupState
     from app.screens.account import (
         ChangePasswordScreen,
         DeleteAccountScreen,
+        PasswordDialog,
         RotateKeyScreen,
         SessionsScreen,
     )
@@ -46,6 +49,12 @@ class AccountFlow(Flow):
     @dataclass(eq=False, repr=False)
     class AccountCreated(Message):
         username: str
+        kit: EmergencyKit | None = None
+
+    @dataclass(eq=False, repr=False)
+    class SecretKeyAdded(Message):
+        form: PasswordDialog
+        kit: EmergencyKit
 
     @dataclass(eq=False, repr=False)
     class LoggedIn(Message):
@@ -95,13 +104,17 @@ class AccountFlow(Flow):
             self.backend.warm_up()
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="register")
-    def register(self, username: str, password: str, confirm: str) -> None:
-        result = self.backend.accounts().register(username, password, confirm)
-        self.post_message(self.AccountCreated(result.username))
+    def register(self, username: str, password: str, confirm: str, secret_key: bool) -> None:
+        accounts = self.backend.accounts()
+        result = accounts.register(username, password, confirm, secret_key=secret_key)
+        self.post_message(self.AccountCreated(result.username, result.kit))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_in")
-    def log_in(self, username: str, password: str, remember: bool) -> None:
-        session = self.backend.accounts().login(username, password, remember=remember)
+    def log_in(self, username: str, password: str, remember: bool, secret_key: str) -> None:
+        accounts = self.backend.accounts()
+        session = accounts.login(
+            username, password, remember=remember, secret_key=secret_key or None
+        )
         self.post_message(self.LoggedIn(session))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_out")
@@ -161,6 +174,11 @@ class AccountFlow(Flow):
         self.backend.accounts().delete_account(self.session(), password)
         self.post_message(self.DialogDone(form, "Your account and vault have been deleted."))
 
+    @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="add_key")
+    def add_secret_key(self, form: PasswordDialog, password: str) -> None:
+        kit = self.backend.accounts().add_secret_key(self.session(), password)
+        self.post_message(self.SecretKeyAdded(form, kit))
+
     @work(
         thread=True, exclusive=True, group="account", exit_on_error=False, description="rotate_key"
     )
@@ -177,17 +195,21 @@ class AccountFlow(Flow):
 
     @on(messages.LoginSubmitted)
     def _login_submitted(self, message: messages.LoginSubmitted) -> None:
-        self.asked(self.log_in(message.username, message.password, message.remember))
+        worker = self.log_in(
+            message.username, message.password, message.remember, message.secret_key
+        )
+        self.asked(worker)
 
     @on(messages.CreateAccount)
     def _create_account(self) -> None:
-        from app.screens.register import RegisterScreen
-
-        self.switch_screen(RegisterScreen(self.account_policy(), can_go_back=True))
+        self.switch_screen(self.register_screen(can_go_back=True))
 
     @on(messages.RegisterSubmitted)
     def _register_submitted(self, message: messages.RegisterSubmitted) -> None:
-        self.asked(self.register(message.username, message.password, message.confirm))
+        worker = self.register(
+            message.username, message.password, message.confirm, message.secret_key
+        )
+        self.asked(worker)
 
     @on(messages.BackToLogin)
     def _back_to_login(self) -> None:
@@ -222,6 +244,24 @@ class AccountFlow(Flow):
     @on(messages.DeleteAccountSubmitted)
     def _delete_account(self, message: messages.DeleteAccountSubmitted) -> None:
         self.asked(self.delete_account(message.form, message.password), message.form)
+
+    @on(messages.AddSecretKeySubmitted)
+    def _add_secret_key(self, message: messages.AddSecretKeySubmitted) -> None:
+        self.asked(self.add_secret_key(message.form, message.password), message.form)
+
+    def show_add_secret_key(self) -> None:
+        from app.screens.secret_key import AddSecretKeyScreen
+
+        if self.unlocked:
+            self.push_screen(AddSecretKeyScreen())
+
+    def register_screen(self, *, can_go_back: bool) -> Screen[None]:
+        """The registration form, its Secret Key option on for a shared database."""
+        from app.core.accounts import secret_key_by_default
+        from app.screens.register import RegisterScreen
+
+        by_default = secret_key_by_default(self.backend.settings.database_url)
+        return RegisterScreen(self.account_policy(), can_go_back=can_go_back, secret_key=by_default)
 
     @on(messages.RotateKeySubmitted)
     def _rotate_key(self, message: messages.RotateKeySubmitted) -> None:
@@ -275,9 +315,7 @@ class AccountFlow(Flow):
             elif state.notice and isinstance(self.screen, LoginScreen):
                 self.screen.show_notice(state.notice)
         else:
-            from app.screens.register import RegisterScreen
-
-            self.show(RegisterScreen(self.account_policy(), can_go_back=False))
+            self.show(self.register_screen(can_go_back=False))
             if state.notice:
                 self.notify(state.notice, markup=False)
 
@@ -285,6 +323,18 @@ class AccountFlow(Flow):
     def _account_created(self, message: AccountCreated) -> None:
         text = f"Account {message.username} created. Log in with your new password."
         self.show(LoginScreen(username=message.username, notice=text))
+        if message.kit is not None:
+            from app.screens.secret_key import KitScreen
+
+            self.push_screen(KitScreen(message.kit))
+
+    @on(SecretKeyAdded)
+    def _secret_key_added(self, message: SecretKeyAdded) -> None:
+        from app.screens.secret_key import KitScreen
+
+        if message.form.is_attached:
+            message.form.dismiss(None)
+        self.push_screen(KitScreen(message.kit))
 
     @on(LoggedIn)
     def _logged_in(self: OpensTheVault, message: LoggedIn) -> None:
@@ -343,8 +393,6 @@ class AccountFlow(Flow):
             message.form.dismiss(None)
         self.notify(message.text, markup=False)
         if isinstance(message.form, DeleteAccountScreen):
-            from app.screens.register import RegisterScreen
-
             self.set_active(None)
             self.clipboard_guard.clear()
-            self.show(RegisterScreen(self.account_policy(), can_go_back=False))
+            self.show(self.register_screen(can_go_back=False))

@@ -75,7 +75,7 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
             "password" if field == "confirm" else field,
             # The password that was wrong goes (and only it: a taken name keeps them).
             clear_passwords=field in PASSWORD_FIELDS
-            or isinstance(error, LoginFailed | AccountDataError),
+            or (isinstance(error, LoginFailed | AccountDataError) and field != "secret_key"),
             refresh=isinstance(error, ItemNotFound),
         )
     return Failure(

@@ -11,6 +11,14 @@ from textual.widgets import Static
 
 from app.screens.keys import help_rows
 
+TWO_SECRETS = (
+    "Secret Key (optional; Ctrl+P, Add a Secret Key, or at registration): 128 random bits "
+    "mixed into your master password's keys, so that a copy of the database cannot be guessed "
+    "against. This device keeps it (logging out keeps it too); a new device asks for it once, "
+    "from the Emergency Kit you printed. Lose the key and its kit, with no device holding it, "
+    "and the vault is lost: Strongroom cannot recover it."
+)
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,f1,q", "dismiss", "Close")]
@@ -24,4 +32,5 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(where, key, action)
         with VerticalScroll(classes="dialog help"):  # focused: arrows and PgDn scroll it
             yield Static(table)
+            yield Static(TWO_SECRETS, id="secret-key-help", classes="form-text")
             yield Static("Esc closes this page.", classes="form-text")

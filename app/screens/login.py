@@ -13,6 +13,8 @@ from app.screens.form import FieldsScroll, FormScreen
 from app.screens.keys import LOGIN_KEYS, bindings
 from app.widgets.secret_input import SecretInput
 
+ASKS_FOR_KEY = "Secret Key (from your Emergency Kit):"
+
 
 class LoginScreen(SaysBusy):
     BINDINGS = [*FormScreen.BINDINGS, *bindings(LOGIN_KEYS)]
@@ -35,6 +37,9 @@ class LoginScreen(SaysBusy):
             yield Input(self._initial_username, id="username", max_length=64)
             yield Label("Please enter your password:", classes="field-label")
             yield SecretInput(id="password", classes="secret")
+            # Shown when the account has a Secret Key this device does not hold yet.
+            yield Label(ASKS_FOR_KEY, id="secret-key-label", classes="field-label")
+            yield SecretInput(id="secret_key", max_length=64)  # kept when a password is refused
             yield Checkbox("Remember me on this device", value=True, id="remember")
             with Vertical(classes="form-actions"):
                 yield Static("", id="error", classes="form-error", markup=False)
@@ -45,11 +50,19 @@ class LoginScreen(SaysBusy):
 
     def on_mount(self) -> None:
         self.clear_error()
+        self.query_one("#secret-key-label").display = False
+        self.query_one("#secret_key").display = False
         self.query_one("#notice", Static).display = bool(self._notice)
         first_empty = "#password" if self._initial_username else "#username"
         # Now, not after a refresh (as focus() does): Textual's own first focus, the username,
         # would have the keys typed in between.
         self.set_focus(self.query_one(first_empty, Input))
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        if field == "secret_key":  # this account has one: its field, from now on
+            self.query_one("#secret-key-label").display = True
+            self.query_one("#secret_key").display = True
+        super().show_error(message, field)
 
     def show_notice(self, text: str) -> None:
         notice = self.query_one("#notice", Static)
@@ -71,7 +84,10 @@ class LoginScreen(SaysBusy):
         self.set_busy(True)
         self.post_message(
             self.Submitted(
-                username.value, password.value, self.query_one("#remember", Checkbox).value
+                username.value,
+                password.value,
+                self.query_one("#remember", Checkbox).value,
+                self.query_one("#secret_key", Input).value,
             )
         )
 

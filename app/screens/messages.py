@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.screens.account import (
         ChangePasswordScreen,
         DeleteAccountScreen,
+        PasswordDialog,
         RotateKeyScreen,
         SessionsScreen,
     )
@@ -37,6 +38,7 @@ class LoginSubmitted(Message):
     username: str
     password: str = field(repr=False)
     remember: bool
+    secret_key: str = field(default="", repr=False)  # typed from the kit, when asked for
 
 
 class CreateAccount(Message):
@@ -48,6 +50,7 @@ class RegisterSubmitted(Message):
     username: str
     password: str = field(repr=False)
     confirm: str = field(repr=False)
+    secret_key: bool = False  # protect the account with a Secret Key as well
 
 
 class BackToLogin(Message):
@@ -113,6 +116,12 @@ class ChangePasswordSubmitted(Message):
 @dataclass(eq=False, repr=False)
 class DeleteAccountSubmitted(Message):
     form: DeleteAccountScreen
+    password: str = field(repr=False)
+
+
+@dataclass(eq=False, repr=False)
+class AddSecretKeySubmitted(Message):
+    form: PasswordDialog  # app.screens.secret_key.AddSecretKeyScreen
     password: str = field(repr=False)
 
 

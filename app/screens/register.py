@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from app.core.passwords import PasswordPolicy
 from app.screens import messages
@@ -21,9 +21,17 @@ class RegisterScreen(FormScreen):
     Submitted = messages.RegisterSubmitted
     BackToLogin = messages.BackToLogin
 
-    def __init__(self, policy: PasswordPolicy, *, can_go_back: bool, username: str = "") -> None:
+    def __init__(
+        self,
+        policy: PasswordPolicy,
+        *,
+        can_go_back: bool,
+        username: str = "",
+        secret_key: bool = False,
+    ) -> None:
         super().__init__()
         self._policy = policy
+        self._secret_key = secret_key  # the option's first value: on for a shared database
         self._can_go_back = can_go_back
         self._initial_username = username
 
@@ -47,6 +55,11 @@ class RegisterScreen(FormScreen):
             yield StrengthMeter(self._policy, id="strength")
             yield Label("Please confirm the password:", classes="field-label")
             yield SecretInput(id="confirm", classes="secret")
+            yield Checkbox("Protect with a Secret Key", value=self._secret_key, id="secret-key")
+            yield Static(
+                "New devices need its kit too: lose both, lose the vault.",
+                classes="form-hint",
+            )
             with Vertical(classes="form-actions"):
                 yield Static("", id="error", classes="form-error", markup=False)
                 with Horizontal(classes="form-buttons"):
@@ -75,6 +88,7 @@ class RegisterScreen(FormScreen):
                 self.query_one("#username", Input).value,
                 self.query_one("#password", Input).value,
                 self.query_one("#confirm", Input).value,
+                self.query_one("#secret-key", Checkbox).value,
             )
         )
 

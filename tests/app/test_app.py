@@ -15,6 +15,7 @@ from app.screens.database_error import DatabaseErrorScreen
 from app.screens.login import LoginScreen
 from app.screens.messages import RegisterSubmitted
 from app.screens.register import RegisterScreen
+from app.screens.secret_key import KitScreen
 from app.screens.vault import VaultScreen
 from tests.helpers import STRONG_PASSWORD, FakeClock
 from tests.pilot import screen_text, settle, text_of, type_into
@@ -26,6 +27,9 @@ async def register_through_ui(pilot, name: str = "alice", pw: str = STRONG_PASSW
     await type_into(pilot, "#confirm", pw)
     await pilot.press("enter")
     await settle(pilot)
+    if isinstance(pilot.app.screen, KitScreen):  # a shared database: its Secret Key, shown once
+        await pilot.press("enter")
+        await settle(pilot)
 
 
 async def login_through_ui(pilot, name: str = "alice", pw: str = STRONG_PASSWORD) -> None:  # type: ignore[no-untyped-def]
@@ -208,13 +212,13 @@ async def test_tab_order_follows_reading_order(settings: Settings) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         order = []
-        for _ in range(4):
+        for _ in range(5):
             order.append(app.focused.id if app.focused else None)
             await pilot.press("tab")
-        assert order == ["username", "password", "confirm", "submit"]
+        assert order == ["username", "password", "confirm", "secret-key", "submit"]
         assert app.focused is not None
         assert app.focused.id == "username"  # Tab wraps round
-        await pilot.press("shift+tab", "shift+tab")
+        await pilot.press("shift+tab", "shift+tab", "shift+tab")
         assert app.focused.id == "confirm"
 
         await register_through_ui(pilot)
@@ -266,6 +270,7 @@ async def test_busy_form_shows_loading_and_ignores_resubmits(settings: Settings)
         await type_into(pilot, "#confirm", STRONG_PASSWORD)
         screen = app.screen
         assert isinstance(screen, RegisterScreen)
+        screen.query_one("#secret-key", Checkbox).value = False  # no kit over the login form
         submitted: list[RegisterSubmitted] = []
         original = screen.post_message
 
