@@ -30,5 +30,8 @@ class SaysBusy(FormScreen):
             button.label = self.BUSY_LABEL
         elif not busy and self._idle_label is not None:
             button.label, self._idle_label = self._idle_label, None
+        # A Button keeps its width when its label changes: a longer one would be cut ("Logging"
+        # where the short layout's narrower buttons are).
+        button.refresh(layout=True)
         for field in self.query(Input):
             field.disabled = busy

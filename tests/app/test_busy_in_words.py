@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+from textual.geometry import Region
 from textual.widgets import Button, Input, LoadingIndicator
 
 from app.app import StrongroomApp
@@ -25,20 +27,29 @@ def _animations(app: StrongroomApp) -> list[LoadingIndicator]:
     return [widget for screen in app.screen_stack for widget in screen.query(LoadingIndicator)]
 
 
+def _drawn_whole(button: Button) -> str:
+    """What the button draws, its border (at full size) included."""
+    region = Region(0, 0, button.outer_size.width, button.outer_size.height)
+    return "\n".join(strip.text for strip in button.render_lines(region))
+
+
+class SlowBackend(Backend):
+    """The database opens only when the test says so."""
+
+    opened: threading.Event
+
+    def accounts(self) -> AccountService:
+        self.opened.wait(10)
+        return super().accounts()
+
+
 async def test_the_remembered_launch_says_the_database_is_opening(
     sqlite_settings: Settings,
 ) -> None:
     seed(sqlite_settings, ItemDraft("Bank"))
-    opened = threading.Event()
-
-    class SlowBackend(Backend):
-        """The database opens only when the test says so."""
-
-        def accounts(self) -> AccountService:
-            opened.wait(10)
-            return super().accounts()
-
-    app = StrongroomApp(SlowBackend(sqlite_settings))
+    backend = SlowBackend(sqlite_settings)
+    backend.opened = opened = threading.Event()
+    app = StrongroomApp(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert text_of(app, "#starting") == "Opening your vault database…"
@@ -89,5 +100,28 @@ async def test_the_unlock_button_says_unlocking(sqlite_settings: Settings) -> No
         assert str(screen.query_one("#submit", Button).label) == "Unlocking…"
         assert screen.busy
         assert _animations(app) == []
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_busy_login_button_shows_its_words_whole(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
+    """Submitted while the database still opens, the login waits: the button reads
+    "Logging in…", whole, at either size, until it is done."""
+    seed(sqlite_settings, remember=False)
+    backend = SlowBackend(sqlite_settings)
+    backend.opened = opened = threading.Event()
+    app = StrongroomApp(backend)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "Logging in…" in _drawn_whole(app.screen.query_one("#submit", Button))
+        assert _animations(app) == []
+        opened.set()
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
