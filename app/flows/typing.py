@@ -1,7 +1,7 @@
 """Keys are applied in the order they were typed, however fast they come; and text typed where no
 text goes does not run commands or press buttons, one letter at a time.
 
-Three rules, for every screen:
+Four rules, for every screen:
 
 * A text field's own keys (Ctrl+U, Backspace, Home, Enter...) are applied in the field's queue,
   behind the keys typed before them, as its letters are. Textual runs a field's letters when the
