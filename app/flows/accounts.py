@@ -104,16 +104,17 @@ class AccountFlow(Flow):
             self.backend.warm_up()
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="register")
-    def register(self, username: str, password: str, confirm: str, secret_key: bool) -> None:
-        accounts = self.backend.accounts()
-        result = accounts.register(username, password, confirm, secret_key=secret_key)
+    def register(self, asked: messages.RegisterSubmitted) -> None:
+        result = self.backend.accounts().register(
+            asked.username, asked.password, asked.confirm, secret_key=asked.secret_key
+        )
         self.post_message(self.AccountCreated(result.username, result.kit))
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_in")
-    def log_in(self, username: str, password: str, remember: bool, secret_key: str) -> None:
-        accounts = self.backend.accounts()
-        session = accounts.login(
-            username, password, remember=remember, secret_key=secret_key or None
+    def log_in(self, asked: messages.LoginSubmitted) -> None:
+        key, remember = asked.secret_key or None, asked.remember
+        session = self.backend.accounts().login(
+            asked.username, asked.password, remember=remember, secret_key=key
         )
         self.post_message(self.LoggedIn(session))
 
@@ -129,8 +130,10 @@ class AccountFlow(Flow):
         exit_on_error=False,
         description="unlock_vault",
     )
-    def unlock_vault(self, session: ActiveSession, password: str) -> None:
-        unlocked = self.backend.accounts().unlock(session.user_id, session.session_id, password)
+    def unlock_vault(self, session: ActiveSession, asked: messages.UnlockSubmitted) -> None:
+        unlocked = self.backend.accounts().unlock(
+            session.user_id, session.session_id, asked.password, asked.secret_key or None
+        )
         self.post_message(self.LoggedIn(unlocked))
 
     @work(
@@ -195,10 +198,7 @@ class AccountFlow(Flow):
 
     @on(messages.LoginSubmitted)
     def _login_submitted(self, message: messages.LoginSubmitted) -> None:
-        worker = self.log_in(
-            message.username, message.password, message.remember, message.secret_key
-        )
-        self.asked(worker)
+        self.asked(self.log_in(message))
 
     @on(messages.CreateAccount)
     def _create_account(self) -> None:
@@ -206,10 +206,7 @@ class AccountFlow(Flow):
 
     @on(messages.RegisterSubmitted)
     def _register_submitted(self, message: messages.RegisterSubmitted) -> None:
-        worker = self.register(
-            message.username, message.password, message.confirm, message.secret_key
-        )
-        self.asked(worker)
+        self.asked(self.register(message))
 
     @on(messages.BackToLogin)
     def _back_to_login(self) -> None:
@@ -220,7 +217,7 @@ class AccountFlow(Flow):
     @on(messages.UnlockSubmitted)
     def _unlock_submitted(self, message: messages.UnlockSubmitted) -> None:
         if self.active is not None:
-            self.asked(self.unlock_vault(self.active, message.password))
+            self.asked(self.unlock_vault(self.active, message))
 
     @on(messages.Logout)
     def _logout(self) -> None:

@@ -60,6 +60,7 @@ class BackToLogin(Message):
 @dataclass(eq=False, repr=False)
 class UnlockSubmitted(Message):
     password: str = field(repr=False)
+    secret_key: str = field(default="", repr=False)  # typed from the kit, when asked for
 
 
 class Logout(Message):

@@ -225,6 +225,10 @@ class AccountService(KeyChanges):
         finally:
             self._audit.record("logout", active.username)
 
+    def keeps_secret_key(self, user_id: int) -> bool:
+        """Whether this device keeps a Secret Key for the account: logging out keeps it."""
+        return self._secret_keys is not None and self._secret_keys.path(user_id).exists()
+
     def _check_account(self, user: User, keys: crypto.DerivedKeys, vault_key: bytes) -> None:
         """The account row is whole and no older than its vault (see integrity.check_account)."""
         with self._sessions() as db:

@@ -158,3 +158,40 @@ async def test_a_key_added_later_is_shown_once_and_kept(sqlite_settings: Setting
         assert not isinstance(app.screen, KitScreen)
     (copy,) = (sqlite_settings.data_dir / "secret-keys").iterdir()
     assert printed in copy.read_text()
+
+
+async def test_unlock_asks_for_a_key_added_on_another_device(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    from app.factory import make_app
+    from app.screens.unlock import UnlockScreen
+    from app.screens.vault import VaultScreen
+    from app.services.backend import Backend
+    from tests.pilot import seed, type_into
+
+    seed(sqlite_settings)  # alice, remembered on this device
+    here = Backend(sqlite_settings)
+    accounts = here.accounts()
+    session = accounts.startup().session
+    assert session is not None
+    accounts.lock(session)
+    here.close()
+    folder = tmp_path / "other"
+    other = Backend(replace(sqlite_settings, config_dir=folder / "c", data_dir=folder / "d"))
+    active = other.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    printed = other.accounts().add_secret_key(active, STRONG_PASSWORD).secret_key
+    other.close()
+
+    app = make_app(sqlite_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, UnlockScreen)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "This account has a Secret Key" in str(app.screen.query_one("#error").render())
+        assert app.focused is app.screen.query_one("#secret_key")
+        await type_into(pilot, "#secret_key", printed)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)

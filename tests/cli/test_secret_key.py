@@ -59,7 +59,12 @@ def test_a_copy_of_the_database_and_the_password_do_not_open_the_vault(
         url = settings.database_url
     for form in (key, key.hex().encode(), printed.encode(), printed.replace("-", "").encode()):
         assert form not in stored
-    # This device holds the key: its login needs the password alone.
+    # This device holds the key: its login needs the password alone; logging out keeps it.
+    remembered = strongroom(settings, "login", "alice", "--remember", stdin=f"{STRONG_PASSWORD}\n")
+    assert remembered.returncode == 0, remembered.stderr
+    logout = strongroom(settings, "logout")
+    assert logout.returncode == 0
+    assert "keeps its copy of your Secret Key" in logout.stderr
     assert strongroom(settings, "login", "alice", stdin=f"{STRONG_PASSWORD}\n").returncode == 0
     # Another device, on a copy, with the right password: refused, saying what it needs.
     other = new_device(settings, tmp_path, "other", url)
@@ -93,7 +98,8 @@ def test_a_key_added_later_is_asked_for_by_another_device(
     settings: Settings, tmp_path: Path
 ) -> None:
     assert strongroom(settings, "register", "alice", stdin=PASSWORD_LINES).returncode == 0
-    assert strongroom(settings, "login", "alice", "--remember", stdin=f"{STRONG_PASSWORD}\n")
+    remembered = strongroom(settings, "login", "alice", "--remember", stdin=f"{STRONG_PASSWORD}\n")
+    assert remembered.returncode == 0, remembered.stderr
     wrong = strongroom(settings, "secret-key", stdin="not the password\n")
     assert wrong.returncode != 0
     assert "password is wrong" in wrong.stderr

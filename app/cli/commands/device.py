@@ -93,4 +93,9 @@ def logout(args: argparse.Namespace, ctx: Context) -> int:
     ctx.backend.accounts().logout(session)
     agent_stopped(ctx, sure)
     print("Logged out.", file=sys.stderr)
+    if ctx.backend.accounts().keeps_secret_key(session.user_id):
+        print(
+            "This device keeps its copy of your Secret Key (deleting the account removes it).",
+            file=sys.stderr,
+        )
     return DONE
