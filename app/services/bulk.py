@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
+    func,
     insert,
     select,
     update,
@@ -97,6 +98,10 @@ def import_items(
             heads.append(integrity.lock_head(db, active))
             return len(fresh)  # one transaction: the first is there, so are the others
         connection = db.connection()
+        if connection.dialect.name == "sqlite" and not any(e.history for e in fresh):
+            tags = _insert_sealed(db, cipher, key, active, fresh, write_ids, now, progress)
+            heads.append(integrity.record(db, active, [], tags))
+            return len(fresh)
         ids = _insert_rows(connection, active, fresh, write_ids, now)
         olds = [
             (item_id, old)
@@ -139,6 +144,22 @@ def _insert_rows(
 ) -> list[int]:
     """Insert the rows with empty sealed fields; their new ids, in the order of ``fresh``."""
     items = _table(VaultItem)
+    rows = _rows(active, fresh, write_ids, now)
+    _execute_many(connection, insert(items), rows)
+    made = connection.execute(
+        select(items.c.write_id, items.c.id).where(
+            items.c.write_id.between(write_ids[0], write_ids[-1]),
+            items.c.user_id == active.user_id,
+        )
+    )
+    by_write: dict[str, int] = {write_id: item_id for write_id, item_id in made}
+    return [by_write[write_id] for write_id in write_ids]
+
+
+def _rows(
+    active: ActiveSession, fresh: list[ImportedItem], write_ids: list[str], now: datetime
+) -> list[dict[str, Any]]:
+    """The new rows' columns, with empty sealed fields."""
     rows: list[dict[str, Any]] = []
     for entry, write_id in zip(fresh, write_ids, strict=True):
         created = entry.created_at or entry.updated_at or now
@@ -155,15 +176,70 @@ def _insert_rows(
                 "fields_sealed": None,
             }
         )
+    return rows
+
+
+def _insert_sealed(
+    db: Session,
+    cipher: crypto.FieldCipher,
+    key: bytes,
+    active: ActiveSession,
+    fresh: list[ImportedItem],
+    write_ids: list[str],
+    now: datetime,
+    progress: Progress | None,
+) -> list[bytes]:
+    """SQLite, items without earlier passwords: every row written once, sealed and tagged under
+    the id it gets; the tags. Once the head is locked this transaction is the database's only
+    writer until it ends, so the ids past the highest one there are free (they are the ones
+    SQLite would give); MariaDB gives ids to other accounts' writers meanwhile, so there the
+    rows go in first and are sealed once their ids are known (_insert_rows, _seal_rows)."""
+    integrity.lock_head(db, active)
+    connection = db.connection()
+    items = _table(VaultItem)
+    first = int(connection.execute(select(func.max(items.c.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(fresh)))
+    rows = _rows(active, fresh, write_ids, now)
+    sealed, tags = _sealed(cipher, key, active.user_id, fresh, ids, {}, progress)
+    for row, item_id, values in zip(rows, ids, sealed, strict=True):
+        row["id"] = item_id
+        row.update(values)
     _execute_many(connection, insert(items), rows)
-    made = connection.execute(
-        select(items.c.write_id, items.c.id).where(
-            items.c.write_id.between(write_ids[0], write_ids[-1]),
-            items.c.user_id == active.user_id,
+    return tags
+
+
+def _sealed(
+    cipher: crypto.FieldCipher,
+    key: bytes,
+    user_id: int,
+    fresh: list[ImportedItem],
+    ids: list[int],
+    histories: dict[int, list[tuple[int, object]]],
+    progress: Progress | None,
+) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """Every new row's fields sealed under its id and version (1), and its tag with its
+    history (see app.services.integrity), by column name; and the tags."""
+    sealed, tags = [], []
+    base = integrity.keyed(key)
+    for done, (item_id, entry) in enumerate(zip(ids, fresh, strict=True), start=1):
+        values: dict[str, Any] = sealing.sealed_values(cipher, user_id, item_id, 1, entry.draft)
+        trashed = entry.trashed_at is not None
+        tag = integrity.item_tag(
+            base,
+            user_id,
+            item_id,
+            1,
+            trashed,
+            entry.draft.favourite,
+            [values[f"{name}_sealed"] for name in SEALED_FIELDS],
+            histories.get(item_id, []),
         )
-    )
-    by_write: dict[str, int] = {write_id: item_id for write_id, item_id in made}
-    return [by_write[write_id] for write_id in write_ids]
+        values["integrity_tag"] = tag
+        tags.append(tag)
+        sealed.append(values)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
+            progress(done, len(ids))
+    return sealed, tags
 
 
 def _seal_rows(
@@ -179,25 +255,11 @@ def _seal_rows(
     """Seal every new row's fields under its id and version (1), and tag it with its
     history (see app.services.integrity); the tags."""
     items = _table(VaultItem)
-    sealed, tags = [], []
-    base = integrity.keyed(key)
-    for done, (item_id, entry) in enumerate(zip(ids, fresh, strict=True), start=1):
-        values = sealing.sealed_values(cipher, user_id, item_id, 1, entry.draft)
-        trashed = entry.trashed_at is not None
-        tag = integrity.item_tag(
-            base,
-            user_id,
-            item_id,
-            1,
-            trashed,
-            entry.draft.favourite,
-            [values[f"{name}_sealed"] for name in SEALED_FIELDS],
-            histories.get(item_id, []),
-        )
-        tags.append(tag)
-        sealed.append({"b_id": item_id, "b_tag": tag, **{f"b_{k}": v for k, v in values.items()}})
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
-            progress(done, len(ids))
+    values, tags = _sealed(cipher, key, user_id, fresh, ids, histories, progress)
+    sealed = [
+        {"b_id": item_id, **{f"b_{k}": v for k, v in row.items()}}
+        for item_id, row in zip(ids, values, strict=True)
+    ]
     columns = [f"{name}_sealed" for name in SEALED_FIELDS]
     _execute_many(
         connection,
@@ -206,7 +268,7 @@ def _seal_rows(
         .values(
             {
                 **{column: bindparam(f"b_{column}") for column in columns},
-                "integrity_tag": bindparam("b_tag"),
+                "integrity_tag": bindparam("b_integrity_tag"),
             }
         ),
         sealed,
