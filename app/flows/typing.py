@@ -43,7 +43,7 @@ from textual.widgets import Button, Input, RadioButton
 from textual.widgets._toggle_button import ToggleButton  # Checkbox and RadioButton; no public name
 
 from app.flows.key_waits import KeyWaits
-from app.flows.pasting import read_pastes_whole
+from app.flows.terminal_input import read_as_typed
 
 DRAIN = 1.0  # seconds the next widget's keys wait, at most, for the last one's to be applied
 # Two keys this close together come from one paste, auto-type or burst: no hand types this fast
@@ -97,7 +97,7 @@ class KeyOrder(KeyWaits):
     _typed_on: tuple[Widget, float] | None  # the button text was last typed on, and when
 
     def get_driver_class(self) -> type[Driver]:
-        return read_pastes_whole(super().get_driver_class())
+        return read_as_typed(super().get_driver_class())
 
     def init_key_order(self) -> None:
         self._last_target = None
@@ -153,11 +153,6 @@ class KeyOrder(KeyWaits):
             )
 
     async def _deliver(self, key: events.Key) -> None:
-        if self._escape_then_text(key):
-            await self._deliver(events.Key("escape", "\x1b"))
-            character = key.character or ""
-            await self.on_event(events.Key(character, character))  # it may wait for the Esc
-            return
         if self._held and not _is_text(key):
             await self._release_held()  # the text typed before this key comes first
         await self._after_earlier_keys()
@@ -175,18 +170,6 @@ class KeyOrder(KeyWaits):
     def _in_a_field(self) -> bool:
         """The keys go into a text field (the command palette's search is one)."""
         return isinstance(self.focused, _text_fields()) or isinstance(self.screen, CommandPalette)
-
-    def _escape_then_text(self, key: events.Key) -> bool:
-        """Esc with a letter at once after it (a burst, a lagged link) reaches the app as one
-        Alt+letter: nothing here uses that, so it is the Esc and the letter it was."""
-        character = key.character
-        return (
-            key.key.startswith("alt+")
-            and character is not None
-            and len(character) == 1
-            and character.isalnum()
-            and not self._is_bound(key)
-        )
 
     async def _apply(self, key: events.Key) -> None:
         if await self._key_for_a_field(key):
