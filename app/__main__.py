@@ -102,6 +102,16 @@ def close_textual_outlets() -> None:
         os.environ.pop("TEXTUAL", None)
 
 
+def forget_pinned_size() -> None:
+    """Draw at the terminal's own size and follow it when it changes: COLUMNS and LINES
+    exported by a shell (or left by a parent program) would pin the app at their size, since
+    Textual asks the environment before the terminal, after a resize too."""
+    if sys.stdout.isatty():
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
+            os.unsetenv(name)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from app.cli.parser import build_parser
 
@@ -166,6 +176,7 @@ def start(argv: list[str] | None) -> int:
         return run(args, settings)
 
     close_textual_outlets()
+    forget_pinned_size()
     from app.core.memory import collector_paused
 
     # Everything start-up loads (Textual, the screens) lives as long as the process and is in
