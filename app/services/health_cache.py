@@ -1,20 +1,21 @@
 """The vault health report's cache: a second run decrypts, and scores nothing it scored before.
 
 Per item, one row of ``health_cache``: a single AES-GCM blob under the vault key (the cipher
-every vault field is sealed with, :class:`app.core.crypto.FieldCipher`), bound to its user and
-item, so a blob copied to another row or account does not open. Inside, fixed-width text (every
-blob of a breach list is the same length, so no length says which items are breached or how
-often):
+every vault field is sealed with, :class:`app.core.crypto.FieldCipher`). Its associated data
+(never stored) names its user and item, and holds what the scores were computed from: the
+item's password and the words zxcvbn judged it with (username, title, sites). So a blob copied
+to another row or account does not open, and neither does one after a changed password, title,
+username or site: a miss, with no hash or MAC of a password kept anywhere, not even sealed.
+Inside, fixed-width text (every blob of a breach list is the same length, so no length says
+which items are breached or how often):
 
-    BINDING|SCORE|COMMON|COUNT|LIST
+    SCORE|COMMON|COUNT|LIST
 
-BINDING: HMAC-SHA256, under a key derived from the vault key, of the item's password and the
-words zxcvbn judged it with (username, title, sites): a changed password, title, username or
-site makes the row a miss. SCORE and COMMON: zxcvbn's score and the common-password flag. COUNT:
-how often the breach list has the password. LIST: a SHA-256 of the breach list's identity
-(its path, device, inode, size and modification time): another list, or the same file touched
-or replaced, makes COUNT unknown. A row that does not open, or does not read as this format, is
-a miss, recomputed and written over: never trusted.
+SCORE and COMMON: zxcvbn's score and the common-password flag. COUNT: how often the breach list
+has the password. LIST: a SHA-256 of the breach list's identity (its path, device, inode, size
+and modification time): another list, or the same file touched or replaced, makes COUNT
+unknown. A row that does not open, or does not read as this format, is a miss, recomputed and
+written over: never trusted.
 
 Which items share a password is not stored: each run finds it in memory. The cache is derived
 data, kept out of the integrity record, and a key rotation deletes it (app.services.rotation).
@@ -27,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from app.core import crypto, integrity_keys
+from app.core import crypto
 from app.core.accounts import ActiveSession
 from app.core.errors import VaultKeyChanged
 from app.core.health import Known, opens
@@ -41,14 +42,13 @@ COUNT_DIGITS = 12  # Have I Been Pwned's largest count is under 10 digits
 _CHUNK = 500  # ids per IN (...) list
 
 
-def binding(key: bytes | integrity_keys.Keyed, item: Item) -> str:
-    """What the item's cached scores were computed from, keyed: its password, and the fields
-    zxcvbn's words come from (username, title, sites; see app.core.health.user_inputs). Each
-    part is framed by its length, so no two lists of parts read as the same message.
-    ``key``: the binding key, or an HMAC already keyed with it (copied for each item)."""
-    parts = (item.password, item.username, item.title, *item.urls)
-    message = "".join([f"{len(part)}:{part}" for part in parts])
-    return integrity_keys.mac(key, message.encode("utf-8")).hex()
+def binding(user_id: int, item: Item) -> bytes:
+    """A row's associated data: its user and item, and what the item's cached scores were
+    computed from: its password, and the fields zxcvbn's words come from (username, title,
+    sites; see app.core.health.user_inputs), as the repr of their tuple (quoted and escaped,
+    so no two lists of them read the same)."""
+    words = (item.password, item.username, item.title, *item.urls)
+    return crypto.health_cache_aad(user_id, item.id) + b"/from/" + repr(words).encode()
 
 
 def list_id(identity: str | None) -> str:
@@ -58,7 +58,7 @@ def list_id(identity: str | None) -> str:
     return crypto.content_digest(identity.encode("utf-8"))
 
 
-def encode(bound: str, known: Known, breach_list: str) -> str:
+def encode(known: Known, breach_list: str) -> str:
     score = UNKNOWN if known.score is None else str(known.score)
     common = UNKNOWN if known.common is None else str(int(known.common))
     count = (
@@ -66,16 +66,15 @@ def encode(bound: str, known: Known, breach_list: str) -> str:
         if known.breached is None or breach_list == list_id(None)
         else f"{min(known.breached, 10**COUNT_DIGITS - 1):0{COUNT_DIGITS}d}"
     )
-    return f"{bound}|{score}|{common}|{count}|{breach_list}"
+    return f"{score}|{common}|{count}|{breach_list}"
 
 
-def decode(text: str, bound: str, breach_list: str) -> Known | None:
-    """What the row knows, if it was computed from ``bound`` (else None); COUNT only when
-    it is of ``breach_list``."""
+def decode(text: str, breach_list: str) -> Known | None:
+    """What the row knows (None: not this format); COUNT only when it is of ``breach_list``."""
     parts = text.split("|")
-    if len(parts) != 5 or parts[0] != bound:
+    if len(parts) != 4:
         return None
-    _, score, common, count, listed = parts
+    score, common, count, listed = parts
     try:
         known = Known(
             None if score == UNKNOWN else int(score),
@@ -97,9 +96,8 @@ class HealthCacheStore:
         self._vault = vault
         self._active = active
         self._list = list_id(breach_list)
-        self._key = integrity_keys.keyed(crypto.health_binding_key(active.vault_key))
         self._cipher = crypto.FieldCipher(active.vault_key)
-        self._bound: dict[int, str] = {}
+        self._bound: dict[int, bytes] = {}
         self._loaded: dict[int, Known] = {}
 
     def load(self, items: Sequence[Item]) -> dict[int, Known]:
@@ -116,19 +114,19 @@ class HealthCacheStore:
 
         rows = self._vault.write(read)
         known: dict[int, Known] = {}
-        bound, key, cipher, breach_list = self._bound, self._key, self._cipher, self._list
+        bound, cipher, breach_list = self._bound, self._cipher, self._list
         for item in items:
             if not opens(item) or not item.password:
                 continue
-            here = bound[item.id] = binding(key, item)
+            aad = bound[item.id] = binding(user_id, item)
             sealed = rows.get(item.id)
             if sealed is None:
                 continue
             try:
-                text = cipher.open(sealed, crypto.health_cache_aad(user_id, item.id))
+                text = cipher.open(sealed, aad)  # computed from something else: does not open
             except (crypto.CryptoError, UnicodeDecodeError):
                 continue
-            found = decode(text, here, breach_list)
+            found = decode(text, breach_list)
             if found is not None:
                 known[item.id] = found
         self._loaded = known
@@ -147,10 +145,7 @@ class HealthCacheStore:
             return 0
         user_id = self._active.user_id
         values = {
-            item_id: self._cipher.seal(
-                encode(self._bound[item_id], known, self._list),
-                crypto.health_cache_aad(user_id, item_id),
-            )
+            item_id: self._cipher.seal(encode(known, self._list), self._bound[item_id])
             for item_id, known in changed.items()
         }
         table = HealthCache.__table__
