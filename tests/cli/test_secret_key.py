@@ -47,6 +47,10 @@ def test_a_copy_of_the_database_and_the_password_do_not_open_the_vault(
     kit = next((settings.data_dir / "kits").iterdir())
     assert printed in kit.read_text()
     assert kit.stat().st_mode & 0o777 == 0o600
+    # The security log says a key was added, and holds nothing of it.
+    log = strongroom(settings, "log")
+    assert "Secret Key added" in log.stdout
+    assert printed not in (settings.data_dir / "security.log").read_text()
     # Nothing of the key in the database: its bytes, hex, printed form (with dashes or not).
     stored = repr(rows(settings, "SELECT * FROM users")).encode()
     if settings.database_url.startswith("sqlite"):

@@ -212,3 +212,18 @@ def test_a_key_file_others_could_read_or_a_link_is_refused(
         expected = "symbolic link"
     with pytest.raises(SecretKeyFileError, match=expected):
         accounts.login("alice", STRONG_PASSWORD, remember=False)
+
+
+def test_rotating_the_vault_key_keeps_the_secret_key(
+    accounts: AccountService, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    kit = accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True).kit
+    assert kit is not None
+    active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    rotated, _ = accounts.rotate_vault_key(active, STRONG_PASSWORD)
+    assert rotated.vault_key != active.vault_key
+    laptop = device(database, settings, clock, "laptop")
+    with pytest.raises(secret_key.SecretKeyNeeded):
+        laptop.login("alice", STRONG_PASSWORD, remember=False)
+    opened = laptop.login("alice", STRONG_PASSWORD, remember=False, secret_key=kit.secret_key)
+    assert opened.vault_key == rotated.vault_key
