@@ -196,3 +196,17 @@ async def test_unlock_asks_for_a_key_added_on_another_device(
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
+
+
+async def test_the_option_is_on_for_a_shared_database_only(settings: Settings) -> None:
+    from textual.widgets import Checkbox
+
+    from app.factory import make_app
+    from app.screens.register import RegisterScreen
+
+    app = make_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, RegisterScreen)
+        shared = settings.database_url.startswith("mariadb")
+        assert app.screen.query_one("#secret-key", Checkbox).value is shared
