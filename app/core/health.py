@@ -268,15 +268,15 @@ def _findings(
         if shared_by:
             found.append(Finding("reused", shared_by))
         if "weak" in kinds and strength.score(password, item) <= WEAK_SCORE:
-            found.append(Finding("weak"))
+            found.append(_WEAK)
         if "common" in kinds and strength.is_common(password):
-            found.append(Finding("common"))
+            found.append(_COMMON)
     if "unsecured" in kinds and any(is_unsecured(url) for url in item.urls):
-        found.append(Finding("unsecured"))
+        found.append(_UNSECURED)
     if password and "no-2fa" in kinds and checks.totp_sites is not None and not item.totp:
         sites = checks.totp_sites
         if any(sites.offers_totp(host) for host in hosts(item.urls)):
-            found.append(Finding("no-2fa"))
+            found.append(_NO_2FA)
     if password and "old" in kinds and changed_at is not None:
         days = (checks.now - changed_at).days
         if days > checks.max_age.days:
@@ -285,6 +285,10 @@ def _findings(
 
 
 _UNKNOWN = Known()
+# The findings that carry no count, made once (frozen: one each serves every item).
+_WEAK, _COMMON, _UNSECURED, _NO_2FA = (
+    Finding(k) for k in ("weak", "common", "unsecured", "no-2fa")
+)
 
 
 class _Strength:

@@ -115,6 +115,7 @@ class HealthCacheStore:
         rows = self._vault.write(read)
         known: dict[int, Known] = {}
         bound, cipher, breach_list = self._bound, self._cipher, self._list
+        decoded: dict[str, Known | None] = {}
         for item in items:
             if not opens(item) or not item.password:
                 continue
@@ -126,7 +127,10 @@ class HealthCacheStore:
                 text = cipher.open(sealed, aad)  # computed from something else: does not open
             except (crypto.CryptoError, UnicodeDecodeError):
                 continue
-            found = decode(text, breach_list)
+            # Most rows say the same (a score, no count): each text is read once per run.
+            if text not in decoded:
+                decoded[text] = decode(text, breach_list)
+            found = decoded[text]
             if found is not None:
                 known[item.id] = found
         self._loaded = known
