@@ -146,7 +146,8 @@ class KeyOrder(KeyWaits):
         if rest > 0:
             lines = "line" if rest == 1 else "lines"
             self.notify(
-                f"This field takes one line: pasted the first, {rest} more {lines} not pasted",
+                # What was left out first: the notice wraps, and this part stays whole.
+                f"{rest} more {lines} not pasted: this field takes one line, the first",
                 severity="warning",
                 timeout=NOTICE_SECONDS,
                 markup=False,
