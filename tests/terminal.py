@@ -57,15 +57,10 @@ def wait_until(
 
 
 class Terminal:
-    def __init__(
-        self, settings: Settings, width: int = 120, height: int = 40, exact_size: bool = False
-    ) -> None:
-        """``exact_size``: the app is drawn at ``width`` x ``height`` and follows a resize.
-        Without it, COLUMNS and LINES from the test process (80x24) can reach the app, which
-        then draws at 80x24 whatever the size asked (the tests written before it was found
-        pass that way; at their real size some do not yet)."""
+    def __init__(self, settings: Settings, width: int = 120, height: int = 40) -> None:
+        """The app is drawn at ``width`` x ``height`` and follows a resize (it takes the
+        terminal's size over any COLUMNS and LINES in its environment)."""
         self.settings = settings
-        self.exact_size = exact_size
         self.socket = self._new_socket()
         self.size = (width, height)
 
@@ -76,18 +71,8 @@ class Terminal:
         return f"strongroom-test-{worker}-{os.getpid()}-{time.monotonic_ns()}"
 
     def tmux(self, *args: str, check: bool = True) -> str:
-        environment = None
-        if self.exact_size:
-            # The environment as os.environ has it: the process's own can hold COLUMNS and
-            # LINES (80x24, set underneath Python), which the app takes for its size whatever
-            # the terminal's, before and after a resize.
-            environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            check=check,
-            env=environment,
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
         )
         return done.stdout
 
@@ -166,13 +151,11 @@ class Terminal:
 
 
 @contextmanager
-def terminal(
-    settings: Settings, width: int = 120, height: int = 40, *, exact_size: bool = False
-) -> Iterator[Terminal]:
+def terminal(settings: Settings, width: int = 120, height: int = 40) -> Iterator[Terminal]:
     need("tmux")
     if not STRONGROOM.exists():
         pytest.fail(f"the installed command {STRONGROOM} is missing (pip install -e .)")
-    term = Terminal(settings, width, height, exact_size)
+    term = Terminal(settings, width, height)
     try:
         yield term
     finally:

@@ -59,7 +59,7 @@ def test_a_typed_name_takes_the_extension_of_the_format_chosen(
     settings = sqlite_settings
     seed(settings, ItemDraft("Bank"))
     write_config(settings)
-    with terminal(settings, *size, exact_size=True) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.palette("Export the vault")

@@ -101,7 +101,7 @@ def test_the_edit_back_after_a_lock_says_its_undo_history_was_cleared(
     settings = sqlite_settings
     seed_with_history(settings, _bank("first-bank-password"), _bank("second-bank-password"))
     write_config(settings)
-    with terminal(settings, *size, exact_size=True) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.keys("Enter")

@@ -55,7 +55,7 @@ def test_the_format_list_fits_on_the_screen(
     settings = sqlite_settings
     seed(settings, ItemDraft("Bank"))
     write_config(settings)
-    with terminal(settings, *size, exact_size=True) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.palette("Import from another manager")

@@ -27,7 +27,7 @@ def test_a_long_field_name_leaves_its_value_whole_on_one_line(
     settings = sqlite_settings
     seed(settings, ItemDraft("Bank", fields=(CustomField(LONG_NAME, value),)))
     write_config(settings)
-    with terminal(settings, *size, exact_size=True) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.keys("Down")  # the item, selected: its detail shown

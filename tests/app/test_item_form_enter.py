@@ -27,7 +27,7 @@ def test_enter_in_the_item_form_does_what_help_says(
     settings = sqlite_settings
     seed(settings)
     write_config(settings)
-    with terminal(settings, *size, exact_size=True) as term:
+    with terminal(settings, *size) as term:
         term.launch()
         term.wait_for("No items yet")
         term.keys("?")

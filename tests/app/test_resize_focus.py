@@ -34,7 +34,7 @@ def test_the_focused_item_field_stays_in_view_when_the_terminal_shrinks(
     fields = tuple(CustomField(f"name{n}", f"value{n}") for n in range(1, 9))
     seed(settings, ItemDraft("Bank", fields=fields))
     write_config(settings)
-    with terminal(settings, *start, exact_size=True) as term:
+    with terminal(settings, *start) as term:
         term.launch()
         term.wait_for("1 item in your vault")
         term.keys("Enter")
