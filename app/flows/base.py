@@ -96,8 +96,8 @@ class Flow(App[None]):
             closing.append(self.switch_screen(screen))
         else:
             self.push_screen(screen)
-            # Start-up is over: its "Opening your vault database…" spinner would go on
-            # animating (and repainting the terminal) under every screen for good.
+            # Start-up is over: its "Opening your vault database…" view has no place under
+            # any screen again.
             self.screen_stack[0].query("#starting-view").remove()
         return closing
 
