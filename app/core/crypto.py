@@ -251,23 +251,6 @@ def name_hash(key: bytes, name: str) -> str:
 
 
 # -- the health report's cache (app.services.health_cache) ------------------------------------
-_HEALTH_BINDING_INFO = b"strongroom/v1/health-cache-binding"
-
-
-def health_binding_key(vault_key: bytes) -> bytes:
-    """The key of the health cache's bindings, derived from the vault key (a rotation, which
-    replaces the vault key, makes every binding stale)."""
-    return _hkdf(vault_key, _HEALTH_BINDING_INFO)
-
-
-def health_binding(key: bytes, text: str) -> str:
-    """HMAC-SHA256 (hex) of what an item's cached scores were computed from: kept only inside
-    the sealed cache row, to tell whether the item still has that password and those words."""
-    mac = hmac.HMAC(key, hashes.SHA256())
-    mac.update(text.encode("utf-8"))
-    return mac.finalize().hex()
-
-
 def health_cache_aad(user_id: int, item_id: int) -> bytes:
     """A cache row's associated data: a row copied to another item or user does not open."""
     return f"strongroom/health-cache/v1/user/{user_id}/item/{item_id}".encode()
