@@ -39,7 +39,7 @@ from app.core.config import (
     BCRYPT_MAX_COST,
     BCRYPT_MIN_COST,
 )
-from app.core.padding import pad, unpad
+from app.core.padding import pad, unpad_text
 
 ARGON2ID = "argon2id"
 KEY_FORMAT_VERSION = 1
@@ -289,7 +289,7 @@ class FieldCipher:
         aad = blob[:1] + associated_data if padded else associated_data
         try:
             plaintext = self._aead.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
-            return (unpad(plaintext) if padded else plaintext).decode("utf-8")
+            return unpad_text(plaintext) if padded else plaintext.decode("utf-8")
         except InvalidTag:
             raise CryptoError("The stored field was altered or belongs elsewhere.") from None
         except ValueError:  # a padding this version would not write, or not UTF-8

@@ -29,7 +29,19 @@ def pad(data: bytes) -> bytes:
 def unpad(padded: bytes) -> bytes:
     """The data before the mark; ValueError when there is no mark, a byte other than zero after
     it, or a bucket of another size than this length's."""
-    end = len(padded.rstrip(b"\x00")) - 1
-    if end < 0 or padded[end] != MARK or len(padded) != padded_size(end):
+    data = padded.rstrip(b"\x00")
+    end = len(data) - 1
+    if end < 0 or data[end] != MARK or len(padded) != padded_size(end):
         raise ValueError("damaged padding")
-    return padded[:end]
+    return data[:end]
+
+
+def unpad_text(padded: bytes) -> str:
+    """:func:`unpad`'s data as UTF-8 (ValueError, UnicodeDecodeError being one, when it is not).
+    Every title of every unlock comes through here: one function, the bucket's check inline."""
+    data = padded.rstrip(b"\x00")
+    end, size = len(data) - 1, len(padded)
+    step = 32 if size <= 256 else 256 if size <= 4096 else 4096  # as padded_size, by the size
+    if end < 0 or data[end] != MARK or size % step or end + 1 <= size - step:
+        raise ValueError("damaged padding")
+    return data[:end].decode("utf-8")

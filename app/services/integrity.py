@@ -36,6 +36,7 @@ into another's row.
 from __future__ import annotations
 
 import secrets
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,7 @@ from app.services import sealing
 TAG_BYTES = 32
 _NULL = b"\xff\xff\xff\xff"  # a NULL column (no custom fields)
 _NOT_BYTES = b"\xfe\xfe\xfe\xfe"  # what SQLite may hold after a raw write: never Strongroom's
+_LENGTH = struct.Struct(">I").pack  # a blob's length, as framed writes it
 ACCEPT = "If you restored the database on purpose, run strongroom db accept-restore."
 CHANGED = f"The vault's integrity record was changed outside Strongroom. {ACCEPT}"
 
@@ -86,7 +88,12 @@ def item_tag(
         f"strongroom/item-tag/v1/user/{user_id}/item/{item_id}/version/{version}/"
         f"trashed/{int(trashed)}/favourite/{int(bool(favourite))}/"
     ).encode()
-    parts = [header, *map(framed, sealed)]
+    parts = [header]
+    for blob in sealed:  # framed, without a copy of each blob: this runs for every item
+        if isinstance(blob, bytes):
+            parts += (_LENGTH(len(blob)), blob)
+        else:
+            parts.append(framed(blob))
     for entry_id, blob in history:
         parts.append(b"h" + entry_id.to_bytes(8, "big") + framed(blob))
     return integrity_keys.mac(key, b"".join(parts))

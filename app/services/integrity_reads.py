@@ -7,6 +7,7 @@ import secrets
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -48,6 +49,7 @@ from app.services.writes import check_key
 ROW_COLUMNS = (*sealing.LIST_COLUMNS, "integrity_tag")
 _TAG = len(sealing.LIST_COLUMNS)
 _SEALED = tuple(ROW_COLUMNS.index(f"{name}_sealed") for name in SEALED_FIELDS)
+_sealed_of = itemgetter(*_SEALED)  # a row's sealed columns in SEALED_FIELDS' order, as a tuple
 
 
 @dataclass
@@ -110,8 +112,8 @@ def check(active: ActiveSession, snapshot: Snapshot, seen: Seen | None) -> Repor
         return report
     tags = []
     empty: list[tuple[int, object]] = []
-    base = keyed(key)
-    for row in snapshot.rows:
+    base, histories, sealed = keyed(key), snapshot.histories, _sealed_of
+    for row in snapshot.rows:  # every item on every read of the vault: a straight line
         item_id, version, favourite, _, deleted_at = row[:5]
         stored = row[_TAG]
         expected = item_tag(
@@ -121,8 +123,8 @@ def check(active: ActiveSession, snapshot: Snapshot, seen: Seen | None) -> Repor
             version,
             deleted_at is not None,
             favourite,
-            [row[index] for index in _SEALED],
-            snapshot.histories.get(item_id, empty),
+            sealed(row),
+            histories.get(item_id, empty),
         )
         if not isinstance(stored, bytes) or not secrets.compare_digest(stored, expected):
             report.damaged[item_id] = DAMAGE
@@ -172,17 +174,17 @@ class CheckedReads:
         """list_items, and the (counter, head) of the state it was read from."""
         snapshot, report = self._checked(active)
         user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
-        items, titles = [], {}
+        items, titles, damaged, width = [], {}, report.damaged, len(sealing.LIST_COLUMNS)
         with collector_paused():
             for row in snapshot.rows:
                 if (row[4] is not None) != trash:
                     continue
-                if row[0] in report.damaged:
-                    named = sealing.open_listed(user_id, cipher, row[: len(sealing.LIST_COLUMNS)])
+                if row[0] in damaged:
+                    named = sealing.open_listed(user_id, cipher, row[:width])
                     titles[row[0]] = "" if named.damage else named.title
-                    items.append(sealing.damaged(row[0], row[1], row, report.damaged[row[0]]))
+                    items.append(sealing.damaged(row[0], row[1], row, damaged[row[0]]))
                     continue
-                items.append(sealing.open_listed(user_id, cipher, row[: len(sealing.LIST_COLUMNS)]))
+                items.append(sealing.open_listed(user_id, cipher, row[:width]))
         items.sort(key=lambda item: (not item.favourite, natural_key(item.title), item.id))
         try:
             report.raise_any(titles)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core import crypto
+from app.core.padding import pad, padded_size, unpad, unpad_text
 
 KEY = bytes(range(32))
 AAD = crypto.field_aad(7, 42, "password")
@@ -123,3 +124,23 @@ def test_unknown_formats_are_still_refused() -> None:
     for short in (b"", blob[:28]):
         with pytest.raises(crypto.CryptoError, match="empty or truncated"):
             cipher.open(short, AAD)
+
+
+def test_opening_checks_the_bucket_exactly_as_padding_sizes_it() -> None:
+    """FieldCipher opens with the bucket's check inline (unpad_text): for every length up to
+    three buckets of 4 KiB and every mark just inside or outside a bucket's edge, it accepts
+    exactly what padded_size would have written, as unpad does."""
+    for size in range(0, 3 * 4096 + 2):
+        for back in (1, 31, 32, 33, 255, 256, 257, 4095, 4096, 4097):
+            end = size - back
+            if end < 0:
+                continue
+            padded = b"a" * end + b"\x80" + bytes(back - 1)
+            written = padded_size(end) == size
+            assert not written or pad(b"a" * end) == padded
+            for opener, data in ((unpad_text, "a" * end), (unpad, b"a" * end)):
+                try:
+                    got: object = opener(padded)
+                except ValueError:
+                    got = None
+                assert got == (data if written else None), (opener.__name__, size, end)
