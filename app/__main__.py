@@ -148,16 +148,32 @@ def git_credential() -> int:
 
 
 def start(argv: list[str] | None) -> int:
-    from app.cli.quick import handoff
+    from app.cli import quick
 
     words = sys.argv[1:] if argv is None else argv
-    handed = handoff(words)
+    handed = quick.handoff(words)
     if handed is None and "run" in words:
         from app.cli.commands.run import handoff as run_warm
 
         handed = run_warm(words)
     if handed is not None:
         return handed
+
+    # From here, standard output that cannot be written (a full disk, a reader gone, and what
+    # is still buffered as the command ends) is one line, never a traceback.
+    quick.guard()
+    try:
+        try:
+            return begin(argv)
+        finally:
+            quick.finish()
+    except quick.OutputFailed as failure:
+        return quick.failed(failure.error)
+
+
+def begin(argv: list[str] | None) -> int:
+    """The command, or the app, once no agent answered it."""
+    from app.cli import quick
     from app.core.config import ConfigError
 
     args = parse_args(argv)
@@ -175,6 +191,7 @@ def start(argv: list[str] | None) -> int:
 
         return run(args, settings)
 
+    quick.unguard()  # the app draws on standard output itself
     close_textual_outlets()
     forget_pinned_size()
     from app.core.memory import collector_paused

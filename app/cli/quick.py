@@ -33,6 +33,7 @@ a lock holds nothing the password typed before that lock opened.
 from __future__ import annotations
 
 import _socket
+import io
 import os
 import stat
 import sys
@@ -274,6 +275,8 @@ def handoff(argv: list[str]) -> int | None:
     options, command, rest = global_options(argv)
     if command not in COMMANDS or "-h" in argv or "--help" in argv or copies(rest):
         return None
+    if sys.stdout is None:
+        return None  # standard output closed (>&-): the command run here takes it
     config_dir = options.get("--config-dir") or os.environ.get("STRONGROOM_CONFIG_DIR", "")
     parts = profile(
         config_dir.strip() or default_folder("config"),
@@ -286,8 +289,94 @@ def handoff(argv: list[str]) -> int | None:
     try:
         sys.stdout.buffer.write(stdout)
         sys.stdout.flush()
-    except BrokenPipeError:
-        return 141
+    except OSError as error:  # a full disk, a reader gone: as a command run here says it
+        return failed(error)
     sys.stderr.buffer.write(stderr)
     sys.stderr.flush()
     return code
+
+
+# Standard output that cannot be written: one line and an exit code, never a traceback.
+#
+# A command's output may go to a full disk (``> /dev/full``) or to a reader that went away
+# (``| head -1``). Python's own answer is an OSError traceback, or a complaint as it exits when
+# what was buffered fails then. So a command writes through :class:`Output` (app/__main__.py
+# puts it in place once no agent answered), whose failures are :class:`OutputFailed`, told
+# apart from any other OSError (a database file's, say); the entry point turns one, and the
+# hand-off above its own, into :func:`failed`'s line and code: a full disk says so and exits
+# 2 (as an export always did); a reader gone exits quietly, 141, as a shell reports a program
+# SIGPIPE ended. Here rather than in a module of its own: ``io`` is loaded with Python.
+
+
+class OutputFailed(Exception):
+    """Standard output could not take what a command wrote."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror)
+        self.error = error
+
+
+class Output(io.TextIOWrapper):
+    """Standard output (the same buffer and encoding), whose write failures are its own."""
+
+    def write(self, text: str, /) -> int:
+        try:
+            return super().write(text)
+        except OSError as error:
+            raise OutputFailed(error) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as error:
+            raise OutputFailed(error) from None
+
+
+def guard() -> None:
+    """Write standard output through :class:`Output` from here on. A closed standard output
+    (``>&-``) becomes the null device first, so that no file opened later (the log, the
+    database) takes its descriptor, and what a command prints goes nowhere."""
+    stream = sys.stdout
+    if stream is None:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        if descriptor != 1:
+            os.dup2(descriptor, 1)
+            os.close(descriptor)
+        sys.stdout = Output(open(1, "wb", closefd=False), encoding="utf-8")  # noqa: SIM115
+        return
+    stream.flush()
+    sys.stdout = Output(
+        stream.buffer,
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=bool(stream.line_buffering),
+    )
+
+
+def unguard() -> None:
+    """Standard output as Python opened it (the app draws on it, not a command)."""
+    if isinstance(sys.stdout, Output):
+        sys.stdout.flush()
+        sys.stdout.detach()  # the buffer stays open: dropping this wrapper would close it
+        sys.stdout = sys.__stdout__
+
+
+def finish() -> None:
+    """Write out what is still buffered while a failure can be reported."""
+    if isinstance(sys.stdout, Output):
+        sys.stdout.flush()
+
+
+def failed(error: OSError) -> int:
+    """Say in one line on standard error that standard output cannot be written (nothing,
+    when its reader went away); the exit code. What is still buffered goes to the null device
+    as Python exits, rather than failing there again."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+    from app.cli.exits import PIPE_CLOSED, USAGE
+
+    if isinstance(error, BrokenPipeError):
+        return PIPE_CLOSED
+    print(f"strongroom: cannot write the output: {error.strerror}", file=sys.stderr)
+    return USAGE

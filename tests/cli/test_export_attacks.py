@@ -131,5 +131,5 @@ def test_an_export_to_standard_output_that_fails_does_not_say_it_was_written(
         )
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
-        "strongroom: Standard output cannot be written: No space left on device."
+        "strongroom: cannot write the output: No space left on device"
     ], done.stderr
