@@ -202,12 +202,12 @@ def as_json(item: Item) -> dict[str, object]:
 
 
 def totp_code(item: Item) -> tuple[str, int]:
-    import shlex
     import time
 
     from app.core.totp import TotpError, problem, totp_now
 
-    fix = f"strongroom edit {shlex.quote(visible_text(item.title))} --totp"
+    # By id: a title may name another item (`id:5`) or several ("2 items match").
+    fix = f"strongroom edit id:{item.id} --totp"
     if not item.totp:
         raise Exit(NOT_FOUND, f"{problem(item.title)} Add one with: {fix}")
     try:
