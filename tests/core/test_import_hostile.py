@@ -24,6 +24,7 @@ from app.core.formats import (
     ReaderFailed,
     read,
 )
+from app.core.formats.keepass import MAX_GROUP_DEPTH
 from app.core.formats.shapes import MAX_JSON_VALUES, MAX_XML_TAGS, MAX_ZIP_MEMBERS
 from app.core.items import CustomField, ImportedItem, ItemDraft
 from app.core.rules import MAX_FIELDS
@@ -233,19 +234,39 @@ def test_keepass_xml_entities_are_refused(tmp_path: Path, content: str) -> None:
     assert "DTD" in refused(path)
 
 
-def test_keepass_groups_nested_past_recursion_are_read(tmp_path: Path) -> None:
-    path = tmp_path / "deep.xml"
-    path.write_text(
+def nested_groups(depth: int) -> str:
+    """A KeePass export with ``depth`` groups nested below its root group, an entry at the
+    bottom and one at the top."""
+    return (
         "<KeePassFile><Root><Group>"
-        + "<Group><Name>g</Name>" * 5000
+        + "<Group><Name>g</Name>" * depth
         + "<Entry><String><Key>Title</Key><Value>Deep</Value></String></Entry>"
-        + "</Group>" * 5000
+        + "</Group>" * depth
         + "<Entry><String><Key>Title</Key><Value>Top</Value></String></Entry>"
         + "</Group></Root></KeePassFile>"
     )
-    parsed = read(path, no_password)  # walked with a stack of its own, not Python's
+
+
+def test_keepass_groups_nested_as_deep_as_the_limit_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "deep.xml"
+    path.write_text(nested_groups(MAX_GROUP_DEPTH))
+    parsed = read(path, no_password)
     assert [item.draft.title for item in parsed.items] == ["Top", "Deep"]
-    assert parsed.items[1].draft.tags[0].startswith("g/g/")
+    assert parsed.items[1].draft.tags[0].startswith("g/g/")  # its group's path (cut to a tag)
+
+
+@pytest.mark.parametrize("depth", [MAX_GROUP_DEPTH + 1, 5000, 200_000])
+def test_keepass_groups_nested_deeper_are_refused_naming_the_limit(
+    tmp_path: Path, depth: int
+) -> None:
+    """One level past it, past Python's recursion, and a 200,000-deep file (whose paths, each
+    group's copied from its parent's, took half a minute to build)."""
+    path = tmp_path / "deep.xml"
+    path.write_text(nested_groups(depth))
+    assert refused(path) == (
+        f"deep.xml nests its groups more than {MAX_GROUP_DEPTH} levels deep; "
+        "a KeePass database nests far fewer. Is this the right file?"
+    )
 
 
 def test_a_crash_in_a_reader_is_one_line_naming_the_format(

@@ -37,6 +37,9 @@ from app.core.programs import find_program, not_found
 STANDARD = {"Title", "UserName", "Password", "URL", "Notes", "otp"}
 _EXTRA_URL = re.compile(r"^(KP2A_URL(_\d+)?|URL_\d+)$")
 _KEEPASS_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+# Groups below the root group, at most: real databases nest ten or twenty levels. Each group
+# carries its whole path (its entries' tag), so a file nesting 200,000 deep took half a minute.
+MAX_GROUP_DEPTH = 100
 
 
 def _time(text: str | None) -> datetime | None:
@@ -162,8 +165,8 @@ def parse_xml(text: str, name: str, format_name: str = "keepass-xml") -> Parsed:
     recycle_bin = root.findtext("Meta/RecycleBinUUID") or ""
     parsed = Parsed(format_name)
 
-    # Depth first, in the file's order, with a stack of its own: groups nested thousands deep
-    # are a hostile file's trick to exhaust Python's recursion, not a reason to fail.
+    # Depth first, in the file's order, with a stack of its own (never Python's recursion);
+    # deeper than MAX_GROUP_DEPTH is refused before any path gets that long.
     pending: list[tuple[ET.Element, list[str], bool]] = [(top, [], False)]
     while pending:
         group, path, trashed = pending.pop()
@@ -184,6 +187,11 @@ def parse_xml(text: str, name: str, format_name: str = "keepass-xml") -> Parsed:
             add(parsed, _entry(entry, path, trashed), where)
         children = []
         for child in group.findall("Group"):
+            if len(path) == MAX_GROUP_DEPTH:
+                raise ImportFailed(
+                    f"{name} nests its groups more than {MAX_GROUP_DEPTH} levels deep; "
+                    "a KeePass database nests far fewer. Is this the right file?"
+                )
             is_bin = bool(recycle_bin) and child.findtext("UUID") == recycle_bin
             children.append((child, [*path, child.findtext("Name") or ""], trashed or is_bin))
         pending.extend(reversed(children))
