@@ -110,10 +110,10 @@ def _open_fields(
     version: int,
     *sealed: bytes,
 ) -> tuple[tuple[str, ...], str | None]:
+    item, opened = field_aad(user_id, item_id, version, ""), cipher.open  # once per item
     try:
         return tuple(
-            cipher.open(blob, field_aad(user_id, item_id, version, name))
-            for name, blob in zip(names, sealed, strict=True)
+            [opened(blob, item + name.encode()) for name, blob in zip(names, sealed, strict=True)]
         ), None
     except (crypto.CryptoError, UnicodeDecodeError) as error:
         return ("",) * len(names), f"This item cannot be opened: {_reason(error)}"
