@@ -112,7 +112,42 @@ def forget_pinned_size() -> None:
             os.unsetenv(name)
 
 
+# The options a plain launch of the app may carry, each with one value (see plain_launch).
+LAUNCH_OPTIONS = ("--config-dir", "--data-dir")
+
+
+def plain_launch(words: list[str]) -> dict[str, str] | None:
+    """A launch of the app with only ``--config-dir``/``--data-dir`` (spelt out in full, each
+    with a value that is not an option): their values, read without building every command's
+    parser (a tenth of that launch's start-up). Anything else, ``--help`` and mistakes
+    included, is None: the full parser reads it, with its own messages."""
+    values: dict[str, str] = {}
+    rest = iter(words)
+    for word in rest:
+        name, equals, value = word.partition("=")
+        if name not in LAUNCH_OPTIONS:
+            return None
+        if not equals:
+            value = next(rest, "")
+            if not value or value.startswith("-"):
+                return None
+        values[name] = value
+    return values
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    import argparse
+
+    launch = plain_launch(sys.argv[1:] if argv is None else argv)
+    if launch is not None:
+        from pathlib import Path
+
+        def option(name: str) -> Path | None:
+            return Path(launch[name]) if name in launch else None
+
+        return argparse.Namespace(
+            config_dir=option("--config-dir"), data_dir=option("--data-dir"), command=None
+        )
     from app.cli.parser import build_parser
 
     return build_parser().parse_args(argv)
