@@ -78,6 +78,11 @@ class RankedFooter(Footer):
                 kept.add(id(key))
                 room -= width
         for widget in widgets:
+            if isinstance(widget, FooterKey):
+                # A key's compact style is a class its watcher adds once mounted, restyling
+                # that key and the screen with it: at a new vault screen, most of the time
+                # the footer took. Given beforehand, the watcher finds it and does nothing.
+                widget.set_class(self.compact, "-compact", update=False)
             if widget not in keys or id(widget) in kept:
                 yield widget
 

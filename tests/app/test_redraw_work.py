@@ -5,7 +5,9 @@ of theme or focus, and the footer's keys after a change of bindings or width."""
 from __future__ import annotations
 
 from rich.style import Style
+from textual.dom import DOMNode
 from textual.strip import Strip
+from textual.widgets._footer import FooterKey
 
 from app.core.config import Settings
 from app.core.items import ItemDraft
@@ -66,3 +68,28 @@ async def test_the_footer_builds_its_keys_again_only_when_they_change(
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert list(footer.children) != keys
+
+
+async def test_the_footers_new_keys_come_compact_without_a_restyle_each(
+    sqlite_settings: Settings,
+) -> None:
+    """Each key used to be restyled (with the screen's stylesheet) once mounted, to add its
+    compact class: at a new vault screen, most of the footer's time."""
+    seed(sqlite_settings, ItemDraft("GitHub"))
+    async with vault_app(sqlite_settings) as (app, pilot):
+        footer = app.screen.query_one(RankedFooter)
+        restyled: list[object] = []
+        update_styles = app.update_styles
+
+        def counted(node: DOMNode, animate: bool = True) -> None:
+            if isinstance(node, FooterKey):
+                restyled.append(node)
+            update_styles(node, animate)
+
+        app.update_styles = counted  # type: ignore[method-assign]
+        await pilot.press("t")  # the trash's keys: the footer builds them anew
+        await settle(pilot)
+        keys = [key for key in footer.children if isinstance(key, FooterKey)]
+        assert any(key.description == "Restore" for key in keys)
+        assert all(key.has_class("-compact") and key.compact for key in keys)
+        assert restyled == []
