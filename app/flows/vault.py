@@ -37,6 +37,10 @@ OFFLINE_RETRY_SECONDS = 5.0
 # every row, and the UI thread, busy laying out the new screen, keeps it a whole switch
 # interval each time.
 VAULT_SHOW_WAIT = 0.3
+# Unless a form that was submitted to open the vault (log in, unlock) can say what goes on:
+# then it says "Opening…" after VAULT_SHOW_WAIT, a label redrawn once, and the vault screen
+# waits this long for its list (on MariaDB, 10,000 items take longer than VAULT_SHOW_WAIT).
+VAULT_SHOW_LONG_WAIT = 2.0
 
 
 class ReachesTheLock(Protocol):
@@ -116,14 +120,26 @@ class VaultFlow(Flow):
         self.prepare_vault(session, notice)
 
     def prepare_vault(self, session: ActiveSession, notice: str | None) -> None:
-        """The vault screen, put up with its list or after VAULT_SHOW_WAIT, and the list."""
+        """The vault screen, put up with its list or after VAULT_SHOW_WAIT (a busy form says
+        "Opening…" then, and the screen waits VAULT_SHOW_LONG_WAIT), and the list."""
         from app.core.rules import ITEM_PASSWORD_POLICY
+        from app.screens.busy import SaysBusy
         from app.screens.vault import VaultScreen
 
-        self._vault_to_show = VaultScreen(
+        self._vault_to_show = screen = VaultScreen(
             session.username, notice=notice, policy=ITEM_PASSWORD_POLICY
         )
-        self.set_timer(VAULT_SHOW_WAIT, self._show_vault)
+        form = self.screen
+        if isinstance(form, SaysBusy) and form.busy:
+
+            def say_opening() -> None:
+                if self._vault_to_show is screen and form.busy:
+                    form.say_busy("Opening…")
+
+            self.set_timer(VAULT_SHOW_WAIT, say_opening)
+            self.set_timer(VAULT_SHOW_LONG_WAIT, self._show_vault)
+        else:
+            self.set_timer(VAULT_SHOW_WAIT, self._show_vault)
         self.reload_list(trash=False, purge=True)
 
     def _show_vault(self) -> None:

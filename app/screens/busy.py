@@ -22,6 +22,11 @@ class SaysBusy(FormScreen):
     def busy(self) -> bool:
         return self._idle_label is not None
 
+    def say_busy(self, label: str) -> None:
+        """While busy, say what goes on now, in no more letters than the busy label."""
+        if self.busy:
+            self.query_one(self.SUBMIT_BUTTON, Button).label = label
+
     def set_busy(self, busy: bool) -> None:
         """Lock the form while a worker checks it, and say so on the button."""
         button = self.query_one(self.SUBMIT_BUTTON, Button)

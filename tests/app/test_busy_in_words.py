@@ -5,22 +5,28 @@ of an animation takes a turn at the GIL from the very work it waits for."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, LoadingIndicator
 
 from app.app import StrongroomApp
 from app.core.config import Settings
-from app.core.items import ItemDraft
+from app.core.items import Item, ItemDraft
 from app.factory import make_app
+from app.flows import vault as vault_flow
 from app.screens.login import LoginScreen
 from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
 from app.services.accounts import AccountService
 from app.services.backend import Backend
+from app.services.vault import VaultService
 from tests.helpers import STRONG_PASSWORD
-from tests.pilot import seed, settle, text_of, type_into
+from tests.pilot import seed, settle, text_of, titles, type_into
 
 
 def _animations(app: StrongroomApp) -> list[LoadingIndicator]:
@@ -125,3 +131,70 @@ async def test_the_busy_login_button_shows_its_words_whole(
         opened.set()
         await settle(pilot)
         assert isinstance(app.screen, VaultScreen)
+
+
+async def _until(pilot: Pilot[None], done: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait (the app running) until ``done()``; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, "the condition never came"
+        await pilot.pause(0.02)
+
+
+def _slow_list(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Reading the vault's items waits until the test sets the event it returns."""
+    read = threading.Event()
+    list_items = VaultService.list_items
+
+    def slow(self: VaultService, *args: Any, **kwargs: Any) -> list[Item]:
+        read.wait(10)
+        return list_items(self, *args, **kwargs)
+
+    monkeypatch.setattr(VaultService, "list_items", slow)
+    return read
+
+
+async def test_a_slow_list_keeps_the_login_saying_opening_until_the_list_is_in(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vault is not drawn empty while its rows are read (they would take turns at the
+    GIL): the login form says "Opening…" meanwhile, whole, and the vault comes filled."""
+    seed(sqlite_settings, ItemDraft("Bank"), remember=False)
+    read = _slow_list(monkeypatch)
+    app = make_app(sqlite_settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, LoginScreen)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        screen.submit()
+        button = screen.query_one("#submit", Button)
+        await _until(pilot, lambda: str(button.label) == "Opening…")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "Opening…" in _drawn_whole(button)
+        read.set()
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+        assert titles(app) == ["Bank"]
+
+
+async def test_a_list_slower_still_gets_the_vault_drawn_saying_opening(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sqlite_settings, ItemDraft("Bank"), remember=False)
+    read = _slow_list(monkeypatch)
+    monkeypatch.setattr(vault_flow, "VAULT_SHOW_LONG_WAIT", 0.6)
+    app = make_app(sqlite_settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        login = app.screen
+        assert isinstance(login, LoginScreen)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        login.submit()
+        await _until(pilot, lambda: isinstance(app.screen, VaultScreen))
+        await pilot.pause()
+        assert text_of(app, "#counts") == "Opening…"
+        read.set()
+        await settle(pilot)
+        assert titles(app) == ["Bank"]
