@@ -178,13 +178,14 @@ class LockFlow(Flow):
 
     def restore_held_edit(self, items: list[Item]) -> None:
         """After unlocking: the item form again, as it was when the vault locked."""
+        held, self.held_edit = self.held_edit, None
+        if held is None or self.active is None or self.active.user_id != self._held_for:
+            return  # (another account logged in: the edit was not theirs)
+        # Only now: importing the form took a first paint of the vault a tenth longer.
         from app.core.crypto import CryptoError
         from app.core.rules import ITEM_PASSWORD_POLICY
         from app.screens.item_form import ItemFormScreen
 
-        held, self.held_edit = self.held_edit, None
-        if held is None or self.active is None or self.active.user_id != self._held_for:
-            return  # (another account logged in: the edit was not theirs)
         try:
             draft = held.open(self.active.vault_key)
         except CryptoError:
