@@ -308,7 +308,7 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     command("lock", "lock the vault on this device (the session stays)")
     command("unlock", "unlock the vault on this device with the master password")
     command("logout", "end this device's session")
-    command("secret-key", "give the account a Secret Key (asks for the master password)")
+    command("secret-key", "give the account a Secret Key (the vault key is replaced too)")
 
 
 def health_kinds(text: str) -> frozenset[str]:

@@ -54,6 +54,7 @@ class AccountFlow(Flow):
     @dataclass(eq=False, repr=False)
     class SecretKeyAdded(Message):
         form: PasswordDialog
+        session: ActiveSession  # with the new vault key
         kit: EmergencyKit
 
     @dataclass(eq=False, repr=False)
@@ -179,8 +180,8 @@ class AccountFlow(Flow):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="add_key")
     def add_secret_key(self, form: PasswordDialog, password: str) -> None:
-        kit = self.backend.accounts().add_secret_key(self.session(), password)
-        self.post_message(self.SecretKeyAdded(form, kit))
+        session, kit = self.backend.accounts().add_secret_key(self.session(), password)
+        self.post_message(self.SecretKeyAdded(form, session, kit))
 
     @work(
         thread=True, exclusive=True, group="account", exit_on_error=False, description="rotate_key"
@@ -327,10 +328,13 @@ class AccountFlow(Flow):
 
     @on(SecretKeyAdded)
     def _secret_key_added(self, message: SecretKeyAdded) -> None:
-        from app.screens.secret_key import KitScreen
+        from app.screens.secret_key import ADDED, KitScreen
 
         if message.form.is_attached:
             message.form.dismiss(None)
+        self.set_active(message.session)  # a new vault key, as after a rotation:
+        self.post_message(messages.Reload(trash=False))  # the list read again under it
+        self.notify(ADDED, markup=False)
         self.push_screen(KitScreen(message.kit))
 
     @on(LoggedIn)

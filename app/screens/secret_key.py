@@ -25,6 +25,12 @@ TRADE_OFF = (
     "key and its kit (and no device holds it), your vault is lost. Strongroom cannot recover it."
 )
 
+ADDED = (
+    "Secret Key added. The vault key was replaced with it (every item re-sealed), so a copy of "
+    "the database made before cannot open what is written now: other devices must log in "
+    "again, with the key."
+)
+
 
 class KitScreen(ModalScreen[None]):
     """The new Secret Key, shown once. Only Enter on the button (or a click) closes it: not
@@ -73,7 +79,9 @@ class AddSecretKeyScreen(PasswordDialog):
     HEADING = "Add a Secret Key"
     EXPLANATION = (
         "128 random bits, kept on this device and on a kit you print, mixed into your keys: "
-        f"{TRADE_OFF} Enter your master password to go ahead."
+        f"{TRADE_OFF} The vault key is replaced too (every item re-sealed, as a rotation "
+        "does), so copies of the database made before cannot open what is written after; "
+        "other devices must log in again, with the key. Enter your master password to go ahead."
     )
     BUTTON = "Add the key"
 

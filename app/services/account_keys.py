@@ -6,17 +6,18 @@ and changes the users row in one transaction.
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, EmergencyKit
 from app.core.errors import AccountGone, ValidationError, VaultKeyChanged
 from app.core.passwords import PasswordPolicy
-from app.core.secret_key import new_secret_key, printable
+from app.core.secret_key import key_id, new_secret_key, printable
 from app.models import User
 from app.services.account_integrity import seal_account
 from app.services.audit import SecurityLog
@@ -27,6 +28,8 @@ from app.services.rotation import Progress, reseal_vault
 from app.services.secret_keys import DeviceSecretKeys, login_key
 from app.services.sessions import RememberedSessions
 from app.services.transactions import run_in_transaction
+
+ALREADY = "This account already has a Secret Key."
 
 
 class KeyChanges:
@@ -95,43 +98,49 @@ class KeyChanges:
             token = self._remembered.this_device_token() if active.session_id else None
 
             def reseal(db: Session) -> tuple[int, int, int | None]:
-                # Exclusive: every writer holds this row shared (app.services.writes.check_key).
-                row = db.get(User, user.id, with_for_update=True)
-                if row is None:
-                    raise AccountGone
-                if row.vault_key_check not in (None, crypto.key_check(active.vault_key)):
-                    raise VaultKeyChanged
-                old_head = lock_head(db, active)  # checked under the old key first
-                items, damaged = reseal_vault(db, user.id, active.vault_key, new_key, progress)
-                row.vault_key_wrapped = crypto.wrap_key(
-                    keys.wrapping_key, new_key, crypto.account_key_aad(user.id)
-                )
-                row.vault_key_check = crypto.key_check(new_key)
-                seal_account(row, keys.wrapping_key)
-                db.flush()
-                # Every item tagged again under the new key; the counter goes on.
-                restart(db, replace(active, vault_key=new_key), old_head.counter)
-                self._remembered.end_others(db, active)
-                session_id = None
-                if active.session_id is not None:
-                    session_id = self._remembered.wrap_for(
-                        db, user.id, active.session_id, new_key, token
+                def rewrap(row: User) -> None:
+                    row.vault_key_wrapped = crypto.wrap_key(
+                        keys.wrapping_key, new_key, crypto.account_key_aad(user.id)
                     )
-                return items, damaged, session_id
+                    row.vault_key_check = crypto.key_check(new_key)
+                    seal_account(row, keys.wrapping_key)
+
+                return self._replace_vault_key(db, active, new_key, token, rewrap, progress)
 
             items, damaged, session_id = run_in_transaction(self._sessions, reseal)
         detail = f"{items} items" + (f", {damaged} damaged fields left" if damaged else "")
         self._audit.record("vault_key_rotated", active.username, detail)
         return replace(active, vault_key=new_key, session_id=session_id, notice=None), items
 
-    def _keep_secret_key(self, user: User, key: bytes) -> EmergencyKit:
-        """Save a new Secret Key on this device and write its kit (see secret_keys)."""
-        device = self._secret_keys
-        if device is None:
-            return EmergencyKit(user.username, printable(key), self._target, None)
-        with contextlib.suppress(OSError):  # the kit on the screen is then the only copy
-            device.save(user, key)
-        return device.kit(user, key)
+    def _replace_vault_key(
+        self,
+        db: Session,
+        active: ActiveSession,
+        new_key: bytes,
+        token: bytes | None,
+        rewrap: Callable[[User], None],
+        progress: Progress | None = None,
+    ) -> tuple[int, int, int | None]:
+        """In the caller's transaction: every item re-sealed under ``new_key``, the row given
+        it by ``rewrap``, the record begun again, every other session ended and this one's
+        token wrapping the new key. How many items, damaged fields, and this session's id."""
+        # Exclusive: every writer holds this row shared (app.services.writes.check_key).
+        row = db.get(User, active.user_id, with_for_update=True)
+        if row is None:
+            raise AccountGone
+        if row.vault_key_check not in (None, crypto.key_check(active.vault_key)):
+            raise VaultKeyChanged
+        old_head = lock_head(db, active)  # checked under the old key first
+        items, damaged = reseal_vault(db, row.id, active.vault_key, new_key, progress)
+        rewrap(row)
+        db.flush()
+        # Every item tagged again under the new key; the counter goes on.
+        restart(db, replace(active, vault_key=new_key), old_head.counter)
+        self._remembered.end_others(db, active)
+        session_id = None
+        if active.session_id is not None:
+            session_id = self._remembered.wrap_for(db, row.id, active.session_id, new_key, token)
+        return items, damaged, session_id
 
     def _store(self, db: Session, active: ActiveSession, credentials: NewCredentials) -> User:
         """Put new key material in the account's row, the vault key wrapped anew (the same
@@ -147,20 +156,29 @@ class KeyChanges:
         head.save(db)
         return user
 
-    def add_secret_key(self, active: ActiveSession, password: str) -> EmergencyKit:
-        """Protect the account with a new Secret Key (the master password asked for again),
-        in one transaction. Remembered sessions go on (their tokens wrap the vault key); other
-        devices are asked for the key at their next password login. The kit is shown once."""
+    def add_secret_key(
+        self, active: ActiveSession, password: str
+    ) -> tuple[ActiveSession, EmergencyKit]:
+        """Protect the account with a new Secret Key (the master password asked for again).
+        A copy of the database made before must not help: the password gets a new salt and the
+        vault a new key (every item re-sealed, as a rotation does, every other session ended),
+        in one transaction. The key is kept on this device and its kit written first (a kill
+        in between leaves a harmless copy, never a key nobody holds). The kit is shown once."""
         with database_errors(self._target):
+            with self._sessions() as db:
+                if self._user_for(db, active.user_id).secret_key_id is not None:
+                    raise ValidationError(ALREADY, "password")
             user, keys = self._confirm_password(
                 active, password, "password", "The password is wrong."
             )
-            if user.secret_key_id is not None:
-                raise ValidationError("This account already has a Secret Key.", "password")
+            if self._credentials.open_vault_key(user, keys) != active.vault_key:
+                raise VaultKeyChanged
             key = new_secret_key()
-            credentials = self._credentials.with_secret_key(user, keys, key)
+            credentials = self._credentials.derive(password, key)  # a new salt
+            new_key = crypto.new_vault_key()
+            token = self._remembered.this_device_token() if active.session_id else None
 
-            def add(db: Session) -> User:
+            def add(db: Session) -> int | None:
                 row = self._user_for(db, active.user_id)
                 if row.secret_key_id is not None or row.kdf_salt != user.kdf_salt:
                     raise ValidationError(
@@ -168,8 +186,40 @@ class KeyChanges:
                         "changed. Please try again.",
                         "password",
                     )
-                return self._store(db, active, credentials)
 
-            user = run_in_transaction(self._sessions, add)
+                def rewrap(row: User) -> None:
+                    credentials.apply(row)
+                    credentials.wrap(row, new_key)
+                    seal_account(row, credentials.wrapping_key)
+
+                return self._replace_vault_key(db, active, new_key, token, rewrap)[2]
+
+            kit = self._keep_secret_key(user, key)
+            try:
+                session_id = run_in_transaction(self._sessions, add)
+            except BaseException:
+                self._unless_taken(user.id, key, kit)
+                raise
         self._audit.record("secret_key_added", active.username)
-        return self._keep_secret_key(user, key)
+        self._audit.record("vault_key_rotated", active.username, "with the new Secret Key")
+        return replace(active, vault_key=new_key, session_id=session_id, notice=None), kit
+
+    def _keep_secret_key(self, user: User, key: bytes) -> EmergencyKit:
+        """The new key saved on this device and its kit written, before the database is told
+        (SecretKeyFileError, nothing changed, when it cannot be)."""
+        if self._secret_keys is None:
+            return EmergencyKit(user.username, printable(key), self._target, None)
+        return self._secret_keys.keep(user, key)
+
+    def _unless_taken(self, user_id: int, key: bytes, kit: EmergencyKit) -> None:
+        """After a failed transaction: this device's copy and kit go, unless the database
+        holds the key after all (a COMMIT whose answer was lost) or cannot be asked."""
+        if self._secret_keys is None:
+            return
+        try:
+            with self._sessions() as db:
+                held = db.scalar(select(User.secret_key_id).where(User.id == user_id))
+        except Exception:  # unknown: a copy of a key too many is harmless
+            return
+        if held != key_id(key):
+            self._secret_keys.discard(user_id, key, kit)

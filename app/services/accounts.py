@@ -19,6 +19,7 @@ from app.core import crypto
 from app.core.accounts import (
     ActiveSession,
     Clock,
+    EmergencyKit,
     Registered,
     SessionInfo,
     StartupState,
@@ -134,6 +135,7 @@ class AccountService(KeyChanges):
                 secret = new_secret_key() if secret_key else None
                 credentials = self._credentials.derive(password, secret)
                 vault_key = crypto.new_vault_key()
+                kits: list[tuple[int, EmergencyKit]] = []
 
                 def work(db: Session) -> User | None:
                     # Run again after a Galera conflict, a name taken meanwhile is found here;
@@ -151,17 +153,29 @@ class AccountService(KeyChanges):
                     seal_account(user, credentials.wrapping_key)
                     db.flush()
                     restart(db, ActiveSession(user.id, name, vault_key), 0)
+                    if secret is not None:  # kept on this device before the row is committed
+                        kits.append((user.id, self._keep_secret_key(user, secret)))
                     return user
 
-                user = run_in_transaction(self._sessions, work)
+                try:
+                    user = run_in_transaction(self._sessions, work)
+                except BaseException:
+                    for user_id, kit in kits:
+                        self._unless_taken(user_id, secret or b"", kit)
+                    raise
             except IntegrityError:
                 raise UsernameTaken(name) from None
         self._note_username(name)
         self._audit.record("registered", name)
-        if secret is None or user is None:
+        if secret is None or user is None or not kits:
             return Registered(name)
+        for user_id, kit in kits[:-1]:  # a run that lost to a conflict and ran again
+            if user_id != user.id:
+                self._unless_taken(user_id, secret, kit)
+            elif kit.path is not None:
+                kit.path.unlink(missing_ok=True)
         self._audit.record("secret_key_added", name)
-        return Registered(name, self._keep_secret_key(user, secret))
+        return Registered(name, kits[-1][1])
 
     def _note_username(self, name: str) -> None:
         if self._last_username is None:
@@ -334,13 +348,13 @@ class AccountService(KeyChanges):
     def delete_account(self, active: ActiveSession, password: str) -> None:
         """Remove the account, its sessions and every item, after checking the password."""
         with database_errors(self._target):
-            self._confirm_password(active, password, "password", "The password is wrong.")
+            user, _ = self._confirm_password(active, password, "password", "The password is wrong.")
             run_in_transaction(
                 self._sessions, lambda db: db.delete(self._user_for(db, active.user_id))
             )
         self._remembered.tokens.clear()
         if self._secret_keys is not None:
-            self._secret_keys.remove(active.user_id)
+            self._secret_keys.remove(active.user_id, user.secret_key_id)  # and its kit
         if self._last_username is not None:
             self._last_username.path.unlink(missing_ok=True)
         self._audit.record("account_deleted", active.username)

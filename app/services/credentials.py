@@ -72,14 +72,6 @@ class Credentials:
         keys = crypto.derive_keys(normalize_password(password), salt, params)
         return self._new(params, salt, keys, key)
 
-    def with_secret_key(self, user: User, keys: crypto.DerivedKeys, key: bytes) -> NewCredentials:
-        """The account's password as it is (its salt and settings too: the same Argon2id
-        output), with Secret Key ``key`` mixed in: a new verifier and key-wrapping key."""
-        params = crypto.KdfParams(
-            user.kdf_algorithm, user.kdf_memory_kib, user.kdf_iterations, user.kdf_parallelism
-        )
-        return self._new(params, user.kdf_salt, keys, key)
-
     def _new(
         self, params: crypto.KdfParams, salt: bytes, keys: crypto.DerivedKeys, key: bytes | None
     ) -> NewCredentials:

@@ -4,11 +4,16 @@ One small owner-only file per account, named by the database's random id and the
 so that the same person on two databases, or two accounts on one, each find their own. A file
 that is a symbolic link, not a regular file, or readable by others is refused with a clear
 message, as the saved login is (app.services.tokens). Logging out keeps the file: it belongs
-to the device, as 1Password's does; deleting the account removes it.
+to the device, as 1Password's does; deleting the account removes it, and its kit.
+
+A new key is kept here (and its kit written) BEFORE the database is told of it: a process killed
+in between leaves a copy of a key the account does not have, which is harmless (the row's key id
+decides which key is used), never an account that needs a key nobody holds.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -51,7 +56,10 @@ class DeviceSecretKeys:
         or SecretKeyFileError."""
         path = self.path(user.id)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            # Not app.core.regular_file's reader: that one follows a link, this one refuses it
+            # (and checks who may read the file); both open without waiting on a named pipe.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(path, flags)
         except FileNotFoundError:
             return None
         except OSError as error:
@@ -93,21 +101,63 @@ class DeviceSecretKeys:
         }
         write_private_file(self.path(user.id), json.dumps(document).encode("utf-8"))
 
-    def remove(self, user_id: int) -> None:
+    def remove(self, user_id: int, key_id: str | None = None) -> None:
+        """Forget the account's key on this device; with ``key_id``, its kit file too."""
         self.path(user_id).unlink(missing_ok=True)
+        if key_id is not None:
+            for kit in self.kits.glob(f"strongroom-kit-*-{self._short_id}-{key_id}*.txt"):
+                kit.unlink(missing_ok=True)
 
-    def kit(self, user: User, key: bytes) -> EmergencyKit:
-        """Write the printable kit (owner-only) and say what the dialog shows."""
+    @property
+    def _short_id(self) -> str:
+        return self._database_id[:8] or "database"
+
+    def keep(self, user: User, key: bytes) -> EmergencyKit:
+        """Save a new key for ``user`` on this device and write its kit, before the database
+        is told of the key; SecretKeyFileError (nothing left behind) when either cannot be."""
+        written: list[Path] = []
+        try:
+            self.save(user, key)
+            written.append(self.path(user.id))
+            make_private_dir(self.kits)
+            written.append(self._write_kit(user, key))
+        except OSError as error:
+            for path in written:
+                path.unlink(missing_ok=True)
+            where = error.filename or self.folder
+            raise SecretKeyFileError(
+                f"The Secret Key could not be saved on this device ({where}: "
+                f"{error.strerror or error}), so nothing was changed: free some space or make "
+                f"{self.folder} and {self.kits} folders of yours, then try again."
+            ) from None
+        return EmergencyKit(user.username, secret_key.printable(key), self.database, written[1])
+
+    def _write_kit(self, user: User, key: bytes) -> Path:
+        """The printable kit (owner-only), named by account, database and key, so that the same
+        name on two databases, or a kit left before, is never overwritten."""
         created = utc_now().strftime("%Y-%m-%d %H:%M UTC")
         text = secret_key.kit_text(key, user.username, self.database, created)
-        path = self.kits / f"strongroom-kit-{_UNSAFE.sub('_', user.username)}.txt"
+        stem = f"strongroom-kit-{_UNSAFE.sub('_', user.username)}-{self._short_id}"
+        stem += f"-{secret_key.key_id(key)}"
+        for number in range(1, 100):
+            path = self.kits / (f"{stem}.txt" if number == 1 else f"{stem}-{number}.txt")
+            try:
+                write_new_private_file(path, text)
+            except FileExistsError:
+                continue
+            return path
+        raise FileExistsError(errno.EEXIST, "too many kits of this key", str(self.kits))
+
+    def discard(self, user_id: int, key: bytes, kit: EmergencyKit) -> None:
+        """Take back what :meth:`keep` wrote, for a key the database did not take."""
         try:
-            make_private_dir(self.kits)
-            write_new_private_file(path, text, replace=True)
-        except OSError:
-            # The dialog says so: the key on the screen is then the only copy to write down.
-            return EmergencyKit(user.username, secret_key.printable(key), self.database, None)
-        return EmergencyKit(user.username, secret_key.printable(key), self.database, path)
+            held = json.loads(self.path(user_id).read_bytes()).get("key_id")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held == secret_key.key_id(key):
+            self.path(user_id).unlink(missing_ok=True)
+        if kit.path is not None:
+            kit.path.unlink(missing_ok=True)
 
 
 def login_key(user: User, device: DeviceSecretKeys | None, typed: str | None) -> bytes | None:

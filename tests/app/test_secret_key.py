@@ -53,7 +53,7 @@ def test_register_with_a_key_then_a_new_device_asks_for_it(
         term.wait_for("I have saved it")
         printed = shown_key(term)
         secret_key.parse(printed)
-        kit = settings.data_dir / "kits" / "strongroom-kit-alice.txt"
+        (kit,) = (settings.data_dir / "kits").glob("strongroom-kit-alice-*.txt")
         assert printed in kit.read_text()
         # Where the kit is, whole (a path wraps where it must: its lines joined back).
         assert str(kit) in "".join(line.strip(" █") for line in term.screen().splitlines())
@@ -144,6 +144,8 @@ async def test_a_key_added_later_is_shown_once_and_kept(sqlite_settings: Setting
         app.show_add_secret_key()
         await pilot.pause()
         assert isinstance(app.screen, AddSecretKeyScreen)
+        assert app.active is not None
+        before = app.active.vault_key
         await type_into(pilot, "#password", "not the password at all")
         await pilot.press("enter")
         await settle(pilot)
@@ -157,15 +159,18 @@ async def test_a_key_added_later_is_shown_once_and_kept(sqlite_settings: Setting
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, KitScreen)
+        # The vault key was replaced with it: the app goes on under the new one.
+        assert app.active is not None
+        assert app.active.vault_key != before
     (copy,) = (sqlite_settings.data_dir / "secret-keys").iterdir()
     assert printed in copy.read_text()
 
 
-async def test_unlock_asks_for_a_key_added_on_another_device(
+async def test_a_key_added_on_another_device_ends_this_session_and_is_asked_for(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
     from app.factory import make_app
-    from app.screens.unlock import UnlockScreen
+    from app.screens.login import LoginScreen
     from app.screens.vault import VaultScreen
     from app.services.backend import Backend
     from tests.pilot import seed, type_into
@@ -180,13 +185,14 @@ async def test_unlock_asks_for_a_key_added_on_another_device(
     folder = tmp_path / "other"
     other = Backend(replace(sqlite_settings, config_dir=folder / "c", data_dir=folder / "d"))
     active = other.accounts().login("alice", STRONG_PASSWORD, remember=False)
-    printed = other.accounts().add_secret_key(active, STRONG_PASSWORD).secret_key
+    printed = other.accounts().add_secret_key(active, STRONG_PASSWORD)[1].secret_key
     other.close()
 
     app = make_app(sqlite_settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, UnlockScreen)
+        # The vault key was replaced with the key: this device's session ended.
+        assert isinstance(app.screen, LoginScreen)
         await type_into(pilot, "#password", STRONG_PASSWORD)
         await pilot.press("enter")
         await settle(pilot)

@@ -4,6 +4,7 @@ does. The database holds nothing of the key, and taking its id off the row gains
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from app.core import secret_key
 from app.core.config import Settings
-from tests.command_line import command_in_pane, strongroom
+from tests.command_line import command_in_pane, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, rows
 from tests.terminal import terminal
 
@@ -110,8 +111,8 @@ def test_a_key_added_later_is_asked_for_by_another_device(
     added = strongroom(settings, "secret-key", stdin=f"{STRONG_PASSWORD}\n")
     assert added.returncode == 0, added.stderr
     secret_key.parse(added.stdout.strip())
-    assert "other devices ask for the key" in added.stderr
-    # This device goes on as it was; another is asked for the key.
+    assert "Other devices' sessions ended" in added.stderr
+    # This device goes on (its session wraps the new vault key); another is asked for the key.
     assert strongroom(settings, "ls").returncode == 0
     other = new_device(settings, tmp_path, "other", settings.database_url)
     refused = strongroom(other, "login", "alice", stdin=f"{STRONG_PASSWORD}\n")
@@ -151,3 +152,87 @@ def test_a_new_device_asks_for_the_key_at_a_terminal(
         term.wait_for("EXIT=0")
         assert "Welcome, alice!" in term.screen()
         assert "Secret Key" not in term.screen()
+
+
+# Loaded by the command's Python at start-up (sitecustomize, from PYTHONPATH): SIGKILL the
+# command right after this device's copy is saved, or right after the key's transaction commits.
+KILLER = """
+import os, signal
+from app.services import account_keys, accounts, secret_keys, transactions
+
+WHEN = os.environ["STRONGROOM_TEST_KILL"]
+keep, run = secret_keys.DeviceSecretKeys.keep, transactions.run_in_transaction
+
+def killed_after_keep(self, user, key):
+    kit = keep(self, user, key)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def killed_after_commit(sessions, work, **options):
+    done = run(sessions, work, **options)
+    if work.__qualname__.endswith(("add_secret_key.<locals>.add", "register.<locals>.work")):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return done
+
+if WHEN == "kept":
+    secret_keys.DeviceSecretKeys.keep = killed_after_keep
+else:
+    accounts.run_in_transaction = account_keys.run_in_transaction = killed_after_commit
+"""
+
+
+@pytest.mark.parametrize("when", ["kept", "committed"])
+@pytest.mark.parametrize("command", ["register", "secret-key"])
+def test_killed_around_the_commit_the_account_opens_with_the_key_or_without(
+    settings: Settings, tmp_path: Path, command: str, when: str
+) -> None:
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILLER)
+    kill = {"PYTHONPATH": str(hook), "STRONGROOM_TEST_KILL": when}
+    if command == "register":
+        killed = strongroom(
+            settings, "register", "alice", "--secret-key", stdin=PASSWORD_LINES, env=kill
+        )
+    else:
+        assert strongroom(settings, "register", "alice", stdin=PASSWORD_LINES).returncode == 0
+        login = strongroom(settings, "login", "alice", "--remember", stdin=f"{STRONG_PASSWORD}\n")
+        assert login.returncode == 0, login.stderr
+        killed = strongroom(settings, "secret-key", stdin=f"{STRONG_PASSWORD}\n", env=kill)
+    assert killed.returncode == -9, killed.stderr
+    ids = [row[0] for row in rows(settings, "SELECT secret_key_id FROM users")]
+    if command == "register" and when == "kept":
+        assert ids == []  # nothing made: registering again works
+        register_with_key(settings)
+    else:
+        assert [bool(key_id) for key_id in ids] == [when == "committed"]
+    # Never neither: this device opens the account, with its key or without one.
+    opened = strongroom(settings, "login", "alice", stdin=f"{STRONG_PASSWORD}\n")
+    assert opened.returncode == 0, opened.stderr
+
+
+@pytest.mark.parametrize("blocked", ["secret-keys", "kits"])
+def test_a_key_that_cannot_be_saved_fails_first_and_clearly(
+    sqlite_settings: Settings, blocked: str
+) -> None:
+    settings = sqlite_settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / blocked).write_text("in the way")
+    refused = strongroom(settings, "register", "alice", "--secret-key", stdin=PASSWORD_LINES)
+    assert refused.returncode != 0
+    one_clean_line(refused.stderr)
+    assert "could not be saved on this device" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert refused.stdout == ""
+    assert rows(settings, "SELECT id FROM users") == []
+
+
+def test_a_named_pipe_for_the_key_file_does_not_hang_the_login(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings
+    register_with_key(settings)
+    (path,) = (settings.data_dir / "secret-keys").iterdir()
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    refused = strongroom(settings, "login", "alice", stdin=f"{STRONG_PASSWORD}\n")
+    assert refused.returncode != 0
+    one_clean_line(refused.stderr)
+    assert "is not a file" in refused.stderr

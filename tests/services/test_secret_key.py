@@ -17,7 +17,7 @@ from app.core.errors import AccountDataError, LoginFailed, ValidationError
 from app.models import LoginThrottle, User
 from app.services.account_integrity import check_account_row
 from app.services.accounts import AccountService
-from app.services.database import Database
+from app.services.database import Database, open_database
 from app.services.secret_keys import SecretKeyFileError
 from tests.helpers import STRONG_PASSWORD, FakeClock, make_controller
 
@@ -157,26 +157,32 @@ def test_taking_the_key_off_the_row_gains_nothing(
         accounts.login("alice", STRONG_PASSWORD, remember=False, secret_key=kit.secret_key)
 
 
-def test_a_key_added_later_keeps_remembered_sessions_and_the_password_change_keeps_it(
+def test_a_key_added_later_replaces_the_vault_key_and_the_password_change_keeps_it(
     accounts: AccountService, database: Database, settings: Settings, clock: FakeClock
 ) -> None:
     accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
-    active = accounts.login("alice", STRONG_PASSWORD, remember=True)
+    before = accounts.login("alice", STRONG_PASSWORD, remember=True)
     phone = device(database, settings, clock, "phone")
-    remembered = phone.login("alice", STRONG_PASSWORD, remember=True)
+    phone.login("alice", STRONG_PASSWORD, remember=True)
     salt = row(database).kdf_salt
     with pytest.raises(ValidationError, match="password is wrong"):
-        accounts.add_secret_key(active, NEW_PASSWORD)
-    kit = accounts.add_secret_key(active, STRONG_PASSWORD)
-    assert row(database).kdf_salt == salt  # the same password: no session takes it for a change
+        accounts.add_secret_key(before, NEW_PASSWORD)
+    active, kit = accounts.add_secret_key(before, STRONG_PASSWORD)
+    assert row(database).kdf_salt != salt
+    assert active.vault_key != before.vault_key
+    assert active.session_id is not None
     with pytest.raises(ValidationError, match="already has a Secret Key"):
         accounts.add_secret_key(active, STRONG_PASSWORD)
-    # The phone's remembered session goes on; its next password login needs the key.
-    resumed = phone.startup().session
-    assert resumed is not None
-    assert resumed.vault_key == remembered.vault_key
+    # As after a rotation: the phone's remembered session ended; a password login needs the key.
+    assert phone.startup().session is None
     with pytest.raises(secret_key.SecretKeyNeeded):
         phone.unlock(active.user_id, None, STRONG_PASSWORD)
+    with pytest.raises(ValidationError, match="already has a Secret Key"):
+        phone.add_secret_key(active, STRONG_PASSWORD)  # not "enter it from your kit"
+    # This device's session goes on, with the new vault key.
+    resumed = accounts.startup().session
+    assert resumed is not None
+    assert resumed.vault_key == active.vault_key
     with pytest.raises(secret_key.SecretKeyNeeded):
         device(database, settings, clock, "laptop").login("alice", STRONG_PASSWORD, remember=False)
     # This device unlocks with its copy, silently; a password change keeps the key.
@@ -227,3 +233,152 @@ def test_rotating_the_vault_key_keeps_the_secret_key(
         laptop.login("alice", STRONG_PASSWORD, remember=False)
     opened = laptop.login("alice", STRONG_PASSWORD, remember=False, secret_key=kit.secret_key)
     assert opened.vault_key == rotated.vault_key
+
+
+def test_a_backup_from_before_the_key_and_the_password_open_nothing_written_after(
+    accounts: AccountService, database: Database, clock: FakeClock
+) -> None:
+    """The red team's attack: a copy of the users row made before the key was added, the
+    password (guessed against that copy: it has no key), Argon2id from its salt, its wrapped
+    vault key unwrapped, then an item written after the key was added tried with that key."""
+    from app.core.items import ItemDraft
+    from app.models import VaultItem
+    from app.services.sealing import field_aad
+    from app.services.vault import VaultService
+
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    backup = row(database)
+    active, _ = accounts.add_secret_key(active, STRONG_PASSWORD)
+    item = VaultService(database.sessions, clock=clock).add(active, ItemDraft("After", "me", "s3"))
+    params = crypto.KdfParams(
+        backup.kdf_algorithm, backup.kdf_memory_kib, backup.kdf_iterations, backup.kdf_parallelism
+    )
+    keys = crypto.derive_keys(STRONG_PASSWORD, backup.kdf_salt, params)
+    aad = crypto.account_key_aad(backup.id)
+    old_key = crypto.unwrap_key(keys.wrapping_key, backup.vault_key_wrapped, aad)
+    assert row(database).kdf_salt != backup.kdf_salt  # the backup's guesses are not today's
+    with database.sessions() as db:
+        current = db.get_one(VaultItem, item.id)
+    field = field_aad(active.user_id, current.id, current.version, "password")
+    assert crypto.FieldCipher(active.vault_key).open(current.password_sealed, field) == "s3"
+    with pytest.raises(crypto.CryptoError):
+        crypto.FieldCipher(old_key).open(current.password_sealed, field)
+
+
+def test_the_kit_is_named_by_database_too_and_never_overwritten(
+    settings: Settings, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The same name on two databases from one data folder: two kits, each its own key."""
+    printed = []
+    for name in ("one", "two"):
+        other = open_database(f"sqlite:///{tmp_path / name}.db")
+        try:
+            service = make_controller(other, settings, clock)
+            kit = service.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True).kit
+            assert kit is not None
+            assert kit.path is not None
+            assert kit.path.name.startswith("strongroom-kit-alice-")
+            printed.append(kit.secret_key)
+        finally:
+            other.dispose()
+    kits = sorted((settings.data_dir / "kits").iterdir())
+    assert len(kits) == 2
+    assert {key for key in printed for kit in kits if key in kit.read_text()} == set(printed)
+
+
+@pytest.mark.parametrize("blocked", ["secret-keys", "kits"])
+def test_a_key_that_cannot_be_kept_on_this_device_changes_nothing(
+    accounts: AccountService, database: Database, settings: Settings, blocked: str
+) -> None:
+    """A plain file where the folder goes: registration and adding a key fail first, with
+    a clear message, before any account or key exists."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / blocked).write_text("in the way")
+    with pytest.raises(SecretKeyFileError, match="could not be saved on this device"):
+        accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    with database.sessions() as db:
+        assert db.scalars(select(User)).all() == []
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    with pytest.raises(SecretKeyFileError, match="could not be saved on this device"):
+        accounts.add_secret_key(active, STRONG_PASSWORD)
+    assert row(database).secret_key_id is None
+    assert accounts.login("alice", STRONG_PASSWORD, remember=False).vault_key == active.vault_key
+    assert not list(settings.data_dir.glob("*/*.json")) + list(settings.data_dir.glob("*/*.txt"))
+
+
+class Killed(BaseException):
+    """The process stopping where the test says (as SIGINT's KeyboardInterrupt would)."""
+
+
+@pytest.mark.parametrize("when", ["kept", "committed"])
+@pytest.mark.parametrize("how", ["register", "add"])
+def test_stopped_around_the_commit_the_account_opens_with_the_key_or_without(
+    accounts: AccountService,
+    database: Database,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+    how: str,
+) -> None:
+    from app.services import account_keys
+    from app.services import accounts as accounts_module
+    from app.services.secret_keys import DeviceSecretKeys
+
+    if how == "add":
+        accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+        active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    if when == "kept":
+        keep = DeviceSecretKeys.keep
+
+        def kept_then_stopped(self: DeviceSecretKeys, user: User, key: bytes) -> object:
+            keep(self, user, key)
+            raise Killed
+
+        monkeypatch.setattr(DeviceSecretKeys, "keep", kept_then_stopped)
+    else:
+        module = account_keys if how == "add" else accounts_module
+        run = module.run_in_transaction
+
+        def committed_then_stopped(sessions: object, work: object) -> object:
+            run(sessions, work)
+            raise Killed
+
+        monkeypatch.setattr(module, "run_in_transaction", committed_then_stopped)
+    if how == "add":
+        with pytest.raises(Killed):
+            accounts.add_secret_key(active, STRONG_PASSWORD)
+    else:
+        with pytest.raises(Killed):
+            accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    monkeypatch.undo()
+    with database.sessions() as db:
+        users = db.scalars(select(User)).all()
+    if how == "register" and when == "kept":
+        assert users == []  # nothing made: registering again works
+        accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    else:
+        assert [bool(user.secret_key_id) for user in users] == [when == "committed"]
+    # Never neither: this device opens the account, with its key or without one.
+    assert accounts.login("alice", STRONG_PASSWORD, remember=False).username == "alice"
+
+
+def test_deleting_the_account_removes_its_kit(accounts: AccountService, settings: Settings) -> None:
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    accounts.register("bob", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    active = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    accounts.delete_account(active, STRONG_PASSWORD)
+    (left,) = (settings.data_dir / "kits").iterdir()
+    assert "Username:   bob" in left.read_text()
+
+
+def test_a_named_pipe_for_the_key_file_is_refused_at_once(
+    accounts: AccountService, settings: Settings
+) -> None:
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    (path,) = (settings.data_dir / "secret-keys").iterdir()
+    path.unlink()
+    os.mkfifo(path, 0o600)
+    with pytest.raises(SecretKeyFileError, match="is not a file"):
+        accounts.login("alice", STRONG_PASSWORD, remember=False)

@@ -123,10 +123,12 @@ def secret_key(args: argparse.Namespace, ctx: Context) -> int:
     """Give the account a Secret Key: the master password asked for again, the kit shown."""
     active = open_session(args, ctx)
     password = read_master_password(active.username)
-    kit = ctx.backend.accounts().add_secret_key(active, password)
+    _, kit = ctx.backend.accounts().add_secret_key(active, password)
     show_kit(kit)
     print(
-        "Remembered sessions go on; other devices ask for the key at their next login.",
+        "The vault key was replaced with it (every item re-sealed, as a key rotation does), "
+        "so a copy of the database made before cannot open what is written now. Other "
+        "devices' sessions ended: they log in again, with the key.",
         file=sys.stderr,
     )
     return DONE
