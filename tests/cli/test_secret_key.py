@@ -160,9 +160,6 @@ KILLER = """
 import os, signal
 from app.services import account_keys, accounts, secret_keys, transactions
 
-WHEN = os.environ["STRONGROOM_TEST_KILL"]
-keep, run = secret_keys.DeviceSecretKeys.keep, transactions.run_in_transaction
-
 def killed_after_keep(self, user, key):
     kit = keep(self, user, key)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -173,9 +170,11 @@ def killed_after_commit(sessions, work, **options):
         os.kill(os.getpid(), signal.SIGKILL)
     return done
 
-if WHEN == "kept":
+if os.environ["STRONGROOM_TEST_KILL"] == "kept":
+    keep = secret_keys.DeviceSecretKeys.keep
     secret_keys.DeviceSecretKeys.keep = killed_after_keep
 else:
+    run = transactions.run_in_transaction
     accounts.run_in_transaction = account_keys.run_in_transaction = killed_after_commit
 """
 
