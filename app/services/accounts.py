@@ -221,6 +221,10 @@ class AccountService(KeyChanges):
             self._throttle.succeeded(reservation)
             self._check_account(user, keys, vault_key)
             self._credentials.bring_up_to_date(user, keys, vault_key)
+            if self._secret_keys is not None and held is None and holds(self._secret_keys, user):
+                # A key this account never took (a process killed before its commit): the
+                # password alone opened the row, so it was not taken off the row since.
+                self._secret_keys.remove(user.id)
             if secret_key and held is not None and self._secret_keys is not None:
                 with contextlib.suppress(OSError):  # asked for again next time
                     self._secret_keys.save(user, held)  # after a login that opened the vault

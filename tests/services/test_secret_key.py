@@ -362,6 +362,10 @@ def test_stopped_around_the_commit_the_account_opens_with_the_key_or_without(
         assert [bool(user.secret_key_id) for user in users] == [when == "committed"]
     # Never neither: this device opens the account, with its key or without one.
     assert accounts.login("alice", STRONG_PASSWORD, remember=False).username == "alice"
+    # A copy of a key the account never took goes at that login; a taken one stays. (One left
+    # by a registration that never happened names an id no account has, or the next one's.)
+    copies = list((settings.data_dir / "secret-keys").glob(f"*-account-{row(database).id}.json"))
+    assert len(copies) == (0 if how == "add" and when == "kept" else 1)
 
 
 def test_deleting_the_account_removes_its_kit(accounts: AccountService, settings: Settings) -> None:
