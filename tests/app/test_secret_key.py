@@ -132,18 +132,27 @@ async def test_help_explains_the_secret_key_and_its_cost(sqlite_settings: Settin
         assert "logging out keeps it" in text
 
 
-async def test_a_key_added_later_is_shown_once_and_kept(sqlite_settings: Settings) -> None:
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_key_added_later_is_shown_once_and_kept(
+    sqlite_settings: Settings, size: tuple[int, int]
+) -> None:
     from app.factory import make_app
     from app.screens.secret_key import AddSecretKeyScreen, KitScreen
     from tests.pilot import seed, type_into
 
     seed(sqlite_settings)  # alice, logged in and remembered on this device
     app = make_app(sqlite_settings)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         app.show_add_secret_key()
         await pilot.pause()
         assert isinstance(app.screen, AddSecretKeyScreen)
+        # The dialog says the vault key is replaced, and its field and button are on the screen.
+        text = " ".join(str(part.render()) for part in app.screen.query(".form-text"))
+        assert "vault key is replaced" in text
+        for widget in (app.screen.query_one("#password"), app.screen.query_one("#submit")):
+            assert widget.region.height > 0
+            assert app.screen.region.contains_region(widget.region)
         assert app.active is not None
         before = app.active.vault_key
         await type_into(pilot, "#password", "not the password at all")
