@@ -13,6 +13,7 @@ decides which key is used), never an account that needs a key nobody holds.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -29,6 +30,7 @@ from app.core.files import (
     write_new_private_file,
     write_private_file,
 )
+from app.core.regular_file import NotARegularFile, read_regular_file
 from app.models import User
 
 _FORMAT = 1
@@ -105,8 +107,24 @@ class DeviceSecretKeys:
         """Forget the account's key on this device; with ``key_id``, its kit file too."""
         self.path(user_id).unlink(missing_ok=True)
         if key_id is not None:
-            for kit in self.kits.glob(f"strongroom-kit-*-{self._short_id}-{key_id}*.txt"):
-                kit.unlink(missing_ok=True)
+            for kit in self.kits.glob("strongroom-kit-*.txt"):  # those named by username alone too
+                if self._kit_key_id(kit) == key_id:
+                    kit.unlink(missing_ok=True)
+
+    def _kit_key_id(self, kit: Path) -> str | None:
+        """The id of the key a kit of this database holds (None for anything else)."""
+        try:
+            text = read_regular_file(kit, 4096).decode("utf-8")
+        except (OSError, NotARegularFile, UnicodeDecodeError):
+            return None
+        lines = text.splitlines()
+        if f"Database:   {self.database}" not in lines:
+            return None
+        for line in lines:
+            if line.startswith("Secret Key: "):
+                with contextlib.suppress(secret_key.SecretKeyFormatError):
+                    return secret_key.key_id(secret_key.parse(line.removeprefix("Secret Key: ")))
+        return None
 
     @property
     def _short_id(self) -> str:

@@ -369,12 +369,21 @@ def test_stopped_around_the_commit_the_account_opens_with_the_key_or_without(
 
 
 def test_deleting_the_account_removes_its_kit(accounts: AccountService, settings: Settings) -> None:
-    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    kit = accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True).kit
     accounts.register("bob", STRONG_PASSWORD, STRONG_PASSWORD, secret_key=True)
+    assert kit is not None
+    assert kit.path is not None
+    kits = settings.data_dir / "kits"
+    # A kit named as before (by username alone), and a named pipe among them.
+    (kits / "strongroom-kit-alice.txt").write_text(kit.path.read_text())
+    os.mkfifo(kits / "strongroom-kit-pipe.txt")
     active = accounts.login("alice", STRONG_PASSWORD, remember=False)
     accounts.delete_account(active, STRONG_PASSWORD)
-    (left,) = (settings.data_dir / "kits").iterdir()
-    assert "Username:   bob" in left.read_text()
+    left = sorted(path.name for path in kits.iterdir())
+    assert len(left) == 2
+    assert "strongroom-kit-pipe.txt" in left
+    (bob,) = kits.glob("strongroom-kit-bob-*.txt")
+    assert "Username:   bob" in bob.read_text()
 
 
 def test_a_named_pipe_for_the_key_file_is_refused_at_once(
