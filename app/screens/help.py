@@ -14,7 +14,8 @@ from app.screens.keys import help_rows
 TWO_SECRETS = (
     "Secret Key (optional; Ctrl+P, Add a Secret Key, or at registration): 128 random bits "
     "mixed into your master password's keys, so that a copy of the database cannot be guessed "
-    "against. This device keeps it (logging out keeps it too); a new device asks for it once, "
+    "against. Adding one later also replaces the vault key: other devices log in again, with "
+    "the key. This device keeps it (logging out keeps it too); a new device asks for it once, "
     "from the Emergency Kit you printed. Lose the key and its kit, with no device holding it, "
     "and the vault is lost: Strongroom cannot recover it."
 )
