@@ -129,6 +129,28 @@ HEADS = _table(VaultHead)
 ITEMS = _table(VaultItem)
 HISTORY = _table(PasswordHistory)
 
+# The statements every save runs, built once: building one and its cache key costs more than
+# a round trip to SQLite, so these take only their values (bound) when they run.
+_TOUCH_HEAD = (
+    update(HEADS).where(HEADS.c.user_id == bindparam("b_user")).values(counter=HEADS.c.counter)
+)
+_LOCK_HEAD = select(HEADS).where(HEADS.c.user_id == bindparam("b_user")).with_for_update()
+_SAVE_HEAD = (
+    update(HEADS)
+    .where(HEADS.c.user_id == bindparam("b_user"))
+    .values(
+        counter=bindparam("b_counter"),
+        head=bindparam("b_head"),
+        account_counter=bindparam("b_account"),
+        mac=bindparam("b_mac"),
+    )
+)
+_HISTORY_OF = (
+    select(HISTORY.c.id, HISTORY.c.password_sealed)
+    .where(HISTORY.c.item_id == bindparam("b_item"))
+    .order_by(HISTORY.c.id)
+)
+
 
 DAMAGE = "This item was changed outside Strongroom, so it is not opened."
 
@@ -163,16 +185,9 @@ class Head:
     def save(self, db: Session) -> None:
         """Write the moved head, one counter up, with its MAC."""
         self.counter += 1
-        db.execute(
-            update(HEADS)
-            .where(HEADS.c.user_id == self.user_id)
-            .values(
-                counter=self.counter,
-                head=self.head,
-                account_counter=self.account_counter,
-                mac=head_mac(self.key, self.user_id, self.counter, self.account_counter, self.head),
-            )
-        )
+        mac = head_mac(self.key, self.user_id, self.counter, self.account_counter, self.head)
+        values = {"b_user": self.user_id, "b_counter": self.counter, "b_head": self.head}
+        db.execute(_SAVE_HEAD, {**values, "b_account": self.account_counter, "b_mac": mac})
 
 
 def record(
@@ -180,8 +195,10 @@ def record(
 ) -> Head:
     """Move the account's head by a write's tags (``old`` out, ``new`` in) and raise its
     counter: the last step of every write, so that the head's lock, which every writer of the
-    account waits for, is held only from here to the commit."""
-    head = lock_head(db, active)
+    account waits for, is held only from here to the commit. Called once the write's own rows
+    were flushed: on SQLite their first INSERT, UPDATE or DELETE began the write transaction
+    already, so the lock needs no statement of its own to begin it."""
+    head = lock_head(db, active, writing=True)
     head.move(old, new)
     head.save(db)
     return head
@@ -193,18 +210,18 @@ def _begin_writing(db: Session, user_id: int) -> None:
     writer can come in between. On MariaDB the SELECT ... FOR UPDATE that follows locks the
     row: one round trip less."""
     if db.get_bind().dialect.name == "sqlite":
-        db.execute(update(HEADS).where(HEADS.c.user_id == user_id).values(counter=HEADS.c.counter))
+        db.execute(_TOUCH_HEAD, {"b_user": user_id})
 
 
-def lock_head(db: Session, active: ActiveSession) -> Head:
+def lock_head(db: Session, active: ActiveSession, *, writing: bool = False) -> Head:
     """The account's head, locked until the caller's transaction ends, so that writers of one
-    account follow one another (on SQLite too: this UPDATE begins a write transaction if none
-    has begun, and every read after it sees the newest state); made first if the account has
-    none yet. VaultTampered when the record is missing or its MAC does not match."""
-    _begin_writing(db, active.user_id)
-    row = db.execute(
-        select(HEADS).where(HEADS.c.user_id == active.user_id).with_for_update()
-    ).first()
+    account follow one another (on SQLite too: an UPDATE begins a write transaction if none
+    has begun, and every read after it sees the newest state; ``writing``: the caller's own
+    write statements began it already); made first if the account has none yet.
+    VaultTampered when the record is missing or its MAC does not match."""
+    if not writing:
+        _begin_writing(db, active.user_id)
+    row = db.execute(_LOCK_HEAD, {"b_user": active.user_id}).first()
     if row is None:
         row = _establish(db, active)
     key = vault_mac_key(active.vault_key)
@@ -217,8 +234,7 @@ def lock_head(db: Session, active: ActiveSession) -> Head:
 
 def history_of(db: Session, item_id: int) -> list[tuple[int, object]]:
     """An item's history entries as its tag covers them: (id, sealed password), by id."""
-    query = select(HISTORY.c.id, HISTORY.c.password_sealed).where(HISTORY.c.item_id == item_id)
-    return [(entry_id, blob) for entry_id, blob in db.execute(query.order_by(HISTORY.c.id))]
+    return [(entry_id, blob) for entry_id, blob in db.execute(_HISTORY_OF, {"b_item": item_id})]
 
 
 def tag_row(key: bytes, user_id: int, row: VaultItem, version: int, history: Any) -> bytes:

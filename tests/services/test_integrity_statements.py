@@ -1,0 +1,64 @@
+"""What the integrity record adds to a save, counted in statements (not timed): each round trip
+it spares is spared on every save of every device."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from app.core.accounts import ActiveSession
+from app.core.items import ItemDraft
+from app.services.database import Database
+from app.services.seen import SeenStore
+from app.services.vault import VaultService
+from tests.helpers import FakeClock
+
+
+@pytest.fixture
+def vault(database: Database, clock: FakeClock, tmp_path: Path) -> VaultService:
+    seen = SeenStore(tmp_path / "config" / "vault-seen.json", database.database_id)
+    return VaultService(database.sessions, clock=clock, seen=seen)
+
+
+@contextmanager
+def head_statements(database: Database) -> Iterator[list[str]]:
+    """Every statement sent to the database that names the record's head table."""
+    sent: list[str] = []
+
+    def note(_c: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "vault_heads" in statement:
+            sent.append(" ".join(statement.split()))
+
+    event.listen(database.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(database.engine, "before_cursor_execute", note)
+
+
+def test_a_save_locks_and_writes_the_head_in_two_statements(
+    vault: VaultService, alice: ActiveSession, database: Database
+) -> None:
+    """An add, an edit with a new password (a history entry), a trash, a restore and a delete
+    for good each read the head under its lock and write it once: the write transaction (on
+    SQLite) was begun by the item's own row, so nothing else touches the head."""
+    item = vault.add(alice, ItemDraft("One", "a", "pw-0"))  # the account's first record
+    saves: list[Callable[[], object]] = [
+        lambda: vault.add(alice, ItemDraft("Two", "b", "pw-1")),
+        lambda: vault.update(alice, item.id, item.version, ItemDraft("One", "a", "pw-2")),
+        lambda: vault.trash(alice, item.id),
+        lambda: vault.restore(alice, item.id),
+        lambda: vault.trash(alice, item.id),
+        lambda: vault.purge(alice, item.id),
+    ]
+    for save in saves:
+        with head_statements(database) as sent:
+            save()
+        assert [statement.split()[0] for statement in sent] == ["SELECT", "UPDATE"], sent
+        assert sent[0].endswith("FOR UPDATE") or database.engine.dialect.name == "sqlite"
+        assert all(f"{column}=" in sent[1] for column in ("SET counter", "head", "mac"))
+    assert len(vault.list_items(alice)) == 1
