@@ -191,10 +191,13 @@ class VaultService(CheckedReads):
                 entry.password_sealed = sealing.seal_history(
                     active, row.id, entry.id, current.password
                 )
-                self._trim_history(db, row.id)
+                # The newest HISTORY_LIMIT by id are kept. The history read for the row's check
+                # is all the item has (its tag covers every entry, and a writer that changed it
+                # since changed the row's version too), so no query needs to find the others.
+                history = sorted([*history, (entry.id, entry.password_sealed)])
+                self._drop_history(db, [entry_id for entry_id, _ in history[:-HISTORY_LIMIT]])
+                history = history[-HISTORY_LIMIT:]
                 db.flush()
-                # What the trim kept: the newest HISTORY_LIMIT by id (no query: it would flush).
-                history = sorted([*history, (entry.id, entry.password_sealed)])[-HISTORY_LIMIT:]
             version = row.version + 1  # what the flush below makes it
             sealing.seal(row, active, clean, version)
             row.updated_at = now
@@ -212,14 +215,9 @@ class VaultService(CheckedReads):
         return item
 
     @staticmethod
-    def _trim_history(db: Session, item_id: int) -> None:
-        keep = select(PasswordHistory.id).where(PasswordHistory.item_id == item_id)
-        kept = db.scalars(keep.order_by(PasswordHistory.id.desc()).limit(HISTORY_LIMIT)).all()
-        db.execute(
-            delete(PasswordHistory).where(
-                PasswordHistory.item_id == item_id, PasswordHistory.id.not_in(kept)
-            )
-        )
+    def _drop_history(db: Session, entry_ids: list[int]) -> None:
+        if entry_ids:  # none while an item has fewer than HISTORY_LIMIT: no statement
+            db.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(entry_ids)))
 
     def _current(self, active: ActiveSession, item_id: int) -> Item | None:
         with self._sessions() as db:

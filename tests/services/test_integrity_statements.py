@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from app.core.accounts import ActiveSession
 from app.core.items import ItemDraft
+from app.models import PasswordHistory
 from app.services.database import Database
 from app.services.seen import SeenStore
 from app.services.vault import VaultService
@@ -25,12 +26,12 @@ def vault(database: Database, clock: FakeClock, tmp_path: Path) -> VaultService:
 
 
 @contextmanager
-def head_statements(database: Database) -> Iterator[list[str]]:
-    """Every statement sent to the database that names the record's head table."""
+def statements(database: Database, table: str = "vault_heads") -> Iterator[list[str]]:
+    """Every statement sent to the database that names ``table``."""
     sent: list[str] = []
 
     def note(_c: object, _cursor: object, statement: str, *_rest: object) -> None:
-        if "vault_heads" in statement:
+        if table in statement:
             sent.append(" ".join(statement.split()))
 
     event.listen(database.engine, "before_cursor_execute", note)
@@ -56,9 +57,29 @@ def test_a_save_locks_and_writes_the_head_in_two_statements(
         lambda: vault.purge(alice, item.id),
     ]
     for save in saves:
-        with head_statements(database) as sent:
+        with statements(database) as sent:
             save()
         assert [statement.split()[0] for statement in sent] == ["SELECT", "UPDATE"], sent
         assert sent[0].endswith("FOR UPDATE") or database.engine.dialect.name == "sqlite"
         assert all(f"{column}=" in sent[1] for column in ("SET counter", "head", "mac"))
     assert len(vault.list_items(alice)) == 1
+
+
+def test_a_new_password_adds_its_entry_and_drops_only_what_is_past_the_limit(
+    vault: VaultService, alice: ActiveSession, database: Database
+) -> None:
+    """The history read for the row's check is what the trim keeps from: an edit with a new
+    password reads the item's history once, and deletes only once it holds more than ten
+    entries, the oldest; what stays is the newest ten, as the item's tag says."""
+    item = vault.add(alice, ItemDraft("Rotating", "a", "pw-0"))
+    for number in range(1, 13):
+        with statements(database, "password_history") as sent:
+            item = vault.update(alice, item.id, item.version, ItemDraft("R", "a", f"pw-{number}"))
+        kinds = [statement.split()[0] for statement in sent]
+        assert kinds == ["SELECT", "INSERT", "UPDATE"] + ["DELETE"] * (number > 10), sent
+    with database.sessions() as db:
+        count = db.scalar(select(func.count()).select_from(PasswordHistory))
+    assert count == 10
+    history = vault.history(alice, item.id)
+    assert [entry.password for entry in history] == [f"pw-{n}" for n in range(11, 1, -1)]
+    vault.update(alice, item.id, item.version, ItemDraft("R", "a", "pw-13"))  # checks the tag
