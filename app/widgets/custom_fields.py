@@ -111,7 +111,7 @@ class CustomFieldsEditor(Vertical):
             event.stop()
         row = CustomFieldRow(CustomField(""))
         await self.mount(row, before=self.query_one("#add-field"))
-        row.query_one(".field-name", Input).focus()
+        self._focus_new(row)
 
     @on(Button.Pressed, ".remove-field")
     async def _remove(self, event: Button.Pressed) -> None:
@@ -141,8 +141,15 @@ class CustomFieldsEditor(Vertical):
         before = rows[place] if place < len(rows) else self.query_one("#add-field")
         row = CustomFieldRow(field)
         await self.mount(row, before=before)
-        row.query_one(".field-name", Input).focus()
+        self._focus_new(row)
         return field
+
+    def _focus_new(self, row: CustomFieldRow) -> None:
+        """The cursor to a new row's name, and the whole row in view once it has its size (on
+        the frame it is mounted it has none, and scrolling to it then leaves it behind the
+        buttons docked below the form)."""
+        row.query_one(".field-name", Input).focus(scroll_visible=False)
+        self.call_after_refresh(row.scroll_visible, animate=False)
 
     def focus_row(self, number: int) -> Widget:
         """Focus the name of the ``number``-th field that will be saved (where a save's
