@@ -131,6 +131,8 @@ class Backend:
 
     def close(self) -> None:
         with self._lock:
+            if self._vault is not None:
+                self._vault.flush_seen()
             if self._database is not None:
                 self._database.dispose()
             self._database = None

@@ -245,8 +245,14 @@ class CheckedReads:
             self._seen.record(active.user_id, counter, head, self._clock())
 
     def saw(self, active: ActiveSession, head: Head) -> None:
-        """Remember a write this device made (see SeenStore)."""
-        self._saw(active, head.counter, head.head)
+        """Remember a write this device made (see SeenStore.note: off the save's path)."""
+        if self._seen is not None:
+            self._seen.note(active.user_id, head.counter, head.head, self._clock())
+
+    def flush_seen(self) -> None:
+        """Write now what this device saw and has not written yet (see SeenStore.note)."""
+        if self._seen is not None:
+            self._seen.flush()
 
     def accept_restore(self, active: ActiveSession) -> int:
         """Take the database as it is now as this vault's state, on purpose (a backup restored):

@@ -1,13 +1,21 @@
 """What this device has seen of each vault (see app.services.integrity): the highest counter
 and its head, per account and database, in an owner-only file beside the saved login. A lower
-counter read later means the database was rolled back."""
+counter read later means the database was rolled back.
+
+A write this device makes is remembered at once in the process that made it and written to the
+file a moment later (:meth:`SeenStore.note`): one write with its fsync for a burst of saves, off
+the save's own path, and at the latest when the process ends. A process killed in that moment
+leaves the file at the counter before: rollback detection is weaker for that one write, and
+never raises a false alarm."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,10 +38,15 @@ class SeenStore:
     app, the commands and the agent of one device only ever raise it."""
 
     _FORMAT = 1
+    FLUSH_DELAY = 0.25  # seconds a noted write waits for the next one before the file is written
 
     def __init__(self, path: Path, database_id: str) -> None:
         self.path = path
         self.database_id = database_id
+        self._pending: dict[int, Seen] = {}
+        self._guard = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._flush_at_exit = False
 
     def _name(self, user_id: int) -> str:
         return f"{self.database_id}/{user_id}"
@@ -56,6 +69,15 @@ class SeenStore:
         return vaults if isinstance(vaults, dict) else {}
 
     def load(self, user_id: int) -> Seen | None:
+        """The highest this device saw: the file's, or a write of this process not yet in it."""
+        stored = self._load_stored(user_id)
+        with self._guard:
+            pending = self._pending.get(user_id)
+        if pending is not None and (stored is None or pending.counter > stored.counter):
+            return pending
+        return stored
+
+    def _load_stored(self, user_id: int) -> Seen | None:
         entry = self._read().get(self._name(user_id))
         if not isinstance(entry, dict):
             return None
@@ -85,6 +107,9 @@ class SeenStore:
     ) -> None:
         """Remember ``counter`` if it is higher than what was seen (``replace``: whatever it is,
         for a restore accepted on purpose). A file that cannot be written is left as it was."""
+        if replace:
+            with self._guard:
+                self._pending.pop(user_id, None)
         with contextlib.suppress(OSError), self._locked():
             vaults = self._read()
             name = self._name(user_id)
@@ -98,3 +123,29 @@ class SeenStore:
             vaults[name] = {"counter": counter, "head": head.hex(), "seen_at": now.isoformat()}
             document = {"format": self._FORMAT, "vaults": vaults}
             write_private_file(self.path, json.dumps(document).encode("ascii"))
+
+    def note(self, user_id: int, counter: int, head: bytes, now: datetime) -> None:
+        """:meth:`record`, a moment later: a write this device made. Seen by :meth:`load` in
+        this process at once; in the file after FLUSH_DELAY (the saves of a burst written
+        once), or when the process ends, whichever comes first."""
+        with self._guard:
+            old = self._pending.get(user_id)
+            if old is None or counter > old.counter:
+                self._pending[user_id] = Seen(counter, head, now)
+            if not self._flush_at_exit:
+                atexit.register(self.flush)
+                self._flush_at_exit = True
+            if self._timer is None:
+                self._timer = threading.Timer(self.FLUSH_DELAY, self.flush)
+                self._timer.daemon = True  # the exit's own flush stands in for it
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write what :meth:`note` holds now."""
+        with self._guard:
+            pending, self._pending = self._pending, {}
+            timer, self._timer = self._timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()
+        for user_id, seen in pending.items():
+            self.record(user_id, seen.counter, seen.head, seen.seen_at)

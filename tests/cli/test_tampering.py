@@ -253,8 +253,7 @@ def test_an_older_copy_of_the_database_file_is_a_rollback(settings: Settings) ->
     copy = path.with_name("copy.db")
     shutil.copyfile(path, copy)
     added = strongroom(settings, "add", "Later", stdin="later-pw\n")
-    assert added.returncode == 0, added.stderr
-    assert strongroom(settings, "get", "Later").returncode == 0
+    assert added.returncode == 0, added.stderr  # its own write, remembered as it ends
     shutil.copyfile(copy, path)
 
     line = refused_as_tampered(settings, "get", "GitHub")

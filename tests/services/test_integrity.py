@@ -408,3 +408,53 @@ def test_two_devices_on_two_galera_nodes_fifty_rounds_at_once_raise_no_false_ala
     rows = galera.sql(2, "SELECT counter FROM vault_heads", galera_db)
     assert int(str(rows[0][0])) > 100
     third.close()
+
+
+def test_a_burst_of_writes_is_remembered_at_once_here_and_written_once_soon_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This process sees each noted write at once; the file (what another process of this
+    device reads) gets the burst's highest in one write, FLUSH_DELAY later."""
+    from app.core.files import write_private_file
+
+    writes: list[bytes] = []
+
+    def counted(path: Path, content: bytes) -> None:
+        writes.append(content)
+        write_private_file(path, content)
+
+    monkeypatch.setattr("app.services.seen.write_private_file", counted)
+    # Long enough that even a loaded machine notes the whole burst before it ends.
+    monkeypatch.setattr(SeenStore, "FLUSH_DELAY", 2.0)
+    here = SeenStore(tmp_path / "seen.json", "db")
+    elsewhere = SeenStore(tmp_path / "seen.json", "db")
+    now = FakeClock()()
+    for counter in range(1, 11):
+        here.note(1, counter, bytes([counter]) * 32, now)
+        saw = here.load(1)
+        assert saw is not None
+        assert saw.counter == counter
+    here.note(1, 4, b"old" * 8, now)  # a lower one noted late changes nothing
+    assert elsewhere.load(1) is None
+    for _ in range(400):
+        if elsewhere.load(1) is not None:
+            break
+        time.sleep(0.05)
+    saw = elsewhere.load(1)
+    assert saw is not None
+    assert (saw.counter, saw.head) == (10, bytes([10]) * 32)
+    assert len(writes) == 1
+
+
+def test_a_noted_write_is_in_the_file_when_the_process_ends(tmp_path: Path) -> None:
+    """A command that saves and exits at once (before FLUSH_DELAY) has written it."""
+    path = tmp_path / "seen.json"
+    code = (
+        "import sys; from datetime import UTC, datetime; from pathlib import Path; "
+        "from app.services.seen import SeenStore; "
+        "SeenStore(Path(sys.argv[1]), 'db').note(1, 7, b'h' * 32, datetime.now(UTC))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=60)
+    saw = SeenStore(path, "db").load(1)
+    assert saw is not None
+    assert saw.counter == 7
