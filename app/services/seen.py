@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,8 +46,8 @@ class SeenStore:
         self.database_id = database_id
         self._pending: dict[int, Seen] = {}
         self._guard = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._flush_at_exit = False
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
 
     def _name(self, user_id: int) -> str:
         return f"{self.database_id}/{user_id}"
@@ -127,25 +128,28 @@ class SeenStore:
     def note(self, user_id: int, counter: int, head: bytes, now: datetime) -> None:
         """:meth:`record`, a moment later: a write this device made. Seen by :meth:`load` in
         this process at once; in the file after FLUSH_DELAY (the saves of a burst written
-        once), or when the process ends, whichever comes first."""
+        once, by a thread of this store's), or when the process ends, whichever comes first."""
         with self._guard:
             old = self._pending.get(user_id)
             if old is None or counter > old.counter:
                 self._pending[user_id] = Seen(counter, head, now)
-            if not self._flush_at_exit:
+            if self._writer is None:
                 atexit.register(self.flush)
-                self._flush_at_exit = True
-            if self._timer is None:
-                self._timer = threading.Timer(self.FLUSH_DELAY, self.flush)
-                self._timer.daemon = True  # the exit's own flush stands in for it
-                self._timer.start()
+                # A daemon: the exit's own flush stands in for it.
+                self._writer = threading.Thread(target=self._write_soon, daemon=True)
+                self._writer.start()
+        self._wake.set()
+
+    def _write_soon(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(self.FLUSH_DELAY)
+            self._wake.clear()  # a note from here on wakes it again; this flush may take it
+            self.flush()
 
     def flush(self) -> None:
         """Write what :meth:`note` holds now."""
         with self._guard:
             pending, self._pending = self._pending, {}
-            timer, self._timer = self._timer, None
-        if timer is not None and timer is not threading.current_thread():
-            timer.cancel()
         for user_id, seen in pending.items():
             self.record(user_id, seen.counter, seen.head, seen.seen_at)
