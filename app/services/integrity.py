@@ -145,6 +145,22 @@ _SAVE_HEAD = (
         mac=bindparam("b_mac"),
     )
 )
+_ITEM_AND_HEAD = (
+    select(
+        VaultItem,
+        HEADS.c.counter,
+        HEADS.c.head,
+        HEADS.c.account_counter,
+        HEADS.c.mac,
+        HISTORY.c.id.label("history_id"),
+        HISTORY.c.password_sealed.label("history_sealed"),
+    )
+    .outerjoin(HEADS, HEADS.c.user_id == VaultItem.user_id)
+    .outerjoin(HISTORY, HISTORY.c.item_id == VaultItem.id)
+    .where(VaultItem.id == bindparam("b_item"))
+    .order_by(HISTORY.c.id)
+    .with_for_update()
+)
 _HISTORY_OF = (
     select(HISTORY.c.id, HISTORY.c.password_sealed)
     .where(HISTORY.c.item_id == bindparam("b_item"))
@@ -191,14 +207,20 @@ class Head:
 
 
 def record(
-    db: Session, active: ActiveSession, old: Iterable[bytes | None], new: Iterable[bytes | None]
+    db: Session,
+    active: ActiveSession,
+    old: Iterable[bytes | None],
+    new: Iterable[bytes | None],
+    *,
+    locked: Any = None,
 ) -> Head:
     """Move the account's head by a write's tags (``old`` out, ``new`` in) and raise its
     counter: the last step of every write, so that the head's lock, which every writer of the
     account waits for, is held only from here to the commit. Called once the write's own rows
     were flushed: on SQLite their first INSERT, UPDATE or DELETE began the write transaction
-    already, so the lock needs no statement of its own to begin it."""
-    head = lock_head(db, active, writing=True)
+    already, so the lock needs no statement of its own to begin it. ``locked``: the head row
+    as the write's first statement locked it on MariaDB (see :func:`item_and_head`)."""
+    head = lock_head(db, active, writing=True, locked=locked)
     head.move(old, new)
     head.save(db)
     return head
@@ -213,15 +235,21 @@ def _begin_writing(db: Session, user_id: int) -> None:
         db.execute(_TOUCH_HEAD, {"b_user": user_id})
 
 
-def lock_head(db: Session, active: ActiveSession, *, writing: bool = False) -> Head:
+def lock_head(
+    db: Session, active: ActiveSession, *, writing: bool = False, locked: Any = None
+) -> Head:
     """The account's head, locked until the caller's transaction ends, so that writers of one
     account follow one another (on SQLite too: an UPDATE begins a write transaction if none
     has begun, and every read after it sees the newest state; ``writing``: the caller's own
-    write statements began it already); made first if the account has none yet.
+    write statements began it already); made first if the account has none yet. ``locked``:
+    the head row this transaction locked already (see :func:`item_and_head`), not read again.
     VaultTampered when the record is missing or its MAC does not match."""
-    if not writing:
-        _begin_writing(db, active.user_id)
-    row = db.execute(_LOCK_HEAD, {"b_user": active.user_id}).first()
+    if locked is not None:
+        row = locked
+    else:
+        if not writing:
+            _begin_writing(db, active.user_id)
+        row = db.execute(_LOCK_HEAD, {"b_user": active.user_id}).first()
     if row is None:
         row = _establish(db, active)
     key = vault_mac_key(active.vault_key)
@@ -230,6 +258,23 @@ def lock_head(db: Session, active: ActiveSession, *, writing: bool = False) -> H
     ):
         raise VaultTampered(CHANGED)
     return Head(active.user_id, key, row.counter, row.head, row.account_counter)
+
+
+def item_and_head(db: Session, item_id: int) -> tuple[VaultItem | None, Any, Any]:
+    """A write's first statement: the item's row, locked (SELECT ... FOR UPDATE: two devices
+    saving one item then wait for each other instead of deadlocking on the history's foreign
+    key), and on MariaDB, by the same statement, its owner's head locked (the head row, or
+    None; it is checked when the record moves it) and its history as the tag covers it (see
+    :func:`history_of`): two round trips less for the write's record. On SQLite a SELECT locks
+    nothing, so the head and the history are read once the write has begun: None, None."""
+    if db.get_bind().dialect.name == "sqlite":
+        return db.get(VaultItem, item_id, with_for_update=True), None, None
+    found = db.execute(_ITEM_AND_HEAD, {"b_item": item_id}).all()
+    if not found:
+        return None, None, None
+    first = found[0]
+    history = [(r.history_id, r.history_sealed) for r in found if r.history_id is not None]
+    return first[0], (None if first.counter is None else first), history
 
 
 def history_of(db: Session, item_id: int) -> list[tuple[int, object]]:
@@ -272,7 +317,7 @@ def check_row(key: bytes, user_id: int, row: VaultItem, history: Any) -> None:
 
 
 def verified_history(
-    db: Session, active: ActiveSession, key: bytes, row: VaultItem
+    db: Session, active: ActiveSession, key: bytes, row: VaultItem, read: Any = None
 ) -> tuple[list[tuple[int, object]], bool]:
     """Before a write changes an item: its row is as Strongroom left it (else VaultTampered).
     Its history as the tag covers it, and whether the row had to be read again to tell.
@@ -280,8 +325,9 @@ def verified_history(
     On SQLite the row was read before this transaction began writing, so another device may
     have saved the item since: then its history (read now) is newer than the row, and they do
     not match without anyone having tampered. So a mismatch is judged again on both read under
-    the head's lock, where nothing can change them (on MariaDB the row is locked already)."""
-    history = history_of(db, row.id)
+    the head's lock, where nothing can change them (on MariaDB the row is locked already).
+    ``read``: the history as the statement that locked the row read it (item_and_head)."""
+    history = read if read is not None else history_of(db, row.id)
     if row_matches(key, active.user_id, row, history):
         return history, False
     lock_head(db, active)

@@ -75,6 +75,16 @@ class VaultService(CheckedReads):
             raise ItemNotFound
         return row
 
+    def _load_for_write(
+        self, db: Session, active: ActiveSession, item_id: int
+    ) -> tuple[VaultItem, object, object]:
+        """_load(for_update=True), and on MariaDB the head row locked and the item's history
+        read with it (see integrity.item_and_head), for the write's record."""
+        row, head, history = integrity.item_and_head(db, item_id)
+        if row is None or row.user_id != active.user_id:
+            raise ItemNotFound
+        return row, head, history
+
     # -- actions ----------------------------------------------------------------------------
 
     def warm_up(self) -> None:
@@ -171,14 +181,14 @@ class VaultService(CheckedReads):
 
         def work(db: Session) -> Item:
             check_key(db, active)
-            row = self._load(db, active, item_id, for_update=True)
+            row, locked, read = self._load_for_write(db, active, item_id)
             current = sealing.open_row(row, active)
             if row.write_id == write_id:
-                heads.append(integrity.lock_head(db, active))
+                heads.append(integrity.lock_head(db, active, locked=locked))
                 return current  # the first run's COMMIT went through after all
             if row.version != expected_version:
                 raise EditConflict(current)
-            history, reread = integrity.verified_history(db, active, key, row)
+            history, reread = integrity.verified_history(db, active, key, row, read)
             if reread:  # read again: saved elsewhere meanwhile?
                 current = sealing.open_row(row, active)
                 if row.version != expected_version:
@@ -206,7 +216,7 @@ class VaultService(CheckedReads):
             row.integrity_tag = tag
             db.flush()
             integrity.flushed(row, version)
-            heads.append(integrity.record(db, active, [old_tag], [tag]))
+            heads.append(integrity.record(db, active, [old_tag], [tag], locked=locked))
             return sealing.open_row(row, active)
 
         with self._translate_errors(active, item_id):
