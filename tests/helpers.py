@@ -51,6 +51,9 @@ def make_settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         security=FAST_SECURITY,
+        # An app run in this process starts no command line agent (tests/terminal.py's
+        # launch says the same in config.toml; a test that wants one says so).
+        command_line_agent=False,
     )
 
 

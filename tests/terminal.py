@@ -76,9 +76,18 @@ class Terminal:
         )
         return done.stdout
 
-    def launch(self) -> None:
-        """Start (or start again) the real command; a shell stays to say when it exited."""
+    def launch(self, *, agent: bool = False) -> None:
+        """Start (or start again) the real command; a shell stays to say when it exited. The
+        command line's agent, which the app starts once it opens a remembered vault, is off
+        in config.toml unless ``agent`` (or the test's config.toml already says), so that a
+        test does not leave an agent behind it."""
         settings = self.settings
+        config = settings.config_dir / "config.toml"
+        text = config.read_text() if config.exists() else ""
+        if not agent and "command_line_agent" not in text:  # (on is the default)
+            settings.config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            config.write_text("command_line_agent = false\n" + text)
+            config.chmod(0o600)
         command = (
             f"STRONGROOM_DATABASE_URL={shlex.quote(settings.database_url)} "
             f"{shlex.quote(str(STRONGROOM))} --config-dir {shlex.quote(str(settings.config_dir))} "

@@ -3,7 +3,8 @@
 A `strongroom get` that starts from nothing spends most of its time importing SQLAlchemy and
 the services and opening every title of the vault; `pass show` and `rbw get` are fast because
 an agent (gpg-agent, rbw-agent) already holds what they need. So does Strongroom's: after a read
-command succeeds with an unlocked vault, a background ``strongroom agent`` starts, and later
+command succeeds with an unlocked vault (and once the app has opened a remembered vault:
+app.flows.vault), a background ``strongroom agent`` starts, and later
 `get`, `ls`, `totp` and `status` are handed to it over a Unix socket (app.cli.quick, before the
 command line imports anything heavy). It parses and runs them with the same parser and command
 table (app.cli.table) on the same services: nothing reaches the database another way.
@@ -22,8 +23,9 @@ What it holds and for how long:
   answered "locked", and the command runs by itself.
 - The list is re-read when the vault's fingerprint (one cheap query) has moved.
 - It exits after ``auto_lock_minutes`` without a request, and at once when `strongroom lock` or
-  `logout` says so (``--stop``, sent to each agent socket of the user: one started before
-  config.toml changed is on the same folders, and goes too), before that command returns.
+  `logout`, or a lock or logout in the app, says so (``--stop``, sent to each agent socket of
+  the user: one started before config.toml changed is on the same folders, and goes too),
+  before that command returns.
 - And it exits when the profile's lock generation (app.cli.quick) moved: `lock` and `logout`
   move it on before they send ``--stop``, so an agent they could not reach (stopped, its queue
   of connections full) goes as soon as it runs again, before any answer. It is compared with

@@ -121,7 +121,10 @@ class AccountFlow(Flow):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_out")
     def log_out(self, session: ActiveSession) -> None:
-        self.backend.accounts().logout(session)
+        try:
+            self.backend.accounts().logout(session)
+        finally:
+            self.stop_agents()
         self.post_message(self.LoggedOut(session.username))
 
     @work(

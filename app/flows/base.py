@@ -60,6 +60,17 @@ class Flow(App[None]):
         """Note that ``screen`` (by default the one in front) is waiting on ``worker``."""
         self._asked_by[worker] = screen if screen is not None else self.screen
 
+    def stop_agents(self) -> None:
+        """What `strongroom lock` does to this profile's command line agents (a worker's
+        step after a lock or logout here): the lock generation moved on (one that cannot be
+        reached now exits when it next looks), then each told to stop, so that none holds the
+        vault key past it (app.cli.quick; one started by the vault flow, or by a command)."""
+        from app.cli import quick
+
+        settings = self.backend.settings
+        quick.next_generation(str(settings.data_dir))
+        quick.stop(quick.profile(str(settings.config_dir), str(settings.data_dir)))
+
     @property
     def unlocked(self) -> bool:
         return self.active is not None and bool(self.active.vault_key)

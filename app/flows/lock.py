@@ -161,7 +161,10 @@ class LockFlow(Flow):
     @work(thread=True, group="lock", exit_on_error=False, description="forget_session")
     def forget_session(self, session: ActiveSession) -> None:
         """This device's token file goes (and its session row, if any is left)."""
-        self.backend.accounts().logout(session)
+        try:
+            self.backend.accounts().logout(session)
+        finally:
+            self.stop_agents()
 
     def hold_open_edit(self, vault_key: bytes) -> bool:
         """Seal what an open item form holds, if anything was typed, before the key goes."""
@@ -215,8 +218,12 @@ class LockFlow(Flow):
 
     @work(thread=True, group="lock", exit_on_error=False, description="record_lock")
     def record_lock(self, session: ActiveSession) -> None:
-        """Make the lock outlast this process (see AccountService.lock)."""
-        self.backend.accounts().lock(session)
+        """Make the lock outlast this process (see AccountService.lock), and end the command
+        line's agents now rather than at their next look at the database."""
+        try:
+            self.backend.accounts().lock(session)
+        finally:
+            self.stop_agents()
 
     async def finish_locking(self, timeout: float = 10.0) -> None:
         """Wait for a lock still being recorded (before quitting)."""
