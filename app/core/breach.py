@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,12 +68,17 @@ class BreachFile:
         self.path = path
         where = str(path)
         try:
-            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            # Without waiting: a named pipe nobody writes to would block the open.
+            self._fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as error:
             raise SourceError(
                 f"The breach list {where} cannot be read: {error.strerror}."
             ) from None
-        self.size = os.fstat(self._fd).st_size
+        info = os.fstat(self._fd)
+        if not stat.S_ISREG(info.st_mode):
+            self.close()
+            raise SourceError(f"The breach list {where} is not a regular file: {_GET}.")
+        self.size = info.st_size
         head = os.pread(self._fd, CHUNK, 0).upper()
         if not head.strip():
             self.close()

@@ -20,6 +20,7 @@ configuration or ``--breach-list`` names it.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
@@ -49,6 +50,8 @@ def open_breach_source(path: Path) -> BreachFile | BreachFolder | BreachIndex:
 
 
 def is_index(path: Path) -> bool:
+    if not path.is_file():  # a named pipe would block the open: BreachFile refuses it
+        return False
     try:
         with open(path, "rb") as file:
             return file.read(len(MAGIC)) == MAGIC
@@ -114,10 +117,15 @@ class BreachIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            # Without waiting: a named pipe nobody writes to would block the open.
+            self._fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError as error:
             raise SourceError(f"The breach list {path} cannot be read: {error.strerror}.") from None
-        size = os.fstat(self._fd).st_size
+        info = os.fstat(self._fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(self._fd)
+            raise SourceError(f"The breach list {path} is not a regular file.")
+        size = info.st_size
         table_at = size - TABLE.size
         records = (table_at - len(MAGIC)) // RECORD.size
         starts = TABLE.unpack(os.pread(self._fd, TABLE.size, table_at)) if table_at > 0 else (1,)

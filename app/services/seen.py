@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ class SeenStore:
         self.database_id = database_id
         self._pending: dict[int, Seen] = {}
         self._guard = threading.Lock()
+        self._flushing = threading.Lock()
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
 
@@ -53,17 +55,21 @@ class SeenStore:
         return f"{self.database_id}/{user_id}"
 
     def _read(self) -> dict[str, Any]:
+        """The file's vaults; nothing from a file that is not a regular file of this user's
+        alone (a link, a folder or a pipe put in its place: opened without waiting, unread)."""
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(self.path, flags)
         except OSError:
             return {}
-        with os.fdopen(fd, "rb") as handle:
-            if privacy_problem(os.fstat(handle.fileno())) is not None:
-                return {}
-            try:
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or privacy_problem(info) is not None:
+                    return {}
                 document = json.loads(handle.read(1 << 20))
-            except ValueError:
-                return {}
+        except (OSError, ValueError):
+            return {}
         if not isinstance(document, dict) or document.get("format") != self._FORMAT:
             return {}
         vaults = document.get("vaults")
@@ -148,8 +154,16 @@ class SeenStore:
             self.flush()
 
     def flush(self) -> None:
-        """Write what :meth:`note` holds now."""
-        with self._guard:
-            pending, self._pending = self._pending, {}
-        for user_id, seen in pending.items():
-            self.record(user_id, seen.counter, seen.head, seen.seen_at)
+        """Write what :meth:`note` holds now. One flush at a time, and what it writes stays
+        noted until written: the exit's flush waits for the writer thread's, not finding
+        its counter gone from memory while the thread (a daemon, ended at exit) still had it
+        to write."""
+        with self._flushing:
+            with self._guard:
+                pending = dict(self._pending)
+            for user_id, seen in pending.items():
+                self.record(user_id, seen.counter, seen.head, seen.seen_at)
+            with self._guard:
+                for user_id, seen in pending.items():
+                    if self._pending.get(user_id) is seen:
+                        del self._pending[user_id]

@@ -79,7 +79,9 @@ class TokenStore:
     def load(self) -> bytes | None:
         """The stored token, None when there is none, or TokenFileError."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            # Without waiting: a named pipe in its place would block the open until written.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.path, flags)
         except FileNotFoundError:
             return None
         except OSError as error:
