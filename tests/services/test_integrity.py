@@ -458,3 +458,32 @@ def test_a_noted_write_is_in_the_file_when_the_process_ends(tmp_path: Path) -> N
     saw = SeenStore(path, "db").load(1)
     assert saw is not None
     assert saw.counter == 7
+
+
+def test_the_exits_flush_waits_for_the_writer_threads_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer thread took the noted counter and is still writing it (a slow disk) when
+    the process ends: the exit's flush waits for that write, so the file has it (the thread, a
+    daemon, would otherwise die with the process before writing)."""
+    import threading
+
+    from app.core.files import write_private_file
+
+    writing, go_on = threading.Event(), threading.Event()
+
+    def slow(path: Path, content: bytes) -> None:
+        writing.set()
+        go_on.wait(10)
+        write_private_file(path, content)
+
+    monkeypatch.setattr("app.services.seen.write_private_file", slow)
+    monkeypatch.setattr(SeenStore, "FLUSH_DELAY", 0.0)
+    store = SeenStore(tmp_path / "seen.json", "db")
+    store.note(1, 9, b"h" * 32, FakeClock()())
+    assert writing.wait(10)  # the writer thread is inside its write
+    threading.Timer(0.3, go_on.set).start()
+    store.flush()  # what atexit runs
+    saw = SeenStore(tmp_path / "seen.json", "db").load(1)
+    assert saw is not None
+    assert saw.counter == 9
