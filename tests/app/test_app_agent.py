@@ -5,6 +5,7 @@ at the database."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,48 @@ def test_with_the_agent_off_in_config_the_app_starts_none(
         term.keys("C-l")  # the lock's stop finds nothing to stop, and says nothing
         term.wait_for("Vault locked for alice")
         assert not list(agent_runtime.glob("strongroom-*/agent-*.sock"))
+
+
+@pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
+def test_a_lock_held_up_by_the_database_stops_the_agent_first(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """Another transaction holds this device's session row, so the app's lock cannot be
+    written yet: the agent, which holds the key, is stopped before that write, so a `get`
+    meanwhile is never answered from its memory. (The command then reads the database itself,
+    which says unlocked until the lock is written; one that starts an agent meanwhile sees it
+    stopped again once the lock is written.)"""
+    from sqlalchemy import text
+
+    from app.services.database import open_database
+
+    seed(settings, ItemDraft("Mail", "alice", "mail-secret"))
+    write_config(settings)
+    database = open_database(settings.database_url)
+    try:
+        with terminal(settings, 80, 24) as term:
+            term.launch(agent=True)
+            term.wait_for("Mail")
+            agent_socket(agent_runtime, timeout=30)
+            with database.engine.connect() as holder:
+                holder.execute(text("SELECT id FROM sessions FOR UPDATE"))
+                term.keys("C-l")
+                term.wait_for("Vault locked for alice")
+                assert agent_gone(agent_runtime, timeout=30), "the agent waited for the database"
+                asking = threading.Thread(
+                    target=strongroom,
+                    args=(settings, "get", "Mail", "--no-input"),
+                    kwargs={"agent": agent_runtime},
+                )
+                asking.start()
+                asking.join(timeout=3)  # before: answered here, at once, by the agent
+                assert answered_by_the_agent(settings) == 0
+                holder.rollback()
+            asking.join(timeout=120)
+            assert agent_gone(agent_runtime, timeout=30)
+            locked = strongroom(settings, "get", "Mail", "--no-input", agent=agent_runtime)
+            assert locked.returncode != 0
+            assert "mail-secret" not in locked.stdout
+            assert answered_by_the_agent(settings) == 0
+    finally:
+        database.dispose()
