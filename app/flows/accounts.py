@@ -121,11 +121,8 @@ class AccountFlow(Flow):
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="log_out")
     def log_out(self, session: ActiveSession) -> None:
-        self.stop_agents()  # before and after the database's part (see LockFlow.record_lock)
-        try:
+        with self.agents_stopped():
             self.backend.accounts().logout(session)
-        finally:
-            self.stop_agents()
         self.post_message(self.LoggedOut(session.username))
 
     @work(

@@ -13,7 +13,8 @@ flow, is checked to fit each (see app.app).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -59,6 +60,30 @@ class Flow(App[None]):
     def asked(self, worker: Worker[None], screen: Screen[Any] | None = None) -> None:
         """Note that ``screen`` (by default the one in front) is waiting on ``worker``."""
         self._asked_by[worker] = screen if screen is not None else self.screen
+
+    def warm_command_line(self, session: ActiveSession) -> None:
+        """Once the vault is open and its list on its way (a worker's step): the command
+        line's agent started (app.cli.agent), so that the first `strongroom get` after opening
+        the vault here is answered warm. Only for a remembered session (the agent serves this
+        device's session as the database holds it, never this process's key) and when
+        config.toml keeps the agent on; a lock or a logout here stops it (agents_stopped)."""
+        settings = self.backend.settings
+        if settings.command_line_agent and session.session_id is not None:
+            from app.cli import agent
+
+            agent.start(settings)
+
+    @contextmanager
+    def agents_stopped(self) -> Iterator[None]:
+        """Around a lock's or a logout's database part: the command line's agents stopped
+        before it (which a slow database or another transaction on the session row can hold
+        up, and an agent asked meanwhile would find the session unlocked) and once more after
+        it (one a command started in between)."""
+        self.stop_agents()
+        try:
+            yield
+        finally:
+            self.stop_agents()
 
     def stop_agents(self) -> None:
         """What `strongroom lock` does to this profile's command line agents (a worker's

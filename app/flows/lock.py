@@ -160,13 +160,9 @@ class LockFlow(Flow):
 
     @work(thread=True, group="lock", exit_on_error=False, description="forget_session")
     def forget_session(self, session: ActiveSession) -> None:
-        """This device's token file goes (and its session row, if any is left); the command
-        line's agents stopped before and after (see record_lock)."""
-        self.stop_agents()
-        try:
+        """This device's token file goes (and its session row, if any is left)."""
+        with self.agents_stopped():
             self.backend.accounts().logout(session)
-        finally:
-            self.stop_agents()
 
     def hold_open_edit(self, vault_key: bytes) -> bool:
         """Seal what an open item form holds, if anything was typed, before the key goes."""
@@ -220,16 +216,10 @@ class LockFlow(Flow):
 
     @work(thread=True, group="lock", exit_on_error=False, description="record_lock")
     def record_lock(self, session: ActiveSession) -> None:
-        """Make the lock outlast this process (see AccountService.lock), and end the command
-        line's agents now rather than at their next look at the database: before the lock is
-        written (which a slow database or another device's transaction can hold up, and an
-        agent asking meanwhile would find the session unlocked) and once more after it (one
-        started in between, by a command that found it so)."""
-        self.stop_agents()
-        try:
+        """Make the lock outlast this process (see AccountService.lock); the command line's
+        agents end with it, not at their next look at the database."""
+        with self.agents_stopped():
             self.backend.accounts().lock(session)
-        finally:
-            self.stop_agents()
 
     async def finish_locking(self, timeout: float = 10.0) -> None:
         """Wait for a lock still being recorded (before quitting)."""

@@ -205,18 +205,6 @@ class VaultFlow(Flow):
         if purge and warning is None:
             self.warm_command_line(session)
 
-    def warm_command_line(self, session: ActiveSession) -> None:
-        """Once the vault is open and its list on its way: the command line's agent started
-        (app.cli.agent), so that the first `strongroom get` after opening the vault here is
-        answered warm. Only for a remembered session (the agent serves this device's session
-        as the database holds it, never this process's key) and when config.toml keeps the
-        agent on; a lock or a logout here stops it (app.flows.lock)."""
-        settings = self.backend.settings
-        if settings.command_line_agent and session.session_id is not None:
-            from app.cli import agent
-
-            agent.start(settings)
-
     @work(
         thread=True,
         exclusive=True,

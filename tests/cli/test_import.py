@@ -89,8 +89,11 @@ def test_bitwarden_encrypted_json_round_trip_loses_nothing(
     assert done.returncode == 0, done.stderr
     assert out.stat().st_mode & 0o777 == 0o600
     text = out.read_text()
-    for secret in ("4321", "now", "forum-secret", "Bank", "Leeds"):
+    for secret in ("4321", "forum-secret", "Bank", "Leeds"):
         assert secret not in text
+    # "now", three letters, turns up in a long base64 text about once in a hundred exports:
+    # the password as the JSON value a plaintext export would hold it in.
+    assert '"now"' not in text
     wrapper = json.loads(text)
     assert wrapper["kdfType"] == 1  # Argon2id
     assert wrapper["kdfMemory"] >= 64
