@@ -188,7 +188,11 @@ def test_register_and_login_at_a_terminal(sqlite_settings: Settings, size: tuple
         assert "at least 12 characters" in term.screen()
         term.type(STRONG_PASSWORD)
         term.keys("Enter")
-        term.wait_for("Please confirm the password:")
+        # The second confirmation prompt, not the first one still on screen: a password prompt
+        # discards what was typed before it was put up (as getpass and sudo do).
+        term.wait_until(
+            lambda: term.screen().count("Please confirm the password:") == 2, "confirm again"
+        )
         term.type(STRONG_PASSWORD)
         term.keys("Enter")
         term.wait_for("EXIT=0")
