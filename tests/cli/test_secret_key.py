@@ -138,6 +138,8 @@ def test_a_new_device_asks_for_the_key_at_a_terminal(
         term.type(wrong)
         term.keys("Enter")
         term.wait_for("not this account's")
+        # Asked again (a prompt discards what was typed before it was put up, as getpass does).
+        term.wait_until(lambda: term.screen().count("Secret Key:") == 2, "asked again")
         term.type(printed.lower().replace("-", " "))
         term.keys("Enter")
         term.wait_for("EXIT=0")
