@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,9 +202,20 @@ def galera() -> Iterator[GaleraCluster]:
 
 @pytest.fixture
 def galera_db(galera: GaleraCluster) -> Iterator[str]:
-    """A fresh database on the cluster, made through node 1; its name."""
+    """A fresh database on the cluster, made through node 1; its name. Galera applies a write
+    on the other nodes a moment after node 1 returns (replication is synchronous, applying is
+    not): the fixture waits until every running node has the database, so that a test that
+    connects to node 2 at once does not find it "unknown"."""
     name = f"strongroom_{secrets.token_hex(4)}"
     galera.sql(0, f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    deadline = time.monotonic() + 60
+    for node in range(len(galera.nodes)):
+        if galera.nodes[node].process is None:
+            continue
+        while not galera.sql(node, f"SHOW DATABASES LIKE '{name}'"):
+            if time.monotonic() > deadline:
+                pytest.fail(f"Galera node {node + 1} never had the database {name}")
+            time.sleep(0.05)
     try:
         yield name
     finally:
