@@ -13,10 +13,6 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     Connection,
-    Insert,
-    LargeBinary,
-    Table,
-    Update,
     bindparam,
     func,
     insert,
@@ -32,9 +28,11 @@ from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.services import integrity, sealing
+from app.services.bulk_sql import execute_many, statements, table
 from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 PROGRESS_EVERY = 250
+CHUNK = 1000  # rows a MariaDB import writes while it seals the next ones
 Progress = Callable[[int, int], None]  # (done, total)
 T = TypeVar("T")
 
@@ -100,16 +98,10 @@ def import_items(
         connection = db.connection()
         if connection.dialect.name == "sqlite" and not any(e.history for e in fresh):
             tags = _insert_sealed(db, cipher, key, active, fresh, write_ids, now, progress)
-            heads.append(integrity.record(db, active, [], tags))
-            return len(fresh)
-        ids = _insert_rows(connection, active, fresh, write_ids, now)
-        olds = [
-            (item_id, old)
-            for item_id, entry in zip(ids, fresh, strict=True)
-            for old in entry.history[:HISTORY_LIMIT]
-        ]
-        histories = _insert_history(connection, active, olds) if olds else {}
-        tags = _seal_rows(connection, cipher, key, active.user_id, fresh, ids, histories, progress)
+        else:
+            tags = _placed_then_sealed(
+                connection, cipher, key, active, fresh, write_ids, now, progress
+            )
         heads.append(integrity.record(db, active, [], tags))
         return len(fresh)
 
@@ -143,9 +135,9 @@ def _insert_rows(
     now: datetime,
 ) -> list[int]:
     """Insert the rows with empty sealed fields; their new ids, in the order of ``fresh``."""
-    items = _table(VaultItem)
+    items = table(VaultItem)
     rows = _rows(active, fresh, write_ids, now)
-    _execute_many(connection, insert(items), rows)
+    execute_many(connection, insert(items), rows)
     made = connection.execute(
         select(items.c.write_id, items.c.id).where(
             items.c.write_id.between(write_ids[0], write_ids[-1]),
@@ -193,10 +185,10 @@ def _insert_sealed(
     the id it gets; the tags. Once the head is locked this transaction is the database's only
     writer until it ends, so the ids past the highest one there are free (they are the ones
     SQLite would give); MariaDB gives ids to other accounts' writers meanwhile, so there the
-    rows go in first and are sealed once their ids are known (_insert_rows, _seal_rows)."""
+    rows go in first and are sealed once their ids are known (_placed_then_sealed)."""
     integrity.lock_head(db, active)
     connection = db.connection()
-    items = _table(VaultItem)
+    items = table(VaultItem)
     first = int(connection.execute(select(func.max(items.c.id))).scalar() or 0) + 1
     ids = list(range(first, first + len(fresh)))
     rows = _rows(active, fresh, write_ids, now)
@@ -204,7 +196,7 @@ def _insert_sealed(
     for row, item_id, values in zip(rows, ids, sealed, strict=True):
         row["id"] = item_id
         row.update(values)
-    _execute_many(connection, insert(items), rows)
+    execute_many(connection, insert(items), rows)
     return tags
 
 
@@ -242,26 +234,68 @@ def _sealed(
     return sealed, tags
 
 
-def _seal_rows(
+def _placed_then_sealed(
     connection: Connection,
     cipher: crypto.FieldCipher,
     key: bytes,
-    user_id: int,
+    active: ActiveSession,
     fresh: list[ImportedItem],
-    ids: list[int],
-    histories: dict[int, list[tuple[int, object]]],
+    write_ids: list[str],
+    now: datetime,
     progress: Progress | None,
 ) -> list[bytes]:
-    """Seal every new row's fields under its id and version (1), and tag it with its
-    history (see app.services.integrity); the tags."""
-    items = _table(VaultItem)
-    values, tags = _sealed(cipher, key, user_id, fresh, ids, histories, progress)
+    """Rows that go in before they can be sealed (on MariaDB, which gives ids to other
+    accounts' writers meanwhile; on SQLite when earlier passwords need their entries' ids):
+    each inserted with empty sealed fields, with its earlier passwords, then sealed under the
+    ids it got and updated; the tags, in the order of ``fresh``.
+
+    On MariaDB this goes in chunks, the statements run in order by a thread of their own while
+    this one seals: the server writes one chunk while the next is sealed (the driver lets go
+    of the GIL while it waits on the server), rather than sealing and writing in turn."""
+    size = len(fresh) if connection.dialect.name == "sqlite" else CHUNK
+    starts = range(0, len(fresh), size)
+
+    def place(start: int) -> tuple[list[int], dict[int, list[tuple[int, object]]]]:
+        chunk = fresh[start : start + size]
+        ids = _insert_rows(connection, active, chunk, write_ids[start : start + size], now)
+        olds = [
+            (item_id, old)
+            for item_id, entry in zip(ids, chunk, strict=True)
+            for old in entry.history[:HISTORY_LIMIT]
+        ]
+        return ids, _insert_history(connection, active, olds) if olds else {}
+
+    def counted(start: int) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda done, _: progress(start + done, len(fresh))
+
+    tags: list[bytes] = []
+    with statements(connection) as writer:
+        placed = [writer.submit(place, start) for start in starts]
+        written = []
+        for start, future in zip(starts, placed, strict=True):
+            ids, histories = future.result()
+            chunk = fresh[start : start + size]
+            values, chunk_tags = _sealed(
+                cipher, key, active.user_id, chunk, ids, histories, counted(start)
+            )
+            written.append(writer.submit(_update_sealed, connection, ids, values))
+            tags += chunk_tags
+        for write in written:
+            write.result()
+    return tags
+
+
+def _update_sealed(connection: Connection, ids: list[int], values: list[dict[str, Any]]) -> None:
+    """The rows ``ids``, inserted with empty sealed fields, given their sealed ``values``."""
+    items = table(VaultItem)
     sealed = [
         {"b_id": item_id, **{f"b_{k}": v for k, v in row.items()}}
         for item_id, row in zip(ids, values, strict=True)
     ]
     columns = [f"{name}_sealed" for name in SEALED_FIELDS]
-    _execute_many(
+    execute_many(
         connection,
         update(items)
         .where(items.c.id == bindparam("b_id"))
@@ -273,7 +307,6 @@ def _seal_rows(
         ),
         sealed,
     )
-    return tags
 
 
 def _insert_history(
@@ -281,7 +314,7 @@ def _insert_history(
 ) -> dict[int, list[tuple[int, object]]]:
     """The imported items' earlier passwords, each sealed under its own entry's id; by item,
     (entry id, sealed) in id order, as the items' tags cover them."""
-    history = _table(PasswordHistory)
+    history = table(PasswordHistory)
     placeholders = [
         {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
         for item_id, old in olds
@@ -296,7 +329,7 @@ def _insert_history(
         }
         for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
     ]
-    _execute_many(
+    execute_many(
         connection,
         update(history)
         .where(history.c.id == bindparam("b_id"))
@@ -307,41 +340,3 @@ def _insert_history(
     for entry in sorted(entries, key=lambda entry: int(entry["b_id"])):
         by_item.setdefault(int(entry["b_item"]), []).append((entry["b_id"], entry["b_sealed"]))
     return by_item
-
-
-def _execute_many(
-    connection: Connection, statement: Insert | Update, rows: list[dict[str, Any]]
-) -> None:
-    """``statement`` for each of ``rows`` (dicts with the same keys), as one executemany of the
-    SQL SQLAlchemy compiles for this database. The values go to the driver as the columns'
-    types bind them, looked up once, not row by row: sealed fields (bytes) and ids need
-    nothing, dates their type's processor. SQLAlchemy's own per-row handling of 10,000 rows
-    of a dozen values each was a fifth of an import."""
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
-    processors = {}
-    for name, bind in compiled.binds.items():
-        processor = (
-            None
-            if isinstance(bind.type, LargeBinary)
-            else bind.type.dialect_impl(dialect).bind_processor(dialect)
-        )
-        if processor is not None:
-            processors[name] = processor
-    names = compiled.positiontup
-
-    def value(row: dict[str, Any], name: str) -> Any:
-        processor = processors.get(name)
-        return row[name] if processor is None else processor(row[name])
-
-    if names is not None:
-        params: list[Any] = [tuple(value(row, name) for name in names) for row in rows]
-    else:
-        params = [{name: value(row, name) for name in row} for row in rows]
-    connection.exec_driver_sql(compiled.string, params)
-
-
-def _table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table

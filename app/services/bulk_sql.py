@@ -1,0 +1,81 @@
+"""How the bulk write of an import (app.services.bulk) runs its statements: many rows to one
+executemany, and, on MariaDB, on a thread of their own while the next rows are sealed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Insert, LargeBinary, Table, Update
+
+from app.models import PasswordHistory, VaultItem
+
+T = TypeVar("T")
+
+
+@contextmanager
+def statements(connection: Connection) -> Iterator[Executor]:
+    """Where the bulk write's statements run (app.services.bulk, _placed_then_sealed): here on SQLite (its connection stays in the
+    thread that opened it); on MariaDB one thread of their own, in the order given. Leaving
+    with an error drops what has not started and waits for what has, so that the transaction
+    is rolled back with no statement of it still running."""
+    if connection.dialect.name == "sqlite":
+        yield Here()
+        return
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strongroom-import")
+    try:
+        yield writer
+    finally:
+        writer.shutdown(wait=True, cancel_futures=True)
+
+
+class Here(Executor):
+    """An Executor that runs each call at once, in the caller's thread."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            done.set_exception(error)
+        return done
+
+
+def execute_many(
+    connection: Connection, statement: Insert | Update, rows: list[dict[str, Any]]
+) -> None:
+    """``statement`` for each of ``rows`` (dicts with the same keys), as one executemany of the
+    SQL SQLAlchemy compiles for this database. The values go to the driver as the columns'
+    types bind them, looked up once, not row by row: sealed fields (bytes) and ids need
+    nothing, dates their type's processor. SQLAlchemy's own per-row handling of 10,000 rows
+    of a dozen values each was a fifth of an import."""
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
+    processors = {}
+    for name, bind in compiled.binds.items():
+        processor = (
+            None
+            if isinstance(bind.type, LargeBinary)
+            else bind.type.dialect_impl(dialect).bind_processor(dialect)
+        )
+        if processor is not None:
+            processors[name] = processor
+    names = compiled.positiontup
+
+    def value(row: dict[str, Any], name: str) -> Any:
+        processor = processors.get(name)
+        return row[name] if processor is None else processor(row[name])
+
+    if names is not None:
+        params: list[Any] = [tuple(value(row, name) for name in names) for row in rows]
+    else:
+        params = [{name: value(row, name) for name in row} for row in rows]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
