@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,6 +23,7 @@ from app.services.backend import Backend
 from tests.command_line import ESC, one_clean_line, strongroom
 from tests.helpers import STRONG_PASSWORD, need, rows
 from tests.pilot import seed
+from tests.terminal import STRONGROOM
 from tests.transfer import (
     EXPORT_PASSWORD,
     KDBX_PASSWORD,
@@ -412,3 +415,50 @@ def test_a_tab_the_vault_holds_comes_back_from_its_own_export_as_a_tab(
     assert strongroom(bob, "get", "Tabbed").stdout == "left\tright\n"
     tabbed = everything(bob, "bob")["Tabbed"]
     assert tabbed[1:4:2] == ("left\tright", "one\ttwo\nthree")
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3])
+def test_ctrl_c_while_an_import_writes_leaves_the_vault_as_it_was(
+    settings: Settings, tmp_path: Path, delay: float
+) -> None:
+    """Ctrl-C (SIGINT) once the file is read and the write has begun (on MariaDB, chunks
+    written on a thread of their own while the next are sealed): the command ends as Ctrl-C
+    ends one, without a traceback, and the database holds every item or none of them."""
+    seed(settings, ItemDraft("Before", password="kept"))
+    count = 4000
+    path = tmp_path / "many.csv"
+    path.write_text(
+        "name,url,username,password\n"
+        + "".join(f"Site {n},https://{n}.example,user{n},pw-{n}\n" for n in range(count))
+    )
+    config = settings.config_dir / "config.toml"
+    import_file(settings, "--dry-run", str(path))  # config.toml as the command line writes it
+    command = [str(STRONGROOM), "--config-dir", str(settings.config_dir),
+               "--data-dir", str(settings.data_dir), "import", str(path)]  # fmt: skip
+    assert "command_line_agent = false" in config.read_text()
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"STRONGROOM_DATABASE_URL": settings.database_url, "PATH": "/usr/bin:/bin"},
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    read = process.stderr.readline()
+    assert read.startswith(f"Read {count} items"), read
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    stderr = process.stderr.read()
+    code = process.wait(timeout=60)
+    assert "Traceback" not in stderr
+    imported = rows(settings, "SELECT COUNT(*) FROM items")[0][0]
+    if code == 0:  # it had finished
+        assert imported == count + 1
+    else:
+        assert code == 130, stderr
+        assert imported == 1
+    listed = strongroom(settings, "ls")
+    assert listed.returncode == 0, listed.stderr
+    assert "Before" in listed.stdout
