@@ -288,25 +288,12 @@ def _placed_then_sealed(
 
 
 def _update_sealed(connection: Connection, ids: list[int], values: list[dict[str, Any]]) -> None:
-    """The rows ``ids``, inserted with empty sealed fields, given their sealed ``values``."""
+    """The rows ``ids``, inserted with empty sealed fields, given their sealed ``values`` (each
+    a row's sealed columns and its tag, by column name)."""
     items = table(VaultItem)
-    sealed = [
-        {"b_id": item_id, **{f"b_{k}": v for k, v in row.items()}}
-        for item_id, row in zip(ids, values, strict=True)
-    ]
-    columns = [f"{name}_sealed" for name in SEALED_FIELDS]
-    execute_many(
-        connection,
-        update(items)
-        .where(items.c.id == bindparam("b_id"))
-        .values(
-            {
-                **{column: bindparam(f"b_{column}") for column in columns},
-                "integrity_tag": bindparam("b_integrity_tag"),
-            }
-        ),
-        sealed,
-    )
+    for item_id, row in zip(ids, values, strict=True):
+        row["b_id"] = item_id
+    execute_many(connection, update(items).where(items.c.id == bindparam("b_id")), values)
 
 
 def _insert_history(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, LargeBinary, Table, Update
@@ -17,10 +18,10 @@ T = TypeVar("T")
 
 @contextmanager
 def statements(connection: Connection) -> Iterator[Executor]:
-    """Where the bulk write's statements run (app.services.bulk, _placed_then_sealed): here on SQLite (its connection stays in the
-    thread that opened it); on MariaDB one thread of their own, in the order given. Leaving
-    with an error drops what has not started and waits for what has, so that the transaction
-    is rolled back with no statement of it still running."""
+    """Where the bulk write's statements run (app.services.bulk, _placed_then_sealed): here on
+    SQLite (its connection stays in the thread that opened it); on MariaDB one thread of their
+    own, in the order given. Leaving with an error drops what has not started and waits for
+    what has, so that the transaction is rolled back with no statement of it still running."""
     if connection.dialect.name == "sqlite":
         yield Here()
         return
@@ -63,15 +64,18 @@ def execute_many(
         if processor is not None:
             processors[name] = processor
     names = compiled.positiontup
-
-    def value(row: dict[str, Any], name: str) -> Any:
-        processor = processors.get(name)
-        return row[name] if processor is None else processor(row[name])
-
-    if names is not None:
-        params: list[Any] = [tuple(value(row, name) for name in names) for row in rows]
-    else:
-        params = [{name: value(row, name) for name in row} for row in rows]
+    keys = list(names) if names is not None else list(rows[0])
+    # The values in the statement's order by one C call a row, the few a type converts after.
+    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+    converted = [(index, processors[key]) for index, key in enumerate(keys) if key in processors]
+    params: list[Any] = []
+    for row in rows:
+        values = pick(row)
+        if converted:
+            values = list(values)
+            for index, processor in converted:
+                values[index] = processor(values[index])
+        params.append(tuple(values) if names is not None else dict(zip(keys, values, strict=True)))
     connection.exec_driver_sql(compiled.string, params)
 
 
