@@ -47,7 +47,7 @@ class ItemCache:
                 and listed[0][2] == vault.verify(session)
             ):
                 return listed[1]
-            items, state = vault.list_checked(session)
+            items, state, _ = vault.list_checked(session)
         except VaultTampered as error:
             self.forget()
             event = (

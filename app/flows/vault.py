@@ -181,15 +181,15 @@ class VaultFlow(Flow):
     ) -> None:
         """Read the vault (or the trash); with a fingerprint, only if it has moved since."""
         session, vault = self.session(), self.backend.vault()
-        fingerprint = vault.fingerprint(session)
-        if fingerprint == unless_fingerprint:
+        if unless_fingerprint is not None and vault.fingerprint(session) == unless_fingerprint:
             return
         warning = None
         try:
-            items = vault.list_items(session, trash=trash)
+            # The fingerprint counted from the rows listed: the state the list shows.
+            items, _, fingerprint = vault.list_checked(session, trash=trash)
         except VaultTampered as error:
             # Shown all the same, what does not match as damaged; and said in a dialog.
-            items = error.items
+            items, fingerprint = error.items, vault.fingerprint(session)
             rolled_back = isinstance(error, VaultRolledBack)
             event = "rollback_detected" if rolled_back else "tampering_detected"
             damaged = ", ".join(f"item {item_id}" for item_id in error.damaged[:20])

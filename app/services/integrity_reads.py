@@ -8,7 +8,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -76,6 +76,14 @@ def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
         if before == after:
             return Snapshot(rows, histories, after)
     return Snapshot(rows, histories, after)
+
+
+class Listing(NamedTuple):
+    """A read of the vault's items (see CheckedReads.list_checked)."""
+
+    items: list[Item]
+    state: tuple[int, bytes]  # the integrity record's (counter, head) it was read at
+    fingerprint: tuple[int, int, int]  # (items, sum of versions, highest id), trash included
 
 
 @dataclass
@@ -168,10 +176,10 @@ class CheckedReads:
         """
         return self.list_checked(active, trash=trash)[0]
 
-    def list_checked(
-        self, active: ActiveSession, *, trash: bool = False
-    ) -> tuple[list[Item], tuple[int, bytes]]:
-        """list_items, and the (counter, head) of the state it was read from."""
+    def list_checked(self, active: ActiveSession, *, trash: bool = False) -> Listing:
+        """list_items, with the (counter, head) of the state it was read from and that
+        state's fingerprint (VaultService.fingerprint's numbers, counted from the same rows:
+        the state the list shows, with no query of its own)."""
         snapshot, report = self._checked(active)
         user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
         items, titles, damaged, width = [], {}, report.damaged, len(sealing.LIST_COLUMNS)
@@ -192,7 +200,13 @@ class CheckedReads:
             error.items = items
             raise
         self._saw(active, report.counter, report.head)
-        return items, (report.counter, report.head)
+        rows = snapshot.rows
+        fingerprint = (
+            len(rows),
+            sum(row[1] for row in rows),
+            max((row[0] for row in rows), default=0),
+        )
+        return Listing(items, (report.counter, report.head), fingerprint)
 
     def verify(self, active: ActiveSession) -> tuple[int, bytes]:
         """Check the whole vault against its integrity record without opening any field

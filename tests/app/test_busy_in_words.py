@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, LoadingIndicator
 
 from app.app import StrongroomApp
 from app.core.config import Settings
-from app.core.items import Item, ItemDraft
+from app.core.items import ItemDraft
 from app.factory import make_app
 from app.flows import vault as vault_flow
 from app.screens.login import LoginScreen
@@ -24,6 +24,7 @@ from app.screens.unlock import UnlockScreen
 from app.screens.vault import VaultScreen
 from app.services.accounts import AccountService
 from app.services.backend import Backend
+from app.services.integrity_reads import Listing
 from app.services.vault import VaultService
 from tests.helpers import STRONG_PASSWORD
 from tests.pilot import seed, settle, text_of, titles, type_into
@@ -144,13 +145,13 @@ async def _until(pilot: Pilot[None], done: Callable[[], bool], seconds: float = 
 def _slow_list(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Reading the vault's items waits until the test sets the event it returns."""
     read = threading.Event()
-    list_items = VaultService.list_items
+    list_checked = VaultService.list_checked
 
-    def slow(self: VaultService, *args: Any, **kwargs: Any) -> list[Item]:
+    def slow(self: VaultService, *args: Any, **kwargs: Any) -> Listing:
         read.wait(10)
-        return list_items(self, *args, **kwargs)
+        return list_checked(self, *args, **kwargs)
 
-    monkeypatch.setattr(VaultService, "list_items", slow)
+    monkeypatch.setattr(VaultService, "list_checked", slow)
     return read
 
 

@@ -504,13 +504,13 @@ async def test_polling_rereads_the_vault_only_when_it_changed(
 
     seed(settings, ItemDraft("First"))
     reads: list[bool] = []
-    original = VaultService.list_items
+    original = VaultService.list_checked
 
     def counting(self, active, *, trash=False):  # type: ignore[no-untyped-def]
         reads.append(trash)
         return original(self, active, trash=trash)
 
-    monkeypatch.setattr(VaultService, "list_items", counting)
+    monkeypatch.setattr(VaultService, "list_checked", counting)
     async with vault_app(settings) as (app, pilot):
         assert reads == [False]
         app.refresh_vault()  # as the minute timer and regaining focus do

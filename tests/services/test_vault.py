@@ -358,21 +358,30 @@ def test_add_many_seals_like_add(vault: VaultService, alice: ActiveSession) -> N
 
 
 def test_fingerprint_moves_with_every_change(vault: VaultService, alice: ActiveSession) -> None:
-    seen = [vault.fingerprint(alice)]
+    """And a listing (of the vault or of the trash) counts the same fingerprint from the rows
+    it read, which the app keeps to poll against."""
+
+    def fingerprint(active: ActiveSession) -> tuple[int, int, int]:
+        queried = vault.fingerprint(active)
+        assert vault.list_checked(active).fingerprint == queried
+        assert vault.list_checked(active, trash=True).fingerprint == queried
+        return queried
+
+    seen = [fingerprint(alice)]
     item = vault.add(alice, draft("One"))
-    seen.append(vault.fingerprint(alice))
+    seen.append(fingerprint(alice))
     item = vault.update(alice, item.id, item.version, draft("One", password="changed"))
-    seen.append(vault.fingerprint(alice))
+    seen.append(fingerprint(alice))
     vault.trash(alice, item.id)
-    seen.append(vault.fingerprint(alice))
+    seen.append(fingerprint(alice))
     vault.restore(alice, item.id)
-    seen.append(vault.fingerprint(alice))
+    seen.append(fingerprint(alice))
     vault.trash(alice, item.id)
     vault.purge(alice, item.id)
-    seen.append(vault.fingerprint(alice))
+    seen.append(fingerprint(alice))
     # Each change moves it away from what the device saw last.
     assert all(before != after for before, after in itertools.pairwise(seen))
-    assert vault.fingerprint(alice) == seen[-1]  # and it stays put when nothing changes
+    assert fingerprint(alice) == seen[-1]  # and it stays put when nothing changes
 
 
 def test_warming_up_reads_nothing_and_writes_nothing(
