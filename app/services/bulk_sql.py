@@ -4,7 +4,7 @@ executemany, and, on MariaDB, on a thread of their own while the next rows are s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -25,11 +25,44 @@ def statements(connection: Connection) -> Iterator[Executor]:
     if connection.dialect.name == "sqlite":
         yield Here()
         return
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="strongroom-import")
+    writer = _Writer()
     try:
         yield writer
     finally:
-        writer.shutdown(wait=True, cancel_futures=True)
+        writer.finish()
+
+
+class _Writer(ThreadPoolExecutor):
+    """One thread that runs the statements in the order given, and knows what it was given."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="strongroom-import")
+        self.given: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        self.given.append(future)
+        return future
+
+    def finish(self) -> None:
+        """Drop what has not started and wait for the statement running, however many times
+        Ctrl-C is pressed meanwhile (one held up by a lock may take a while): the connection
+        is not the rollback's until the writer has let go of it (the driver is not
+        thread-safe: a rollback sent during a statement crashed the process). The wait is on
+        the statements, not on the thread (an interrupted Thread.join takes the thread for
+        ended). A Ctrl-C pressed while waiting is raised once the writer has finished."""
+        self.shutdown(wait=False, cancel_futures=True)
+        interrupted = False
+        while True:
+            try:
+                # Those dropped are done (never started): wait on the rest, or on nothing.
+                wait([future for future in self.given if not future.done()])
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+        self.shutdown(wait=True)  # the thread has nothing left to run: it ends at once
+        if interrupted:
+            raise KeyboardInterrupt
 
 
 class Here(Executor):

@@ -5,7 +5,10 @@ database as it was (read back with raw SQL)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -191,3 +194,48 @@ def test_another_accounts_writes_during_a_chunked_import_take_no_id_of_it(
     assert all(item.error is None for item in mine)
     assert not {item.id for item in mine} & set(bobs)
     assert len(vault.list_items(bob)) == len(bobs)
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True
+)
+def test_a_second_ctrl_c_waits_for_the_statement_running_before_the_rollback(
+    vault: VaultService,
+    alice: ActiveSession,
+    database: Database,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C while the writer's statement is held up (a row lock someone else holds), and
+    Ctrl-C again while the import waits for it: the rollback still waits until the writer has
+    let go of the connection (the driver is not thread-safe: a rollback sent during the
+    statement crashed the process), then the interrupt goes on, and nothing is written."""
+    inside, let_go = threading.Event(), threading.Event()
+    real_update, real_sealed = bulk._update_sealed, bulk._sealed
+    sealed_calls: list[int] = []
+
+    def held_up(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        time.sleep(1.5)  # a statement waiting on a lock
+        let_go.set()
+        return real_update(*args, **kwargs)
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        sealed_calls.append(1)
+        if len(sealed_calls) == 2:
+            assert inside.wait(10)
+            # The second Ctrl-C, while the first one waits for the writer.
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+            raise KeyboardInterrupt
+        return real_sealed(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_update_sealed", held_up)
+    monkeypatch.setattr(bulk, "_sealed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bulk.import_items(vault, alice, entries(clock))
+    assert let_go.is_set()  # the writer had finished before the interrupt went on
+    assert not [t for t in threading.enumerate() if t.name.startswith("strongroom-import")]
+    monkeypatch.undo()
+    assert rows(database, alice.user_id) == (0, 0)
+    assert vault.list_items(alice) == []
+    assert bulk.import_items(vault, alice, entries(clock)) == (COUNT, 0)
