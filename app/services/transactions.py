@@ -14,6 +14,9 @@ connection (see :mod:`.cluster` for how it picks a node). A connection lost duri
 its outcome unknown: the units of work that a second run could apply twice check an identity
 they chose before the first run (``VaultItem.write_id``), so a retry finds its own write.
 
+A lock wait timeout has already waited long (innodb_lock_wait_timeout) for a lock another
+connection holds: it is run again once, not as often as a deadlock, which is over at once.
+
 The loop is hand-written (a dozen lines) rather than tenacity's: importing tenacity costs the
 command line 60 ms, more than half of a ``strongroom get``.
 """
@@ -34,6 +37,10 @@ T = TypeVar("T")
 SERIALIZATION_FAILURES = frozenset({1213, 1205})
 SERIALIZATION_SQLSTATE = "40001"
 ATTEMPTS = 12
+# A lock wait timeout has already waited innodb_lock_wait_timeout (50 s by default) for a lock
+# another connection holds: run once more, not eleven times more (ten silent minutes).
+LOCK_WAIT_TIMEOUT = 1205
+LOCK_WAIT_ATTEMPTS = 2
 FIRST_PAUSE = 0.005
 LONGEST_PAUSE = 0.4
 # The os's generator, as everywhere in Strongroom (``random`` is kept out by a test).
@@ -74,12 +81,14 @@ def run_in_transaction(
     Whatever ``work`` raises that is not such a database error (a UserError, say) ends the
     transaction (rolled back) and goes to the caller, as does the last failure.
     """
+    lock_waits = 0
     for attempt in range(1, attempts + 1):
         try:
             with sessions.begin() as db:
                 return work(db)
         except DBAPIError as error:
-            if attempt == attempts or not should_retry(error):
+            lock_waits += error_code(error) == LOCK_WAIT_TIMEOUT
+            if attempt == attempts or lock_waits >= LOCK_WAIT_ATTEMPTS or not should_retry(error):
                 raise
             sleep(pause(attempt))
     raise AssertionError("unreachable: the last attempt returns or raises")

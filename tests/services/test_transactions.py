@@ -55,10 +55,23 @@ def flaky(failures: list[DBAPIError]) -> tuple[list[int], Any]:
 )
 def test_a_serialization_failure_runs_the_whole_unit_again(database: Database, errno: int) -> None:
     pauses: list[float] = []
-    calls, work = flaky([failure(errno), failure(errno)])
+    calls, work = flaky([failure(errno)])
     assert run_in_transaction(database.sessions, work, sleep=pauses.append) == "done"
+    assert len(calls) == 2
+    assert len(pauses) == 1
+
+
+def test_a_second_lock_wait_timeout_is_not_waited_out_again(database: Database) -> None:
+    """Each one has waited innodb_lock_wait_timeout (50 s by default) on another connection's
+    lock: the unit runs once more, then says so, rather than for ten silent minutes. A
+    deadlock or a certification conflict, over at once, runs again as often as it takes."""
+    calls, work = flaky([failure(1205), failure(1213), failure(1205), failure(1213)])
+    with pytest.raises(OperationalError):
+        run_in_transaction(database.sessions, work, sleep=lambda _: None)
     assert len(calls) == 3
-    assert len(pauses) == 2
+    calls, work = flaky([failure(1213)] * 5)
+    assert run_in_transaction(database.sessions, work, sleep=lambda _: None) == "done"
+    assert len(calls) == 6
 
 
 def test_sqlstate_40001_is_a_serialization_failure_whatever_the_errno(database: Database) -> None:
