@@ -26,9 +26,9 @@ from app.core.accounts import ActiveSession
 from app.core.credential import unmarked
 from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
-from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
+from app.models import ITEM_FIELDS, SEALED_FIELDS
 from app.services import integrity, sealing
-from app.services.bulk_sql import execute_many, statements, table
+from app.services.bulk_sql import execute_many, statements
 from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 PROGRESS_EVERY = 250
@@ -135,7 +135,7 @@ def _insert_rows(
     now: datetime,
 ) -> list[int]:
     """Insert the rows with empty sealed fields; their new ids, in the order of ``fresh``."""
-    items = table(VaultItem)
+    items = integrity.ITEMS
     rows = _rows(active, fresh, write_ids, now)
     execute_many(connection, insert(items), rows)
     made = connection.execute(
@@ -188,7 +188,7 @@ def _insert_sealed(
     rows go in first and are sealed once their ids are known (_placed_then_sealed)."""
     integrity.lock_head(db, active)
     connection = db.connection()
-    items = table(VaultItem)
+    items = integrity.ITEMS
     first = int(connection.execute(select(func.max(items.c.id))).scalar() or 0) + 1
     ids = list(range(first, first + len(fresh)))
     rows = _rows(active, fresh, write_ids, now)
@@ -290,7 +290,7 @@ def _placed_then_sealed(
 def _update_sealed(connection: Connection, ids: list[int], values: list[dict[str, Any]]) -> None:
     """The rows ``ids``, inserted with empty sealed fields, given their sealed ``values`` (each
     a row's sealed columns and its tag, by column name)."""
-    items = table(VaultItem)
+    items = integrity.ITEMS
     for item_id, row in zip(ids, values, strict=True):
         row["b_id"] = item_id
     execute_many(connection, update(items).where(items.c.id == bindparam("b_id")), values)
@@ -301,7 +301,7 @@ def _insert_history(
 ) -> dict[int, list[tuple[int, object]]]:
     """The imported items' earlier passwords, each sealed under its own entry's id; by item,
     (entry id, sealed) in id order, as the items' tags cover them."""
-    history = table(PasswordHistory)
+    history = integrity.HISTORY
     placeholders = [
         {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
         for item_id, old in olds

@@ -3,15 +3,16 @@ executemany, and, on MariaDB, on a thread of their own while the next rows are s
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, wait
 from contextlib import contextmanager
+from functools import partial
 from operator import itemgetter
+from queue import SimpleQueue
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Insert, LargeBinary, Table, Update
-
-from app.models import PasswordHistory, VaultItem
+from sqlalchemy import Connection, Insert, LargeBinary, Update
 
 T = TypeVar("T")
 
@@ -32,35 +33,50 @@ def statements(connection: Connection) -> Iterator[Executor]:
         writer.finish()
 
 
-class _Writer(ThreadPoolExecutor):
-    """One thread that runs the statements in the order given, and knows what it was given."""
+class _Writer(Executor):
+    """One thread of its own that runs the calls given, in order. A call is known here before
+    it can run, whenever Ctrl-C comes (a ThreadPoolExecutor starts its thread inside submit,
+    where an interrupt left a running call unknown to the wait below)."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="strongroom-import")
-        self.given: list[Future[Any]] = []
+        self._calls: SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = SimpleQueue()
+        self._given: list[Future[Any]] = []
+        self._thread = threading.Thread(target=self._run, name="strongroom-import", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (call := self._calls.get()) is not None:
+            future, work = call
+            if future.set_running_or_notify_cancel():  # not if dropped meanwhile
+                try:
+                    future.set_result(work())
+                except BaseException as error:
+                    future.set_exception(error)
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future = super().submit(fn, *args, **kwargs)
-        self.given.append(future)
+        future: Future[T] = Future()
+        self._given.append(future)
+        self._calls.put((future, partial(fn, *args, **kwargs)))
         return future
 
     def finish(self) -> None:
-        """Drop what has not started and wait for the statement running, however many times
-        Ctrl-C is pressed meanwhile (one held up by a lock may take a while): the connection
-        is not the rollback's until the writer has let go of it (the driver is not
-        thread-safe: a rollback sent during a statement crashed the process). The wait is on
-        the statements, not on the thread (an interrupted Thread.join takes the thread for
-        ended). A Ctrl-C pressed while waiting is raised once the writer has finished."""
-        self.shutdown(wait=False, cancel_futures=True)
+        """Drop what has not started and wait for the call running, however many times
+        Ctrl-C is pressed meanwhile (a statement held up by a lock may take a while): the
+        connection is not the rollback's until the writer has let go of it (the driver is not
+        thread-safe: a rollback sent during a statement crashed the process). Every step can
+        be taken again, so an interrupt anywhere in them only starts them over; it is raised
+        once the writer has finished."""
         interrupted = False
         while True:
             try:
-                # Those dropped are done (never started): wait on the rest, or on nothing.
-                wait([future for future in self.given if not future.done()])
+                for future in self._given:
+                    future.cancel()  # only those not started: a running one goes on
+                self._calls.put(None)
+                wait([future for future in self._given if not future.done()])
+                self._thread.join()
                 break
             except KeyboardInterrupt:
                 interrupted = True
-        self.shutdown(wait=True)  # the thread has nothing left to run: it ends at once
         if interrupted:
             raise KeyboardInterrupt
 
@@ -110,9 +126,3 @@ def execute_many(
                 values[index] = processor(values[index])
         params.append(tuple(values) if names is not None else dict(zip(keys, values, strict=True)))
     connection.exec_driver_sql(compiled.string, params)
-
-
-def table(model: type[VaultItem] | type[PasswordHistory]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table

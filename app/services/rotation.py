@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.models import SEALED_FIELDS, HealthCache, PasswordHistory, VaultItem
 from app.services import sealing
+from app.services.integrity import HISTORY, ITEMS
 
 Progress = Callable[[int, int], None]  # (done, total), every PROGRESS_EVERY items and at the end
 PROGRESS_EVERY = 250
@@ -74,8 +75,7 @@ def reseal_vault(
         changes.append(change)
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
             progress(done, total)
-    table = VaultItem.__table__
-    assert isinstance(table, Table)
+    table = ITEMS
     if changes:
         db.connection().execute(
             update(table)
@@ -98,8 +98,7 @@ def reseal_vault(
         damaged += resealed is None
         entries.append({"b_id": entry_id, "b_sealed": blob if resealed is None else resealed})
     if entries:
-        history_table = PasswordHistory.__table__
-        assert isinstance(history_table, Table)
+        history_table = HISTORY
         db.connection().execute(
             update(history_table)
             .where(history_table.c.id == bindparam("b_id"))
