@@ -138,6 +138,20 @@ class Terminal:
         self.wait_for(command)
         self.keys("Enter")
 
+    def settled(self, quiet: float = 0.3, timeout: float = 20.0) -> str:
+        """The screen once it has stayed the same for ``quiet`` seconds (a scroll or a
+        repaint ended), or as it is after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        shown, since = self.screen(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.screen()
+            if now != shown:
+                shown, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+        return shown
+
     def wait_for(self, text: str, timeout: float = 20.0) -> None:
         self.wait_until(lambda: text in self.screen(), f"{text!r} on screen", timeout)
 
