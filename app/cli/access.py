@@ -232,7 +232,7 @@ def ambiguous(message: str, items: list[Item]) -> Exit:
 def open_item(args: argparse.Namespace, ctx: Context) -> tuple[ActiveSession, Item]:
     """The unlocked session and the one item ``args.query`` names."""
     session = open_session(args, ctx)
-    return session, find(vault_items(ctx, session), args.query)
+    return session, ctx.cache.find(ctx.backend, session, lambda items: find(items, args.query))
 
 
 READS = 20  # different items whose secrets may be read within WINDOW before the password

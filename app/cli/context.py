@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.core.items import Item
     from app.services.backend import Backend
+    from app.services.integrity_reads import Marks
 
-# (user, vault key, the vault's (counter, head)): what a listing was made of.
-Mark = tuple[int, bytes, tuple[int, bytes]]
+# (user, vault key, what the listing was read from).
+Mark = tuple[int, bytes, "Marks"]
 
 
 @dataclass
@@ -29,6 +30,32 @@ class ItemCache:
 
     listed: tuple[Mark, list[Item]] | None = None
     rendered: dict[tuple[object, ...], str] = field(default_factory=dict)
+
+    def find(
+        self, backend: Backend, session: ActiveSession, pick: Callable[[list[Item]], Item]
+    ) -> Item:
+        """The item ``pick`` chooses from the live items (or its refusal, an Exit). From the
+        listing held when the vault still stands as it was listed, which VaultService.still_at
+        tells from every item's tag, the head, and the chosen item's row checked in full
+        against its tag; else from :meth:`items`, which checks the whole vault. So the agent
+        answers an item in a few milliseconds, never from a row changed since its listing."""
+        from app.cli.exits import Exit
+
+        listed = self.listed
+        if listed is not None and listed[0][:2] == (session.user_id, session.vault_key):
+            chosen: Item | None = None
+            refusal: Exit | None = None
+            try:
+                chosen = pick(listed[1])
+            except Exit as error:  # not found, or several: said only once the vault is known
+                refusal = error
+            item_id = None if chosen is None else chosen.id
+            if backend.vault().still_at(session, listed[0][2], item_id):
+                if refusal is not None:
+                    raise refusal
+                assert chosen is not None
+                return chosen
+        return pick(self.items(backend, session))
 
     def items(self, backend: Backend, session: ActiveSession) -> list[Item]:
         """Listed again only when the vault's integrity record has moved (in the agent, that
@@ -44,10 +71,10 @@ class ItemCache:
             if (
                 listed is not None
                 and listed[0][:2] == mine
-                and listed[0][2] == vault.verify(session)
+                and listed[0][2].state == vault.verify(session)
             ):
                 return listed[1]
-            items, state, _ = vault.list_checked(session)
+            items, marks, _ = vault.list_checked(session)
         except VaultTampered as error:
             self.forget()
             event = (
@@ -56,7 +83,7 @@ class ItemCache:
             damaged = ", ".join(f"item {item_id}" for item_id in error.damaged[:20])
             backend.security_log().record(event, session.username, damaged or None)
             raise
-        self.listed = ((session.user_id, session.vault_key, state), items)
+        self.listed = ((session.user_id, session.vault_key, marks), items)
         self.rendered.clear()
         return items
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +34,7 @@ from app.services.integrity import (
     all_histories,
     ensure_head,
     head_mac,
+    history_of,
     item_message,
     item_tag,
     keyed,
@@ -50,6 +51,12 @@ ROW_COLUMNS = (*sealing.LIST_COLUMNS, "integrity_tag")
 _TAG = len(sealing.LIST_COLUMNS)
 _SEALED = tuple(ROW_COLUMNS.index(f"{name}_sealed") for name in SEALED_FIELDS)
 _sealed_of = itemgetter(*_SEALED)  # a row's sealed columns in SEALED_FIELDS' order, as a tuple
+# What still_at reads: every item's tag, and one item's row.
+_TAGS = select(ITEMS.c.id, ITEMS.c.integrity_tag).where(ITEMS.c.user_id == bindparam("b_user"))
+_ROW = select(*(ITEMS.c[name] for name in ROW_COLUMNS)).where(
+    ITEMS.c.id == bindparam("b_item"), ITEMS.c.user_id == bindparam("b_user")
+)
+_HEAD = select(HEADS).where(HEADS.c.user_id == bindparam("b_user"))
 
 
 @dataclass
@@ -78,11 +85,20 @@ def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
     return Snapshot(rows, histories, after)
 
 
+class Marks(NamedTuple):
+    """What a checked read of the vault found, kept to tell cheaply whether the vault still
+    stands so (CheckedReads.still_at)."""
+
+    state: tuple[int, bytes]  # the integrity record's (counter, head); (0, b"") with none
+    head: tuple[Any, ...] | None  # the head's row as read
+    tags: dict[int, Any]  # every item's tag, trash included, by id
+
+
 class Listing(NamedTuple):
     """A read of the vault's items (see CheckedReads.list_checked)."""
 
     items: list[Item]
-    state: tuple[int, bytes]  # the integrity record's (counter, head) it was read at
+    marks: Marks  # what it was read from
     fingerprint: tuple[int, int, int]  # (items, sum of versions, highest id), trash included
 
 
@@ -206,7 +222,63 @@ class CheckedReads:
             sum(row[1] for row in rows),
             max((row[0] for row in rows), default=0),
         )
-        return Listing(items, (report.counter, report.head), fingerprint)
+        head = None if snapshot.head is None else tuple(snapshot.head)
+        marks = Marks((report.counter, report.head), head, {row[0]: row[_TAG] for row in rows})
+        return Listing(items, marks, fingerprint)
+
+    def still_at(self, active: ActiveSession, marks: Marks, item_id: int | None = None) -> bool:
+        """Whether the vault still stands as the checked read that made ``marks`` found it,
+        told without opening a field: the head's row and every item's tag as they were, this
+        device having seen no later state since, and ``item_id``'s row (its fields, flags and
+        history) still matching its tag. That reads two columns a row and one item in full,
+        where the full check (:meth:`verify`) reads and tags every row and every history
+        entry: the warm agent's check before it answers from the listing it holds.
+
+        False means only "not known to be the same": a write since, or a change outside
+        Strongroom, which the full check then tells apart and names. A field changed with its
+        tag left alone is seen here in ``item_id``'s row only; the full check sees it in any."""
+        user_id = active.user_id
+        seen = self._seen.load(user_id) if self._seen is not None else None
+        if (
+            seen is not None
+            and (seen.counter, seen.head) != marks.state
+            and seen.counter >= marks.state[0]
+        ):
+            return False  # this device has seen another state since: a write, or a rollback
+
+        def read(db: Session) -> tuple[Any, ...]:
+            check_key(db, active, write=False)
+            connection, ids = db.connection(), {"b_user": user_id, "b_item": item_id}
+            before = connection.execute(_HEAD, ids).first()
+            tags = dict(connection.execute(_TAGS, ids).all())
+            row = history = None
+            if item_id is not None:
+                row = connection.execute(_ROW, ids).first()
+                history = history_of(db, item_id)
+            # SQLite's reads are each their own: a write between them moves the head.
+            after = connection.execute(_HEAD, ids).first()
+            return before, after, tags, row, history
+
+        with database_errors(self._target):
+            before, after, tags, row, history = run_in_transaction(self._sessions, read)
+        head = None if after is None else tuple(after)
+        if before != after or head != marks.head or tags != marks.tags:
+            return False
+        if item_id is None:
+            return True
+        if row is None or not isinstance(row[_TAG], bytes):
+            return False
+        expected = item_tag(
+            vault_mac_key(active.vault_key),
+            user_id,
+            item_id,
+            row[1],
+            row[4] is not None,
+            row[2],
+            _sealed_of(row),
+            history,
+        )
+        return secrets.compare_digest(row[_TAG], expected)
 
     def verify(self, active: ActiveSession) -> tuple[int, bytes]:
         """Check the whole vault against its integrity record without opening any field

@@ -320,8 +320,57 @@ def test_a_warm_agent_never_answers_from_a_changed_row(
 
     sql(settings, text("UPDATE items SET password_sealed = :old WHERE id = 1").bindparams(old=old))
     refused = strongroom(settings, "get", "GitHub", agent=agent_runtime)
+    refused_saying(refused, "item #1 (GitHub) does not match")
+    assert settings.security_log_path.read_text().count('"item_read"') == reads
+
+
+def test_a_warm_agent_refuses_once_another_row_is_removed_or_the_database_put_back(
+    settings: Settings, agent_runtime: Path
+) -> None:
+    """The agent answers an item from its listing after a check that reads far less than the
+    whole vault: what that check must still see, each from the installed command. Another
+    item's row removed; then, after an edit from this device, every table put back exactly as
+    the agent listed it (no row or head tells: this device's memory does)."""
+    from tests.command_line import agent_socket
+
+    two_items(settings)
+    assert strongroom(settings, "get", "GitHub", agent=agent_runtime).returncode == 0
+    agent_socket(agent_runtime)
+    assert strongroom(settings, "get", "GitHub", agent=agent_runtime).stdout == "first-secret\n"
+    tables = ("items", "password_history", "vault_heads")
+    kept = {table: rows(settings, f"SELECT * FROM {table}") for table in tables}  # noqa: S608
+    [(shop,)] = rows(settings, "SELECT id FROM items WHERE id = 2")
+
+    sql(settings, text("DELETE FROM items WHERE id = :id").bindparams(id=shop))
+    refused = strongroom(settings, "get", "GitHub", agent=agent_runtime)
+    refused_saying(refused, "an item was removed, added or put back")
+
+    put_back(settings, kept)
+    assert strongroom(settings, "get", "GitHub", agent=agent_runtime).stdout == "first-secret\n"
+    edited = strongroom(
+        settings, "edit", "Shop", "--password", stdin="newer\n", agent=agent_runtime
+    )
+    assert edited.returncode == 0, edited.stderr
+    put_back(settings, kept)
+    refused = strongroom(settings, "get", "GitHub", agent=agent_runtime)
+    refused_saying(refused, "older than what this device saw")
+
+
+def put_back(settings: Settings, kept: dict[str, list[tuple[object, ...]]]) -> None:
+    """Every row of these tables exactly as it was (``kept``, read with SELECT *)."""
+    for table in ("password_history", "items", "vault_heads"):
+        sql(settings, text(f"DELETE FROM {table}"))  # noqa: S608 (constant names)
+    for table in ("vault_heads", "items", "password_history"):
+        for row in kept[table]:
+            names = ", ".join(f":c{index}" for index in range(len(row)))
+            values = {f"c{index}": value for index, value in enumerate(row)}
+            sql(settings, text(f"INSERT INTO {table} VALUES ({names})").bindparams(**values))  # noqa: S608
+
+
+def refused_saying(refused: subprocess.CompletedProcess[str], says: str) -> None:
+    """Exit 8 (the vault does not match its record), nothing on standard output, and one
+    clean line on standard error that says ``says``."""
     assert refused.returncode == 8, (refused.stdout, refused.stderr)
     assert refused.stdout == ""
     one_clean_line(refused.stderr)
-    assert "item #1 (GitHub) does not match" in refused.stderr
-    assert settings.security_log_path.read_text().count('"item_read"') == reads
+    assert says in refused.stderr

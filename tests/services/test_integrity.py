@@ -29,24 +29,9 @@ from app.services.seen import SeenStore
 from app.services.vault import VaultService
 from tests.galera import GaleraCluster
 from tests.helpers import FAST_SECURITY, STRONG_PASSWORD, FakeClock
+from tests.services.conftest import raw
 
 NEW_PASSWORD = "a brand new master passphrase"
-
-
-@pytest.fixture
-def seen(tmp_path: Path, database: Database) -> SeenStore:
-    return SeenStore(tmp_path / "config" / "vault-seen.json", database.database_id)
-
-
-@pytest.fixture
-def vault(database: Database, clock: FakeClock, seen: SeenStore) -> VaultService:
-    return VaultService(database.sessions, clock=clock, seen=seen)
-
-
-def raw(database: Database, statement: object) -> None:
-    """A write straight to the database, as anyone holding its credentials can make."""
-    with database.engine.begin() as connection:
-        connection.execute(statement)  # type: ignore[call-overload]
 
 
 def counter(database: Database, user_id: int) -> int:

@@ -156,12 +156,12 @@ def read_here(
 ) -> str:
     """``reference``'s value from the vault this process opens (asking for the master
     password on the terminal only), logged by item id."""
-    from app.cli.access import find, reveal, vault_items
+    from app.cli.access import find, reveal
     from app.cli.commands.read import custom_field, field_value, is_secret, logged_field
     from app.cli.exits import Exit
 
     try:
-        item = find(vault_items(ctx, session), reference.item)
+        item = ctx.cache.find(ctx.backend, session, lambda items: find(items, reference.item))
         custom = custom_field(item, reference.field)
         value = field_value(item, reference.field, custom)
     except Exit as error:
