@@ -14,6 +14,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    import logging
     from pathlib import Path
 
     from app.core.config import Settings
@@ -60,8 +61,11 @@ def check_folders(settings: Settings) -> None:
                 raise ConfigError(f"{path} {problem}, so Strongroom will not write to it.")
 
 
-def configure_logging(log_path: Path) -> None:
-    """Errors go to an owner-only file; never to the terminal the app is drawing on."""
+def configure_logging(log_path: Path) -> logging.Handler:
+    """Errors go to an owner-only file; never to the terminal the app or a command is
+    drawing on. Strongroom's own log from INFO; other libraries' warnings and errors (such as
+    SQLAlchemy's, when a Ctrl+C lands in a rollback) too, instead of logging's fallback to
+    standard error. The handler, on the root logger."""
     import logging
 
     from app.core.files import make_private_dir
@@ -72,9 +76,9 @@ def configure_logging(log_path: Path) -> None:
     os.fchmod(fd, 0o600)
     handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("strongroom")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("strongroom").setLevel(logging.INFO)
+    return handler
 
 
 # Textual's debugging outlets record every message the app handles, keystrokes and the values

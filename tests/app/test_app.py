@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -333,10 +334,47 @@ async def test_mariadb_down_screen_masks_the_password(tmp_path: Path) -> None:
     assert app.return_code == 0
 
 
-async def test_unexpected_errors_never_print_a_traceback(settings: Settings) -> None:
+@pytest.fixture
+def logged(settings: Settings) -> Iterator[Path]:
+    """Logging as the installed command sets it up, taken down again afterwards."""
+    import logging
+
     from app.__main__ import configure_logging
 
-    configure_logging(settings.log_path)
+    handler = configure_logging(settings.log_path)
+    try:
+        yield settings.log_path
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def test_other_libraries_errors_go_to_the_log_never_the_terminal(
+    logged: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """SQLAlchemy logs its own errors (a rollback a Ctrl+C cut short): into the owner-only log
+    with Strongroom's, not through logging's fallback onto the screen."""
+    import logging
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        logging.getLogger("sqlalchemy.pool.impl.QueuePool").error(
+            "Exception during reset or similar", exc_info=True
+        )
+    logging.getLogger("strongroom.test").info("an event of Strongroom's own")
+    logging.getLogger("textual").info("another library's chatter")
+    captured = capfd.readouterr()
+    assert "Exception during reset" not in captured.err + captured.out
+    logged_text = logged.read_text()
+    assert "ERROR sqlalchemy.pool.impl.QueuePool: Exception during reset" in logged_text
+    assert "Traceback" in logged_text
+    assert "an event of Strongroom's own" in logged_text
+    assert "chatter" not in logged_text
+    assert logged.stat().st_mode & 0o777 == 0o600
+
+
+async def test_unexpected_errors_never_print_a_traceback(settings: Settings, logged: Path) -> None:
     app = make_app(settings)
     printed: list[str] = []
     app._print_error_renderables = lambda: printed.extend(  # type: ignore[method-assign]
@@ -349,9 +387,9 @@ async def test_unexpected_errors_never_print_a_traceback(settings: Settings) -> 
             await pilot.pause()
     assert any("unexpected RuntimeError" in line for line in printed), printed
     assert not any("secret-canary" in line or "Traceback" in line for line in printed)
-    logged = settings.log_path.read_text()
-    assert "fatal: unexpected RuntimeError" in logged
-    assert "secret-canary" not in logged
+    text = logged.read_text()
+    assert "fatal: unexpected RuntimeError" in text
+    assert "secret-canary" not in text
 
 
 async def test_returning_user_gets_the_login_form_before_the_database_opens(
