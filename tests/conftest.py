@@ -3,9 +3,11 @@ an account to work in. What a test file imports is in tests/helpers.py and its n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -49,7 +51,25 @@ def agent_runtime() -> Iterator[Path]:
     try:
         yield folder
     finally:
+        stop_agents(folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop_agents(runtime: Path) -> None:
+    """SIGTERM to every Strongroom process this test started with ``runtime`` as its runtime
+    folder (an agent outlives the command that started it, until it is idle long enough)."""
+    wanted = f"XDG_RUNTIME_DIR={runtime}".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environment = (proc / "environ").read_bytes().split(b"\0")
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone, or another user's
+            continue
+        if wanted in environment and b"app" in command:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGTERM)
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -235,8 +235,23 @@ def test_strongroom_to_keepassxc_and_back_loses_nothing_keepass_holds(
         assert theirs[title][7:] == (False, *fields[8:]), title
 
 
+@pytest.fixture
+def pass_store(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """An empty pass store with a gpg key of its own: the environment that finds them. The
+    gpg-agent that gpg starts for it is stopped afterwards."""
+    env = _pass_store(tmp_path)
+    try:
+        yield env
+    finally:
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"],
+            env={**os.environ, **env},
+            check=False,
+            capture_output=True,
+        )
+
+
 def _pass_store(tmp_path: Path) -> dict[str, str]:
-    """An empty pass store with a gpg key of its own: the environment that finds them."""
     need("gpg")
     need("pass")
     home = tmp_path / "gnupg"
@@ -258,8 +273,10 @@ def _pass_store(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_a_pass_store_comes_in_through_gpg(settings: Settings, tmp_path: Path) -> None:
-    env = _pass_store(tmp_path)
+def test_a_pass_store_comes_in_through_gpg(
+    settings: Settings, tmp_path: Path, pass_store: dict[str, str]
+) -> None:
+    env = pass_store
     environment = {**os.environ, **env}
     entries = {
         "Email/work": "mail-pw\nlogin: al@work.example\nurl: https://mail.work.example\n"
@@ -366,9 +383,9 @@ def test_skipped_entries_are_counted_past_twenty_and_listed_by_a_dry_run(
 
 
 def test_a_pass_entry_that_decrypts_past_the_limit_is_refused_as_gpg_writes_it(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, pass_store: dict[str, str]
 ) -> None:
-    env = _pass_store(tmp_path)
+    env = pass_store
     big = "pw\n" + "a" * (8 * 1024 * 1024) + "\n"  # compressed (pass would not), a few KB
     subprocess.run(
         ["gpg", "--batch", "--yes", "--trust-model", "always", "-r", "t@example.com",
