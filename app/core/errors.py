@@ -120,6 +120,24 @@ class DatabaseUnavailable(UserError):
         self.hint = hint
 
 
+class DatabaseBusy(DatabaseUnavailable):
+    """The server waited its lock wait timeout (errno 1205) for a lock another connection
+    holds: it is reachable, and nothing of this change was written."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        UserError.__init__(
+            self,
+            f"The database ({target}) is busy: another connection held a lock this needed for "
+            f"longer than the server waits ({reason}). Nothing was changed.",
+        )
+        self.target = target
+        self.reason = reason
+        self.hint = (
+            "Try again in a moment. If it keeps happening, look on the server for a client "
+            "that keeps a transaction open (SHOW PROCESSLIST)."
+        )
+
+
 class VaultTampered(UserError):
     """The database's rows do not match the vault's integrity record: changed, removed or put
     back by someone who can write the database, not by Strongroom. ``damaged``: the ids of the

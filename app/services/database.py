@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import PASSWORD_QUERY_KEYS
-from app.core.errors import DatabaseUnavailable
+from app.core.errors import DatabaseBusy, DatabaseUnavailable
 from app.core.files import (
     folder_problem,
     make_private_dir,
@@ -30,6 +30,7 @@ from app.core.files import (
 )
 from app.services import cluster
 from app.services.cluster import SwitchListener
+from app.services.transactions import LOCK_WAIT_TIMEOUT, error_code
 
 # The newest migration in app/migrations/versions. Start-up compares it with the database's
 # alembic_version and only imports Alembic when they differ (tests keep the two in step).
@@ -180,6 +181,8 @@ def explain(error: DBAPIError, target: str) -> DatabaseUnavailable:
     """Turn a driver error into a sentence. Parameters are hidden by the engine already."""
     original = getattr(error, "orig", None)
     reason = str(original or error).strip().splitlines()[0] if str(original or error) else ""
+    if error_code(error) == LOCK_WAIT_TIMEOUT:
+        return DatabaseBusy(target, reason)
     hint = _FILE_HINT if target.startswith("sqlite") else _SERVER_HINT
     return DatabaseUnavailable(target, reason or type(error).__name__, hint)
 

@@ -8,6 +8,7 @@ writing twice, read back through raw SQL.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +18,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.session import SessionTransaction
 
 from app.core.accounts import ActiveSession
+from app.core.errors import DatabaseBusy
 from app.core.items import ItemDraft
 from app.services.accounts import AccountService
-from app.services.database import Database
+from app.services.database import Database, open_database
 from app.services.transactions import ATTEMPTS, run_in_transaction
 from app.services.vault import VaultService
-from tests.helpers import STRONG_PASSWORD
+from tests.helpers import STRONG_PASSWORD, FakeClock, make_controller, make_settings
 
 
 class DriverError(Exception):
@@ -72,6 +74,49 @@ def test_a_second_lock_wait_timeout_is_not_waited_out_again(database: Database) 
     calls, work = flaky([failure(1213)] * 5)
     assert run_in_transaction(database.sessions, work, sleep=lambda _: None) == "done"
     assert len(calls) == 6
+
+
+@pytest.mark.mariadb
+def test_a_lock_held_past_the_servers_wait_is_said_as_busy_and_writes_nothing(
+    mariadb_url: str, tmp_path: Path
+) -> None:
+    """Another connection keeps the account's vault head locked (a transaction left open) past
+    the server's lock wait timeout (1 s here): an add says the database is busy, that nothing
+    was changed, and what to look for; never that it "cannot be reached". Read back by SQL."""
+    from sqlalchemy import create_engine, event
+
+    database = open_database(mariadb_url)
+
+    @event.listens_for(database.engine, "connect")
+    def short_wait(connection: Any, _: object) -> None:
+        cursor = connection.cursor()
+        cursor.execute("SET SESSION innodb_lock_wait_timeout = 1")
+        cursor.close()
+
+    database.engine.dispose()  # the connections opened before the listener go
+    settings = make_settings(tmp_path, mariadb_url)
+    accounts = make_controller(database, settings, FakeClock())
+    accounts.register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    alice = accounts.login("alice", STRONG_PASSWORD, remember=False)
+    vault = VaultService(database.sessions)
+    vault.add(alice, ItemDraft("First"))
+    other = create_engine(mariadb_url)
+    try:
+        with other.connect() as holder:
+            holder.execute(text("SELECT * FROM vault_heads FOR UPDATE"))
+            with pytest.raises(DatabaseBusy) as raised:
+                vault.add(alice, ItemDraft("Second", password="never-written"))
+            holder.rollback()
+        said = str(raised.value)
+        assert "is busy: another connection held a lock" in said
+        assert "Nothing was changed." in said
+        assert "cannot be reached" not in said
+        assert "SHOW PROCESSLIST" in raised.value.hint
+        with other.connect() as reader:
+            assert reader.execute(text("SELECT COUNT(*) FROM items")).scalar() == 1
+    finally:
+        other.dispose()
+        database.dispose()
 
 
 def test_sqlstate_40001_is_a_serialization_failure_whatever_the_errno(database: Database) -> None:
