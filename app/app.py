@@ -31,9 +31,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from app.core.logs import log_failure
 from app.flows.accounts import AccountFlow
 from app.flows.clipboard import ClipboardGuard
-from app.flows.failures import Failure, explain, log_failure
+from app.flows.failures import Failure, explain
 from app.flows.health import HealthFlow
 from app.flows.lock import LockFlow
 from app.flows.security_log import SecurityLogFlow

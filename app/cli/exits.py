@@ -3,7 +3,8 @@
 0 done, 1 not found, 2 usage, 3 ambiguous, 4 locked or logged out (with ``--no-input``, or no
 account), 5 database unavailable, 6 wrong password or throttled, 7 the health report found
 something (as ``gopass audit`` does), 8 the database was changed outside Strongroom or is older
-than what this device saw of it (tampered with, or rolled back). Errors are one line on
+than what this device saw of it (tampered with, or rolled back), 70 an unexpected error (its
+stack in the log file, never on the terminal). Errors are one line on
 standard error; a secret is only ever written to standard output.
 """
 
@@ -21,6 +22,7 @@ from app.core.errors import (
 from app.core.text import visible_text
 
 DONE, NOT_FOUND, USAGE, AMBIGUOUS, LOCKED, UNAVAILABLE, REFUSED, FINDINGS, TAMPERED = range(9)
+UNEXPECTED = 70  # an error no case foresaw (a bug), its stack in the log (sysexits' EX_SOFTWARE)
 INTERRUPTED = 130  # Ctrl+C, as a shell reports it
 PIPE_CLOSED = 141  # the reader went away (SIGPIPE's code in a shell)
 

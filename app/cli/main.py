@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from app.cli import agent, quick, table
 from app.cli.commands import ssh_agent
 from app.cli.context import Context
-from app.cli.exits import DONE, INTERRUPTED, PIPE_CLOSED, Exit, reported
+from app.cli.exits import DONE, INTERRUPTED, PIPE_CLOSED, UNEXPECTED, Exit, reported
 from app.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -58,6 +58,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return PIPE_CLOSED
+    except Exception as error:  # a bug: its stack goes to the log, never to the terminal
+        from app.core.logs import log_failure
+
+        log_failure(f"strongroom {args.command}", error)
+        print(
+            f"strongroom: {args.command} stopped after an unexpected {type(error).__name__}; "
+            f"the details are in {settings.log_path}.",
+            file=sys.stderr,
+        )
+        return UNEXPECTED
     finally:
         ctx.close()
     agent_reads = settings.command_line_agent and args.command in table.AGENT_COMMANDS

@@ -6,8 +6,6 @@ screen, so every case is testable without one.
 
 from __future__ import annotations
 
-import logging
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,8 +20,6 @@ from app.core.errors import (
     VaultKeyChanged,
 )
 from app.core.standing import SessionEnded
-
-log = logging.getLogger("strongroom")
 
 # Where a failure goes: the screen that asked ("screen"), the database-error screen (the
 # database never opened), the login form (the account or this device's session is gone), the
@@ -46,12 +42,6 @@ class Failure:
     # The account and session a session's end is about: none other may be ended by it.
     about: tuple[int, int | None] | None = None
     unexpected: bool = False  # a bug: its stack belongs in the error log
-
-
-def log_failure(where: str, error: BaseException) -> None:
-    """Log where an error happened and its stack, but not its message: it may quote a secret."""
-    stack = "".join(traceback.format_tb(error.__traceback__))
-    log.error("%s: unexpected %s\n%s", where, type(error).__name__, stack)
 
 
 def explain(error: BaseException, group: str, log_path: Path) -> Failure:

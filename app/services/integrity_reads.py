@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -171,6 +172,24 @@ def check(active: ActiveSession, snapshot: Snapshot, seen: Seen | None) -> Repor
     return report
 
 
+UNREADABLE = (
+    "The database was changed outside Strongroom: a column of this vault holds a value of a "
+    "type Strongroom never writes, so the vault cannot be read. Restore the database from a "
+    "backup."
+)
+
+
+@contextmanager
+def readable() -> Iterator[None]:
+    """A value of a type Strongroom never writes, met while reading or checking the vault, is
+    the database changed outside Strongroom (VaultTampered), not a crash: SQLite keeps
+    whatever a raw write puts in any column (text in a date or a blob column, say)."""
+    try:
+        yield
+    except (ValueError, TypeError):
+        raise VaultTampered(UNREADABLE) from None
+
+
 class CheckedReads:
     """VaultService's reads of the whole vault, checked against its integrity record, and
     what this device remembers of them (see :mod:`.seen`)."""
@@ -259,8 +278,11 @@ class CheckedReads:
             after = connection.execute(_HEAD, ids).first()
             return before, after, tags, row, history
 
-        with database_errors(self._target):
-            before, after, tags, row, history = run_in_transaction(self._sessions, read)
+        try:
+            with database_errors(self._target):
+                before, after, tags, row, history = run_in_transaction(self._sessions, read)
+        except (ValueError, TypeError):  # a value Strongroom never writes: the full check says
+            return False
         head = None if after is None else tuple(after)
         if before != after or head != marks.head or tags != marks.tags:
             return False
@@ -307,14 +329,14 @@ class CheckedReads:
             with collector_paused():
                 return read_vault(db, active.user_id)
 
-        with database_errors(self._target):
+        with database_errors(self._target), readable():
             snapshot = run_in_transaction(self._sessions, read)
             # Rows from before the record, never seen here: made now. (An account with no
             # item yet gets its record with its first write.)
             if snapshot.head is None and seen is None and snapshot.rows:
                 self._establish(active)
                 snapshot = run_in_transaction(self._sessions, read)
-        return snapshot, check(active, snapshot, seen)
+            return snapshot, check(active, snapshot, seen)
 
     def _establish(self, active: ActiveSession) -> None:
         """The account's first integrity record (its older rows re-sealed and tagged)."""

@@ -374,3 +374,31 @@ def refused_saying(refused: subprocess.CompletedProcess[str], says: str) -> None
     assert refused.stdout == ""
     one_clean_line(refused.stderr)
     assert says in refused.stderr
+
+
+def test_a_value_of_a_type_strongroom_never_writes_is_told_never_a_traceback(
+    sqlite_settings: Settings, agent_runtime: Path
+) -> None:
+    """SQLite keeps whatever a raw write puts in any column: text in an item's trash date, or
+    in the head's blob. Warm or not, `get` and `ls` exit 8 with one line, and the security log
+    has it; put back, the vault reads again."""
+    from tests.command_line import agent_socket
+
+    settings = sqlite_settings
+    two_items(settings)
+    assert strongroom(settings, "get", "GitHub", agent=agent_runtime).returncode == 0
+    agent_socket(agent_runtime)
+    [(head,)] = rows(settings, "SELECT head FROM vault_heads")
+    changes = [
+        ("UPDATE items SET deleted_at = 'not a date' WHERE id = 2", "UPDATE items SET deleted_at = NULL"),  # noqa: E501
+        ("UPDATE vault_heads SET head = 'zz'", "UPDATE vault_heads SET head = :head"),
+    ]  # fmt: skip
+    for change, back in changes:
+        sql(settings, text(change))
+        for command in (("get", "GitHub"), ("ls",)):
+            refused = strongroom(settings, *command, agent=agent_runtime)
+            refused_saying(refused, "holds a value of a type Strongroom never writes")
+            assert "Traceback" not in refused.stderr
+        sql(settings, text(back).bindparams(head=head) if ":head" in back else text(back))
+        assert strongroom(settings, "get", "GitHub").stdout == "first-secret\n"
+    assert settings.security_log_path.read_text().count('"tampering_detected"') >= 4
