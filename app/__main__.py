@@ -64,18 +64,20 @@ def check_folders(settings: Settings) -> None:
 def configure_logging(log_path: Path) -> logging.Handler:
     """Errors go to an owner-only file; never to the terminal the app or a command is
     drawing on. Strongroom's own log from INFO; other libraries' warnings and errors (such as
-    SQLAlchemy's, when a Ctrl+C lands in a rollback) too, instead of logging's fallback to
-    standard error. The handler, on the root logger."""
+    SQLAlchemy's, when a Ctrl+C lands in a rollback) too, without their messages' values or
+    their errors' text, instead of logging's fallback to standard error. The handler, on the
+    root logger."""
     import logging
 
     from app.core.files import make_private_dir
+    from app.core.logs import WithoutMessages
 
     make_private_dir(log_path.parent)
     flags = os.O_CREAT | os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(log_path, flags, 0o600)
     os.fchmod(fd, 0o600)
     handler = logging.StreamHandler(os.fdopen(fd, "a", encoding="utf-8"))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(WithoutMessages("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger("strongroom").setLevel(logging.INFO)
     return handler

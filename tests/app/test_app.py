@@ -353,22 +353,30 @@ def test_other_libraries_errors_go_to_the_log_never_the_terminal(
     logged: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """SQLAlchemy logs its own errors (a rollback a Ctrl+C cut short): into the owner-only log
-    with Strongroom's, not through logging's fallback onto the screen."""
+    with Strongroom's, not through logging's fallback onto the screen; without the error's
+    text or the values in a message, as Strongroom logs its own failures."""
     import logging
 
+    canary = "-".join(("secret", "canary"))  # not in a source line a stack quotes
     try:
-        raise KeyboardInterrupt
-    except KeyboardInterrupt:
+        raise ValueError(f"{canary} in the error")
+    except ValueError:
         logging.getLogger("sqlalchemy.pool.impl.QueuePool").error(
             "Exception during reset or similar", exc_info=True
         )
+    logging.getLogger("somelibrary").warning("a value: %s", canary)
     logging.getLogger("strongroom.test").info("an event of Strongroom's own")
     logging.getLogger("textual").info("another library's chatter")
     captured = capfd.readouterr()
     assert "Exception during reset" not in captured.err + captured.out
     logged_text = logged.read_text()
-    assert "ERROR sqlalchemy.pool.impl.QueuePool: Exception during reset" in logged_text
-    assert "Traceback" in logged_text
+    assert (
+        "ERROR sqlalchemy.pool.impl.QueuePool: Exception during reset or similar (ValueError)"
+        in logged_text
+    )
+    assert "test_other_libraries_errors_go_to_the_log_never_the_terminal" in logged_text  # stack
+    assert "WARNING somelibrary: a value: %s" in logged_text
+    assert canary not in logged_text
     assert "an event of Strongroom's own" in logged_text
     assert "chatter" not in logged_text
     assert logged.stat().st_mode & 0o777 == 0o600
