@@ -265,6 +265,7 @@ def serve(settings: Settings, *, held: bool = False) -> int:
             return 0  # another agent answers already
         # Listening: the command that started it may go (its wait ends with this pipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        ctx.list_ahead()
         idle = settings.security.auto_lock_minutes * 60
         every = check_seconds()
         deadline = time.monotonic() + idle

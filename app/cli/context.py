@@ -128,6 +128,20 @@ class Context:
             self._backend = Backend(self.settings, device_label=device_label("command line"))
         return self._backend
 
+    def list_ahead(self) -> None:
+        """In the agent, once it listens: list and check the vault now, as the first read
+        would, so that the first answer is as quick as the next (a request meanwhile waits in
+        the socket's queue). What goes wrong is left for that answer to meet and say: it checks
+        the listing again anyway."""
+        from app.core.errors import UserError
+
+        try:
+            session = self.held or self.backend.accounts().startup().session
+            if session is not None and session.vault_key:
+                self.cache.items(self.backend, session)
+        except UserError:
+            self.cache.forget()
+
     def close(self) -> None:
         """Drop the decrypted items and close the database."""
         self.cache.forget()

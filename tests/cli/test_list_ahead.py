@@ -1,0 +1,71 @@
+"""The agent lists and checks the vault once it listens, before anyone asks (Context.list_ahead),
+so that the first `get` after the app or `strongroom login --remember` started it is answered
+from that listing, as the next one is. Timed in bench.command_line; here what it holds."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from app.cli.access import find
+from app.cli.context import Context
+from app.core.config import Settings
+from app.core.items import ItemDraft
+from app.services.backend import Backend
+from app.services.vault import VaultService
+from tests.helpers import STRONG_PASSWORD, sql
+from tests.pilot import seed
+
+
+def listings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every full listing of the vault from now on."""
+    made: list[int] = []
+    original = VaultService.list_checked
+
+    def counted(self: VaultService, *args: object, **kwargs: object) -> object:
+        made.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(VaultService, "list_checked", counted)
+    return made
+
+
+def test_the_first_answer_is_from_the_listing_made_ahead(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(settings, ItemDraft("GitHub", "alice", "gh-pw"), ItemDraft("Shop", password="shop-pw"))
+    made = listings(monkeypatch)
+    ctx = Context(settings, answered_by=" (agent)")
+    try:
+        ctx.list_ahead()
+        assert len(made) == 1
+        session = ctx.backend.accounts().startup().session
+        assert session is not None
+        item = ctx.cache.find(ctx.backend, session, lambda items: find(items, "GitHub"))
+        assert item.password == "gh-pw"
+        assert len(made) == 1  # answered from the listing made ahead
+    finally:
+        ctx.close()
+
+
+def test_a_locked_vault_or_a_changed_one_is_left_for_the_answer(settings: Settings) -> None:
+    """Nothing is listed without a key; a listing that finds the database changed outside
+    Strongroom keeps nothing and raises nothing: the answer meets it again and says it."""
+    seed(settings, ItemDraft("GitHub", password="gh-pw"), remember=False)
+    ctx = Context(settings)
+    try:
+        ctx.list_ahead()
+        assert ctx.cache.listed is None
+    finally:
+        ctx.close()
+
+    backend = Backend(settings, device_label="seed")
+    backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
+    backend.close()
+    sql(settings, text("DELETE FROM items"))  # a row removed behind Strongroom's back
+    ctx = Context(settings)
+    try:
+        ctx.list_ahead()
+        assert ctx.cache.listed is None
+    finally:
+        ctx.close()
