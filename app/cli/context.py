@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from app.core.config import Settings
     from app.core.items import Item
     from app.services.backend import Backend
-    from app.services.integrity_reads import Marks
+    from app.services.integrity_check import Marks
 
 # (user, vault key, what the listing was read from).
 Mark = tuple[int, bytes, "Marks"]
@@ -71,7 +71,7 @@ class ItemCache:
             if (
                 listed is not None
                 and listed[0][:2] == mine
-                and listed[0][2].state == vault.verify(session)
+                and listed[0][2].state == vault.verify(session, listed[0][2])
             ):
                 return listed[1]
             items, marks, _ = vault.list_checked(session)

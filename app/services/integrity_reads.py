@@ -1,14 +1,11 @@
-"""Reading an account's vault as one state, and checking it against its integrity record
-(see app.services.integrity): every item's tag, the head, and what this device saw before."""
+"""The vault service's reads of the whole vault, each checked against its integrity record
+(app.services.integrity_check reads and checks; app.services.integrity writes), and this
+device's memory of what it saw; and the warm agent's cheaper check of a listing it holds."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from datetime import datetime
-from operator import itemgetter
+from contextlib import suppress
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
@@ -17,41 +14,38 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock
-from app.core.errors import VaultRolledBack, VaultTampered
+from app.core.errors import VaultTampered
 from app.core.items import Item
 from app.core.memory import collector_paused
 from app.core.search import natural_key
-from app.models import SEALED_FIELDS, VaultItem
+from app.models import VaultItem
 from app.services import sealing
 from app.services.database import database_errors
 from app.services.integrity import (
-    ACCEPT,
-    CHANGED,
-    DAMAGE,
     HEADS,
     ITEMS,
-    TAG_BYTES,
     Head,
-    all_histories,
     ensure_head,
-    head_mac,
     history_of,
-    item_message,
     item_tag,
-    keyed,
     restart,
     vault_mac_key,
-    xor,
 )
-from app.services.seen import Seen, SeenStore
+from app.services.integrity_check import (
+    ROW_COLUMNS,
+    TAG,
+    Marks,
+    Report,
+    Snapshot,
+    check,
+    read_vault,
+    readable,
+    sealed_of,
+)
+from app.services.seen import SeenStore
 from app.services.transactions import run_in_transaction
 from app.services.writes import check_key
 
-# What reading the vault needs of every row: the listing's columns, then the tag.
-ROW_COLUMNS = (*sealing.LIST_COLUMNS, "integrity_tag")
-_TAG = len(sealing.LIST_COLUMNS)
-_SEALED = tuple(ROW_COLUMNS.index(f"{name}_sealed") for name in SEALED_FIELDS)
-_sealed_of = itemgetter(*_SEALED)  # a row's sealed columns in SEALED_FIELDS' order, as a tuple
 # What still_at reads: every item's tag, and one item's row.
 _TAGS = select(ITEMS.c.id, ITEMS.c.integrity_tag).where(ITEMS.c.user_id == bindparam("b_user"))
 _ROW = select(*(ITEMS.c[name] for name in ROW_COLUMNS)).where(
@@ -60,134 +54,12 @@ _ROW = select(*(ITEMS.c[name] for name in ROW_COLUMNS)).where(
 _HEAD = select(HEADS).where(HEADS.c.user_id == bindparam("b_user"))
 
 
-@dataclass
-class Snapshot:
-    """Every row of an account's vault, its history and its head, read as one state."""
-
-    rows: list[tuple[Any, ...]]
-    histories: dict[int, list[tuple[int, object]]]
-    head: Any
-
-
-def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
-    """The account's rows, history and head as one state. MariaDB's transaction sees one
-    snapshot; SQLite's reads are each their own, so the head is read before and after and the
-    read made again if a write came in between (every write moves the counter)."""
-    columns = [ITEMS.c[name] for name in ROW_COLUMNS]
-    query = select(*columns).where(ITEMS.c.user_id == user_id)
-    head_query = select(HEADS).where(HEADS.c.user_id == user_id)
-    for _ in range(attempts):
-        before = db.execute(head_query).first()
-        rows = [tuple(row) for row in db.connection().execute(query)]
-        histories = all_histories(db, user_id)
-        after = db.execute(head_query).first()
-        if before == after:
-            return Snapshot(rows, histories, after)
-    return Snapshot(rows, histories, after)
-
-
-class Marks(NamedTuple):
-    """What a checked read of the vault found, kept to tell cheaply whether the vault still
-    stands so (CheckedReads.still_at)."""
-
-    state: tuple[int, bytes]  # the integrity record's (counter, head); (0, b"") with none
-    head: tuple[Any, ...] | None  # the head's row as read
-    tags: dict[int, Any]  # every item's tag, trash included, by id
-
-
 class Listing(NamedTuple):
     """A read of the vault's items (see CheckedReads.list_checked)."""
 
     items: list[Item]
     marks: Marks  # what it was read from
     fingerprint: tuple[int, int, int]  # (items, sum of versions, highest id), trash included
-
-
-@dataclass
-class Report:
-    """What a read of the vault found (see :func:`check`)."""
-
-    counter: int = 0
-    head: bytes = b""
-    damaged: dict[int, str] = field(default_factory=dict)
-    problem: str | None = None
-    rolled_back: datetime | None = None
-
-    def raise_any(self, titles: dict[int, str]) -> None:
-        if self.rolled_back is not None:
-            raise VaultRolledBack(self.rolled_back)
-        if self.damaged:
-            raise VaultTampered(item_message(sorted(self.damaged), titles), tuple(self.damaged))
-        if self.problem is not None:
-            raise VaultTampered(self.problem)
-
-
-def check(active: ActiveSession, snapshot: Snapshot, seen: Seen | None) -> Report:
-    """Every item's tag against its row, the head against the tags and its MAC, and the
-    counter against what this device saw before."""
-    key = vault_mac_key(active.vault_key)
-    user_id = active.user_id
-    report = Report()
-    head = snapshot.head
-    if head is None:
-        if any(row[_TAG] is not None for row in snapshot.rows):
-            report.problem = f"The vault's integrity record is missing from the database. {ACCEPT}"
-        if seen is not None:
-            report.rolled_back = seen.seen_at
-        return report
-    tags = []
-    empty: list[tuple[int, object]] = []
-    base, histories, sealed = keyed(key), snapshot.histories, _sealed_of
-    for row in snapshot.rows:  # every item on every read of the vault: a straight line
-        item_id, version, favourite, _, deleted_at = row[:5]
-        stored = row[_TAG]
-        expected = item_tag(
-            base,
-            user_id,
-            item_id,
-            version,
-            deleted_at is not None,
-            favourite,
-            sealed(row),
-            histories.get(item_id, empty),
-        )
-        if not isinstance(stored, bytes) or not secrets.compare_digest(stored, expected):
-            report.damaged[item_id] = DAMAGE
-        tags.append(stored)
-    report.counter, report.head = int(head.counter), bytes(head.head)
-    if not secrets.compare_digest(
-        head.mac, head_mac(key, user_id, head.counter, head.account_counter, head.head)
-    ):
-        report.problem = CHANGED
-    elif xor(bytes(TAG_BYTES), tags) != report.head:
-        report.problem = (
-            "The database was changed outside Strongroom: an item was removed, added or put "
-            f"back as it was before, since this vault was last written. {ACCEPT}"
-        )
-    if seen is not None and (
-        report.counter < seen.counter
-        or (report.counter == seen.counter and report.head != seen.head)
-    ):
-        report.rolled_back = seen.seen_at
-    return report
-
-
-UNREADABLE = (
-    "The database was changed outside Strongroom: a column of this vault holds a value of a "
-    "type Strongroom never writes, so the vault cannot be read. Restore the database from a "
-    "backup."
-)
-
-
-@contextmanager
-def readable() -> Iterator[None]:
-    """A value of a type Strongroom never writes, met while reading or checking the vault, is
-    the database changed outside Strongroom (VaultTampered), not a crash: SQLite keeps
-    whatever a raw write puts in any column (text in a date or a blob column, say)."""
-    try:
-        yield
-    except (ValueError, TypeError):
-        raise VaultTampered(UNREADABLE) from None
 
 
 class CheckedReads:
@@ -242,7 +114,13 @@ class CheckedReads:
             max((row[0] for row in rows), default=0),
         )
         head = None if snapshot.head is None else tuple(snapshot.head)
-        marks = Marks((report.counter, report.head), head, {row[0]: row[_TAG] for row in rows})
+        histories: dict[int, list[tuple[int, object]]] = snapshot.histories
+        marks = Marks(
+            (report.counter, report.head),
+            head,
+            {row[0]: row[TAG] for row in rows},
+            {row[0]: (row, histories.get(row[0], [])) for row in rows},
+        )
         return Listing(items, marks, fingerprint)
 
     def still_at(self, active: ActiveSession, marks: Marks, item_id: int | None = None) -> bool:
@@ -288,7 +166,7 @@ class CheckedReads:
             return False
         if item_id is None:
             return True
-        if row is None or not isinstance(row[_TAG], bytes):
+        if row is None or not isinstance(row[TAG], bytes):
             return False
         expected = item_tag(
             vault_mac_key(active.vault_key),
@@ -297,16 +175,17 @@ class CheckedReads:
             row[1],
             row[4] is not None,
             row[2],
-            _sealed_of(row),
+            sealed_of(row),
             history,
         )
-        return secrets.compare_digest(row[_TAG], expected)
+        return secrets.compare_digest(row[TAG], expected)
 
-    def verify(self, active: ActiveSession) -> tuple[int, bytes]:
+    def verify(self, active: ActiveSession, known: Marks | None = None) -> tuple[int, bytes]:
         """Check the whole vault against its integrity record without opening any field
         (VaultTampered or VaultRolledBack, which names the items that do not match by the
-        titles that still open); the (counter, head) it is at."""
-        snapshot, report = self._checked(active)
+        titles that still open); the (counter, head) it is at. ``known``: what a listing
+        found (see :func:`check`), to spare tagging again the rows unchanged since."""
+        snapshot, report = self._checked(active, known)
         if report.damaged:
             cipher, width = crypto.FieldCipher(active.vault_key), len(sealing.LIST_COLUMNS)
             named = {
@@ -319,7 +198,9 @@ class CheckedReads:
         self._saw(active, report.counter, report.head)
         return report.counter, report.head
 
-    def _checked(self, active: ActiveSession) -> tuple[Snapshot, Report]:
+    def _checked(
+        self, active: ActiveSession, known: Marks | None = None
+    ) -> tuple[Snapshot, Report]:
         # What this device saw is read before the database: whatever it holds was written
         # after a commit this read cannot miss.
         seen = self._seen.load(active.user_id) if self._seen is not None else None
@@ -336,7 +217,7 @@ class CheckedReads:
             if snapshot.head is None and seen is None and snapshot.rows:
                 self._establish(active)
                 snapshot = run_in_transaction(self._sessions, read)
-            return snapshot, check(active, snapshot, seen)
+            return snapshot, check(active, snapshot, seen, known)
 
     def _establish(self, active: ActiveSession) -> None:
         """The account's first integrity record (its older rows re-sealed and tagged)."""

@@ -390,7 +390,7 @@ def test_a_value_of_a_type_strongroom_never_writes_is_told_never_a_traceback(
     agent_socket(agent_runtime)
     [(head,)] = rows(settings, "SELECT head FROM vault_heads")
     changes = [
-        ("UPDATE items SET deleted_at = 'not a date' WHERE id = 2", "UPDATE items SET deleted_at = NULL"),  # noqa: E501
+        ("UPDATE items SET deleted_at = 'not a date' WHERE id = 1", "UPDATE items SET deleted_at = NULL"),  # noqa: E501
         ("UPDATE vault_heads SET head = 'zz'", "UPDATE vault_heads SET head = :head"),
     ]  # fmt: skip
     for change, back in changes:

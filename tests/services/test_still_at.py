@@ -139,3 +139,34 @@ def test_a_database_put_back_to_the_listing_after_this_device_wrote_is_a_rollbac
     assert not vault.still_at(alice, marks, ids[1])
     with pytest.raises(VaultRolledBack):
         vault.verify(alice)
+
+
+def test_the_full_check_after_a_listing_tags_again_only_what_changed_and_sees_any_change(
+    vault: VaultService,
+    alice: ActiveSession,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ls` in the warm agent: every row read and compared with the listing's, byte for byte;
+    only a row that differs is tagged again, so a field changed under its old tag in any row is
+    still seen and named."""
+    from app.services.integrity import item_tag
+
+    ids = three(vault, alice)
+    marks = vault.list_checked(alice).marks
+    tagged: list[int] = []
+
+    def counted(*args: object, **kwargs: object) -> bytes:
+        tagged.append(1)
+        return item_tag(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("app.services.integrity_check.item_tag", counted)
+    assert vault.verify(alice, marks) == marks.state
+    assert tagged == []
+    with database.sessions() as db:
+        theirs = db.get_one(VaultItem, ids[1]).password_sealed
+    raw(database, update(VaultItem).where(VaultItem.id == ids[2]).values(password_sealed=theirs))
+    with pytest.raises(VaultTampered) as raised:
+        vault.verify(alice, marks)
+    assert raised.value.damaged == (ids[2],)
+    assert tagged == [1]
