@@ -58,6 +58,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return PIPE_CLOSED
+    except quick.OutputFailed:
+        raise  # standard output could not be written: said by the entry point (app.__main__)
     except Exception as error:  # a bug: its stack goes to the log, never to the terminal
         from app.core.logs import log_failure
 
