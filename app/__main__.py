@@ -80,6 +80,10 @@ def configure_logging(log_path: Path) -> logging.Handler:
     handler.setFormatter(WithoutMessages("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger("strongroom").setLevel(logging.INFO)
+    # A log that cannot be written (a full disk) is not reported on the terminal: logging's
+    # report prints the record, its error's text included. Python's warnings go to the log.
+    logging.raiseExceptions = False
+    logging.captureWarnings(True)
     return handler
 
 

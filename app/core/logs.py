@@ -5,6 +5,7 @@ way."""
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 log = logging.getLogger("strongroom")
@@ -26,6 +27,9 @@ class WithoutMessages(logging.Formatter):
         if record.name == log.name or record.name.startswith(f"{log.name}."):
             return super().format(record)
         template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
+        if record.name == "py.warnings":  # logging.captureWarnings: "%s", the whole warning
+            category = re.search(r": (\w+Warning): ", str(record.args))
+            template = category.group(1) if category else "a warning"
         line = f"{self.formatTime(record)} {record.levelname} {record.name}: {template}"
         error = record.exc_info[1] if record.exc_info else None
         if error is not None:

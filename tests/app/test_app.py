@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import stat
 from collections.abc import Iterator
@@ -335,18 +336,22 @@ async def test_mariadb_down_screen_masks_the_password(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def logged(settings: Settings) -> Iterator[Path]:
+def log_handler(settings: Settings) -> Iterator[logging.Handler]:
     """Logging as the installed command sets it up, taken down again afterwards."""
-    import logging
-
     from app.__main__ import configure_logging
 
     handler = configure_logging(settings.log_path)
     try:
-        yield settings.log_path
+        yield handler
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
+
+
+@pytest.fixture
+def logged(settings: Settings, log_handler: logging.Handler) -> Path:
+    """The log file, with logging set up as the installed command sets it up."""
+    return settings.log_path
 
 
 def test_other_libraries_errors_go_to_the_log_never_the_terminal(
@@ -355,7 +360,6 @@ def test_other_libraries_errors_go_to_the_log_never_the_terminal(
     """SQLAlchemy logs its own errors (a rollback a Ctrl+C cut short): into the owner-only log
     with Strongroom's, not through logging's fallback onto the screen; without the error's
     text or the values in a message, as Strongroom logs its own failures."""
-    import logging
 
     canary = "-".join(("secret", "canary"))  # not in a source line a stack quotes
     try:
@@ -380,6 +384,33 @@ def test_other_libraries_errors_go_to_the_log_never_the_terminal(
     assert "an event of Strongroom's own" in logged_text
     assert "chatter" not in logged_text
     assert logged.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_log_that_cannot_be_written_says_nothing_on_the_terminal(
+    log_handler: logging.Handler, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk under the log: logging's own report of the failed write (the record, its
+    error's text and a traceback) never reaches the terminal."""
+    import errno
+
+    class FullDisk:
+        def write(self, _: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    handler = log_handler
+    assert isinstance(handler, logging.StreamHandler)
+    canary = "-".join(("secret", "canary"))
+    handler.setStream(FullDisk())
+    try:
+        raise ValueError(f"{canary} in the error")
+    except ValueError:
+        logging.getLogger("sqlalchemy.pool").error("Exception during reset", exc_info=True)
+        logging.getLogger("strongroom").exception("a failure of Strongroom's own")
+    captured = capfd.readouterr()
+    assert captured.err == captured.out == ""
 
 
 async def test_unexpected_errors_never_print_a_traceback(settings: Settings, logged: Path) -> None:
