@@ -117,8 +117,10 @@ class VaultScreen(Screen[None]):
             self.query_one("#detail-pane").scroll_to(y=line, animate=False)
 
     def show_offline(self, text: str) -> None:
-        """The database is away: what is on screen stays, and the counts line says why."""
-        self.query_one("#counts", Static).update(text)
+        """The database is away: what is on screen stays, and the counts line says why (once
+        the screen has one: the first list may fail before the screen is composed)."""
+        for counts in self.query("#counts").results(Static):
+            counts.update(text)
 
     def clear_secrets(self) -> None:
         """Forget every decrypted item (on lock)."""

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import PASSWORD_QUERY_KEYS
-from app.core.errors import DatabaseBusy, DatabaseUnavailable
+from app.core.errors import DatabaseBusy, DatabaseUnavailable, VaultTampered
 from app.core.files import (
     folder_problem,
     make_private_dir,
@@ -187,12 +187,24 @@ def explain(error: DBAPIError, target: str) -> DatabaseUnavailable:
     return DatabaseUnavailable(target, reason or type(error).__name__, hint)
 
 
+# SQLite hands back TEXT as str, and a raw write can put bytes there that are no UTF-8.
+_NOT_UTF8 = "Could not decode to UTF-8"
+NOT_TEXT = (
+    "The database was changed outside Strongroom: a column holds text that is not UTF-8, "
+    "which Strongroom never writes, so it cannot be read. Restore the database from a backup."
+)
+
+
 @contextmanager
 def database_errors(target: str) -> Iterator[None]:
-    """Turn a driver error inside the block into DatabaseUnavailable for ``target``."""
+    """Turn a driver error inside the block into DatabaseUnavailable for ``target`` (or, for
+    text SQLite cannot decode, VaultTampered: the database is there, its contents are not
+    Strongroom's; the driver's message, which quotes them, is not passed on)."""
     try:
         yield
     except DBAPIError as error:
+        if str(getattr(error, "orig", "")).startswith(_NOT_UTF8):
+            raise VaultTampered(NOT_TEXT) from None
         raise explain(error, target) from None
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.accounts import ActiveSession
-from app.core.errors import VaultRolledBack, VaultTampered
+from app.core.errors import UserError, VaultRolledBack, VaultTampered
 from app.models import SEALED_FIELDS
 from app.services import sealing
 from app.services.integrity import (
@@ -172,5 +172,7 @@ def readable() -> Iterator[None]:
     whatever a raw write puts in any column (text in a date or a blob column, say)."""
     try:
         yield
+    except UserError:
+        raise  # a ValidationError is a ValueError too: what was typed, not what was stored
     except (ValueError, TypeError):
         raise VaultTampered(UNREADABLE) from None

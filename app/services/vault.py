@@ -27,6 +27,7 @@ from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.services import integrity, sealing
 from app.services.bulk import import_items
 from app.services.database import database_errors
+from app.services.integrity_check import readable
 from app.services.integrity_reads import CheckedReads
 from app.services.seen import SeenStore
 from app.services.transactions import run_in_transaction
@@ -238,7 +239,7 @@ class VaultService(CheckedReads):
 
     def history(self, active: ActiveSession, item_id: int) -> list[HistoryEntry]:
         """The item's previous passwords, newest first (at most 10)."""
-        with self._translate_errors(), self._sessions() as db:
+        with self._translate_errors(), readable(), self._sessions() as db:
             row = self._load(db, active, item_id)
             entries = []
             for entry in row.history:
@@ -264,15 +265,15 @@ class VaultService(CheckedReads):
             .where(VaultItem.user_id == active.user_id)
             .order_by(PasswordHistory.item_id, PasswordHistory.id.desc())
         )
-        with self._translate_errors():
+        with self._translate_errors(), readable():
             rows = run_in_transaction(self._sessions, lambda db: db.execute(query).all())
-        history: dict[int, list[HistoryEntry]] = {}
-        for item_id, entry_id, replaced_at, sealed in rows:
-            try:
-                password = sealing.open_history(active, item_id, entry_id, sealed)
-            except crypto.CryptoError:
-                continue
-            history.setdefault(item_id, []).append(HistoryEntry(password, replaced_at))
+            history: dict[int, list[HistoryEntry]] = {}
+            for item_id, entry_id, replaced_at, sealed in rows:
+                try:
+                    password = sealing.open_history(active, item_id, entry_id, sealed)
+                except crypto.CryptoError:
+                    continue
+                history.setdefault(item_id, []).append(HistoryEntry(password, replaced_at))
         return history
 
     def created_dates(self, active: ActiveSession) -> dict[int, datetime]:
@@ -280,7 +281,7 @@ class VaultService(CheckedReads):
         query = select(VaultItem.id, VaultItem.created_at).where(
             VaultItem.user_id == active.user_id
         )
-        with self._translate_errors():
+        with self._translate_errors(), readable():
             rows = run_in_transaction(self._sessions, lambda db: db.execute(query).all())
         return {item_id: created for item_id, created in rows}
 
@@ -303,7 +304,7 @@ class VaultService(CheckedReads):
             dates.update((item_id, when) for item_id, when in db.execute(changed))
             return dates
 
-        with self._translate_errors():
+        with self._translate_errors(), readable():
             return run_in_transaction(self._sessions, read)
 
     def _set_deleted(self, active: ActiveSession, item_id: int, when: datetime | None) -> Item:

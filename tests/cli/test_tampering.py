@@ -379,26 +379,46 @@ def refused_saying(refused: subprocess.CompletedProcess[str], says: str) -> None
 def test_a_value_of_a_type_strongroom_never_writes_is_told_never_a_traceback(
     sqlite_settings: Settings, agent_runtime: Path
 ) -> None:
-    """SQLite keeps whatever a raw write puts in any column: text in an item's trash date, or
-    in the head's blob. Warm or not, `get` and `ls` exit 8 with one line, and the security log
-    has it; put back, the vault reads again."""
+    """SQLite keeps whatever a raw write puts in any column: text in an item's dates (those its
+    tag covers, and those it does not), in a history entry's date, in the head's blob, or bytes
+    that are no UTF-8 in a text column. Warm or not, each command that reads it exits 8 with
+    one line (never the driver's message, which quotes the bytes); put back, the vault reads
+    again."""
     from tests.command_line import agent_socket
 
     settings = sqlite_settings
     two_items(settings)
+    edited = strongroom(settings, "edit", "GitHub", "--password", stdin="second-secret\n")
+    assert edited.returncode == 0, edited.stderr
     assert strongroom(settings, "get", "GitHub", agent=agent_runtime).returncode == 0
     agent_socket(agent_runtime)
-    [(head,)] = rows(settings, "SELECT head FROM vault_heads")
+    [(head, created, notes)] = rows(
+        settings,
+        "SELECT h.head, i.created_at, i.notes_sealed FROM vault_heads h, items i WHERE i.id = 1",
+    )
+    [(replaced,)] = rows(settings, "SELECT replaced_at FROM password_history")
+    kept = {"head": head, "created": created, "notes": notes, "replaced": replaced}
+    reads = (("get", "GitHub"), ("ls",))
+    type_said = "holds a value of a type Strongroom never writes"
+    health = (("health",),)
     changes = [
-        ("UPDATE items SET deleted_at = 'not a date' WHERE id = 1", "UPDATE items SET deleted_at = NULL"),  # noqa: E501
-        ("UPDATE vault_heads SET head = 'zz'", "UPDATE vault_heads SET head = :head"),
+        ("items SET deleted_at = 'not a date' WHERE id = 1", "items SET deleted_at = NULL WHERE id = 1", reads),  # noqa: E501
+        ("vault_heads SET head = 'zz'", "vault_heads SET head = :head", reads),
+        ("items SET created_at = 'garbage' WHERE id = 1", "items SET created_at = :created WHERE id = 1", health),  # noqa: E501
+        ("password_history SET replaced_at = 'garbage'", "password_history SET replaced_at = :replaced", health),  # noqa: E501
+        ("items SET notes_sealed = CAST(x'ff41' AS TEXT) WHERE id = 1", "items SET notes_sealed = :notes WHERE id = 1", reads),  # noqa: E501
     ]  # fmt: skip
-    for change, back in changes:
-        sql(settings, text(change))
-        for command in (("get", "GitHub"), ("ls",)):
+    for change, back, commands in changes:
+        said = "holds text that is not UTF-8" if "x'ff41'" in change else type_said
+        sql(settings, text(f"UPDATE {change}"))
+        for command in commands:
             refused = strongroom(settings, *command, agent=agent_runtime)
-            refused_saying(refused, "holds a value of a type Strongroom never writes")
+            refused_saying(refused, said)
             assert "Traceback" not in refused.stderr
-        sql(settings, text(back).bindparams(head=head) if ":head" in back else text(back))
-        assert strongroom(settings, "get", "GitHub").stdout == "first-secret\n"
+            assert "garbage" not in refused.stderr
+            assert "\ufffdA" not in refused.stderr  # the undecodable bytes, quoted
+        names = [name for name in kept if f":{name}" in back]
+        sql(settings, text(f"UPDATE {back}").bindparams(**{n: kept[n] for n in names}))
+        again = strongroom(settings, "get", "GitHub")
+        assert again.stdout == "second-secret\n", (change, again.stderr)
     assert settings.security_log_path.read_text().count('"tampering_detected"') >= 4
