@@ -28,7 +28,7 @@ class WithoutMessages(logging.Formatter):
             return super().format(record)
         template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
         if record.name == "py.warnings":  # logging.captureWarnings: "%s", the whole warning
-            category = re.search(r": (\w+Warning): ", str(record.args))
+            category = re.search(r": (\w+Warning): ", f"{record.msg} {record.args}")
             template = category.group(1) if category else "a warning"
         line = f"{self.formatTime(record)} {record.levelname} {record.name}: {template}"
         error = record.exc_info[1] if record.exc_info else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import stat
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -369,6 +370,9 @@ def test_other_libraries_errors_go_to_the_log_never_the_terminal(
             "Exception during reset or similar", exc_info=True
         )
     logging.getLogger("somelibrary").warning("a value: %s", canary)
+    # What logging.captureWarnings logs for a warning: the whole warning, as its message.
+    warning = warnings.formatwarning(f"{canary} in a URL", UserWarning, "engine.py", 7)
+    logging.getLogger("py.warnings").warning(warning)
     logging.getLogger("strongroom.test").info("an event of Strongroom's own")
     logging.getLogger("textual").info("another library's chatter")
     captured = capfd.readouterr()
@@ -380,6 +384,7 @@ def test_other_libraries_errors_go_to_the_log_never_the_terminal(
     )
     assert "test_other_libraries_errors_go_to_the_log_never_the_terminal" in logged_text  # stack
     assert "WARNING somelibrary: a value: %s" in logged_text
+    assert "WARNING py.warnings: UserWarning" in logged_text
     assert canary not in logged_text
     assert "an event of Strongroom's own" in logged_text
     assert "chatter" not in logged_text
