@@ -136,7 +136,9 @@ class Context:
         from app.core.errors import UserError
 
         try:
-            session = self.held or self.backend.accounts().startup().session
+            # Read without writing: this runs unasked, and must not wait on a lock another
+            # transaction holds on this device's session row while a stop request waits.
+            session = self.held or self.backend.accounts().remembered()
             if session is not None and session.vault_key:
                 self.cache.items(self.backend, session)
         except UserError:

@@ -96,6 +96,12 @@ class AccountService(KeyChanges):
                 has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
         return StartupState(has_accounts, session, notice)
 
+    def remembered(self) -> ActiveSession | None:
+        """This device's remembered session as it stands, opened without writing anything
+        (startup marks it used, and so may wait on a lock another transaction holds)."""
+        with database_errors(self._target):
+            return self._remembered.resume(touch=False)[0]
+
     def session_stamp(self, user_id: int | None = None) -> Stamp:
         """This device's session as it is now, read only (see RememberedSessions.stamp)."""
         with database_errors(self._target):

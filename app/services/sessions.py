@@ -57,11 +57,15 @@ class RememberedSessions:
         self._clock = clock
         self._device_label = (device_label or socket.gethostname() or "this device")[:64]
 
-    def resume(self) -> tuple[ActiveSession | None, str | None]:
-        """This device's remembered session, opened; or None and why it could not be."""
+    def resume(self, *, touch: bool = True) -> tuple[ActiveSession | None, str | None]:
+        """This device's remembered session, opened; or None and why it could not be. Opening
+        it marks it used, and a session past its limits is deleted; ``touch=False`` writes
+        nothing (nor waits on a lock another transaction holds on its row)."""
         try:
             token = self.tokens.load()
         except TokenFileError as error:
+            if not touch:
+                return None, None
             if error.exposed_token is not None:
                 self._delete_for(error.exposed_token)
             self.tokens.clear()
@@ -86,7 +90,8 @@ class RememberedSessions:
                 notice = "Your saved login belongs to a name that is not valid. Please log in."
             elif not row.vault_key_wrapped:
                 # Locked: who it is stays remembered, the vault key waits for the password.
-                row.last_used_at = now
+                if touch:
+                    row.last_used_at = now
                 return ActiveSession(row.user_id, row.user.username, b"", row.id), ""
             else:
                 try:
@@ -98,13 +103,15 @@ class RememberedSessions:
                 except crypto.CryptoError:
                     notice = "Your saved login is damaged. Please log in."
                 else:
-                    row.last_used_at = now
+                    if touch:
+                        row.last_used_at = now
                     return ActiveSession(row.user_id, row.user.username, vault_key, row.id), ""
-            db.delete(row)
+            if touch:
+                db.delete(row)
             return None, notice
 
         active, notice = run_in_transaction(self._sessions, work)
-        if active is not None:
+        if active is not None or not touch:
             return active, None
         self.tokens.clear()
         return None, notice

@@ -69,3 +69,35 @@ def test_a_locked_vault_or_a_changed_one_is_left_for_the_answer(settings: Settin
         assert ctx.cache.listed is None
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
+def test_listing_ahead_writes_nothing_so_a_held_session_row_never_stalls_it(
+    settings: Settings,
+) -> None:
+    """Another transaction holds this device's session row (as while the app's lock waits to
+    be written): the agent's unasked listing reads past it, so the agent is free for the stop
+    request that comes next. Opening the session as a command does (it marks it used) would
+    wait out the server's lock wait timeout here."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    seed(settings, ItemDraft("GitHub", password="gh-pw"))
+    holder_engine = create_engine(settings.database_url)
+    ctx = Context(settings, answered_by=" (agent)")
+    try:
+        with holder_engine.connect() as holder:
+            holder.execute(text("SELECT id FROM sessions FOR UPDATE"))
+            listing = threading.Thread(target=ctx.list_ahead, daemon=True)
+            listing.start()
+            listing.join(timeout=15)
+            assert not listing.is_alive(), "the listing waited on the session row's lock"
+            holder.rollback()
+        assert ctx.cache.listed is not None
+        with holder_engine.connect() as reader:
+            [(sessions,)] = reader.execute(text("SELECT COUNT(*) FROM sessions")).all()
+        assert sessions == 1  # nothing deleted or added
+    finally:
+        ctx.close()
+        holder_engine.dispose()
