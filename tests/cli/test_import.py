@@ -475,7 +475,8 @@ def test_ctrl_c_while_an_import_writes_leaves_the_vault_as_it_was(
         assert imported == count + 1
     else:
         assert code == 130, stderr
-        assert imported == 1
+        # Every item or none: a Ctrl-C that lands after the commit still ends with 130.
+        assert imported in (1, count + 1)
     listed = strongroom(settings, "ls")
     assert listed.returncode == 0, listed.stderr
     assert "Before" in listed.stdout
