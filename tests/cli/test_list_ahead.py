@@ -48,27 +48,27 @@ def test_the_first_answer_is_from_the_listing_made_ahead(
         ctx.close()
 
 
+def listed_ahead(settings: Settings) -> bool:
+    """Whether a new agent's context holds a listing after listing ahead."""
+    ctx = Context(settings)
+    try:
+        ctx.list_ahead()
+        return ctx.cache.listed is not None
+    finally:
+        ctx.close()
+
+
 def test_a_locked_vault_or_a_changed_one_is_left_for_the_answer(settings: Settings) -> None:
     """Nothing is listed without a key; a listing that finds the database changed outside
     Strongroom keeps nothing and raises nothing: the answer meets it again and says it."""
     seed(settings, ItemDraft("GitHub", password="gh-pw"), remember=False)
-    ctx = Context(settings)
-    try:
-        ctx.list_ahead()
-        assert ctx.cache.listed is None
-    finally:
-        ctx.close()
+    assert not listed_ahead(settings)
 
     backend = Backend(settings, device_label="seed")
     backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
     backend.close()
     sql(settings, text("DELETE FROM items"))  # a row removed behind Strongroom's back
-    ctx = Context(settings)
-    try:
-        ctx.list_ahead()
-        assert ctx.cache.listed is None
-    finally:
-        ctx.close()
+    assert not listed_ahead(settings)
 
 
 @pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
