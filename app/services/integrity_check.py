@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.core.accounts import ActiveSession
@@ -43,6 +43,11 @@ _SEALED = tuple(ROW_COLUMNS.index(f"{name}_sealed") for name in SEALED_FIELDS)
 sealed_of = itemgetter(*_SEALED)  # a row's sealed columns in SEALED_FIELDS' order, as a tuple
 
 
+# An account's head row (b_user): read before and after the rest, where SQLite's reads are each
+# their own and a write between them moves it.
+HEAD_OF = select(HEADS).where(HEADS.c.user_id == bindparam("b_user"))
+
+
 @dataclass
 class Snapshot:
     """Every row of an account's vault, its history and its head, read as one state."""
@@ -58,12 +63,12 @@ def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
     read made again if a write came in between (every write moves the counter)."""
     columns = [ITEMS.c[name] for name in ROW_COLUMNS]
     query = select(*columns).where(ITEMS.c.user_id == user_id)
-    head_query = select(HEADS).where(HEADS.c.user_id == user_id)
+    ids = {"b_user": user_id}
     for _ in range(attempts):
-        before = db.execute(head_query).first()
+        before = db.execute(HEAD_OF, ids).first()
         rows = [tuple(row) for row in db.connection().execute(query)]
         histories = all_histories(db, user_id)
-        after = db.execute(head_query).first()
+        after = db.execute(HEAD_OF, ids).first()
         if before == after:
             return Snapshot(rows, histories, after)
     return Snapshot(rows, histories, after)

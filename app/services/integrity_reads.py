@@ -22,7 +22,6 @@ from app.models import VaultItem
 from app.services import sealing
 from app.services.database import database_errors
 from app.services.integrity import (
-    HEADS,
     ITEMS,
     Head,
     ensure_head,
@@ -32,6 +31,7 @@ from app.services.integrity import (
     vault_mac_key,
 )
 from app.services.integrity_check import (
+    HEAD_OF,
     ROW_COLUMNS,
     TAG,
     Marks,
@@ -51,7 +51,6 @@ _TAGS = select(ITEMS.c.id, ITEMS.c.integrity_tag).where(ITEMS.c.user_id == bindp
 _ROW = select(*(ITEMS.c[name] for name in ROW_COLUMNS)).where(
     ITEMS.c.id == bindparam("b_item"), ITEMS.c.user_id == bindparam("b_user")
 )
-_HEAD = select(HEADS).where(HEADS.c.user_id == bindparam("b_user"))
 
 
 class Listing(NamedTuple):
@@ -146,14 +145,14 @@ class CheckedReads:
         def read(db: Session) -> tuple[Any, ...]:
             check_key(db, active, write=False)
             connection, ids = db.connection(), {"b_user": user_id, "b_item": item_id}
-            before = connection.execute(_HEAD, ids).first()
+            before = connection.execute(HEAD_OF, ids).first()
             tags = dict(connection.execute(_TAGS, ids).all())
             row = history = None
             if item_id is not None:
                 row = connection.execute(_ROW, ids).first()
                 history = history_of(db, item_id)
             # SQLite's reads are each their own: a write between them moves the head.
-            after = connection.execute(_HEAD, ids).first()
+            after = connection.execute(HEAD_OF, ids).first()
             return before, after, tags, row, history
 
         try:
