@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import (
     Connection,
     bindparam,
+    event,
     func,
     insert,
     select,
@@ -49,6 +50,18 @@ class Vault(Protocol):
     def saw(self, active: ActiveSession, head: integrity.Head) -> None: ...
 
 
+class Commit(Protocol):
+    """Told where an import's write stands, for a command line's Ctrl-C: until the commit
+    begins, an interrupt cancels the write (rolled back, nothing added); from then on the write
+    is done or failed on its own, and an interrupt should wait for it to be said."""
+
+    def writing(self) -> None:
+        """A try at the write begins (again after a try the database asked to retry)."""
+
+    def committing(self) -> None:
+        """Every item is written and sealed; the commit begins."""
+
+
 def import_items(
     vault: Vault,
     active: ActiveSession,
@@ -56,6 +69,7 @@ def import_items(
     progress: Progress | None = None,
     *,
     dedupe: bool = True,
+    commit: Commit | None = None,
 ) -> tuple[int, int]:
     """Add what an import read, in one transaction: every item or none. An item the vault
     already holds (the same title, username, password, URLs, notes, TOTP and custom fields,
@@ -91,6 +105,9 @@ def import_items(
     key = integrity.vault_mac_key(active.vault_key)
 
     def work(db: Session) -> int:
+        if commit is not None:
+            commit.writing()
+            event.listen(db, "before_commit", lambda _db: commit.committing())
         check_key(db, active)
         if written(db, active, write_ids[0]) is not None:
             heads.append(integrity.lock_head(db, active))

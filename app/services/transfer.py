@@ -23,7 +23,7 @@ from app.core.formats import Ask, Parsed, read
 from app.core.formats.bitwarden import ARGON2ID, Kdf
 from app.core.passwords import PasswordPolicy
 from app.services.audit import SecurityLog
-from app.services.bulk import Progress, import_items
+from app.services.bulk import Commit, Progress, import_items
 from app.services.vault import VaultService
 
 EXPORT_FORMATS = (*ENCRYPTED_FORMATS, *FORMATS)
@@ -205,9 +205,10 @@ def import_parsed(
     active: ActiveSession,
     parsed: Parsed,
     progress: Progress | None = None,
+    commit: Commit | None = None,
 ) -> tuple[int, int]:
     """Write what :func:`read_file` read, in one transaction: (added, already in the vault)."""
-    added, already = import_items(vault, active, parsed.items, progress)
+    added, already = import_items(vault, active, parsed.items, progress, commit=commit)
     log.record(
         "vault_imported",
         active.username,

@@ -471,12 +471,65 @@ def test_ctrl_c_while_an_import_writes_leaves_the_vault_as_it_was(
     code = process.wait(timeout=60)
     assert "Traceback" not in stderr
     imported = rows(settings, "SELECT COUNT(*) FROM items")[0][0]
-    if code == 0:  # it had finished
+    if code == 0:  # it had committed, or finished: it says so
         assert imported == count + 1
-    else:
+        assert f"Imported {count} items." in stderr
+    else:  # cancelled: none
         assert code == 130, stderr
-        # Every item or none: a Ctrl-C that lands after the commit still ends with 130.
-        assert imported in (1, count + 1)
+        assert imported == 1
+        assert "Imported" not in stderr
     listed = strongroom(settings, "ls")
     assert listed.returncode == 0, listed.stderr
     assert "Before" in listed.stdout
+
+
+@pytest.mark.parametrize("when", ["writing", "committing"])
+def test_ctrl_c_cancels_an_import_until_its_commit_begins_and_then_waits_for_it(
+    settings: Settings, tmp_path: Path, when: str
+) -> None:
+    """The command line's import as it takes Ctrl-C (SIGINT to its own process at a chosen
+    point): while the items are written it cancels, and the database holds none; once the commit
+    has begun it waits, and the items, the security log's entry and the import's own report
+    all follow, as they do when nothing was pressed."""
+    from app.cli.commands.transfer import InterruptUntilCommit
+    from app.services.transfer import import_parsed, read_file
+
+    seed(settings, ItemDraft("Before", password="kept"))
+    path = tmp_path / "few.csv"
+    path.write_text("name,url,username,password\n" + "".join(
+        f"Site {n},https://{n}.example,user{n},pw-{n}\n" for n in range(3)))  # fmt: skip
+
+    class PressedWhile(InterruptUntilCommit):
+        def writing(self) -> None:
+            super().writing()
+            if when == "writing":
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def committing(self) -> None:
+            super().committing()
+            if when == "committing":
+                os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    backend = Backend(settings, device_label="check")
+    try:
+        active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        parsed = read_file(path, lambda prompt: "", None)
+        if when == "writing":
+            with pytest.raises(KeyboardInterrupt), PressedWhile() as commit:
+                import_parsed(backend.vault(), backend.security_log(), active, parsed, None, commit)
+            assert rows(settings, "SELECT COUNT(*) FROM items") == [(1,)]
+            assert signal.getsignal(signal.SIGINT) is before  # as it was
+        else:
+            with PressedWhile() as commit:
+                done = import_parsed(
+                    backend.vault(), backend.security_log(), active, parsed, None, commit
+                )
+            assert done == (3, 0)
+            assert rows(settings, "SELECT COUNT(*) FROM items") == [(4,)]
+            assert "vault_imported" in settings.security_log_path.read_text()
+            # Written and said: the command has nothing left to cancel.
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+        backend.close()

@@ -6,8 +6,11 @@ app; only the prompting and the printing are the command line's own.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING
 
 from app.cli.access import open_session
@@ -128,11 +131,57 @@ def import_file(args: argparse.Namespace, ctx: Context) -> int:
             print(f"\rSealing {done}/{total}…", end="", file=sys.stderr, flush=True)
 
     backend = ctx.backend
-    added, already = import_parsed(
-        backend.vault(), backend.security_log(), session, parsed, progress
-    )
-    if sys.stderr.isatty() and added:
-        print(file=sys.stderr)
-    there = f"; {already} were already in the vault" if already else ""
-    print(f"Imported {added} items{there}.", file=sys.stderr)
+    with InterruptUntilCommit() as commit:
+        added, already = import_parsed(
+            backend.vault(), backend.security_log(), session, parsed, progress, commit
+        )
+        if sys.stderr.isatty() and added:
+            print(file=sys.stderr)
+        there = f"; {already} were already in the vault" if already else ""
+        print(f"Imported {added} items{there}.", file=sys.stderr)
     return DONE
+
+
+class InterruptUntilCommit:
+    """Ctrl-C cancels an import (rolled back, nothing added) until its commit begins. From then
+    on the items are in, or the commit failed on its own: Ctrl-C waits until that is said, and
+    is ignored for the rest of the command (its last moments: the import is written and said),
+    so an import is never reported interrupted once it is written. (A try the database asks to
+    run again takes Ctrl-C again, and one that waited cancels it.)"""
+
+    def __init__(self) -> None:
+        self._holding = False
+        self._pressed = False
+        self._before: object = None
+
+    def writing(self) -> None:
+        self._holding = False
+        if self._pressed:
+            self._pressed = False
+            raise KeyboardInterrupt
+
+    def committing(self) -> None:
+        self._holding = True
+
+    def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if not self._holding:
+            raise KeyboardInterrupt
+        self._pressed = True
+
+    def __enter__(self) -> InterruptUntilCommit:
+        if threading.current_thread() is threading.main_thread():
+            self._before = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._before is None:
+            return
+        if self._holding:  # SIG_IGN, which Python keeps even while it shuts down
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGINT, self._before)  # type: ignore[arg-type]
