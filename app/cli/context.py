@@ -141,6 +141,8 @@ class Context:
             session = self.held or self.backend.accounts().remembered()
             if session is not None and session.vault_key:
                 self.cache.items(self.backend, session)
+                if self.cache.listed is not None:
+                    self.cache.listed[0][2].prepare()
         except UserError:
             self.cache.forget()
 

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -74,15 +75,30 @@ def read_vault(db: Session, user_id: int, *, attempts: int = 20) -> Snapshot:
     return Snapshot(rows, histories, after)
 
 
-class Marks(NamedTuple):
+@dataclass
+class Marks:
     """What a checked read of the vault found, kept to tell cheaply whether the vault still
-    stands so (CheckedReads.still_at)."""
+    stands so (CheckedReads.still_at). Only the command line's agent asks that, so what it
+    compares is made from the read's rows when first asked, never by the app's listings."""
 
     state: tuple[int, bytes]  # the integrity record's (counter, head); (0, b"") with none
     head: tuple[Any, ...] | None  # the head's row as read
-    tags: dict[int, Any]  # every item's tag, trash included, by id
-    # Every item's row and history as read, each found to match its tag (see check's known).
-    checked: dict[int, tuple[tuple[Any, ...], list[tuple[int, object]]]]
+    snapshot: Snapshot  # the rows and history read, every one found to match its tag
+
+    @cached_property
+    def tags(self) -> dict[int, Any]:
+        """Every item's tag, trash included, by id."""
+        return {row[0]: row[TAG] for row in self.snapshot.rows}
+
+    @cached_property
+    def checked(self) -> dict[int, tuple[tuple[Any, ...], list[tuple[int, object]]]]:
+        """Every item's row and history as read, by id (see check's ``known``)."""
+        histories = self.snapshot.histories
+        return {row[0]: (row, histories.get(row[0], [])) for row in self.snapshot.rows}
+
+    def prepare(self) -> None:
+        """Make what the checks compare now, ahead of the first answer that needs them."""
+        _ = self.tags, self.checked  # each kept once made (cached_property)
 
 
 @dataclass

@@ -113,13 +113,7 @@ class CheckedReads:
             max((row[0] for row in rows), default=0),
         )
         head = None if snapshot.head is None else tuple(snapshot.head)
-        histories: dict[int, list[tuple[int, object]]] = snapshot.histories
-        marks = Marks(
-            (report.counter, report.head),
-            head,
-            {row[0]: row[TAG] for row in rows},
-            {row[0]: (row, histories.get(row[0], [])) for row in rows},
-        )
+        marks = Marks((report.counter, report.head), head, snapshot)
         return Listing(items, marks, fingerprint)
 
     def still_at(self, active: ActiveSession, marks: Marks, item_id: int | None = None) -> bool:
