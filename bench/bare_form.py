@@ -1,6 +1,12 @@
-"""The floor for start-up: a bare Textual app drawing the same login form, with no database."""
+"""The floor for start-up: a bare Textual app drawing the same login form, with no database.
+
+``--sqlalchemy``: SQLAlchemy's ORM imported before the form is drawn, the floor under a
+remembered launch's first list (which needs it before it can read the vault).
+"""
 
 from __future__ import annotations
+
+import sys
 
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
@@ -22,4 +28,6 @@ class BareForm(App[None]):
 
 
 if __name__ == "__main__":
+    if "--sqlalchemy" in sys.argv[1:]:
+        import sqlalchemy.orm  # noqa: F401
     BareForm().run()

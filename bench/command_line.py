@@ -33,6 +33,8 @@ from bench.startup import PASSWORD
 from bench.vault import Samples, drafts, prepare, settings_for
 
 STRONGROOM = Path(sys.executable).parent / "strongroom"
+# The floor under a `get` without the agent: Python started and SQLAlchemy imported, nothing else.
+SQLALCHEMY_ALONE = "python -c 'import sqlalchemy.orm'"
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
@@ -160,6 +162,7 @@ def measure_command_line(count: int, runs: int, kdf_ms: int) -> Samples:
                 "",
             ),
             "pass show": (["pass", "show", name], pass_env, ""),
+            SQLALCHEMY_ALONE: ([sys.executable, "-c", "import sqlalchemy.orm"], env, ""),
             "pass ls": (["pass", "ls"], pass_env, ""),
             "keepassxc-cli show": (
                 [
@@ -208,7 +211,7 @@ def main() -> None:
     reference = statistics.median(samples["pass show"])
     for label, values in samples.items():
         median = statistics.median(values)
-        print(f"{label:<28} {median:8.1f} ms  {median / reference:5.2f}x pass show")
+        print(f"{label:<32} {median:8.1f} ms  {median / reference:5.2f}x pass show")
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ def strongroom_command(config_dir: Path, data_dir: Path, url: str | None = None)
 
 
 BARE_FORM = f"{shlex.quote(sys.executable)} -m bench.bare_form"
+BARE_FORM_SQLALCHEMY = f"{BARE_FORM} --sqlalchemy"
 
 
 def compile_bytecode() -> None:

@@ -24,7 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from bench.startup import BARE_FORM, PASSWORD, PROMPT, alternate, strongroom_command
+from bench.startup import (
+    BARE_FORM,
+    BARE_FORM_SQLALCHEMY,
+    PASSWORD,
+    PROMPT,
+    alternate,
+    strongroom_command,
+)
 
 if TYPE_CHECKING:
     from app.core.items import ItemDraft
@@ -287,6 +294,10 @@ def run_probe(kind: str, root: Path, url: str) -> dict[str, object]:
     return result
 
 
+# The floor under the remembered launch's imports: the bare form, SQLAlchemy imported first.
+BARE_WITH_SQLALCHEMY = "bare Textual launch, SQLAlchemy imported (tmux)"
+
+
 def measure_backend(backend: str, count: int, runs: int) -> Samples:
     """Every vault measure for one database backend, as samples in ms (memory in MiB).
 
@@ -327,6 +338,7 @@ def measure_backend(backend: str, count: int, runs: int) -> Samples:
         launches = alternate(
             {
                 "bare Textual launch (tmux)": (BARE_FORM, PROMPT),
+                BARE_WITH_SQLALCHEMY: (BARE_FORM_SQLALCHEMY, PROMPT),
                 "remembered launch to filled list (tmux)": (remembered, "items in your vault"),
             },
             runs,

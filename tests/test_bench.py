@@ -45,6 +45,7 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             ("unlock to filled list beyond KDF (in app)", False),
             ("unlock to search ready beyond KDF (in app)", False),
             ("bare Textual launch (tmux)", False),
+            ("bare Textual launch, SQLAlchemy imported (tmux)", False),
             ("remembered launch to filled list (tmux)", False),
             ("search keystroke", True),
             ("resident memory", True),
@@ -71,6 +72,11 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
             assert math.isfinite(ratio["median"]), (measure, backend)
             assert ratio["median"] > 0, (measure, backend)
             assert ratio["met"] is TARGETS[ratio["target"]].check(Row(**ratio))
+        # The floor of imports under the remembered launch, shown beside it.
+        floor = rows[("bare launch with SQLAlchemy / bare Textual launch", backend)]
+        assert floor["unit"] == "x"
+        assert floor["median"] > 0
+        assert not floor["target"]
     assert rows[("Strongroom / bare", "sqlite")]["unit"] == "x"
     # Idle: each Strongroom screen's CPU ticks and terminal bytes beside a bare Input's.
     for kind in ("CPU ticks", "terminal bytes"):
@@ -96,6 +102,12 @@ def test_the_benchmark_runs_and_reports_every_measure(mariadb_server: str, tmp_p
         ):
             versus = rows[(f"{label} / pass show", "sqlite")]
             assert versus["met"] is TARGETS[versus["target"]].check(Row(**versus))
+        cold = rows[("strongroom get, no agent / pass show", "sqlite")]
+        assert cold["met"] is TARGETS[cold["target"]].check(Row(**cold))
+        floor = rows[("python -c 'import sqlalchemy.orm' / pass show", "-")]
+        assert floor["unit"] == "x"
+        assert floor["median"] > 0
+        assert not floor["target"]
         assert rows[("strongroom get / keepassxc-cli show", "sqlite")]["target"]
     if shutil.which("ssh-agent"):
         for kind in ("ed25519", "rsa"):
