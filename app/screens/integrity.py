@@ -16,8 +16,9 @@ ROLLED_BACK_TITLE = "The database is older than this device saw"
 TAMPERED_ADVICE = (
     "Someone who can write the database (or a tool that restored or repaired it) changed, "
     "removed or put back rows behind Strongroom's back. What does not match is shown as "
-    "damaged and is never opened. Check who can reach the database, and restore a copy you "
-    "trust. If you restored a backup yourself, run strongroom db accept-restore."
+    "damaged: named by its title, nothing else of it shown or used. Check who can reach the "
+    "database, and restore a copy you trust. If you restored a backup yourself, run "
+    "strongroom db accept-restore."
 )
 ROLLED_BACK_ADVICE = (
     "It was restored from a backup or rolled back: changes saved since may be missing. If you "

@@ -88,5 +88,6 @@ def item_message(ids: list[int], titles: dict[int, str]) -> str:
     return (
         f"The database was changed outside Strongroom: {'item' if one else 'items'} "
         f"{', '.join(named)}{more} {'does' if one else 'do'} not match the vault's integrity "
-        f"record, and {'is' if one else 'are'} shown as damaged, never opened. {ACCEPT}"
+        f"record, and {'is' if one else 'are'} shown as damaged: named by title where it "
+        f"still opens, nothing else of {'it' if one else 'them'} shown or used. {ACCEPT}"
     )

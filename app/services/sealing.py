@@ -263,7 +263,8 @@ def open_history(active: ActiveSession, item_id: int, entry_id: int, sealed: byt
 
 
 def damaged(item_id: int, version: int, row: tuple[Any, ...], reason: str) -> Item:
-    """An item whose row does not match the vault's integrity record: never opened."""
+    """An item whose row does not match the vault's integrity record: none of its fields opened
+    (its title, opened apart where it still opens, only names it in the message)."""
     return Item(
         item_id,
         version,

@@ -167,7 +167,7 @@ def test_an_old_password_put_back_by_sql_is_damaged_never_served(settings: Setti
 
     line = refused_as_tampered(settings, "get", "GitHub")
     assert "changed outside Strongroom: item #1 (GitHub) does not match" in line
-    assert "shown as damaged, never opened" in line
+    assert "shown as damaged: named by title where it still opens, nothing else of it" in line
     # Every command that reads the vault says so, not only a read of that item.
     assert "item #1 (GitHub)" in refused_as_tampered(settings, "get", "Shop")
     assert "item #1 (GitHub)" in refused_as_tampered(settings, "ls")
