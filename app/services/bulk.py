@@ -1,8 +1,9 @@
 """The bulk write of an import: thousands of items in one transaction, every one or none.
 
-Plain Python, no Textual. The rows go in by statements run over many rows (insert, read the new
-ids back, seal: the id is in every field's associated data), not one ORM object each, so 10,000
-items take seconds. Each item is sealed exactly as VaultService.add seals one.
+Plain Python, no Textual. The rows go in by statements run over many rows, each written once,
+sealed under the id taken for it ahead (the id is in every field's associated data), not one
+ORM object each, so 10,000 items take seconds. Each item is sealed exactly as VaultService.add
+seals one.
 """
 
 from __future__ import annotations
@@ -11,25 +12,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import (
-    Connection,
-    bindparam,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Table, event, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core import crypto
 from app.core.accounts import ActiveSession
 from app.core.credential import unmarked
+from app.core.errors import UserError
 from app.core.items import HistoryEntry, ImportedItem, Item
 from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS
 from app.services import integrity, sealing
 from app.services.bulk_sql import execute_many, statements
+from app.services.transactions import TransactionLost, error_code
 from app.services.writes import HISTORY_LIMIT, check_key, new_write_id, written
 
 PROGRESS_EVERY = 250
@@ -112,17 +108,20 @@ def import_items(
         if written(db, active, write_ids[0]) is not None:
             heads.append(integrity.lock_head(db, active))
             return len(fresh)  # one transaction: the first is there, so are the others
-        connection = db.connection()
-        if connection.dialect.name == "sqlite" and not any(e.history for e in fresh):
-            tags = _insert_sealed(db, cipher, key, active, fresh, write_ids, now, progress)
-        else:
-            tags = _placed_then_sealed(
-                connection, cipher, key, active, fresh, write_ids, now, progress
-            )
+        tags = _written_sealed(db, cipher, key, active, fresh, write_ids, now, progress)
         heads.append(integrity.record(db, active, [], tags))
         return len(fresh)
 
-    added = vault.write(work)
+    for attempt in range(1, ID_ATTEMPTS + 1):
+        try:
+            added = vault.write(work)
+            break
+        except IdsTaken:  # rolled back: nothing of this try is written
+            if attempt == ID_ATTEMPTS:
+                raise UserError(
+                    "Other writers were given the ids this import took, "
+                    f"{ID_ATTEMPTS} times running. Nothing was imported: try again."
+                ) from None
     vault.saw(active, heads[-1])
     return added, len(cleaned) - added
 
@@ -142,27 +141,6 @@ def _not_in_vault(
             known.add(key)
             fresh.append(entry)
     return fresh
-
-
-def _insert_rows(
-    connection: Connection,
-    active: ActiveSession,
-    fresh: list[ImportedItem],
-    write_ids: list[str],
-    now: datetime,
-) -> list[int]:
-    """Insert the rows with empty sealed fields; their new ids, in the order of ``fresh``."""
-    items = integrity.ITEMS
-    rows = _rows(active, fresh, write_ids, now)
-    execute_many(connection, insert(items), rows)
-    made = connection.execute(
-        select(items.c.write_id, items.c.id).where(
-            items.c.write_id.between(write_ids[0], write_ids[-1]),
-            items.c.user_id == active.user_id,
-        )
-    )
-    by_write: dict[str, int] = {write_id: item_id for write_id, item_id in made}
-    return [by_write[write_id] for write_id in write_ids]
 
 
 def _rows(
@@ -188,7 +166,7 @@ def _rows(
     return rows
 
 
-def _insert_sealed(
+def _written_sealed(
     db: Session,
     cipher: crypto.FieldCipher,
     key: bytes,
@@ -198,23 +176,141 @@ def _insert_sealed(
     now: datetime,
     progress: Progress | None,
 ) -> list[bytes]:
-    """SQLite, items without earlier passwords: every row written once, sealed and tagged under
-    the id it gets; the tags. Once the head is locked this transaction is the database's only
-    writer until it ends, so the ids past the highest one there are free (they are the ones
-    SQLite would give); MariaDB gives ids to other accounts' writers meanwhile, so there the
-    rows go in first and are sealed once their ids are known (_placed_then_sealed)."""
-    integrity.lock_head(db, active)
+    """Every row written once, sealed and tagged under the id it gets, with its earlier
+    passwords, each sealed under its own entry's id; the tags, in the order of ``fresh``.
+
+    The ids are taken ahead (see _reserved). On MariaDB the rows go in chunks, the statements
+    run in order by a thread of their own while this one seals the next chunk (the driver lets
+    go of the GIL while it waits on the server). The chunk with the highest ids goes first: its
+    insert moves the table's AUTO_INCREMENT past the whole range, so that another account's
+    writer is given ids after it from then on (until then, the gap left below the range takes
+    what the server gives). An id given in the range all the same makes the insert fail on the
+    duplicate: IdsTaken, and the import is tried again, whole."""
     connection = db.connection()
-    items = integrity.ITEMS
-    first = int(connection.execute(select(func.max(items.c.id))).scalar() or 0) + 1
-    ids = list(range(first, first + len(fresh)))
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # the database's only writer from here: the ids past the highest are free
+        integrity.lock_head(db, active)
+    olds = [
+        (index, old) for index, entry in enumerate(fresh) for old in entry.history[:HISTORY_LIMIT]
+    ]
+    ids = _reserved(connection, integrity.ITEMS, len(fresh))
+    entries: dict[int, list[tuple[int, HistoryEntry]]] = {}
+    for entry_id, (index, old) in zip(
+        _reserved(connection, integrity.HISTORY, len(olds)), olds, strict=True
+    ):
+        entries.setdefault(index, []).append((entry_id, old))
     rows = _rows(active, fresh, write_ids, now)
-    sealed, tags = _sealed(cipher, key, active.user_id, fresh, ids, {}, progress)
-    for row, item_id, values in zip(rows, ids, sealed, strict=True):
-        row["id"] = item_id
-        row.update(values)
-    execute_many(connection, insert(items), rows)
+    size = len(fresh) if sqlite else CHUNK
+    tags: list[bytes] = [b""] * len(fresh)
+    sealed_so_far = 0
+    with statements(connection) as writer:
+        written = []
+        for start in reversed(range(0, len(fresh), size)):  # the highest ids first
+            stop = min(start + size, len(fresh))
+            histories: dict[int, list[tuple[int, object]]] = {}
+            history_rows: list[dict[str, Any]] = []
+            for index in range(start, stop):
+                item_id = ids[index]
+                for entry_id, old in entries.get(index, []):
+                    password = sealing.seal_history(active, item_id, entry_id, old.password)
+                    histories.setdefault(item_id, []).append((entry_id, password))
+                    history_rows.append(
+                        {
+                            "id": entry_id,
+                            "item_id": item_id,
+                            "replaced_at": old.replaced_at,
+                            "password_sealed": password,
+                        }
+                    )
+            values, tags[start:stop] = _sealed(
+                cipher,
+                key,
+                active.user_id,
+                fresh[start:stop],
+                ids[start:stop],
+                histories,
+                _counted(progress, sealed_so_far, len(fresh)),
+            )
+            sealed_so_far += stop - start
+            chunk = rows[start:stop]
+            for row, item_id, sealed in zip(chunk, ids[start:stop], values, strict=True):
+                row["id"] = item_id
+                row.update(sealed)
+            written.append(writer.submit(_insert_chunk, connection, chunk, history_rows))
+        for write in written:
+            write.result()
+    if not sqlite:
+        _still_held(connection, active, write_ids)
     return tags
+
+
+def _still_held(connection: Connection, active: ActiveSession, write_ids: list[str]) -> None:
+    """TransactionLost unless this transaction still holds every row it inserted. A Galera
+    node that aborts a long transaction for a write replicated from another node may not say
+    so to the statement that was running: the rows are gone, and what follows (the head moved
+    by their tags) would be committed in a new transaction of its own."""
+    items = integrity.ITEMS
+    held = connection.execute(
+        select(func.count()).where(
+            items.c.write_id.between(write_ids[0], write_ids[-1]),
+            items.c.user_id == active.user_id,
+        )
+    ).scalar()
+    if held != len(write_ids):
+        raise TransactionLost
+
+
+class IdsTaken(Exception):
+    """An id taken ahead for an import was given to another writer before the import wrote it
+    (see _written_sealed): that try is rolled back, and the import tried again, whole."""
+
+
+DUPLICATE_KEY = 1062  # MariaDB's errno for a duplicate entry in a unique index
+ID_ATTEMPTS = 3
+# MariaDB: ids left free below an import's, for the server to give other writers while the
+# import seals its first chunk (a gap in the ids, as a rollback or Galera's steps leave).
+ID_GAP = 1000
+AUTO_INCREMENT = text(
+    "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :name"
+)
+
+
+def _reserved(connection: Connection, table: Table, count: int) -> list[int]:
+    """Ids for ``count`` new rows of ``table``, taken ahead of sealing them (the id is in each
+    field's associated data): past the highest id there, and on MariaDB past the table's
+    AUTO_INCREMENT as well, which every id the server has given moved past: to another
+    account's writer, committed or not, and to rows since deleted (an id is never given
+    twice, as the server never gives one twice), with ID_GAP left below them."""
+    if not count:
+        return []
+    first = int(connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+    if connection.dialect.name != "sqlite":
+        counter = connection.execute(AUTO_INCREMENT, {"name": table.name}).scalar()
+        first = max(first, int(counter or 0)) + ID_GAP
+    return list(range(first, first + count))
+
+
+def _insert_chunk(
+    connection: Connection, rows: list[dict[str, Any]], history_rows: list[dict[str, Any]]
+) -> None:
+    """One chunk's rows, then their earlier passwords; IdsTaken when an id of theirs was
+    given to another writer meanwhile."""
+    try:
+        execute_many(connection, insert(integrity.ITEMS), rows)
+        if history_rows:
+            execute_many(connection, insert(integrity.HISTORY), history_rows)
+    except IntegrityError as error:
+        if error_code(error) == DUPLICATE_KEY and connection.dialect.name != "sqlite":
+            raise IdsTaken from None
+        raise
+
+
+def _counted(progress: Progress | None, before: int, total: int) -> Progress | None:
+    """A chunk's progress as the whole import's: ``before`` items were sealed before it."""
+    if progress is None:
+        return None
+    return lambda done, _: progress(before + done, total)
 
 
 def _sealed(
@@ -249,98 +345,3 @@ def _sealed(
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(ids)):
             progress(done, len(ids))
     return sealed, tags
-
-
-def _placed_then_sealed(
-    connection: Connection,
-    cipher: crypto.FieldCipher,
-    key: bytes,
-    active: ActiveSession,
-    fresh: list[ImportedItem],
-    write_ids: list[str],
-    now: datetime,
-    progress: Progress | None,
-) -> list[bytes]:
-    """Rows that go in before they can be sealed (on MariaDB, which gives ids to other
-    accounts' writers meanwhile; on SQLite when earlier passwords need their entries' ids):
-    each inserted with empty sealed fields, with its earlier passwords, then sealed under the
-    ids it got and updated; the tags, in the order of ``fresh``.
-
-    On MariaDB this goes in chunks, the statements run in order by a thread of their own while
-    this one seals: the server writes one chunk while the next is sealed (the driver lets go
-    of the GIL while it waits on the server), rather than sealing and writing in turn."""
-    size = len(fresh) if connection.dialect.name == "sqlite" else CHUNK
-    starts = range(0, len(fresh), size)
-
-    def place(start: int) -> tuple[list[int], dict[int, list[tuple[int, object]]]]:
-        chunk = fresh[start : start + size]
-        ids = _insert_rows(connection, active, chunk, write_ids[start : start + size], now)
-        olds = [
-            (item_id, old)
-            for item_id, entry in zip(ids, chunk, strict=True)
-            for old in entry.history[:HISTORY_LIMIT]
-        ]
-        return ids, _insert_history(connection, active, olds) if olds else {}
-
-    def counted(start: int) -> Progress | None:
-        if progress is None:
-            return None
-        return lambda done, _: progress(start + done, len(fresh))
-
-    tags: list[bytes] = []
-    with statements(connection) as writer:
-        placed = [writer.submit(place, start) for start in starts]
-        written = []
-        for start, future in zip(starts, placed, strict=True):
-            ids, histories = future.result()
-            chunk = fresh[start : start + size]
-            values, chunk_tags = _sealed(
-                cipher, key, active.user_id, chunk, ids, histories, counted(start)
-            )
-            written.append(writer.submit(_update_sealed, connection, ids, values))
-            tags += chunk_tags
-        for write in written:
-            write.result()
-    return tags
-
-
-def _update_sealed(connection: Connection, ids: list[int], values: list[dict[str, Any]]) -> None:
-    """The rows ``ids``, inserted with empty sealed fields, given their sealed ``values`` (each
-    a row's sealed columns and its tag, by column name)."""
-    items = integrity.ITEMS
-    for item_id, row in zip(ids, values, strict=True):
-        row["b_id"] = item_id
-    execute_many(connection, update(items).where(items.c.id == bindparam("b_id")), values)
-
-
-def _insert_history(
-    connection: Connection, active: ActiveSession, olds: list[tuple[int, HistoryEntry]]
-) -> dict[int, list[tuple[int, object]]]:
-    """The imported items' earlier passwords, each sealed under its own entry's id; by item,
-    (entry id, sealed) in id order, as the items' tags cover them."""
-    history = integrity.HISTORY
-    placeholders = [
-        {"item_id": item_id, "replaced_at": old.replaced_at, "password_sealed": b""}
-        for item_id, old in olds
-    ]
-    returning = insert(history).returning(history.c.id, sort_by_parameter_order=True)
-    entry_ids = list(connection.execute(returning, placeholders).scalars())
-    entries = [
-        {
-            "b_id": entry_id,
-            "b_item": item_id,
-            "b_sealed": sealing.seal_history(active, item_id, entry_id, old.password),
-        }
-        for entry_id, (item_id, old) in zip(entry_ids, olds, strict=True)
-    ]
-    execute_many(
-        connection,
-        update(history)
-        .where(history.c.id == bindparam("b_id"))
-        .values(password_sealed=bindparam("b_sealed")),
-        entries,
-    )
-    by_item: dict[int, list[tuple[int, object]]] = {}
-    for entry in sorted(entries, key=lambda entry: int(entry["b_id"])):
-        by_item.setdefault(int(entry["b_item"]), []).append((entry["b_id"], entry["b_sealed"]))
-    return by_item

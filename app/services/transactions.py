@@ -53,6 +53,13 @@ def error_code(error: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
+class TransactionLost(Exception):
+    """What a unit of work wrote is no longer in its transaction: the server rolled it back
+    without the driver saying so (seen on Galera, when a write replicated from another node
+    aborts a long transaction between its statements, and later statements then ran in a new
+    one). Nothing of it may be committed: the unit of work runs again, whole."""
+
+
 def should_retry(error: DBAPIError) -> bool:
     """Whether running the unit of work again may succeed where this run failed."""
     if error_code(error) in SERIALIZATION_FAILURES:
@@ -86,6 +93,11 @@ def run_in_transaction(
         try:
             with sessions.begin() as db:
                 return work(db)
+        except TransactionLost:
+            if attempt == attempts:
+                raise
+            sleep(pause(attempt))
+            continue
         except DBAPIError as error:
             lock_waits += error_code(error) == LOCK_WAIT_TIMEOUT
             if attempt == attempts or lock_waits >= LOCK_WAIT_ATTEMPTS or not should_retry(error):
