@@ -147,7 +147,8 @@ class InterruptUntilCommit:
     on the items are in, or the commit failed on its own: Ctrl-C waits until that is said, and
     is ignored for the rest of the command (its last moments: the import is written and said),
     so an import is never reported interrupted once it is written. (A try the database asks to
-    run again takes Ctrl-C again, and one that waited cancels it.)"""
+    run again takes Ctrl-C again, and one that waited cancels it.) Once Ctrl-C has cancelled,
+    a second one is ignored while the import rolls back and the command ends."""
 
     def __init__(self) -> None:
         self._holding = False
@@ -165,6 +166,9 @@ class InterruptUntilCommit:
 
     def _interrupt(self, signum: int, frame: FrameType | None) -> None:
         if not self._holding:
+            # Cancelled: the rest is the rollback and the way out, which a second Ctrl-C
+            # would only break into (a traceback from whatever cleanup it landed in).
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             raise KeyboardInterrupt
         self._pressed = True
 
@@ -181,7 +185,9 @@ class InterruptUntilCommit:
     ) -> None:
         if self._before is None:
             return
-        if self._holding:  # SIG_IGN, which Python keeps even while it shuts down
+        if self._holding or isinstance(error, KeyboardInterrupt):
+            # Written and said, or cancelled: the command has nothing left to interrupt
+            # (SIG_IGN, which Python keeps even while it shuts down).
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         else:
             signal.signal(signal.SIGINT, self._before)  # type: ignore[arg-type]
