@@ -270,6 +270,7 @@ ID_ATTEMPTS = 3
 # MariaDB: ids left free below an import's, for the server to give other writers while the
 # import seals its first chunk (a gap in the ids, as a rollback or Galera's steps leave).
 ID_GAP = 1000
+ID_LIMIT = 2**31 - 1  # MariaDB's INT, the id columns' type
 AUTO_INCREMENT = text(
     "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :name"
@@ -285,9 +286,17 @@ def _reserved(connection: Connection, table: Table, count: int) -> list[int]:
     if not count:
         return []
     first = int(connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-    if connection.dialect.name != "sqlite":
+    if connection.dialect.name != "sqlite":  # SQLite's ids go to 2**63 - 1
         counter = connection.execute(AUTO_INCREMENT, {"name": table.name}).scalar()
-        first = max(first, int(counter or 0)) + ID_GAP
+        first = max(first, int(counter or 0))
+        if first + ID_GAP + count - 1 <= ID_LIMIT:  # near the end, no ids are left free
+            first += ID_GAP
+        if first + count - 1 > ID_LIMIT:
+            raise UserError(
+                f"The database has no ids left for {count:,} new rows in its {table.name} "
+                f"table: they would go past the highest id a row can have ({ID_LIMIT:,}). "
+                "Nothing was imported."
+            )
     return list(range(first, first + count))
 
 

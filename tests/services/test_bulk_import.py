@@ -313,3 +313,32 @@ def test_rows_the_server_dropped_without_saying_so_send_the_import_round_again(
     live, binned = vault.list_items(alice), vault.list_items(alice, trash=True)
     assert len(live) + len(binned) == COUNT
     assert all(item.error is None for item in live + binned)
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("mariadb", marks=pytest.mark.mariadb)], indirect=True
+)
+@pytest.mark.parametrize(("left", "fits"), [(500, True), (20, False)])
+def test_an_import_near_the_last_id_uses_what_is_left_or_says_so(
+    vault: VaultService,
+    alice: ActiveSession,
+    database: Database,
+    clock: FakeClock,
+    left: int,
+    fits: bool,
+) -> None:
+    """The items table's next id set by raw SQL to ``left`` ids before MariaDB's INT limit:
+    an import that fits takes its ids there with no gap left below them; one that does not
+    says so in one line (not "cannot be reached"), and writes nothing."""
+    from sqlalchemy import text
+
+    with database.engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE items AUTO_INCREMENT = {bulk.ID_LIMIT - left + 1}"))
+    if fits:
+        assert bulk.import_items(vault, alice, entries(clock)) == (COUNT, 0)
+        ids = [item.id for item in vault.list_items(alice) + vault.list_items(alice, trash=True)]
+        assert min(ids) == bulk.ID_LIMIT - left + 1
+    else:
+        with pytest.raises(UserError, match="no ids left for 30 new rows in its items table"):
+            bulk.import_items(vault, alice, entries(clock))
+        assert rows(database, alice.user_id) == (0, 0)
