@@ -310,7 +310,7 @@ def _insert_chunk(
         if history_rows:
             execute_many(connection, insert(integrity.HISTORY), history_rows)
     except IntegrityError as error:
-        if error_code(error) == DUPLICATE_KEY and connection.dialect.name != "sqlite":
+        if error_code(error) == DUPLICATE_KEY:  # MariaDB's errno; SQLite's errors have none
             raise IdsTaken from None
         raise
 
