@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from app.screens.vault import VaultScreen
 
 QUIT_GRACE = 5.0  # seconds a signalled quit may take (the lock being recorded has 4 of them)
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _end_after_grace() -> None:
@@ -126,6 +128,8 @@ class StrongroomApp(
         self._login_hint: str | None = None
         self._terminal_safe = TerminalSafe()
         self._database_notice: str | None = None
+        self._signal_handlers: dict[int, Any] = {}  # the handlers ours replaced, put back after
+        self._quit_signalled = False
         self.init_key_order()
         self.init_vault_flow()
         self.init_lock_flow()
@@ -168,22 +172,32 @@ class StrongroomApp(
         self.start_ssh_approvals()  # the SSH agent's requests to use a key (app.flows.ssh)
         if not self.is_headless:
             # A terminal closed (SIGHUP) or a polite kill (SIGTERM) cleans up as quitting does.
-            loop = asyncio.get_running_loop()
-            for number in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(number, self._signalled)
+            # A handler of Python's own, not the event loop's: the loop's would wait for the
+            # loop, and the loop can be stuck handing a frame to a terminal that reads no more.
+            self._signal_loop = asyncio.get_running_loop()
+            for number in QUIT_SIGNALS:
+                self._signal_handlers[number] = signal.signal(number, self._signalled)
 
     def on_unmount(self) -> None:
-        if not self.is_headless:
-            loop = asyncio.get_running_loop()
-            for number in (signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(number)
+        for number, previous in self._signal_handlers.items():
+            signal.signal(number, previous)
+        self._signal_handlers.clear()
         self.set_active(None)
         self.backend.close()
 
-    def _signalled(self) -> None:
-        # With the terminal gone (SIGHUP), restoring it can block for good: whatever the clean
-        # quit has not done within QUIT_GRACE, the process ends anyway, as the signal meant.
+    def _signalled(self, number: int, frame: object) -> None:
+        """Run on the main thread wherever it is, even blocked (Python runs a signal's handler
+        between two steps of whatever is running). With the terminal gone (SIGHUP), or not
+        reading, drawing or restoring it can block for good: whatever the clean quit has not
+        done within QUIT_GRACE, the process ends anyway, as the signal meant."""
+        if self._quit_signalled:
+            return
+        self._quit_signalled = True
         threading.Thread(target=_end_after_grace, name="quit-grace", daemon=True).start()
+        with suppress(RuntimeError):  # the loop has closed: the process is ending already
+            self._signal_loop.call_soon_threadsafe(self._quit_when_signalled)
+
+    def _quit_when_signalled(self) -> None:
         self.run_worker(self.action_quit(), group="quit", exclusive=True)
 
     def notify(

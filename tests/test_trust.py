@@ -588,6 +588,15 @@ def test_twenty_processes_at_once_check_at_most_five_guesses(settings: Settings)
     assert counts == [20] or ("in" in checked and counts == [])
 
 
+def _ended(pid: int) -> bool:
+    """Exited (a zombie waiting for its reaper has exited too)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
 def test_closing_the_terminal_ends_strongroom(settings: Settings) -> None:
     """A closed terminal (SIGHUP with the pty gone) must not leave a process behind that holds
     the vault key: the clean quit is tried, and the process ends within its grace period."""
@@ -603,14 +612,40 @@ def test_closing_the_terminal_ends_strongroom(settings: Settings) -> None:
         pid = term.app_pid()
         term.close()
         deadline = time.monotonic() + QUIT_GRACE + 5
-
-        def gone() -> bool:  # exited (a zombie waiting for its reaper has exited too)
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except FileNotFoundError:
-                return True
-            return "\nState:\tZ" in status
-
-        while time.monotonic() < deadline and not gone():
+        while time.monotonic() < deadline and not _ended(pid):
             time.sleep(0.1)
-        assert gone(), "strongroom outlived its terminal"
+        assert _ended(pid), "strongroom outlived its terminal"
+
+
+@pytest.mark.parametrize("number", [signal.SIGHUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_terminal_that_reads_no_more_does_not_keep_strongroom_from_ending(
+    sqlite_settings: Settings, number: signal.Signals
+) -> None:
+    """A terminal that stops reading (a frozen emulator, a stalled SSH link) fills the pipe and
+    then the app's queue of frames, and the app's loop waits on it. A SIGHUP or SIGTERM must
+    still end the process that holds the vault key, within its grace period."""
+    import time
+
+    from app.app import QUIT_GRACE
+
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Site", password=SECRET))
+    write_config(settings)
+    with terminal(settings) as term:
+        term.launch()
+        term.wait_for("1 item in your vault")
+        pid = term.app_pid()
+        server = int(term.tmux("display-message", "-p", "#{pid}").strip())
+        os.kill(server, signal.SIGSTOP)  # the terminal reads no more
+        try:
+            for _ in range(300):  # each one a whole frame drawn, until the writing blocks
+                os.kill(pid, signal.SIGWINCH)
+                time.sleep(0.01)
+            time.sleep(1)
+            os.kill(pid, number)
+            deadline = time.monotonic() + QUIT_GRACE + 5
+            while time.monotonic() < deadline and not _ended(pid):
+                time.sleep(0.1)
+            assert _ended(pid), "strongroom outlived the signal"
+        finally:
+            os.kill(server, signal.SIGCONT)
