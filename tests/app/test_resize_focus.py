@@ -42,8 +42,10 @@ def test_the_focused_item_field_stays_in_view_when_the_terminal_shrinks(
         # Title, then: username, password, Generate, URLs, notes, tags, TOTP; each field's
         # name, value, Secret and ✕; the last field's name, then its value.
         term.keys(*["Tab"] * (7 + 4 * 7 + 2))
-        term.keys("End")  # (a field reached by Tab has its text selected)
-        term.type("+typed")
+        # A field reached by Tab has its text selected, so typing replaces it: the field reads
+        # value8+typed whether its text was selected or not, with no End key to race.
+        term.settled()
+        term.type("value8+typed")
         term.wait_for("value8+typed")
         term.resize(*end)
         term.wait_until(
