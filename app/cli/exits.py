@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from app.core.errors import (
+    AccountDataError,
     DatabaseUnavailable,
     LoginFailed,
     UserError,
@@ -30,6 +31,7 @@ PIPE_CLOSED = 141  # the reader went away (SIGPIPE's code in a shell)
 ERROR_CODES: tuple[tuple[type[UserError], int], ...] = (
     (DatabaseUnavailable, UNAVAILABLE),
     (VaultTampered, TAMPERED),  # VaultRolledBack too
+    (AccountDataError, TAMPERED),  # the account's row: keys that do not belong together
     (ValidationError, USAGE),  # what was given for an item, an account, or a generator option
     (LoginFailed, REFUSED),  # LoginThrottled too
     (UserError, NOT_FOUND),

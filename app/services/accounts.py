@@ -10,6 +10,7 @@ remembered sessions (:mod:`.sessions`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -49,7 +50,7 @@ from app.services.account_integrity import check_account, check_account_row, sea
 from app.services.account_keys import KeyChanges
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
-from app.services.database import database_errors
+from app.services.database import database_errors, readable
 from app.services.integrity import restart
 from app.services.secret_keys import STRIPPED, DeviceSecretKeys, holds, login_key
 from app.services.sessions import RememberedSessions, Stamp
@@ -86,11 +87,19 @@ class AccountService(KeyChanges):
             sessions, tokens, security, self._audit, clock, device_label
         )
 
+    @contextlib.contextmanager
+    def _database(self) -> Iterator[None]:
+        """The database's failures as the person's words: a driver error (DatabaseUnavailable)
+        and a value of a type Strongroom never writes, in the account's row or its sessions
+        (VaultTampered)."""
+        with database_errors(self._target), readable("account"):
+            yield
+
     # -- start-up -------------------------------------------------------------------------
 
     def startup(self) -> StartupState:
         """Decide the first screen: resume a remembered session, or ask who is there."""
-        with database_errors(self._target):
+        with self._database():
             session, notice = self._remembered.resume()
             with self._sessions() as db:
                 has_accounts = bool(db.scalar(select(exists().where(User.id.is_not(None)))))
@@ -99,17 +108,17 @@ class AccountService(KeyChanges):
     def remembered(self) -> ActiveSession | None:
         """This device's remembered session as it stands, opened without writing anything
         (startup marks it used, and so may wait on a lock another transaction holds)."""
-        with database_errors(self._target):
+        with self._database():
             return self._remembered.resume(touch=False)[0]
 
     def session_stamp(self, user_id: int | None = None) -> Stamp:
         """This device's session as it is now, read only (see RememberedSessions.stamp)."""
-        with database_errors(self._target):
+        with self._database():
             return self._remembered.stamp(user_id)
 
     def warm_up(self) -> None:
         """Run the login's reads once for a name nobody can have (see Backend.warm_up)."""
-        with database_errors(self._target), self._sessions() as db:
+        with self._database(), self._sessions() as db:
             db.scalar(select(User).where(User.username_key == ""))
             self._throttle.name_hash("")  # reads the throttle's key once
 
@@ -131,7 +140,7 @@ class AccountService(KeyChanges):
         if not assessment.acceptable:
             raise ValidationError(" ".join(assessment.problems), "password")
         key = username_key(name)
-        with database_errors(self._target):
+        with self._database():
             try:
                 # A cheap early answer for the common case; the unique constraint decides races.
                 with self._sessions() as db:
@@ -201,7 +210,7 @@ class AccountService(KeyChanges):
             key = username_key(clean_username(username))
         except ValidationError:
             key = None
-        with database_errors(self._target):
+        with self._database():
             user, name_hash, reservation = None, None, None
             if key is not None:
                 with self._sessions() as db:
@@ -244,7 +253,7 @@ class AccountService(KeyChanges):
     def logout(self, active: ActiveSession) -> None:
         """End the session for real: the row goes, then the device's token file."""
         try:
-            with database_errors(self._target):
+            with self._database():
                 self._remembered.end(active.session_id)
         finally:
             self._audit.record("logout", active.username)
@@ -301,7 +310,7 @@ class AccountService(KeyChanges):
     def check_master_password(self, active: ActiveSession, password: str) -> None:
         """The master password again, before an export: LoginFailed (throttled like a login)
         when it is wrong."""
-        with database_errors(self._target):
+        with self._database():
             self._check_master_password(active.user_id, password)
 
     def unlock(
@@ -309,7 +318,7 @@ class AccountService(KeyChanges):
     ) -> ActiveSession:
         """Open a locked vault again with the master password (and ``secret_key`` when this
         device does not hold the account's); the session stays as it was."""
-        with database_errors(self._target):
+        with self._database():
             user, keys = self._check_master_password(user_id, password, typed=secret_key)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
@@ -328,7 +337,7 @@ class AccountService(KeyChanges):
         if active.session_id is None:
             return
         try:
-            with database_errors(self._target):
+            with self._database():
                 self._remembered.lock(active.session_id)
         except DatabaseUnavailable as error:
             self._remembered.tokens.clear()
@@ -342,22 +351,22 @@ class AccountService(KeyChanges):
     def standing(self, active: ActiveSession, stamp: bytes | None) -> bytes:
         """Whether this device's session still stands (app.services.standing): its password
         stamp, or AccountGone, VaultKeyChanged or SessionEnded."""
-        with database_errors(self._target):
+        with self._database():
             return check_standing(self._sessions, self._clock, active, stamp)
 
     def list_sessions(self, active: ActiveSession) -> list[SessionInfo]:
         """This account's remembered sessions, most recently used first."""
-        with database_errors(self._target):
+        with self._database():
             return self._remembered.list_sessions(active)
 
     def revoke_session(self, active: ActiveSession, session_id: int) -> None:
         """End one remembered session of this account (this device's too, if asked)."""
-        with database_errors(self._target):
+        with self._database():
             self._remembered.revoke(active, session_id)
 
     def delete_account(self, active: ActiveSession, password: str) -> None:
         """Remove the account, its sessions and every item, after checking the password."""
-        with database_errors(self._target):
+        with self._database():
             user, _ = self._confirm_password(active, password, "password", "The password is wrong.")
             run_in_transaction(
                 self._sessions, lambda db: db.delete(self._user_for(db, active.user_id))

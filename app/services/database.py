@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModu
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import PASSWORD_QUERY_KEYS
-from app.core.errors import DatabaseBusy, DatabaseUnavailable, VaultTampered
+from app.core.errors import DatabaseBusy, DatabaseUnavailable, UserError, VaultTampered
 from app.core.files import (
     folder_problem,
     make_private_dir,
@@ -208,6 +208,28 @@ def database_errors(target: str) -> Iterator[None]:
         raise explain(error, target) from None
 
 
+def unreadable(what: str) -> str:
+    return (
+        f"The database was changed outside Strongroom: a column of this {what} holds a value "
+        f"of a type Strongroom never writes, so the {what} cannot be read. Restore the "
+        "database from a backup."
+    )
+
+
+@contextmanager
+def readable(what: str = "vault") -> Iterator[None]:
+    """A value of a type Strongroom never writes, met while reading or checking the vault or
+    the account (its row, its sessions), is the database changed outside Strongroom
+    (VaultTampered), not a crash: SQLite keeps whatever a raw write puts in any column (text in
+    a date or a blob column, say), and its driver's parse error would quote it."""
+    try:
+        yield
+    except UserError:
+        raise  # a ValidationError is a ValueError too: what was typed, not what was stored
+    except (ValueError, TypeError):
+        raise VaultTampered(unreadable(what)) from None
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return _revision(connection)
@@ -332,4 +354,10 @@ def read_database_id(engine: Engine) -> str:
             )
         with engine.connect() as connection:
             value = connection.execute(_SELECT_ID).scalar_one()
+    if not isinstance(value, bytes | bytearray | memoryview):  # SQLite keeps any type
+        raise VaultTampered(
+            "The database was changed outside Strongroom: its id (in app_keys) is not a value "
+            "Strongroom writes, so no saved login can be checked against it. Restore the "
+            "database from a backup."
+        )
     return bytes(value).hex()

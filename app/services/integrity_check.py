@@ -5,8 +5,6 @@ service that does it for a session is app.services.integrity_reads."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -17,7 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.core.accounts import ActiveSession
-from app.core.errors import UserError, VaultRolledBack, VaultTampered
+from app.core.errors import VaultRolledBack, VaultTampered
 from app.models import SEALED_FIELDS
 from app.services import sealing
 from app.services.integrity import (
@@ -177,23 +175,3 @@ def check(
     ):
         report.rolled_back = seen.seen_at
     return report
-
-
-UNREADABLE = (
-    "The database was changed outside Strongroom: a column of this vault holds a value of a "
-    "type Strongroom never writes, so the vault cannot be read. Restore the database from a "
-    "backup."
-)
-
-
-@contextmanager
-def readable() -> Iterator[None]:
-    """A value of a type Strongroom never writes, met while reading or checking the vault, is
-    the database changed outside Strongroom (VaultTampered), not a crash: SQLite keeps
-    whatever a raw write puts in any column (text in a date or a blob column, say)."""
-    try:
-        yield
-    except UserError:
-        raise  # a ValidationError is a ValueError too: what was typed, not what was stored
-    except (ValueError, TypeError):
-        raise VaultTampered(UNREADABLE) from None

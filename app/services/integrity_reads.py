@@ -20,7 +20,7 @@ from app.core.memory import collector_paused
 from app.core.search import natural_key
 from app.models import VaultItem
 from app.services import sealing
-from app.services.database import database_errors
+from app.services.database import database_errors, readable
 from app.services.integrity import (
     ITEMS,
     Head,
@@ -39,7 +39,6 @@ from app.services.integrity_check import (
     Snapshot,
     check,
     read_vault,
-    readable,
     sealed_of,
 )
 from app.services.seen import SeenStore

@@ -26,8 +26,7 @@ from app.core.rules import validate
 from app.models import ITEM_FIELDS, SEALED_FIELDS, PasswordHistory, VaultItem
 from app.services import integrity, sealing
 from app.services.bulk import import_items
-from app.services.database import database_errors
-from app.services.integrity_check import readable
+from app.services.database import database_errors, readable
 from app.services.integrity_reads import CheckedReads
 from app.services.seen import SeenStore
 from app.services.transactions import run_in_transaction

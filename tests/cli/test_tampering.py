@@ -422,3 +422,43 @@ def test_a_value_of_a_type_strongroom_never_writes_is_told_never_a_traceback(
         again = strongroom(settings, "get", "GitHub")
         assert again.stdout == "second-secret\n", (change, again.stderr)
     assert settings.security_log_path.read_text().count('"tampering_detected"') >= 4
+
+
+def test_a_value_strongroom_never_writes_in_the_account_or_its_sessions_is_exit_8(
+    sqlite_settings: Settings,
+) -> None:
+    """Past the vault: text in a date of the account's row or of this device's session, in the
+    key settings read at login, or in the database's own id. Each command that meets it exits
+    8 with one line, never the driver's parse error (which quotes the value) nor exit 70; put
+    back, the command works again."""
+    settings = sqlite_settings
+    two_items(settings)
+    [(created, memory)] = rows(settings, "SELECT created_at, kdf_memory_kib FROM users")
+    [(expires, used)] = rows(settings, "SELECT expires_at, last_used_at FROM sessions")
+    [(database_id,)] = rows(settings, "SELECT value FROM app_keys WHERE name = 'database_id'")
+    kept = {"created": created, "memory": memory, "expires": expires, "used": used}
+    kept["id"] = database_id
+    account = "a column of this account holds a value of a type Strongroom never writes"
+    remembered, login = ("ls",), ("login",)
+    changes = [
+        ("users SET created_at = 'garbage'", "users SET created_at = :created", remembered, account),  # noqa: E501
+        ("sessions SET expires_at = 'garbage'", "sessions SET expires_at = :expires", remembered, account),  # noqa: E501
+        ("sessions SET last_used_at = 'garbage'", "sessions SET last_used_at = :used", remembered, account),  # noqa: E501
+        ("app_keys SET value = 'garbage'", "app_keys SET value = :id", remembered, "its id (in app_keys) is not a value Strongroom writes"),  # noqa: E501
+        ("users SET kdf_memory_kib = 'garbage'", "users SET kdf_memory_kib = :memory", login, "stored key settings were refused"),  # noqa: E501
+    ]  # fmt: skip
+    for change, back, command, said in changes:
+        if command == login:
+            assert strongroom(settings, "logout").returncode == 0
+        sql(settings, text(f"UPDATE {change}"))
+        refused = strongroom(settings, *command, stdin=f"alice\n{STRONG_PASSWORD}\n")
+        refused_saying(refused, said)
+        assert "garbage" not in refused.stderr
+        names = [name for name in kept if f":{name}" in back]
+        sql(settings, text(f"UPDATE {back}").bindparams(**{n: kept[n] for n in names}))
+        if command == login:
+            again = strongroom(settings, "login", "--remember", stdin=f"alice\n{STRONG_PASSWORD}\n")
+            assert again.returncode == 0, (change, again.stderr)
+        listed = strongroom(settings, "ls")
+        assert listed.returncode == 0, (change, listed.stderr)
+        assert "GitHub" in listed.stdout
