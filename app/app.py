@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
 QUIT_GRACE = 5.0  # seconds a signalled quit may take (the lock being recorded has 4 of them)
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STARTUP_FAILED_HINT = "Nothing was changed. Retry reads the database again; Quit leaves Strongroom."
 
 
 def _end_after_grace() -> None:
@@ -253,6 +254,12 @@ class StrongroomApp(
 
             database = failure.database
             self.show(DatabaseErrorScreen(database.target, database.reason, database.hint))
+        elif failure.route == "startup_failed":
+            from app.screens.database_error import DatabaseErrorScreen
+            from app.services.database import describe_url
+
+            target = describe_url(self.backend.settings.database_url)
+            self.show(DatabaseErrorScreen(target, failure.text, STARTUP_FAILED_HINT))
         elif failure.route in ("logged_out", "locked"):
             self.session_ended(failure.text, locked=failure.route == "locked", about=failure.about)
         elif failure.route == "offline":

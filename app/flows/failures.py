@@ -18,14 +18,17 @@ from app.core.errors import (
     LoginFailed,
     UserError,
     VaultKeyChanged,
+    VaultTampered,
 )
 from app.core.standing import SessionEnded
 
 # Where a failure goes: the screen that asked ("screen"), the database-error screen (the
 # database never opened), the login form (the account or this device's session is gone), the
-# unlock form (the session was locked by another process of this device), or the vault's
-# offline line (a background read failed; the vault keeps retrying).
-Route = Literal["screen", "database_error", "logged_out", "locked", "offline"]
+# unlock form (the session was locked by another process of this device), the vault's
+# offline line (a background read failed; the vault keeps retrying), or, when the start-up
+# itself failed another way (the database holds what Strongroom never writes, say), the
+# database-error screen saying so ("startup_failed": no first screen to show it on).
+Route = Literal["screen", "database_error", "logged_out", "locked", "offline", "startup_failed"]
 
 
 PASSWORD_FIELDS = frozenset({"password", "confirm", "current"})
@@ -52,6 +55,8 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
         if group == "vault-load":
             return Failure(error.message, route="offline")
         return Failure(f"{error.message} What you typed is kept; try again when it is back.")
+    if group == "startup" and isinstance(error, VaultTampered | AccountDataError):
+        return Failure(error.message, route="startup_failed")
     if isinstance(error, SessionEnded):
         route: Route = "locked" if error.locked else "logged_out"
         return Failure(error.message, route=route, about=(error.user_id, error.session_id))
@@ -71,5 +76,6 @@ def explain(error: BaseException, group: str, log_path: Path) -> Failure:
     return Failure(
         f"Something unexpected went wrong ({type(error).__name__}). Nothing was lost; "
         f"details are in {log_path}.",
+        route="startup_failed" if group == "startup" else "screen",
         unexpected=True,
     )
