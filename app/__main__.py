@@ -179,8 +179,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return start(argv)
     except KeyboardInterrupt:
-        print("", file=sys.stderr)
-        return 130
+        pass
+    except Exception as error:
+        if not interrupted(error):
+            raise
+    print("", file=sys.stderr)
+    return 130
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is behind ``error``: Ctrl+C landing inside an import can
+    come out as another error (a RuntimeError from a class being made, say) caused by it."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def git_credential() -> int:
