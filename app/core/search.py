@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from app.core.items import Item
 
 # Scores: the whole query is the title; else each term at the start of the title, at the start
-# of one of its words, inside it, in another field; then a subsequence of the whole query in
-# the title or in another field. Ties keep the vault's order (see natural_key).
+# of one of its words, inside it, in another field. Below every one of those, a subsequence of
+# the whole query in the title, then in another field. Ties keep the vault's order (see
+# natural_key).
 EXACT = 1000
 TITLE_PREFIX, TITLE_WORD, TITLE_SUBSTRING, OTHER_FIELD = 100, 80, 60, 30
-TITLE_FUZZY, OTHER_FUZZY = 10, 5
 
 _NUMBERS = re.compile(r"[0-9]+")
 _DIGITS = frozenset("0123456789")
@@ -115,29 +115,33 @@ class Index:
             pool = self._last_matches
         terms = needle.split()
         titles, others = self._titles, self._others
+        # Groups of positions, best score first, each in vault order: read in turn, they are
+        # the matches sorted by score then position, with no tuple made or sorted per match.
         if len(terms) == 1:
-            scored, missed = self._one_term(terms[0], pool)
+            groups, missed = self._one_term(terms[0], pool)
         else:
-            scored, missed = self._many_terms(terms, pool)
+            groups, missed = self._many_terms(terms, pool)
         compact = "".join(terms)
         if missed and len(compact) > 1:  # one character is a substring, already tried
             subsequence = _subsequence_pattern(compact)
-            in_title = set(_lines_matching(subsequence, [titles[p] for p in missed]))
-            scored += ((-TITLE_FUZZY, missed[i]) for i in sorted(in_title))
-            rest = [p for i, p in enumerate(missed) if i not in in_title]
-            in_other = _lines_matching(subsequence, [others[p] for p in rest])
-            scored += ((-OTHER_FUZZY, rest[i]) for i in in_other)
-        scored.sort()  # stable, and mostly in order already: a few merges of sorted runs
+            in_title = _lines_matching(subsequence, [titles[p] for p in missed])
+            groups.append([missed[i] for i in in_title])
+            found = set(in_title)
+            rest = [p for i, p in enumerate(missed) if i not in found]
+            groups.append(
+                [rest[i] for i in _lines_matching(subsequence, [others[p] for p in rest])]
+            )
+        positions = [position for group in groups for position in group]
         self._last_needle = needle
-        self._last_matches = sorted(position for _, position in scored)
+        self._last_matches = sorted(positions)  # a few sorted runs, merged
         items = self.items
-        return [items[position] for _, position in scored]
+        return [items[position] for position in positions]
 
-    def _one_term(self, term: str, pool: Iterable[int]) -> tuple[list[tuple[int, int]], list[int]]:
-        """What one term (the usual case while typing) matches, by score, in vault order.
+    def _one_term(self, term: str, pool: Iterable[int]) -> tuple[list[list[int]], list[int]]:
+        """What one term (the usual case while typing) matches, grouped by score (best first),
+        each group in vault order; and the positions it missed.
 
-        The same scores as :meth:`_many_terms`, found without a score per item: the matches
-        come out grouped, so the final sort only merges a few sorted runs.
+        The same scores as :meth:`_many_terms`, found without a score per item.
         """
         titles, others = self._titles, self._others
         prefix: list[int] = []
@@ -154,16 +158,20 @@ class Index:
                 other.append(position)
             else:
                 missed.append(position)
-        scored = [(-EXACT if titles[p] == term else -TITLE_PREFIX, p) for p in prefix]
+        exact = [p for p in prefix if titles[p] == term]
+        if exact:
+            prefix = [p for p in prefix if titles[p] != term]
         words, starting = self._words, WORD + term
-        scored += [(-TITLE_WORD if starting in words[p] else -TITLE_SUBSTRING, p) for p in inside]
-        scored += [(-OTHER_FIELD, p) for p in other]
-        return scored, missed
+        word = [p for p in inside if starting in words[p]]
+        if word:
+            inside = [p for p in inside if starting not in words[p]]
+        return [exact, prefix, word, inside, other], missed
 
     def _many_terms(
         self, terms: list[str], pool: Iterable[int]
-    ) -> tuple[list[tuple[int, int]], list[int]]:
-        """Every term must match somewhere; each adds its own score."""
+    ) -> tuple[list[list[int]], list[int]]:
+        """Every term must match somewhere; each adds its own score. One group, sorted by
+        score then position (the sums take many values); and the positions missed."""
         titles, others = self._titles, self._others
         whole = " ".join(terms)
         words = self._words
@@ -186,4 +194,5 @@ class Index:
                 scored.append((-EXACT if title == whole else -score, position))
             else:
                 missed.append(position)
-        return scored, missed
+        scored.sort()
+        return [[position for _, position in scored]], missed
