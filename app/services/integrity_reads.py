@@ -81,11 +81,15 @@ class CheckedReads:
         """
         return self.list_checked(active, trash=trash)[0]
 
-    def list_checked(self, active: ActiveSession, *, trash: bool = False) -> Listing:
+    def list_checked(
+        self, active: ActiveSession, *, trash: bool = False, remember: bool = True
+    ) -> Listing:
         """list_items, with the (counter, head) of the state it was read from and that
         state's fingerprint (VaultService.fingerprint's numbers, counted from the same rows:
-        the state the list shows, with no query of its own)."""
-        snapshot, report = self._checked(active)
+        the state the list shows, with no query of its own). ``remember=False``: a read that
+        is not this device's view of a vault (the warm-up's, of an account that cannot
+        exist), neither compared with what the device saw nor remembered as seen."""
+        snapshot, report = self._checked(active, remember=remember)
         user_id, cipher = active.user_id, crypto.FieldCipher(active.vault_key)
         items, titles, damaged, width = [], {}, report.damaged, len(sealing.LIST_COLUMNS)
         with collector_paused():
@@ -104,7 +108,8 @@ class CheckedReads:
         except VaultTampered as error:
             error.items = items
             raise
-        self._saw(active, report.counter, report.head)
+        if remember:
+            self._saw(active, report.counter, report.head)
         rows = snapshot.rows
         fingerprint = (
             len(rows),
@@ -191,11 +196,11 @@ class CheckedReads:
         return report.counter, report.head
 
     def _checked(
-        self, active: ActiveSession, known: Marks | None = None
+        self, active: ActiveSession, known: Marks | None = None, *, remember: bool = True
     ) -> tuple[Snapshot, Report]:
         # What this device saw is read before the database: whatever it holds was written
         # after a commit this read cannot miss.
-        seen = self._seen.load(active.user_id) if self._seen is not None else None
+        seen = self._seen.load(active.user_id) if self._seen is not None and remember else None
 
         def read(db: Session) -> Snapshot:
             check_key(db, active, write=False)
@@ -222,7 +227,7 @@ class CheckedReads:
             run_in_transaction(self._sessions, work)
 
     def _saw(self, active: ActiveSession, counter: int, head: bytes) -> None:
-        if self._seen is not None:
+        if self._seen is not None and head:  # (no record yet: nothing to remember)
             self._seen.record(active.user_id, counter, head, self._clock())
 
     def saw(self, active: ActiveSession, head: Head) -> None:

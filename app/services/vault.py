@@ -91,7 +91,7 @@ class VaultService(CheckedReads):
         """List the vault of a user that cannot exist (see Backend.warm_up)."""
         nobody = ActiveSession(0, "", bytes(crypto.KEY_BYTES))
         self.fingerprint(nobody)
-        self.list_items(nobody)
+        self.list_checked(nobody, remember=False)  # nothing this device saw of any vault
 
     def fingerprint(self, active: ActiveSession) -> tuple[int, int, int]:
         """A cheap summary of the account's items that changes whenever any item does.
