@@ -245,7 +245,7 @@ async def probe_remembered(root: Path, url: str) -> dict[str, object]:
 
 async def probe_unlock(root: Path, url: str) -> dict[str, object]:
     """Submitting the login form to the filled vault list, in a headless app (ms)."""
-    from textual.widgets import Checkbox, Input
+    from textual.widgets import Checkbox, Input, Static
 
     from app.factory import make_app
     from app.screens.login import LoginScreen
@@ -259,6 +259,9 @@ async def probe_unlock(root: Path, url: str) -> dict[str, object]:
         ):
             await pilot.pause(0.01)
         await pilot.pause(0.2)
+        if not isinstance(app.screen, LoginScreen):  # the start-up failed: say why
+            reason = " ".join(str(w.render()) for w in app.screen.query(Static))
+            raise RuntimeError(f"no login form: {reason}")
         app.screen.query_one("#username", Input).value = "bench"
         app.screen.query_one("#password", Input).value = PASSWORD
         app.screen.query_one("#remember", Checkbox).value = False
