@@ -477,6 +477,34 @@ async def test_returning_user_gets_the_login_form_before_the_database_opens(
         assert isinstance(app.screen, VaultScreen)
 
 
+async def test_a_failed_warm_up_leaves_the_login_form_working(
+    settings: Settings, logged: Path
+) -> None:
+    """The warm-up is a head start, not a step of the start-up: should it fail but for the
+    database being down, the login form stays, logging in works, and the log has it."""
+    from app.services.backend import Backend
+
+    first = Backend(settings)
+    first.accounts().register("alice", STRONG_PASSWORD, STRONG_PASSWORD)
+    first.close()
+
+    class BrokenWarmUp(Backend):
+        def warm_up(self) -> None:
+            raise RuntimeError("a warm-up bug")
+
+    from app.app import StrongroomApp
+
+    app = StrongroomApp(BrokenWarmUp(settings))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await type_into(pilot, "#password", STRONG_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultScreen)
+    assert "warm-up: unexpected RuntimeError" in logged.read_text()
+
+
 async def test_throttled_login_says_when_to_try_again(settings: Settings, clock: FakeClock) -> None:
     app = make_app(settings, clock=clock)  # the wait is counted on this clock, not the machine's
     async with app.run_test(size=(100, 40)) as pilot:
