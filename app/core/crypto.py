@@ -82,7 +82,8 @@ class KdfParams:
         if any(type(number) is not int for number in numbers):
             raise CryptoError("The stored key derivation settings are not whole numbers.")
         if self.algorithm != ARGON2ID:
-            raise CryptoError(f"Unknown key derivation algorithm {self.algorithm!r}.")
+            # (not quoted: what a raw write put there is not for the terminal)
+            raise CryptoError(f"The stored key derivation algorithm is not {ARGON2ID}.")
         if (
             self.memory_kib < ARGON2_MIN_MEMORY_KIB
             or self.iterations < ARGON2_MIN_ITERATIONS

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from sqlalchemy import VARBINARY, DateTime, Dialect, Integer, LargeBinary, MetaData, String
+from sqlalchemy import (
+    VARBINARY,
+    DateTime,
+    Dialect,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -73,3 +83,37 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+M = TypeVar("M", bound=type[Base])
+
+# What a loaded value may be, by the type its column declares (bytes: whichever the driver hands).
+_ACCEPTED: dict[type, tuple[type, ...]] = {bytes: (bytes, bytearray, memoryview)}
+
+
+def stored_types_checked(model: M) -> M:
+    """A class decorator: a row of ``model`` loads only if each value is of the type its column
+    declares, or NULL (TypeError if not, which the services report as the database changed
+    outside Strongroom: SQLite keeps whatever a raw write puts in any column, and a number
+    where a name belongs would otherwise be shown, or a blob fail deep inside a check).
+
+    For the account's row and its sessions, a few rows read at a time: the vault's items are
+    checked by their integrity tags instead."""
+    table = inspect(model).local_table  # (its columns are named as the model's attributes)
+    name = table.description
+    columns: list[tuple[str, tuple[type, ...]]] = []
+
+    def check(target: object, *_: object) -> None:
+        if not columns:  # at the first load: a foreign key's type is known once it resolves
+            for column in table.columns:
+                kind = column.type.python_type
+                columns.append((column.key, _ACCEPTED.get(kind, (kind,))))
+        values = target.__dict__
+        for key, accepted in columns:
+            value = values.get(key)
+            if value is not None and not isinstance(value, accepted):
+                raise TypeError(f"{name}.{key} holds a value of a type Strongroom never writes")
+
+    event.listen(model, "load", check)
+    event.listen(model, "refresh", check)
+    return model

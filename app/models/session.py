@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, intpk, label_str, utc_timestamp, wrapped_key
+from app.models.base import Base, intpk, label_str, stored_types_checked, utc_timestamp, wrapped_key
 
 if TYPE_CHECKING:
     from app.models.user import User
 
 
+@stored_types_checked
 class LoginSession(Base):
     __tablename__ = "sessions"
 

@@ -11,6 +11,7 @@ from app.models.base import (
     Base,
     intpk,
     short_binary,
+    stored_types_checked,
     username_str,
     utc_timestamp,
     wrapped_key,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from app.models.session import LoginSession
 
 
+@stored_types_checked
 class User(Base):
     __tablename__ = "users"
 

@@ -258,6 +258,12 @@ class AccountService(KeyChanges):
         finally:
             self._audit.record("logout", active.username)
 
+    def forget_saved_login(self) -> None:
+        """This device's saved login goes without the database's part (logging out of a
+        database that cannot be read): the token file, so the row opens nothing from here."""
+        self._remembered.tokens.clear()
+        self._audit.record("logout", None, "saved login removed; the database could not be read")
+
     def keeps_secret_key(self, user_id: int) -> bool:
         """Whether this device keeps a Secret Key for the account: logging out keeps it."""
         return self._secret_keys is not None and self._secret_keys.path(user_id).exists()

@@ -15,12 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core import crypto
 from app.core.accounts import ActiveSession, Clock, SessionInfo
 from app.core.config import SecuritySettings
-from app.core.errors import AccountDataError
+from app.core.errors import AccountDataError, VaultTampered
 from app.core.passwords import stored_username
 from app.models import LoginSession, User
 from app.services.audit import SecurityLog
 from app.services.tokens import TokenFileError, TokenStore
 from app.services.transactions import run_in_transaction
+
+NO_ACCOUNT = (
+    "The database was changed outside Strongroom: this device's saved login belongs to no "
+    "account. Restore the database from a backup."
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class RememberedSessions:
             row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash))
             if row is None:
                 return None, "Your saved login has ended (logged out or revoked). Please log in."
+            if row.user is None:  # deleting an account deletes its sessions: a raw write did this
+                raise VaultTampered(NO_ACCOUNT)
             if now >= row.expires_at:
                 notice = "Your saved login reached its time limit. Please log in again."
             elif now - row.last_used_at >= self._security.session_idle_limit:

@@ -20,6 +20,7 @@ CHANGES = [
     pytest.param("sessions", "id", "expires_at", "a column of this account", id="session-date"),
     pytest.param("users", "id", "created_at", "a column of this account", id="account-date"),
     pytest.param("app_keys", "name", "value", "its id (in app_keys)", id="database-id"),
+    pytest.param("sessions", "id", "user_id", "a column of this account", id="session-owner"),
 ]
 
 

@@ -445,7 +445,7 @@ def test_a_value_strongroom_never_writes_in_the_account_or_its_sessions_is_exit_
         ("sessions SET expires_at = 'garbage'", "sessions SET expires_at = :expires", remembered, account),  # noqa: E501
         ("sessions SET last_used_at = 'garbage'", "sessions SET last_used_at = :used", remembered, account),  # noqa: E501
         ("app_keys SET value = 'garbage'", "app_keys SET value = :id", remembered, "its id (in app_keys) is not a value Strongroom writes"),  # noqa: E501
-        ("users SET kdf_memory_kib = 'garbage'", "users SET kdf_memory_kib = :memory", login, "stored key settings were refused"),  # noqa: E501
+        ("users SET kdf_memory_kib = 'garbage'", "users SET kdf_memory_kib = :memory", login, account),  # noqa: E501
     ]  # fmt: skip
     for change, back, command, said in changes:
         if command == login:
@@ -462,3 +462,43 @@ def test_a_value_strongroom_never_writes_in_the_account_or_its_sessions_is_exit_
         listed = strongroom(settings, "ls")
         assert listed.returncode == 0, (change, listed.stderr)
         assert "GitHub" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("sessions SET user_id = 4611686018427387904", "saved login belongs to no account"),
+        ("users SET id = 99", "saved login belongs to no account"),
+        ("sessions SET user_id = X'ff00'", "a column of this account holds a value"),
+        ("users SET username_key = X'ff00'", "a column of this account holds a value"),
+        ("users SET kdf_algorithm = X'ff00'", "a column of this account holds a value"),
+        ("sessions SET device_label = X'1b5b326a'", "a column of this account holds a value"),
+    ],
+)
+def test_a_session_of_no_account_or_a_blob_in_the_account_is_exit_8_and_logout_still_works(
+    sqlite_settings: Settings, change: str, said: str
+) -> None:
+    """Planted by raw SQL: a session whose account is gone (deleting an account deletes its
+    sessions, so only a raw write does this), or bytes where the account keeps text. Each
+    command exits 8 with one line that quotes nothing planted (never exit 70); and logging out
+    still works on this device: the token file goes, said in the same line."""
+    settings = sqlite_settings
+    two_items(settings)
+    sql(settings, text(f"UPDATE {change}"))
+    for command in (("ls",), ("get", "GitHub")):
+        refused = strongroom(settings, *command)
+        refused_saying(refused, said)
+        assert "\\x" not in refused.stderr
+        assert "4611686018427387904" not in refused.stderr
+    status = strongroom(settings, "status")  # (its first line, the database, is printed)
+    assert status.returncode == 8, status.stderr
+    one_clean_line(status.stderr)
+    export = ("export", "--format", "keepassxc-csv", "-o", str(settings.data_dir / "out.csv"))
+    refused_saying(strongroom(settings, *export, stdin=f"{STRONG_PASSWORD}\n"), said)
+    logout = strongroom(settings, "logout")
+    refused_saying(logout, said)
+    assert "This device no longer remembers you." in logout.stderr
+    assert not settings.token_path.exists()
+    status = strongroom(settings, "status")
+    assert status.returncode == 4
+    assert "not logged in" in status.stdout

@@ -121,10 +121,11 @@ def test_a_stored_key_setting_that_is_text_is_the_tampered_account_line(
     locked_vault_with_mail(sqlite_settings)
     sql(sqlite_settings, text("UPDATE users SET kdf_memory_kib = 'abc'"))
     done = strongroom(sqlite_settings, "get", "Mail", stdin=f"{STRONG_PASSWORD}\n")
-    assert done.returncode != 0
+    assert done.returncode == 8
     assert "mail-secret" not in done.stdout
     one_clean_line(done.stderr)
-    assert "tampered with" in done.stderr
+    assert "changed outside Strongroom" in done.stderr
+    assert "abc" not in done.stderr
 
 
 def test_core_dumps_are_disabled() -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.cli import quick
 from app.cli.access import this_device, unlock_with_password
-from app.cli.exits import DONE, LOCKED, UNAVAILABLE, Exit
+from app.cli.exits import DONE, LOCKED, TAMPERED, UNAVAILABLE, Exit
 from app.core.text import visible_text
 
 if TYPE_CHECKING:
@@ -85,8 +85,15 @@ def unlock(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def logout(args: argparse.Namespace, ctx: Context) -> int:
+    from app.core.errors import VaultTampered
+
     sure = stop_agent(ctx)
-    session = this_device(ctx)
+    try:
+        session = this_device(ctx)
+    except VaultTampered as error:  # logging out never waits on a database that lies
+        ctx.backend.accounts().forget_saved_login()
+        agent_stopped(ctx, sure)
+        raise Exit(TAMPERED, f"{error.message} This device no longer remembers you.") from None
     if session is None:
         agent_stopped(ctx, sure)
         raise Exit(LOCKED, "Not logged in on this device.")
