@@ -22,7 +22,7 @@ from app.models import User
 from app.services.account_integrity import seal_account
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials, NewCredentials
-from app.services.database import database_errors
+from app.services.database import database_errors, readable
 from app.services.integrity import lock_head, restart
 from app.services.rotation import Progress, reseal_vault
 from app.services.secret_keys import DeviceSecretKeys, login_key
@@ -66,7 +66,7 @@ class KeyChanges:
         if not assessment.acceptable:
             problems = " ".join(assessment.problems)
             raise ValidationError(f"The new password: {problems}", "password")
-        with database_errors(self._target):
+        with database_errors(self._target), readable("account"):
             user, _ = self._confirm_password(
                 active, current, "current", "The current password is wrong."
             )
@@ -88,7 +88,7 @@ class KeyChanges:
         one in one transaction; the new key wrapped under the master password (asked for again)
         and this device's token; every other session ended. Returns the session with the new
         key, and how many items were re-sealed."""
-        with database_errors(self._target):
+        with database_errors(self._target), readable("account"):
             user, keys = self._confirm_password(
                 active, password, "password", "The password is wrong."
             )
@@ -164,7 +164,7 @@ class KeyChanges:
         vault a new key (every item re-sealed, as a rotation does, every other session ended),
         in one transaction. The key is kept on this device and its kit written first (a kill
         in between leaves a harmless copy, never a key nobody holds). The kit is shown once."""
-        with database_errors(self._target):
+        with database_errors(self._target), readable("account"):
             with self._sessions() as db:
                 if self._user_for(db, active.user_id).secret_key_id is not None:
                     raise ValidationError(ALREADY, "password")
