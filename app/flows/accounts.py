@@ -102,17 +102,7 @@ class AccountFlow(Flow):
         if state.session is None and state.has_accounts:
             # While the login form waits for the password: the database's side, then the
             # vault screen's code (so neither holds up the first paint after the login).
-            # Only a head start: should it fail but for the database being down, the login
-            # form stays, and the log has it.
-            from app.core.errors import DatabaseUnavailable
-            from app.core.logs import log_failure
-
-            try:
-                self.backend.warm_up()
-            except DatabaseUnavailable:
-                raise
-            except Exception as error:
-                log_failure("warm-up", error)
+            self.backend.warm_up()
 
     @work(thread=True, exclusive=True, group="account", exit_on_error=False, description="register")
     def register(self, asked: messages.RegisterSubmitted) -> None:

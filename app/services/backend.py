@@ -124,10 +124,19 @@ class Backend:
         cannot exist, while the login form waits for a password.
 
         SQLAlchemy compiles a statement the first time it runs; doing it here takes that
-        (about 25 ms each) off the first login and the first unlock.
+        (about 25 ms each) off the first login and the first unlock. Only a head start: should
+        it fail but for the database being down, the log has it and nothing else does.
         """
-        self.accounts().warm_up()
-        self.vault().warm_up()
+        from app.core.errors import DatabaseUnavailable
+        from app.core.logs import log_failure
+
+        try:
+            self.accounts().warm_up()
+            self.vault().warm_up()
+        except DatabaseUnavailable:
+            raise
+        except Exception as error:
+            log_failure("warm-up", error)
 
     def close(self) -> None:
         with self._lock:

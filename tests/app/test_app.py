@@ -489,10 +489,17 @@ async def test_a_failed_warm_up_leaves_the_login_form_working(
     first.close()
 
     class BrokenWarmUp(Backend):
-        def warm_up(self) -> None:
-            raise RuntimeError("a warm-up bug")
+        def vault(self) -> VaultService:
+            vault = super().vault()
+            if not isinstance(app.screen, VaultScreen):  # the warm-up's, not the login's
+                vault.warm_up = broken  # type: ignore[method-assign]
+            return vault
+
+    def broken() -> None:
+        raise RuntimeError("a warm-up bug")
 
     from app.app import StrongroomApp
+    from app.services.vault import VaultService
 
     app = StrongroomApp(BrokenWarmUp(settings))
     async with app.run_test(size=(100, 40)) as pilot:
