@@ -176,6 +176,7 @@ def prepare(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     """`strongroom`: the app, or a command; Ctrl+C while it starts ends it without a trace."""
+    sys.unraisablehook = quiet_about_interrupts
     try:
         return start(argv)
     except KeyboardInterrupt:
@@ -185,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
     print("", file=sys.stderr)
     return 130
+
+
+def quiet_about_interrupts(unraisable: sys.UnraisableHookArgs) -> None:
+    """Ctrl+C landing in a callback Python runs on its own (the import system's, as a module
+    loads) is "ignored" by Python, which prints a traceback: here quietly. The command goes on
+    as if the key had come a moment later. (Raised again from here, the interrupt would land in
+    this hook, where Python ignores it in turn.)"""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def interrupted(error: BaseException) -> bool:

@@ -78,8 +78,9 @@ def test_ctrl_c_while_strongroom_loads_is_exit_130_and_one_empty_line(
     sqlite_settings: Settings,
 ) -> None:
     """SIGINT to a real process at 40 moments while Strongroom's own code loads and runs `ls`
-    (from the moment its entry module has been imported): each run ends 130 with nothing but a
-    line break on standard error, or 0 with the listing; never a traceback."""
+    (from the moment its main has begun): each run ends 130 with nothing but a line break on
+    standard error, or 0 with the listing, or by the signal once the listing is out; never a
+    traceback."""
     import signal
     import subprocess
     import sys
@@ -93,8 +94,13 @@ def test_ctrl_c_while_strongroom_loads_is_exit_130_and_one_empty_line(
     seed(settings, ItemDraft("GitHub", "alice", "pw"))
     write_config(settings)
     (settings.config_dir / "config.toml").write_text("command_line_agent = false\n")
+    # "loaded" is written from inside main's own guard (as its start begins): the moment
+    # before it, the entry script calling main, is Python's and no code of Strongroom's.
+    # (SIGINT as a terminal's shell leaves it, whatever the test runner's own was.)
     entry = (
-        "import os, sys; import app.__main__ as entry; os.write(1, b'loaded\\n'); "
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "import app.__main__ as entry; start = entry.start; "
+        "entry.start = lambda argv: (os.write(1, b'loaded\\n'), start(argv))[1]; "
         "sys.exit(entry.main(sys.argv[1:]))"
     )
     command = [sys.executable, "-I", "-c", entry, "--config-dir", str(settings.config_dir)]
@@ -117,7 +123,9 @@ def test_ctrl_c_while_strongroom_loads_is_exit_130_and_one_empty_line(
         out, err = process.communicate(timeout=60)
         outcomes.append(process.returncode)
         assert "Traceback" not in err, (step, err)
-        assert (process.returncode, err) in ((130, "\n"), (0, "")), (step, out, err)
+        # Done, interrupted, or (once main has returned and Python is ending) ended by the
+        # signal itself, as a shell reports 130 too: nothing on standard error but the line.
+        assert (process.returncode, err) in ((130, "\n"), (0, ""), (-2, "")), (step, out, err)
     assert 130 in outcomes
 
 
