@@ -6,7 +6,8 @@ and changes the users row in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,14 @@ class KeyChanges:
             self, active: ActiveSession, password: str, field: str, wrong: str
         ) -> tuple[User, crypto.DerivedKeys]: ...
 
+    @contextmanager
+    def _database(self) -> Iterator[None]:
+        """The database's failures as the person's words: a driver error (DatabaseUnavailable)
+        and a value of a type Strongroom never writes, in the account's row or its sessions
+        (VaultTampered)."""
+        with database_errors(self._target), readable("account"):
+            yield
+
     def change_password(
         self, active: ActiveSession, current: str, new: str, confirm: str
     ) -> ActiveSession:
@@ -66,7 +75,7 @@ class KeyChanges:
         if not assessment.acceptable:
             problems = " ".join(assessment.problems)
             raise ValidationError(f"The new password: {problems}", "password")
-        with database_errors(self._target), readable("account"):
+        with self._database():
             user, _ = self._confirm_password(
                 active, current, "current", "The current password is wrong."
             )
@@ -88,7 +97,7 @@ class KeyChanges:
         one in one transaction; the new key wrapped under the master password (asked for again)
         and this device's token; every other session ended. Returns the session with the new
         key, and how many items were re-sealed."""
-        with database_errors(self._target), readable("account"):
+        with self._database():
             user, keys = self._confirm_password(
                 active, password, "password", "The password is wrong."
             )
@@ -164,7 +173,7 @@ class KeyChanges:
         vault a new key (every item re-sealed, as a rotation does, every other session ended),
         in one transaction. The key is kept on this device and its kit written first (a kill
         in between leaves a harmless copy, never a key nobody holds). The kit is shown once."""
-        with database_errors(self._target), readable("account"):
+        with self._database():
             with self._sessions() as db:
                 if self._user_for(db, active.user_id).secret_key_id is not None:
                     raise ValidationError(ALREADY, "password")

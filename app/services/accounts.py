@@ -10,7 +10,6 @@ remembered sessions (:mod:`.sessions`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +49,6 @@ from app.services.account_integrity import check_account, check_account_row, sea
 from app.services.account_keys import KeyChanges
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
-from app.services.database import database_errors, readable
 from app.services.integrity import restart
 from app.services.secret_keys import STRIPPED, DeviceSecretKeys, holds, login_key
 from app.services.sessions import RememberedSessions, Stamp
@@ -86,14 +84,6 @@ class AccountService(KeyChanges):
         self._remembered = RememberedSessions(
             sessions, tokens, security, self._audit, clock, device_label
         )
-
-    @contextlib.contextmanager
-    def _database(self) -> Iterator[None]:
-        """The database's failures as the person's words: a driver error (DatabaseUnavailable)
-        and a value of a type Strongroom never writes, in the account's row or its sessions
-        (VaultTampered)."""
-        with database_errors(self._target), readable("account"):
-            yield
 
     # -- start-up -------------------------------------------------------------------------
 
