@@ -505,9 +505,7 @@ async def test_a_failed_warm_up_leaves_the_login_form_working(
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
-        await type_into(pilot, "#password", STRONG_PASSWORD)
-        await pilot.press("enter")
-        await settle(pilot)
+        await login_through_ui(pilot)
         assert isinstance(app.screen, VaultScreen)
     assert "warm-up: unexpected RuntimeError" in logged.read_text()
 
