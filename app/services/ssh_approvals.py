@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import struct
 import threading
@@ -197,13 +198,35 @@ def accepted(listener: socket.socket) -> socket.socket | None:
         raise
 
 
+QUIT_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+
+
+def in_background(work: Callable[..., object], *args: object) -> None:
+    """Run ``work`` on a daemon thread that never takes a quit signal: the kernel hands each
+    one to the main thread, whose blocking accept it interrupts so that it can end at once
+    (on another thread, the signal would wait for the main thread's next connection).
+    RuntimeError: no thread to be had."""
+
+    def quietly() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, QUIT_SIGNALS)
+        work(*args)
+
+    threading.Thread(target=quietly, daemon=True).start()
+
+
 def serve_approvals(
     listener: socket.socket, approvals: Approvals, same_user: Callable[[socket.socket], bool]
 ) -> None:
     """Answer the approvals socket: ``list`` (a line per waiting signature: number, title,
-    fingerprint, client and where it was forwarded to, tab-separated), ``yes N`` and ``no N``."""
+    fingerprint, client and where it was forwarded to, tab-separated), ``yes N`` and ``no N``.
+    Returns once the listener is closed (the agent is ending)."""
     while True:
-        connection = accepted(listener)
+        try:
+            connection = accepted(listener)
+        except OSError:
+            if listener.fileno() == -1:
+                return
+            raise
         if connection is None:
             continue
         with connection:

@@ -670,6 +670,8 @@ def test_running_out_of_descriptors_does_not_end_the_agent(
     """With 64 file descriptors at most, connections held open make accept fail (EMFILE):
     the agent pauses and goes on; once they close, `ssh-add -l` lists the key, and nothing
     reached its stderr."""
+    import time
+
     need_openssh()
     with foreground_agent(sqlite_settings, agent_runtime, descriptors=64) as (agent, sock):
         held: list[socket.socket] = []
@@ -677,7 +679,10 @@ def test_running_out_of_descriptors_does_not_end_the_agent(
             while len(held) < 150 and _connected(sock, held):
                 pass
             assert len(held) > 40  # the agent took all it could
-            assert len(os.listdir(f"/proc/{agent.pid}/fd")) >= 60
+            deadline = time.monotonic() + 10  # after its pause, it takes what is waiting
+            while len(os.listdir(f"/proc/{agent.pid}/fd")) < 60:
+                assert time.monotonic() < deadline, os.listdir(f"/proc/{agent.pid}/fd")
+                time.sleep(0.05)
         finally:
             for connection in held:
                 connection.close()
@@ -687,6 +692,45 @@ def test_running_out_of_descriptors_does_not_end_the_agent(
         assert agent.poll() is None
         agent.terminate()
         _, err = agent.communicate(timeout=30)
+    assert err == ""
+
+
+def test_only_the_main_thread_takes_a_quit_signal(
+    sqlite_settings: Settings, agent_runtime: Path
+) -> None:
+    """Every other thread of the agent (its watch, its approvals, a client's) blocks SIGTERM,
+    SIGINT and SIGHUP, so the kernel hands them to the main thread, whose blocking accept
+    they interrupt: the agent ends as soon as it is told to, and no thread is left in an
+    accept on a socket that is gone (which printed a traceback as the agent ended)."""
+    import signal
+    import time
+
+    need_openssh()
+    quit_bits = sum(1 << (number - 1) for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
+    with foreground_agent(sqlite_settings, agent_runtime) as (agent, sock):
+        with socket.socket(socket.AF_UNIX) as client:
+            client.connect(str(sock))
+            request = core_ssh.frame(core_ssh.REQUEST_IDENTITIES)
+            assert _ask(client, request) == core_ssh.IDENTITIES_ANSWER
+            tasks = os.listdir(f"/proc/{agent.pid}/task")
+            assert len(tasks) >= 4  # the main thread, the watch, the approvals, this client
+
+            def blocked(task: str) -> int:
+                status = Path(f"/proc/{agent.pid}/task/{task}/status").read_text()
+                return int(
+                    next(ln for ln in status.splitlines() if ln.startswith("SigBlk:")).split()[1],
+                    16,
+                )
+
+            assert blocked(str(agent.pid)) & quit_bits == 0
+            for task in tasks:
+                if task != str(agent.pid):
+                    assert blocked(task) & quit_bits == quit_bits, task
+            started = time.monotonic()
+            agent.terminate()
+            _, err = agent.communicate(timeout=30)
+        assert time.monotonic() - started < 5
+    assert agent.returncode == 0
     assert err == ""
 
 

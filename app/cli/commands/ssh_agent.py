@@ -272,6 +272,7 @@ def serve(settings: Settings, machinery: Machinery) -> int:
     from app.services.ssh_approvals import (
         accepted,
         folder_refusal,
+        in_background,
         serve_approvals,
         socket_paths,
     )
@@ -305,11 +306,8 @@ def serve(settings: Settings, machinery: Machinery) -> int:
                 except Exception:  # cannot tell (no descriptor to be had): nothing is held
                     vault.drop()
 
-        def approvals_loop() -> None:
-            serve_approvals(approver, vault.approvals, machinery.same_user)
-
-        threading.Thread(target=watch_loop, daemon=True).start()
-        threading.Thread(target=approvals_loop, daemon=True).start()
+        in_background(watch_loop)
+        in_background(serve_approvals, approver, vault.approvals, machinery.same_user)
         slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         while True:
             connection = accepted(listener)  # None: none to be had now (after a pause)
@@ -319,9 +317,7 @@ def serve(settings: Settings, machinery: Machinery) -> int:
                 connection.close()  # another user's, or one past the limit: closed at once
                 continue
             try:
-                threading.Thread(
-                    target=_client, args=(connection, vault, slots), daemon=True
-                ).start()
+                in_background(_client, connection, vault, slots)
             except RuntimeError:  # no thread to be had: this one is closed, the agent goes on
                 connection.close()
                 slots.release()
