@@ -247,10 +247,12 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
     Safe to start twice at once. On a server the second waits for the first's named lock
     (GET_LOCK) and then finds the schema done. On a Galera cluster that lock is only one node's,
     and SQLite has none: there the second's first change fails (the table or column is already
-    there, or certification refuses it) and it waits for the first to finish instead.
+    there, certification refuses it, or Alembic finds the version row moved under it) and it
+    waits for the first to finish instead.
     """
     from alembic import command
     from alembic.config import Config
+    from alembic.util import CommandError
 
     config = Config()
     config.set_main_option("script_location", MIGRATIONS_PACKAGE)
@@ -271,7 +273,8 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
                 with connection.begin():
                     config.attributes["connection"] = connection
                     command.upgrade(config, "head")
-            except DBAPIError:
+            except (DBAPIError, CommandError):
+                # CommandError: Alembic found the version row moved by the other (Galera).
                 if not _wait_for_head(engine):
                     raise
             return before, SCHEMA_HEAD

@@ -255,3 +255,32 @@ def test_a_host_list_that_cannot_be_read_is_explained(url: str) -> None:
     with pytest.raises(DatabaseUnavailable) as refused:
         open_database(url)
     assert "port" in refused.value.message or "empty" in refused.value.message
+
+
+def test_an_upgrade_whose_version_row_moved_under_it_waits_for_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two instances upgrading at once where no lock is shared (Galera: a named lock is one
+    node's): the one whose version update comes second gets Alembic's CommandError ("expected
+    to match one row"). It waits for the other's upgrade to finish, and the database opens."""
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'vault.db'}"
+    real_upgrade = command.upgrade
+
+    def the_other_went_first(config: Config, revision: str) -> None:
+        other = Config()
+        other.set_main_option("script_location", MIGRATIONS_PACKAGE)
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            other.attributes["connection"] = connection
+            real_upgrade(other, "head")
+        engine.dispose()
+        raise CommandError("Online migration expected to match one row when updating ...")
+
+    monkeypatch.setattr(command, "upgrade", the_other_went_first)
+    database = open_database(url)
+    assert current_revision(database.engine) == SCHEMA_HEAD
+    database.dispose()
