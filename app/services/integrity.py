@@ -89,6 +89,8 @@ _SAVE_HEAD = (
         mac=bindparam("b_mac"),
     )
 )
+# No ORDER BY: MariaDB 10.11 crashed (signal 11) freeing that sort's temporary table for a
+# connection that dropped mid-statement. item_and_head puts the history in order itself.
 _ITEM_AND_HEAD = (
     select(
         VaultItem,
@@ -102,7 +104,6 @@ _ITEM_AND_HEAD = (
     .outerjoin(HEADS, HEADS.c.user_id == VaultItem.user_id)
     .outerjoin(HISTORY, HISTORY.c.item_id == VaultItem.id)
     .where(VaultItem.id == bindparam("b_item"))
-    .order_by(HISTORY.c.id)
     .with_for_update()
 )
 _HISTORY_OF = (
@@ -203,7 +204,7 @@ def item_and_head(db: Session, item_id: int) -> tuple[VaultItem | None, Any, Any
     if not found:
         return None, None, None
     first = found[0]
-    history = [(r.history_id, r.history_sealed) for r in found if r.history_id is not None]
+    history = sorted((r.history_id, r.history_sealed) for r in found if r.history_id is not None)
     return first[0], (None if first.counter is None else first), history
 
 
