@@ -23,4 +23,4 @@ def make_app(
     device_label: str | None = None,
 ) -> StrongroomApp:
     label = device_label or this_device()
-    return StrongroomApp(Backend(settings, clock=clock, device_label=label))
+    return StrongroomApp(Backend(settings, clock=clock, device_label=label, reads_ahead=True))

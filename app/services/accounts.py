@@ -10,6 +10,7 @@ remembered sessions (:mod:`.sessions`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -71,8 +72,12 @@ class AccountService(KeyChanges):
         clock: Clock = utc_now,
         device_label: str | None = None,
         secret_keys: DeviceSecretKeys | None = None,
+        read_ahead: Callable[[int], object] | None = None,
     ) -> None:
         self._sessions = sessions
+        # Given an account's id as its password check begins: the vault read for the listing
+        # that follows, made during the KDF (see app.services.read_ahead).
+        self._read_ahead = read_ahead or (lambda user_id: None)
         self._secret_keys = secret_keys  # this device's Secret Keys (app.services.secret_keys)
         self._last_username = last_username
         self._audit = audit or SecurityLog(None)
@@ -213,6 +218,7 @@ class AccountService(KeyChanges):
                 if user is None:
                     self._credentials.spend_equal_work(normalized)
                     raise LoginFailed
+                self._read_ahead(user.id)
                 keys = self._credentials.check(user, normalized, held)
             except LoginFailed:
                 self._throttle.record("login_failed", user.username if user else None, name_hash)
@@ -314,6 +320,7 @@ class AccountService(KeyChanges):
     ) -> ActiveSession:
         """Open a locked vault again with the master password (and ``secret_key`` when this
         device does not hold the account's); the session stays as it was."""
+        self._read_ahead(user_id)
         with self._database():
             user, keys = self._check_master_password(user_id, password, typed=secret_key)
             check_account_row(user, keys.wrapping_key)

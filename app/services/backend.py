@@ -24,9 +24,17 @@ if TYPE_CHECKING:
 
 class Backend:
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, device_label: str | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        device_label: str | None = None,
+        reads_ahead: bool = False,
     ) -> None:
+        """``reads_ahead``: a login or unlock starts reading the vault, for the listing that
+        follows it in the app (the command line lists from its agent, or not at all)."""
         self.settings = settings
+        self._reads_ahead = reads_ahead
         self._clock = clock
         self._device_label = device_label
         self._lock = threading.Lock()
@@ -91,6 +99,7 @@ class Backend:
                     clock=self._clock or utc_now,
                     device_label=self._device_label,
                     secret_keys=DeviceSecretKeys(data_dir, database.database_id, database.target),
+                    read_ahead=self._read_ahead if self._reads_ahead else None,
                 )
             return self._accounts
 
@@ -118,6 +127,14 @@ class Backend:
                     seen=seen,
                 )
             return self._vault
+
+    def _read_ahead(self, user_id: int) -> None:
+        """Start reading the vault for the listing after a login or unlock, while it checks
+        the password (see :mod:`app.services.read_ahead`)."""
+        from contextlib import suppress
+
+        with suppress(Exception):  # only a head start: the listing reads for itself
+            self.vault().read_ahead(user_id)
 
     def warm_up(self) -> None:
         """The one warm-up: run the login's and the unlock's reads once, for a user that

@@ -5,6 +5,7 @@ device's memory of what it saw; and the warm agent's cheaper check of a listing 
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import Future
 from contextlib import suppress
 from typing import Any, NamedTuple
 
@@ -19,7 +20,7 @@ from app.core.items import Item
 from app.core.memory import collector_paused
 from app.core.search import natural_key
 from app.models import VaultItem
-from app.services import sealing
+from app.services import read_ahead, sealing
 from app.services.database import database_errors, readable
 from app.services.integrity import (
     ITEMS,
@@ -68,6 +69,12 @@ class CheckedReads:
     _target: str
     _clock: Clock
     _seen: SeenStore | None
+    _ahead: Future[read_ahead.ReadAhead | None] | None = None
+
+    def read_ahead(self, user_id: int) -> None:
+        """Read the account's vault, sealed, while the login or unlock that opens it checks
+        the password: the listing that follows takes that read (see :mod:`.read_ahead`)."""
+        self._ahead = read_ahead.start(self._sessions, user_id)
 
     def list_items(self, active: ActiveSession, *, trash: bool = False) -> list[Item]:
         """Every live item (or every trashed one): favourites first, then by title.
@@ -207,7 +214,20 @@ class CheckedReads:
             with collector_paused():
                 return read_vault(db, active.user_id)
 
+        def head(db: Session) -> Any:
+            check_key(db, active, write=False)
+            return db.execute(HEAD_OF, {"b_user": active.user_id}).first()
+
+        pending, self._ahead = self._ahead, None
+        ahead = read_ahead.taken(pending, active.user_id) if remember and known is None else None
         with database_errors(self._target), readable():
+            # A read made during the login, if nothing was written since (the head moves with
+            # every write): the same rows, checked below as a read made now would be.
+            if (
+                ahead is not None
+                and run_in_transaction(self._sessions, head) == ahead.snapshot.head
+            ):
+                return ahead.snapshot, check(active, ahead.snapshot, seen, known)
             snapshot = run_in_transaction(self._sessions, read)
             # Rows from before the record, never seen here: made now. (An account with no
             # item yet gets its record with its first write.)
