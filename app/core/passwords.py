@@ -43,16 +43,24 @@ def clean_username(raw: str) -> str:
     return name
 
 
-def stored_username(name: str) -> str:
+def stored_username(name: str, key: str | None = None) -> str:
     """A username read back from the database, held to the rules a typed one meets: anyone who
-    can write the database could otherwise put terminal escapes in the name the app shows."""
+    can write the database could otherwise put terminal escapes in the name the app shows.
+    ``key``: the row's username key, which the account's MAC covers; the name must be its own
+    (a name changed alone, outside Strongroom, would greet one person by another's name)."""
     try:
-        return clean_username(name)
+        cleaned = clean_username(name)
     except ValidationError:
         raise AccountDataError(
             "This account's stored username is not a valid name; the database may have been "
             "tampered with."
         ) from None
+    if key is not None and username_key(cleaned) != key:
+        raise AccountDataError(
+            "This account's stored username is not the one it was registered under; the "
+            "database has been tampered with."
+        )
+    return cleaned
 
 
 def username_key(name: str) -> str:

@@ -225,7 +225,7 @@ class AccountService(KeyChanges):
                 stripped = user and held is None and holds(self._secret_keys, user)
                 first = LOGIN_FAILED + STRIPPED if stripped else LOGIN_FAILED
                 raise self._throttle.failed(reservation, first) from None
-            stored_username(user.username)
+            stored_username(user.username, user.username_key)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
             assert reservation is not None  # a user was found by a valid name
@@ -323,6 +323,7 @@ class AccountService(KeyChanges):
         self._read_ahead(user_id)
         with self._database():
             user, keys = self._check_master_password(user_id, password, typed=secret_key)
+            stored_username(user.username, user.username_key)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)
             self._check_account(user, keys, vault_key)

@@ -37,9 +37,9 @@ class Stamp:
     parts: tuple[object, ...]
 
 
-def _valid_name(name: str) -> bool:
+def _valid_name(name: str, key: str) -> bool:
     try:
-        stored_username(name)
+        stored_username(name, key)
     except AccountDataError:
         return False
     return True
@@ -93,7 +93,7 @@ class RememberedSessions:
             elif now - row.last_used_at >= self._security.session_idle_limit:
                 days = self._security.session_idle_limit.days
                 notice = f"Your saved login expired after {days} days unused. Please log in."
-            elif not _valid_name(row.user.username):
+            elif not _valid_name(row.user.username, row.user.username_key):
                 notice = "Your saved login belongs to a name that is not valid. Please log in."
             elif not row.vault_key_wrapped:
                 # Locked: who it is stays remembered, the vault key waits for the password.

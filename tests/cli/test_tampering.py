@@ -502,3 +502,25 @@ def test_a_session_of_no_account_or_a_blob_in_the_account_is_exit_8_and_logout_s
     status = strongroom(settings, "status")
     assert status.returncode == 4
     assert "not logged in" in status.stdout
+
+
+def test_a_username_changed_alone_is_refused_by_the_saved_login_and_at_login(
+    settings: Settings,
+) -> None:
+    """Raw SQL renames the account, its username key (which the account's MAC covers and the
+    login finds it by) left alone: no command answers under the planted name. The saved login
+    is refused (a read asks for a login), a login is exit 8 saying the database was tampered
+    with, and with the name put back the login and the reads work again."""
+    two_items(settings)
+    sql(settings, text("UPDATE users SET username = 'mallory'"))
+    listed = strongroom(settings, "ls")
+    assert listed.returncode != 0
+    assert "GitHub" not in listed.stdout
+    assert "mallory" not in listed.stdout + listed.stderr
+    refused = strongroom(settings, "login", stdin=f"alice\n{STRONG_PASSWORD}\n")
+    refused_saying(refused, "not the one it was registered under")
+    assert "mallory" not in refused.stderr
+    sql(settings, text("UPDATE users SET username = 'alice'"))
+    again = strongroom(settings, "login", "--remember", stdin=f"alice\n{STRONG_PASSWORD}\n")
+    assert again.returncode == 0, again.stderr
+    assert "GitHub" in strongroom(settings, "ls").stdout
