@@ -81,6 +81,12 @@ class FormScreen(Screen[None]):
         error.display = True
         if field is not None and self.query(f"#{field}"):
             self.query_one(f"#{field}", Input).focus()
+        else:  # the busy form gave up its focus: back to the first field to type again
+            empty = [
+                box for box in self.query(Input).results(Input) if box.display and not box.value
+            ]
+            if empty:
+                empty[0].focus()
 
     def clear_error(self) -> None:
         error = self.query_one("#error", Static)
