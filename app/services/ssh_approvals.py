@@ -201,6 +201,19 @@ def accepted(listener: socket.socket) -> socket.socket | None:
 QUIT_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
+def end_on_quit_signals() -> None:
+    """SIGTERM, SIGINT and SIGHUP end the agent through its ``finally`` (its sockets removed,
+    its keys dropped); one arriving during that cleanup is ignored, not a second exit in it."""
+
+    def stop(*_: object) -> None:
+        for number in QUIT_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise SystemExit(0)
+
+    for number in QUIT_SIGNALS:
+        signal.signal(number, stop)
+
+
 def in_background(work: Callable[..., object], *args: object) -> None:
     """Run ``work`` on a daemon thread that never takes a quit signal: the kernel hands each
     one to the main thread, whose blocking accept it interrupts so that it can end at once

@@ -266,18 +266,18 @@ def _without_thread_cache(settings: Settings) -> None:
 
 def serve(settings: Settings, machinery: Machinery) -> int:
     """`strongroom ssh agent --foreground`: serve until SIGTERM (or its socket is taken)."""
-    import signal
     import threading
 
     from app.services.ssh_approvals import (
         accepted,
+        end_on_quit_signals,
         folder_refusal,
         in_background,
         serve_approvals,
         socket_paths,
     )
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    end_on_quit_signals()
     path, approvals_path = socket_paths(quick.socket_folder(), *_folders(settings))
     with contextlib.suppress(FileExistsError):
         path.parent.mkdir(mode=0o700, parents=True)
