@@ -5,6 +5,8 @@ yields, and the counter checked against the one the vault's head recorded, at ev
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +15,8 @@ from app.core import integrity_keys
 from app.core.errors import AccountDataError
 from app.models import User
 from app.services.integrity import HEADS, framed, head_mac, vault_mac_key
+
+T = TypeVar("T")
 
 
 def account_mac(wrapping_key: bytes, user: User) -> bytes:
@@ -54,9 +58,40 @@ def check_account_row(user: User, wrapping_key: bytes) -> None:
         raise AccountDataError(_ACCOUNT_TAMPERED)
 
 
+class RowMoved(AccountDataError):
+    """The account's row changed between its read and its check: another device's password
+    change or rotation during this login's KDF. The login starts again, once, from the new row
+    (a rotation still opens with the password; a changed password no longer does)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This account changed on another device while it was being opened. Try again."
+        )
+
+
+def again_if_moved(work: Callable[[], T]) -> T:
+    try:
+        return work()
+    except RowMoved:
+        return work()
+
+
 def check_account(db: Session, user: User, wrapping_key: bytes, vault_key: bytes) -> None:
     """At login: the account row is whole and no older than its vault's head says; else
-    AccountDataError. A row without a MAC (made before it existed) passes, to be sealed."""
+    AccountDataError, or RowMoved if the row changed since ``user`` was read. A row without a
+    MAC (made before it existed) passes, to be sealed."""
+    try:
+        _check_account(db, user, wrapping_key, vault_key)
+    except AccountDataError:
+        if (
+            db.scalar(select(User.account_counter).where(User.id == user.id))
+            != user.account_counter
+        ):
+            raise RowMoved() from None
+        raise
+
+
+def _check_account(db: Session, user: User, wrapping_key: bytes, vault_key: bytes) -> None:
     tampered = _ACCOUNT_TAMPERED
     check_account_row(user, wrapping_key)
     row = db.execute(select(HEADS).where(HEADS.c.user_id == user.id)).first()

@@ -46,7 +46,12 @@ from app.core.passwords import (
 )
 from app.core.secret_key import new_secret_key
 from app.models import User
-from app.services.account_integrity import check_account, check_account_row, seal_account
+from app.services.account_integrity import (
+    again_if_moved,
+    check_account,
+    check_account_row,
+    seal_account,
+)
 from app.services.account_keys import KeyChanges
 from app.services.audit import SecurityLog
 from app.services.credentials import Credentials
@@ -200,6 +205,11 @@ class AccountService(KeyChanges):
     ) -> ActiveSession:
         """Log in; an account with a Secret Key needs this device's copy or ``secret_key``
         (typed from the kit), else SecretKeyNeeded before any password guess is counted."""
+        return again_if_moved(lambda: self._login(username, password, remember, secret_key))
+
+    def _login(
+        self, username: str, password: str, remember: bool, secret_key: str | None
+    ) -> ActiveSession:
         normalized = normalize_password(password)
         try:
             key = username_key(clean_username(username))
@@ -320,6 +330,11 @@ class AccountService(KeyChanges):
     ) -> ActiveSession:
         """Open a locked vault again with the master password (and ``secret_key`` when this
         device does not hold the account's); the session stays as it was."""
+        return again_if_moved(lambda: self._unlock(user_id, session_id, password, secret_key))
+
+    def _unlock(
+        self, user_id: int, session_id: int | None, password: str, secret_key: str | None
+    ) -> ActiveSession:
         self._read_ahead(user_id)
         with self._database():
             user, keys = self._check_master_password(user_id, password, typed=secret_key)
