@@ -277,6 +277,7 @@ def upgrade_schema(engine: Engine) -> tuple[str | None, str]:
                 # CommandError: Alembic found the version row moved by the other (Galera).
                 if not _wait_for_head(engine):
                     raise
+                return SCHEMA_HEAD, SCHEMA_HEAD  # the other instance upgraded it, not this one
             return before, SCHEMA_HEAD
         finally:
             if server:

@@ -24,6 +24,7 @@ from app.services.database import (
     current_revision,
     describe_url,
     open_database,
+    upgrade_schema,
 )
 
 
@@ -281,6 +282,11 @@ def test_an_upgrade_whose_version_row_moved_under_it_waits_for_the_other(
         raise CommandError("Online migration expected to match one row when updating ...")
 
     monkeypatch.setattr(command, "upgrade", the_other_went_first)
+    engine = create_engine(url)
+    # This instance did not upgrade: `strongroom db upgrade` says "up to date", not "Upgraded".
+    assert upgrade_schema(engine) == (SCHEMA_HEAD, SCHEMA_HEAD)
+    engine.dispose()
+    (tmp_path / "vault.db").chmod(0o600)  # as Strongroom makes it
     database = open_database(url)
     assert current_revision(database.engine) == SCHEMA_HEAD
     database.dispose()
