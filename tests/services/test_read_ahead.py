@@ -5,6 +5,7 @@ database's, and checks them against the integrity record as it checks its own re
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -139,3 +140,57 @@ def test_the_command_line_reads_nothing_ahead(settings: Settings) -> None:
     plain.accounts().login("alice", STRONG_PASSWORD, remember=False)
     assert plain.vault()._ahead is None
     plain.close()
+
+
+@pytest.mark.parametrize("when", ["before the login", "during the KDF"])
+def test_an_older_copy_of_the_database_put_back_is_a_rollback_with_the_read_ahead(
+    sqlite_settings: Settings, when: str
+) -> None:
+    """The SQLite file copied, a newer write that this device saw, the copy put back: before
+    the login (the rows read ahead are the old ones, checked against what this device saw) or
+    during its KDF, after the read (the head has moved back: read again). Either way the
+    listing after the login is a rollback, never the old vault shown as current."""
+    import shutil
+    from pathlib import Path
+
+    from app.core.errors import VaultRolledBack
+
+    settings = sqlite_settings
+    seed(settings, ItemDraft("Mail", password="one"))
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    shutil.copyfile(path, path.with_name("copy.db"))
+    earlier = Backend(settings, device_label="app")
+    first = earlier.accounts().login("alice", STRONG_PASSWORD, remember=False)
+    earlier.vault().add(first, ItemDraft("Later", password="two"))  # seen here as it is saved
+    earlier.close()  # its memory written, the file whole (no write left in SQLite's WAL)
+    backend = Backend(settings, device_label="app", reads_ahead=True)
+
+    def put_back() -> None:
+        shutil.copyfile(path.with_name("copy.db"), path)
+
+    try:
+        if when == "before the login":
+            put_back()
+            active = _logged_in(backend)
+        else:
+            credentials = backend.accounts()._credentials
+            check = credentials.check
+
+            def checked(*args: Any) -> Any:
+                keys = check(*args)
+                pending = backend.vault()._ahead
+                assert pending is not None
+                pending.result(timeout=30)  # the rows are read: now the file goes back
+                put_back()
+                _engine(backend).dispose()  # SQLite's open connections would keep their pages
+                return keys
+
+            credentials.check = checked  # type: ignore[method-assign,assignment]
+            active = backend.accounts().login("alice", STRONG_PASSWORD, remember=False)
+        reads = _item_reads(_engine(backend))
+        with pytest.raises(VaultRolledBack):
+            backend.vault().list_items(active)  # type: ignore[arg-type]
+        # Before the login, the old rows read ahead are the ones checked; during, read again.
+        assert (reads == []) == (when == "before the login")
+    finally:
+        backend.close()
