@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core import crypto
 from app.core.accounts import ActiveSession, EmergencyKit
-from app.core.errors import AccountGone, ValidationError, VaultKeyChanged
+from app.core.errors import AccountGone, LoginFailed, ValidationError, VaultKeyChanged
 from app.core.passwords import PasswordPolicy
 from app.core.secret_key import key_id, new_secret_key, printable
 from app.models import User
@@ -48,9 +48,19 @@ class KeyChanges:
 
         def _user_for(self, db: Session, user_id: int) -> User: ...
 
-        def _confirm_password(
-            self, active: ActiveSession, password: str, field: str, wrong: str
+        def _check_master_password(
+            self, user_id: int, password: str, first: str
         ) -> tuple[User, crypto.DerivedKeys]: ...
+
+    def _confirm_password(
+        self, active: ActiveSession, password: str, field: str, wrong: str
+    ) -> tuple[User, crypto.DerivedKeys]:
+        """The master password again, before an action that needs it; a refusal (``wrong``,
+        or the wait) belongs to the dialog's ``field``."""
+        try:
+            return self._check_master_password(active.user_id, password, first=wrong)
+        except LoginFailed as refusal:  # LoginThrottled too
+            raise ValidationError(refusal.message, field) from None
 
     @contextmanager
     def _database(self) -> Iterator[None]:

@@ -288,16 +288,25 @@ class AccountService(KeyChanges):
         return user
 
     def _check_master_password(
-        self, user_id: int, password: str, first: str = UNLOCK_FAILED, typed: str | None = None
+        self,
+        user_id: int,
+        password: str,
+        first: str = UNLOCK_FAILED,
+        typed: str | None = None,
+        reads_ahead: bool = False,
     ) -> tuple[User, crypto.DerivedKeys]:
         """A logged-in account's master password, throttled like a login (the same count,
         reserved before the check): LoginThrottled, or LoginFailed starting with ``first``;
-        with its Secret Key (this device's, or ``typed``) if it has one, else SecretKeyNeeded."""
+        with its Secret Key (this device's, or ``typed``) if it has one, else SecretKeyNeeded.
+        ``reads_ahead`` (an unlock): the vault is read during the KDF, as at login, once the
+        check is sure to run."""
         with self._sessions() as db:
             user = self._user_for(db, user_id)
         name_hash = self._throttle.name_hash(user.username_key)
         held = login_key(user, self._secret_keys, typed)
         reservation = self._throttle.reserve(name_hash, user.username)
+        if reads_ahead:
+            self._read_ahead(user.id)
         try:
             keys = self._credentials.check(user, normalize_password(password), held)
         except LoginFailed:
@@ -308,16 +317,6 @@ class AccountService(KeyChanges):
             with contextlib.suppress(OSError):  # asked for again next time
                 self._secret_keys.save(user, held)
         return user, keys
-
-    def _confirm_password(
-        self, active: ActiveSession, password: str, field: str, wrong: str
-    ) -> tuple[User, crypto.DerivedKeys]:
-        """The master password again, before an action that needs it; a refusal (``wrong``,
-        or the wait) belongs to the dialog's ``field``."""
-        try:
-            return self._check_master_password(active.user_id, password, first=wrong)
-        except LoginFailed as refusal:  # LoginThrottled too
-            raise ValidationError(refusal.message, field) from None
 
     def check_master_password(self, active: ActiveSession, password: str) -> None:
         """The master password again, before an export: LoginFailed (throttled like a login)
@@ -335,9 +334,10 @@ class AccountService(KeyChanges):
     def _unlock(
         self, user_id: int, session_id: int | None, password: str, secret_key: str | None
     ) -> ActiveSession:
-        self._read_ahead(user_id)
         with self._database():
-            user, keys = self._check_master_password(user_id, password, typed=secret_key)
+            user, keys = self._check_master_password(
+                user_id, password, typed=secret_key, reads_ahead=True
+            )
             stored_username(user.username, user.username_key)
             check_account_row(user, keys.wrapping_key)
             vault_key = self._credentials.open_vault_key(user, keys)

@@ -194,3 +194,24 @@ def test_an_older_copy_of_the_database_put_back_is_a_rollback_with_the_read_ahea
         assert (reads == []) == (when == "before the login")
     finally:
         backend.close()
+
+
+def test_a_throttled_unlock_reads_nothing_ahead(backend: Backend) -> None:
+    """Only a check that runs reads the vault ahead: an unlock refused by the throttle before
+    its KDF (five wrong passwords first) starts no read."""
+    from app.core.errors import LoginFailed, LoginThrottled
+
+    active = backend.accounts().login("alice", STRONG_PASSWORD, remember=True)
+    guesses = 0
+    while True:
+        backend.vault()._ahead = None
+        try:
+            backend.accounts().unlock(active.user_id, active.session_id, "wrong guess here")
+        except LoginThrottled:
+            break
+        except LoginFailed:
+            guesses += 1
+            assert backend.vault()._ahead is not None  # a checked guess reads ahead
+        assert guesses <= 10, "never throttled"
+    assert guesses >= 1
+    assert backend.vault()._ahead is None
